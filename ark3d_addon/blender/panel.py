@@ -1,0 +1,81 @@
+"""The "Ark 3D" tab of the 3D Viewport sidebar: task id in, live status out.
+
+It only reads: the task id field (a window-manager property, so it is not part of the
+scene), the running jobs' snapshots, and the last message.  It never starts network work.
+"""
+
+import os
+import textwrap
+
+import bpy
+from bpy.props import StringProperty
+
+from . import jobs
+from .operators import online_access_allowed
+from .preferences import get_preferences
+
+_WRAP = 38
+
+
+class ArkPanelState(bpy.types.PropertyGroup):
+    task_id: StringProperty(  # type: ignore[valid-type]
+        name="Task ID",
+        description="Paste the task id from the Ark console or API (cgt-...)",
+        options={"SKIP_SAVE"},
+    )
+
+
+def _wrapped(layout: bpy.types.UILayout, text: str, icon: str = "NONE") -> None:
+    lines = textwrap.wrap(text, _WRAP) or [""]
+    col = layout.column(align=True)
+    col.scale_y = 0.8
+    for i, line in enumerate(lines):
+        col.label(text=line, icon=icon if i == 0 else "BLANK1")
+
+
+def _progress(layout: bpy.types.UILayout, fraction: float | None, text: str) -> None:
+    if fraction is not None and hasattr(layout, "progress"):  # UILayout.progress: Blender 4.0+
+        layout.progress(factor=fraction, type="BAR", text=text)
+    else:
+        _wrapped(layout, text, icon="TIME")
+
+
+class ARK3D_PT_import(bpy.types.Panel):
+    bl_label = "Ark 3D"
+    bl_idname = "ARK3D_PT_import"
+    bl_space_type = "VIEW_3D"
+    bl_region_type = "UI"
+    bl_category = "Ark 3D"
+
+    def draw(self, context: bpy.types.Context) -> None:
+        layout = self.layout
+        state = context.window_manager.ark3d
+        prefs = get_preferences(context)
+
+        if not (prefs.api_key or os.environ.get("ARK_API_KEY")):
+            box = layout.box()
+            box.label(text="No API key set", icon="ERROR")
+            box.operator("ark3d.open_preferences", icon="PREFERENCES")
+        if not online_access_allowed():
+            layout.label(text="Online access is off (Preferences > System)", icon="INTERNET_OFFLINE")
+
+        col = layout.column(align=True)
+        col.prop(state, "task_id", text="", icon="URL")
+        row = col.row(align=True)
+        row.enabled = bool(state.task_id.strip())
+        row.operator("ark3d.import_task", text="Import", icon="IMPORT")
+        layout.prop(prefs, "variant", text="Variant")
+
+        for task_id, entry in list(jobs.active.items()):
+            snap = entry.job.snapshot()
+            box = layout.box()
+            header = box.row()
+            header.label(text=task_id, icon="SORTTIME")
+            cancel = header.operator("ark3d.cancel_import", text="", icon="CANCEL")
+            cancel.task_id = task_id
+            _progress(box, snap.fraction, snap.text)
+
+        message = jobs.last_message
+        if message["text"]:
+            icon = "ERROR" if message["level"] == "ERROR" else "CHECKMARK"
+            _wrapped(layout.box(), message["text"], icon=icon)

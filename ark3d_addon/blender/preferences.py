@@ -1,0 +1,146 @@
+"""Add-on preferences, and the one bridge from them to the core's Settings and Library.
+
+The API key lives in Blender's user preferences (``userpref.blend``), shown as a password,
+never in a scene ``.blend``.  ``ARK_API_KEY``, ``ARK_BASE_URL`` and ``ARK3D_LIBRARY`` in the
+environment win over what is set here (the core's :meth:`Settings.resolve` decides that).
+"""
+
+import os
+from pathlib import Path
+
+import bpy
+from bpy.props import EnumProperty, FloatProperty, StringProperty
+
+from ..core.library import Library, default_library_root
+from ..core.settings import BASE_URL_CN, BASE_URL_INTL, DEFAULT_POLL_INTERVAL, Settings
+
+#: The add-on's module name: ``bl_ext.<repo>.ark3d`` as an extension, ``ark3d_addon`` legacy.
+ADDON_ID = __package__.rpartition(".")[0]
+
+_REGIONS = (
+    ("CN", "China (Beijing)", BASE_URL_CN),
+    ("INTL", "International (BytePlus)", BASE_URL_INTL),
+    ("CUSTOM", "Custom", "Another base URL, e.g. a local test server"),
+)
+
+
+class ArkPreferences(bpy.types.AddonPreferences):
+    bl_idname = ADDON_ID
+
+    api_key: StringProperty(  # type: ignore[valid-type]
+        name="API Key",
+        description="Your Volcengine Ark API key (ARK_API_KEY in the environment wins)",
+        subtype="PASSWORD",
+    )
+    region: EnumProperty(  # type: ignore[valid-type]
+        name="Region",
+        description="Which Ark service to talk to; keys are per region",
+        items=[(ident, name, desc) for ident, name, desc in _REGIONS],
+        default="CN",
+    )
+    custom_base_url: StringProperty(  # type: ignore[valid-type]
+        name="Base URL",
+        description="Ark API base URL ending in /api/v3 (plain http only for a local server)",
+        default=BASE_URL_CN,
+    )
+    library_dir: StringProperty(  # type: ignore[valid-type]
+        name="Library Folder",
+        description="Where results are kept, one folder per task (empty: the add-on's user folder)",
+        subtype="DIR_PATH",
+    )
+    poll_interval: FloatProperty(  # type: ignore[valid-type]
+        name="Poll Interval",
+        description="Seconds between status queries while a task runs (longer while queued)",
+        default=DEFAULT_POLL_INTERVAL,
+        min=2.0,
+        max=60.0,
+        subtype="TIME_ABSOLUTE" if bpy.app.version >= (4, 0, 0) else "NONE",
+    )
+    variant: EnumProperty(  # type: ignore[valid-type]
+        name="Variant",
+        description="Which model to import when the result holds both",
+        items=[
+            ("pbr", "PBR", "Physically based materials (base colour, roughness, metallic, normal)"),
+            ("rgb", "Baked Colour", "Baked colour only"),
+        ],
+        default="pbr",
+    )
+    ca_bundle: StringProperty(  # type: ignore[valid-type]
+        name="CA Bundle",
+        description="A PEM file of trusted certificates, for networks that inspect TLS",
+        subtype="FILE_PATH",
+    )
+
+    def draw(self, context: bpy.types.Context) -> None:
+        layout = self.layout
+        col = layout.column()
+        col.prop(self, "api_key")
+        if os.environ.get("ARK_API_KEY"):
+            col.label(text="ARK_API_KEY is set in the environment and is used instead", icon="INFO")
+        col.prop(self, "region")
+        if self.region == "CUSTOM":
+            col.prop(self, "custom_base_url")
+        if os.environ.get("ARK_BASE_URL"):
+            col.label(text="ARK_BASE_URL is set in the environment and is used instead", icon="INFO")
+        col.prop(self, "library_dir")
+        if os.environ.get("ARK3D_LIBRARY"):
+            col.label(text="ARK3D_LIBRARY is set in the environment and is used instead", icon="INFO")
+        else:
+            col.label(text=f"Results are kept in {library_root(self)}", icon="FILE_FOLDER")
+        col.prop(self, "poll_interval")
+        col.prop(self, "variant")
+        col.prop(self, "ca_bundle")
+
+
+def get_preferences(context: bpy.types.Context | None = None) -> ArkPreferences:
+    ctx = context or bpy.context
+    return ctx.preferences.addons[ADDON_ID].preferences  # type: ignore[return-value]
+
+
+def base_url(prefs: ArkPreferences) -> str:
+    for ident, _name, url in _REGIONS:
+        if ident == prefs.region and ident != "CUSTOM":
+            return url
+    return prefs.custom_base_url
+
+
+def library_root(prefs: ArkPreferences) -> Path:
+    """The preference, else the extension's own user folder (``ARK3D_LIBRARY`` wins over both,
+    in :meth:`Settings.resolve`)."""
+    if prefs.library_dir:
+        return Path(bpy.path.abspath(prefs.library_dir))
+    extension_path_user = getattr(bpy.utils, "extension_path_user", None)
+    if extension_path_user is not None and ADDON_ID.startswith("bl_ext."):
+        return Path(extension_path_user(ADDON_ID, path="library", create=True))
+    return default_library_root()
+
+
+def read_settings(context: bpy.types.Context | None = None) -> Settings:
+    """Settings for a job, read on the main thread (workers never read preferences)."""
+    prefs = get_preferences(context)
+    return Settings.resolve(
+        api_key=prefs.api_key,
+        base_url=base_url(prefs),
+        library_dir=library_root(prefs),
+        poll_interval=prefs.poll_interval,
+        variant=prefs.variant,
+        ca_bundle=bpy.path.abspath(prefs.ca_bundle) if prefs.ca_bundle else "",
+    )
+
+
+def library_for(settings: Settings) -> Library:
+    return Library(settings.library_dir or default_library_root())
+
+
+class ARK3D_OT_open_preferences(bpy.types.Operator):
+    """Open this add-on's preferences, where the API key is set"""
+
+    bl_idname = "ark3d.open_preferences"
+    bl_label = "Set API Key"
+    bl_options = {"INTERNAL"}
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        bpy.ops.screen.userpref_show("INVOKE_DEFAULT")
+        context.preferences.active_section = "EXTENSIONS" if bpy.app.version >= (4, 2, 0) else "ADDONS"
+        bpy.ops.preferences.addon_show(module=ADDON_ID)
+        return {"FINISHED"}

@@ -1,0 +1,499 @@
+"""Safe extraction of Ark's result zip and the choice of the model file inside it.
+
+The zip comes from the network, so it is treated as hostile: the whole central directory is
+checked before a single byte is written (paths, links, encryption, sizes, duplicates), the
+extraction goes to a temporary sibling folder that replaces ``dest`` only when complete, and
+the bytes actually written are counted so a header that lies about sizes cannot fill the disk.
+
+What is inside is not documented beyond "the requested format": nested folders, ``pbr``/``rgb``
+variants side by side, OBJ with ``.mtl`` and textures in sub-folders, extra files and GBK file
+names all occur.  :func:`find_models` and :func:`choose_model` make a deterministic choice.
+"""
+
+from __future__ import annotations
+
+import json
+import lzma
+import os
+import re
+import secrets
+import shutil
+import stat
+import threading
+import time
+import zipfile
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from urllib.parse import unquote, urlparse
+
+from .errors import ArchiveError, Cancelled, NoModelError
+
+__all__ = [
+    "MODEL_EXTENSIONS",
+    "Limits",
+    "ModelFile",
+    "check_references",
+    "choose_model",
+    "decode_name",
+    "find_models",
+    "safe_extract",
+]
+
+_CHUNK = 1 << 20
+_HINT = (
+    "The result archive looks damaged or unsafe; download it again, "
+    "and report the task id to Ark support if it persists"
+)
+_SUPPORTED_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
+_SKIPPED_DIRS = {"__macosx"}
+_SKIPPED_FILES = {".ds_store"}
+_UTF8_FLAG = 0x800
+
+#: Extension -> (format, preference rank; lower is preferred).
+MODEL_EXTENSIONS: dict[str, tuple[str, int]] = {
+    ".glb": ("gltf", 0),
+    ".gltf": ("gltf", 1),
+    ".usdz": ("usd", 2),
+    ".usdc": ("usd", 3),
+    ".usd": ("usd", 4),
+    ".usda": ("usd", 5),
+    ".obj": ("obj", 6),
+}
+_PBR_WORDS = {"pbr"}
+_RGB_WORDS = {"rgb", "baked", "color", "colour"}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds that a genuine result never reaches but a zip bomb does.
+
+    ``max_ratio`` applies only to entries larger than 1 MiB: tiny files compress absurdly well.
+    """
+
+    max_total_bytes: int = 8 << 30
+    max_entries: int = 20000
+    max_ratio: float = 1000.0
+    max_name_length: int = 1024
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """A model found in the extracted tree; ``variant`` is ``"pbr"``, ``"rgb"`` or ``None``."""
+
+    path: Path
+    format: str
+    variant: str | None
+
+
+@dataclass(frozen=True)
+class _Entry:
+    info: zipfile.ZipInfo
+    parts: tuple[str, ...]
+    is_dir: bool
+
+
+def _refuse(name: str, why: str) -> ArchiveError:
+    return ArchiveError(f"Refusing the result archive: entry '{name}' {why}", code="UnsafeArchive", hint=_HINT)
+
+
+def decode_name(info: zipfile.ZipInfo) -> str:
+    """The entry's real name: zips made on Chinese Windows store GBK without saying so.
+
+    Without the UTF-8 flag :mod:`zipfile` decodes as cp437; re-encoding gives back the raw
+    bytes, which are tried as UTF-8 (many tools omit the flag), then GBK/GB18030.
+    """
+    if info.flag_bits & _UTF8_FLAG:
+        return info.orig_filename
+    try:
+        raw = info.orig_filename.encode("cp437")
+    except UnicodeEncodeError:
+        return info.orig_filename
+    for encoding in ("utf-8", "gbk", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return info.orig_filename
+
+
+def _split_name(name: str, limits: Limits) -> tuple[tuple[str, ...], bool]:
+    """Validate one entry name; return its clean components and whether it is a folder."""
+    if "\x00" in name:
+        raise _refuse(name.replace("\x00", "\\0"), "contains a NUL character")
+    if len(name) > limits.max_name_length:
+        raise _refuse(name[:60] + "...", f"has a name longer than {limits.max_name_length} characters")
+    text = name.replace("\\", "/")
+    if text.startswith("/"):
+        raise _refuse(name, "has an absolute path")
+    if re.match(r"^[A-Za-z]:", text):
+        raise _refuse(name, "starts with a drive letter")
+    is_dir = text.endswith("/")
+    parts = []
+    for part in text.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            raise _refuse(name, "points outside the folder ('..')")
+        if ":" in part:
+            raise _refuse(name, "contains ':', which Windows reads as a drive or a stream")
+        if part.rstrip(". ") == "":
+            raise _refuse(name, "has a component made only of dots and spaces")
+        if any(ord(ch) < 32 for ch in part):
+            raise _refuse(name.encode("unicode_escape").decode(), "contains control characters")
+        parts.append(part)
+    if not parts:
+        raise _refuse(name, "has an empty path")
+    return tuple(parts), is_dir
+
+
+def _not_a_zip(zip_path: Path) -> ArchiveError:
+    """Say what the file is instead: usually an HTML/XML error page saved as the zip."""
+    try:
+        with open(zip_path, "rb") as fh:
+            head = fh.read(512)
+    except OSError as exc:
+        return ArchiveError(f"Cannot read the downloaded file {zip_path}: {exc.strerror}", hint=_HINT)
+    if not head:
+        return ArchiveError("The download is empty (0 bytes)", code="NotAZip", hint=_HINT)
+    text = head.lstrip()
+    if text[:1] == b"<":
+        summary = " ".join(re.sub(rb"<[^>]*>", b" ", text).decode("utf-8", "replace").split())[:120]
+        return ArchiveError(
+            "The download is not a zip: the server sent an HTML/XML page"
+            + (f" ({summary})" if summary else ""),
+            code="NotAZip",
+            hint=_HINT,
+        )
+    return ArchiveError(
+        f"The download is not a zip file (it starts with {head[:16]!r})", code="NotAZip", hint=_HINT
+    )
+
+
+def _check_directory(zf: zipfile.ZipFile, limits: Limits) -> list[_Entry]:
+    """Every refusal happens here, before anything is written."""
+    infos = zf.infolist()
+    if len(infos) > limits.max_entries:
+        raise ArchiveError(
+            f"Refusing the result archive: it has {len(infos)} entries (limit {limits.max_entries})",
+            code="UnsafeArchive",
+            hint=_HINT,
+        )
+    entries: list[_Entry] = []
+    files: dict[tuple[str, ...], str] = {}
+    folders: dict[tuple[str, ...], str] = {}
+    total = 0
+    for info in infos:
+        name = decode_name(info)
+        parts, is_dir = _split_name(name, limits)
+        mode = info.external_attr >> 16
+        if stat.S_ISLNK(mode):
+            raise _refuse(name, "is a symbolic link")
+        if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
+            raise _refuse(name, "is a special file (device, pipe or socket)")
+        if info.flag_bits & 0x1:
+            raise _refuse(name, "is encrypted")
+        if parts[0].lower() in _SKIPPED_DIRS or parts[-1].lower() in _SKIPPED_FILES:
+            continue
+        is_dir = is_dir or stat.S_ISDIR(mode)
+        key = tuple(p.rstrip(". ").casefold() for p in parts)
+        if is_dir:
+            if key in files:
+                raise _refuse(name, f"is both a file and a folder (clashes with '{files[key]}')")
+            folders.setdefault(key, name)
+            entries.append(_Entry(info, parts, True))
+            continue
+        if info.compress_type not in _SUPPORTED_METHODS:
+            raise _refuse(name, f"uses compression method {info.compress_type}, which is not supported")
+        if key in files:
+            same = files[key] == name
+            raise _refuse(name, "appears twice" if same else f"clashes with '{files[key]}' (names differ only in case)")
+        if key in folders:
+            raise _refuse(name, f"is both a file and a folder (clashes with '{folders[key]}')")
+        for depth in range(1, len(key)):
+            prefix = key[:depth]
+            if prefix in files:
+                raise _refuse(name, f"is inside '{files[prefix]}', which is a file")
+            folders.setdefault(prefix, "/".join(parts[:depth]))
+        files[key] = name
+        if info.file_size > _CHUNK and info.file_size > limits.max_ratio * max(info.compress_size, 1):
+            raise _refuse(
+                name,
+                f"expands {info.file_size / max(info.compress_size, 1):.0f} times (limit {limits.max_ratio:g}): "
+                "a zip bomb",
+            )
+        total += info.file_size
+        if total > limits.max_total_bytes:
+            raise ArchiveError(
+                f"Refusing the result archive: it would expand to more than {limits.max_total_bytes} bytes",
+                code="UnsafeArchive",
+                hint=_HINT,
+            )
+        entries.append(_Entry(info, parts, False))
+    if not any(not e.is_dir for e in entries):
+        raise ArchiveError("The result archive is empty", code="EmptyArchive", hint=_HINT)
+    return entries
+
+
+def _open_new(path: Path) -> int:
+    """Create a fresh file, never through a link and never over an existing file."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    return os.open(path, flags, 0o644)
+
+
+def _write_error(exc: OSError, where: Path) -> ArchiveError:
+    if exc.errno == 28:  # ENOSPC
+        return ArchiveError("The disk is full", code="DiskFull", hint=f"Free some space where {where} lives")
+    return ArchiveError(
+        f"Could not write {where}: {exc.strerror or exc}",
+        code="WriteFailed",
+        hint="Check that the library folder is writable, or choose another one in the add-on preferences",
+    )
+
+
+def safe_extract(
+    zip_path: Path,
+    dest: Path,
+    *,
+    limits: Limits = Limits(),
+    cancel: threading.Event | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Path]:
+    """Extract ``zip_path`` into ``dest`` (replaced as a whole) and return the files written.
+
+    ``progress(done_bytes, total_bytes)`` is called at most ten times a second and once at the
+    end.  On any error or cancel nothing is left behind and ``dest`` is untouched.
+    """
+    zip_path, dest = Path(zip_path), Path(dest)
+    try:
+        zf = zipfile.ZipFile(zip_path)
+    except (zipfile.BadZipFile, EOFError) as exc:
+        raise _not_a_zip(zip_path) from exc
+    except OSError as exc:
+        raise ArchiveError(f"Cannot read the downloaded file {zip_path}: {exc.strerror}", hint=_HINT) from exc
+    with zf:
+        entries = _check_directory(zf, limits)
+        declared = sum(e.info.file_size for e in entries if not e.is_dir)
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            tmp = dest.parent / f".tmp-{dest.name}-{secrets.token_hex(4)}"
+            tmp.mkdir()
+        except OSError as exc:
+            raise _write_error(exc, dest.parent) from exc
+        try:
+            written = _extract_into(zf, entries, tmp.resolve(), declared, limits, cancel, progress)
+            if dest.is_symlink() or dest.is_file():
+                dest.unlink()
+            elif dest.exists():
+                shutil.rmtree(dest)
+            os.replace(tmp, dest)
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise _write_error(exc, dest) from exc
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    return [dest.joinpath(*parts) for parts in written]
+
+
+def _extract_into(
+    zf: zipfile.ZipFile,
+    entries: list[_Entry],
+    root: Path,
+    declared: int,
+    limits: Limits,
+    cancel: threading.Event | None,
+    progress: Callable[[int, int], None] | None,
+) -> list[tuple[str, ...]]:
+    """One streaming pass; counts real bytes so a lying header is caught while writing."""
+    done = 0
+    last_report = 0.0
+    made: set[Path] = {root}
+    written: list[tuple[str, ...]] = []
+    for entry in entries:
+        if cancel is not None and cancel.is_set():
+            raise Cancelled()
+        target = root.joinpath(*entry.parts)
+        folder = target if entry.is_dir else target.parent
+        if folder not in made:
+            folder.mkdir(parents=True, exist_ok=True)
+            made.add(folder)
+        if not target.resolve().is_relative_to(root):
+            raise _refuse(decode_name(entry.info), "resolves outside the destination folder")
+        if entry.is_dir:
+            continue
+        size = 0
+        name = decode_name(entry.info)
+        try:
+            src = zf.open(entry.info)
+        except (zipfile.BadZipFile, NotImplementedError, ValueError) as exc:
+            raise _refuse(name, f"is damaged ({exc})") from exc
+        with src, open(_open_new(target), "wb", buffering=0) as out:
+            while True:
+                try:
+                    chunk = src.read(_CHUNK)
+                except (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error, lzma.LZMAError) as exc:
+                    raise _refuse(name, f"is damaged ({exc})") from exc
+                if not chunk:
+                    break
+                size += len(chunk)
+                done += len(chunk)
+                if size > entry.info.file_size:
+                    raise _refuse(name, "is larger than its header says (a damaged or forged archive)")
+                if done > limits.max_total_bytes:
+                    raise _refuse(name, f"takes the archive over {limits.max_total_bytes} bytes")
+                out.write(chunk)
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled()
+                if progress is not None and time.monotonic() - last_report >= 0.1:
+                    last_report = time.monotonic()
+                    progress(done, declared)
+        if size != entry.info.file_size:
+            raise _refuse(name, "is shorter than its header says (a damaged archive)")
+        written.append(entry.parts)
+    if progress is not None:
+        progress(done, declared)
+    return written
+
+
+def _variant(rel: PurePosixPath) -> str | None:
+    """``pbr`` or ``rgb`` from the nearest path component that names one (the file stem first)."""
+    for part in (rel.stem, *reversed(rel.parts[:-1])):
+        words = set(re.split(r"[^a-z0-9]+", part.lower()))
+        if words & _PBR_WORDS:
+            return "pbr"
+        if words & _RGB_WORDS:
+            return "rgb"
+    return None
+
+
+def find_models(root: Path) -> list[ModelFile]:
+    """Every importable model under ``root``, in a stable sorted order."""
+    root = Path(root)
+    found: list[ModelFile] = []
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d.lower() not in _SKIPPED_DIRS)
+        for name in sorted(names):
+            kind = MODEL_EXTENSIONS.get(os.path.splitext(name)[1].lower())
+            path = Path(folder, name)
+            if kind is None or name.startswith("._") or path.is_symlink():
+                continue
+            rel = PurePosixPath(path.relative_to(root).as_posix())
+            found.append(ModelFile(path=path, format=kind[0], variant=_variant(rel)))
+    return found
+
+
+def _few_files(root: Path, count: int = 5) -> list[str]:
+    names: list[str] = []
+    for folder, dirs, files in os.walk(root):
+        dirs.sort()
+        for name in sorted(files):
+            names.append(Path(folder, name).relative_to(root).as_posix())
+            if len(names) >= count:
+                return names
+    return names
+
+
+def choose_model(models: list[ModelFile], variant: str = "pbr", *, root: Path | None = None) -> ModelFile:
+    """The model to import: the requested variant, then format preference, then the shallowest.
+
+    ``root`` (the extracted folder) only serves the error message, which lists what the
+    archive holds instead.
+    """
+    if not models:
+        held = _few_files(root) if root is not None else []
+        listing = f" (it holds: {', '.join(held)})" if held else ""
+        raise NoModelError(
+            "The result archive holds no model file (.glb, .gltf, .obj, .usd, .usdz)" + listing,
+            code="NoModel",
+            hint="Check the task's file format; report the task id to Ark support if the result is wrong",
+        )
+    wanted = variant.lower()
+
+    def rank(model: ModelFile) -> tuple[int, int, int, str]:
+        variant_rank = 0 if model.variant == wanted else (1 if model.variant is None else 2)
+        format_rank = MODEL_EXTENSIONS.get(model.path.suffix.lower(), ("", 99))[1]
+        return (variant_rank, format_rank, len(model.path.parts), model.path.as_posix())
+
+    return min(models, key=rank)
+
+
+_MTLLIB = re.compile(r"^\s*mtllib\s+(.+?)\s*$", re.IGNORECASE)
+_MTL_MAP = re.compile(r"^\s*(?:map_\w+|bump|disp|decal|refl|norm)\s+(.+?)\s*$", re.IGNORECASE)
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+def _mtl_path(args: str) -> str:
+    """The file name of a ``map_*`` line, after its options (``-s 1 1 1``, ``-bm 0.5`` ...)."""
+    tokens = args.split()
+    i = 0
+    while i < len(tokens) - 1 and tokens[i].startswith("-"):
+        option = tokens[i].lower()
+        i += 1
+        if option in ("-o", "-s", "-t"):
+            for _ in range(3):
+                if i < len(tokens) - 1 and _NUMBER.fullmatch(tokens[i]):
+                    i += 1
+        else:
+            i += min(2 if option == "-mm" else 1, len(tokens) - 1 - i)
+    return " ".join(tokens[i:])
+
+
+def _escapes(ref: str, base: Path, root: Path) -> bool:
+    if PureWindowsPath(ref).is_absolute() or PureWindowsPath(ref).drive or ref.startswith(("/", "\\")):
+        return True
+    target = (base / ref.replace("\\", "/")).resolve()
+    return not target.is_relative_to(root)
+
+
+def check_references(model: ModelFile, root: Path) -> list[str]:
+    """References of an .obj (``mtllib``, textures) or a .gltf (``uri``) that leave ``root``.
+
+    The importers would follow them, so a result that points at ``../../secret.png`` or an
+    absolute path is refused rather than imported.
+    """
+    root = Path(root).resolve()
+    path = Path(model.path)
+    bad: list[str] = []
+    suffix = path.suffix.lower()
+    if suffix == ".obj":
+        mtls: list[Path] = []
+        for line in _read_lines(path):
+            match = _MTLLIB.match(line)
+            if not match:
+                continue
+            # One name with spaces, or several names: check both readings.
+            whole = match.group(1)
+            for ref in dict.fromkeys([whole, *whole.split()]):
+                if _escapes(ref, path.parent, root):
+                    bad.append(ref)
+                else:
+                    mtls.append((path.parent / ref.replace("\\", "/")).resolve())
+        for mtl in dict.fromkeys(mtls):
+            for mtl_line in _read_lines(mtl):
+                match = _MTL_MAP.match(mtl_line)
+                tex = _mtl_path(match.group(1)) if match else ""
+                if tex and _escapes(tex, mtl.parent, root):
+                    bad.append(tex)
+    elif suffix == ".gltf":
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return bad
+        for key in ("buffers", "images"):
+            items = doc.get(key) if isinstance(doc, dict) else None
+            for item in items if isinstance(items, list) else []:
+                uri = item.get("uri") if isinstance(item, dict) else None
+                if not isinstance(uri, str) or uri.startswith("data:"):
+                    continue
+                if len(urlparse(uri).scheme) > 1 or _escapes(unquote(uri), path.parent, root):
+                    bad.append(uri)
+    return bad
+
+
+def _read_lines(path: Path) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []

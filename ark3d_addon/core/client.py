@@ -1,0 +1,258 @@
+"""ArkClient: every call to the Ark task API goes through here.
+
+One ``requests.Session`` carries the ``Authorization`` header; nothing else in the add-on
+ever sees the key.  Every request has a timeout.  Idempotent calls (GET, DELETE) are retried
+like the official SDK does: connection errors, timeouts, 408, 409, 429 and 5xx, exponential
+backoff from 0.5 s capped at 8 s with jitter, ``Retry-After`` honoured.  A create is never
+retried after a timeout or 5xx because it may already have made a paid task.
+
+HTTP errors become :class:`ApiError` with Ark's ``error.code`` and ``message``, the
+``X-Request-Id`` and a hint that says what to do.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from collections.abc import Iterable
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from .download import describe_network_error
+from .errors import ApiError, ArkError, Cancelled, redact
+from .settings import KEY_HINT, Settings
+from .task import Task, parse_task, validate_task_id
+
+__all__ = ["ArkClient", "retry_after_seconds"]
+
+USER_AGENT = "ark3d-blender/1.0"
+CONNECT_TIMEOUT = 10.0
+READ_TIMEOUT = 30.0
+RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
+MAX_RETRY_AFTER = 60.0
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Parse ``Retry-After`` (seconds or an HTTP date); bounded so a bad header cannot stall us."""
+    if not value:
+        return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            seconds = parsedate_to_datetime(text).timestamp() - time.time()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+    return min(max(0.0, seconds), MAX_RETRY_AFTER)
+
+
+def _hint_for(status: int, code: str) -> str:
+    if status == 401:
+        return "Check the API key. " + KEY_HINT
+    if code == "AccountOverdueError":
+        return "Your Volcengine account is overdue: top it up in the console, then try again"
+    if status == 403:
+        return "The key may not have access to this model or region: enable Seed3D in the Ark console"
+    if status == 404:
+        return (
+            "Check the task id, and that the base URL is the region where the task was created. "
+            "Ark only keeps tasks for 7 days"
+        )
+    if status == 429:
+        return "Ark's rate limit was hit (300 requests a minute, 5 running tasks): wait a minute and try again"
+    if status >= 500:
+        return "The Ark service had a problem: try again in a few minutes"
+    if status == 400:
+        return "Ark refused the request as invalid: check the parameters named above"
+    return ""
+
+
+class ArkClient:
+    """A thin, safe client of the Ark content-generation task API."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        session: requests.Session | None = None,
+        cancel: threading.Event | None = None,
+        max_retries: int = 2,
+    ) -> None:
+        self.settings = settings
+        self.base_url = settings.base_url
+        self.cancel = cancel or threading.Event()
+        self.max_retries = max_retries
+        self.session = session or requests.Session()
+        self.session.headers["User-Agent"] = USER_AGENT
+        # requests drops Authorization on a redirect to another host; we also refuse to
+        # follow redirects at all for API calls (see _send), so the key stays with Ark.
+        self.session.verify = settings.verify
+
+    # -- public calls -----------------------------------------------------------------
+
+    def get_task(self, task_id: str) -> Task:
+        """``GET /contents/generations/tasks/{id}``."""
+        tid = validate_task_id(task_id)
+        data = self._request_json("GET", f"/contents/generations/tasks/{quote(tid, safe='')}")
+        return self._parse(data)
+
+    def list_tasks(
+        self,
+        *,
+        page_num: int = 1,
+        page_size: int = 20,
+        status: str | None = None,
+        task_ids: Iterable[str] = (),
+        model: str | None = None,
+    ) -> tuple[list[Task], int]:
+        """``GET /contents/generations/tasks``: one page of the last 7 days' tasks and the total."""
+        params: list[tuple[str, str]] = [("page_num", str(page_num)), ("page_size", str(page_size))]
+        if status:
+            params.append(("filter.status", status))
+        for tid in task_ids:
+            params.append(("filter.task_ids", validate_task_id(tid)))
+        if model:
+            params.append(("filter.model", model))
+        data = self._request_json("GET", "/contents/generations/tasks", params=params)
+        items = data.get("items") if isinstance(data, dict) else None
+        tasks = []
+        for item in items or []:
+            try:
+                tasks.append(parse_task(item))
+            except ValueError:
+                continue
+        total = data.get("total") if isinstance(data, dict) else None
+        return tasks, int(total) if isinstance(total, int) else len(tasks)
+
+    def create_task(self, body: dict[str, Any]) -> str:
+        """``POST /contents/generations/tasks``; returns the new id.  Never retried blindly."""
+        data = self._request_json("POST", "/contents/generations/tasks", json_body=body, retry=False)
+        task_id = data.get("id") if isinstance(data, dict) else None
+        if not isinstance(task_id, str):
+            raise ApiError("Ark accepted the task but sent no id", code="InvalidResponse")
+        return task_id
+
+    def delete_task(self, task_id: str) -> None:
+        """``DELETE /contents/generations/tasks/{id}``: cancels a queued task, deletes a finished one."""
+        tid = validate_task_id(task_id)
+        self._request_json("DELETE", f"/contents/generations/tasks/{quote(tid, safe='')}", allow_empty=True)
+
+    def close(self) -> None:
+        self.session.close()
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    def _parse(self, data: Any) -> Task:
+        try:
+            return parse_task(data)
+        except ValueError as exc:
+            raise ApiError(
+                f"Ark sent a task this add-on cannot read: {exc}",
+                code="InvalidResponse",
+                hint="Try again; if it persists, update the add-on",
+            ) from None
+
+    def _request_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: list[tuple[str, str]] | None = None,
+        json_body: dict[str, Any] | None = None,
+        retry: bool = True,
+        allow_empty: bool = False,
+    ) -> Any:
+        key = self.settings.require_key()
+        url = self.base_url + path
+        headers = {"Authorization": f"Bearer {key}", "Accept": "application/json"}
+        attempt = 0
+        while True:
+            if self.cancel.is_set():
+                raise Cancelled()
+            wait: float | None = None
+            try:
+                resp = self.session.request(
+                    method,
+                    url,
+                    params=params,
+                    json=json_body,
+                    headers=headers,
+                    timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
+                    allow_redirects=False,
+                )
+            except requests.RequestException as exc:
+                error: ArkError = describe_network_error(exc, url)
+                error.message = redact(error.message, key)
+                if not retry or attempt >= self.max_retries:
+                    raise error from None
+            else:
+                with resp:
+                    if resp.status_code < 300:
+                        return self._decode(resp, allow_empty)
+                    error = self._api_error(resp)
+                    if not retry or resp.status_code not in RETRY_STATUSES or attempt >= self.max_retries:
+                        raise error
+                    wait = retry_after_seconds(resp.headers.get("Retry-After"))
+            attempt += 1
+            if wait is None:
+                wait = min(8.0, 0.5 * 2 ** (attempt - 1)) * (0.75 + random.random() * 0.5)
+            if self.cancel.wait(wait):
+                raise Cancelled()
+
+    @staticmethod
+    def _decode(resp: requests.Response, allow_empty: bool) -> Any:
+        request_id = resp.headers.get("X-Request-Id", "")
+        if not resp.content.strip():
+            if allow_empty:
+                return {}
+            raise ApiError("Ark sent an empty answer", code="InvalidResponse", request_id=request_id,
+                           http_status=resp.status_code, hint="Try again in a moment")
+        try:
+            return resp.json()
+        except (ValueError, json.JSONDecodeError):
+            raise ApiError(
+                "Ark sent an answer that is not JSON",
+                code="InvalidResponse",
+                request_id=request_id,
+                http_status=resp.status_code,
+                hint="Check the base URL in the add-on preferences: it should end in /api/v3",
+                retryable=True,
+            ) from None
+
+    @staticmethod
+    def _api_error(resp: requests.Response) -> ApiError:
+        status = resp.status_code
+        request_id = resp.headers.get("X-Request-Id", "")
+        code, message, param = "", "", ""
+        try:
+            body = resp.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict) and isinstance(body.get("error"), dict):
+            err = body["error"]
+            code = str(err.get("code") or "")
+            message = str(err.get("message") or "")
+            param = str(err.get("param") or "")
+        if 300 <= status < 400:
+            message = f"Ark answered with a redirect to {resp.headers.get('Location', '?')}"
+            hint = "Check the base URL in the add-on preferences"
+        else:
+            hint = _hint_for(status, code)
+        if not message:
+            message = f"Ark answered HTTP {status} {resp.reason or ''}".strip()
+        if param:
+            message += f" (parameter {param})"
+        return ApiError(
+            message,
+            code=code,
+            request_id=request_id,
+            http_status=status,
+            hint=hint,
+            retryable=status in RETRY_STATUSES,
+        )

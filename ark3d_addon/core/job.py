@@ -1,0 +1,335 @@
+"""The import job as plain Python: poll, download, extract; cancellable; reports progress.
+
+The same :class:`ImportJob` serves every entry point: Blender's modal operator runs it in a
+worker thread and reads :meth:`ImportJob.snapshot` from its timer, background Blender and the
+command line call :meth:`ImportJob.run` directly.  The job never touches ``bpy``; it ends with
+the path of the model file to import, which the Blender layer imports on the main thread.
+
+Flow, under an inter-process lock on the task's library folder (so a second import of the
+same task, from this or another Blender, waits and then finds the files instead of
+downloading twice):
+
+1. the library already holds the extracted result: done, no request at all (works offline
+   and after the 24-hour link died);
+2. else poll the task until it is final, saving its JSON in the library at each change;
+3. download ``content.file_url`` (resumable), extract it safely, choose the model.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .archive import ModelFile, check_references, choose_model, find_models, safe_extract
+from .client import ArkClient
+from .download import DownloadProgress, check_url, download
+from .errors import ArchiveError, ArkError, Cancelled, NetworkError, TaskCancelled, TaskFailed
+from .library import Library
+from .settings import Settings
+from .task import Status, Task, parse_task, validate_task_id
+
+__all__ = ["JobResult", "JobState", "ImportJob", "Poller", "format_bytes", "format_duration"]
+
+#: Longest wait between two polls while the task sits in the queue.
+MAX_QUEUED_INTERVAL = 30.0
+#: Consecutive failed polls are tolerated for this long before the job gives up.
+POLL_ERROR_BUDGET_S = 300.0
+#: A job never polls longer than this (generation takes minutes, queues can be long).
+MAX_POLL_S = 6 * 3600.0
+
+
+def format_bytes(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if abs(n) < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} GB"
+
+
+def format_duration(seconds: float) -> str:
+    seconds = int(max(0, seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+@dataclass(frozen=True)
+class JobState:
+    """What the UI shows: a phase, one line of text, and a 0..1 fraction when known."""
+
+    phase: str = "starting"  # starting, queued, running, downloading, extracting, ready, done, failed, cancelled
+    text: str = "Starting"
+    fraction: float | None = None
+    error: ArkError | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.phase in ("ready", "done", "failed", "cancelled")
+
+
+@dataclass(frozen=True)
+class JobResult:
+    task_id: str
+    model: ModelFile
+    files_dir: Path
+    task: Task | None
+    from_library: bool
+
+
+class Poller:
+    """Queries a task until it is final, at a polite, bounded rate.
+
+    ``interval`` while running; while queued the wait grows by half each time up to
+    :data:`MAX_QUEUED_INTERVAL`.  Errors the client already retried are retried again here
+    with growing waits for up to :data:`POLL_ERROR_BUDGET_S`, never in a burst.
+    """
+
+    def __init__(
+        self,
+        client: ArkClient,
+        interval: float,
+        cancel: threading.Event,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client = client
+        self.interval = interval
+        self.cancel = cancel
+        self.clock = clock
+
+    def wait_final(self, task_id: str, on_update: Callable[[Task], None]) -> Task:
+        start = self.clock()
+        wait = self.interval
+        first_error_at: float | None = None
+        while True:
+            try:
+                task = self.client.get_task(task_id)
+            except ArkError as exc:
+                if isinstance(exc, Cancelled) or not (exc.retryable or isinstance(exc, NetworkError)):
+                    raise
+                now = self.clock()
+                first_error_at = first_error_at or now
+                if now - first_error_at > POLL_ERROR_BUDGET_S:
+                    raise
+                wait = min(MAX_QUEUED_INTERVAL, max(wait, self.interval) * 2)
+            else:
+                first_error_at = None
+                on_update(task)
+                if task.status.is_final:
+                    return task
+                if task.status is Status.QUEUED:
+                    wait = min(MAX_QUEUED_INTERVAL, max(wait, self.interval) * 1.5)
+                else:
+                    wait = self.interval
+            if self.clock() - start > MAX_POLL_S:
+                raise ArkError(
+                    f"Task {task_id} did not finish within {format_duration(MAX_POLL_S)}",
+                    code="PollTimeout",
+                    hint="Import it again later: the result will be fetched then",
+                )
+            if self.cancel.wait(wait):
+                raise Cancelled()
+
+
+class ImportJob:
+    """Fetch one task's result into the library and pick the model to import."""
+
+    def __init__(
+        self,
+        task_id: str,
+        settings: Settings,
+        library: Library,
+        *,
+        variant: str | None = None,
+        on_state: Callable[[JobState], None] | None = None,
+    ) -> None:
+        self.task_id = validate_task_id(task_id)
+        self.settings = settings
+        self.library = library
+        self.variant = variant or settings.variant
+        self.cancel_event = threading.Event()
+        self._on_state = on_state
+        self._lock = threading.Lock()
+        self._state = JobState()
+        self._thread: threading.Thread | None = None
+        self.result: JobResult | None = None
+        self.task: Task | None = None
+
+    # -- threading --------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Run in a daemon worker thread; watch :meth:`snapshot` for progress."""
+        self._thread = threading.Thread(target=self._run_quietly, name=f"ark3d-{self.task_id}", daemon=True)
+        self._thread.start()
+
+    def cancel(self) -> None:
+        self.cancel_event.set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the worker; True when it has stopped."""
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def snapshot(self) -> JobState:
+        with self._lock:
+            return self._state
+
+    def _set(self, state: JobState) -> None:
+        with self._lock:
+            self._state = state
+        if self._on_state is not None:
+            self._on_state(state)
+
+    def _run_quietly(self) -> None:
+        try:
+            self.run()
+        except ArkError:
+            pass  # already recorded in the state by run()
+
+    # -- the work ---------------------------------------------------------------------
+
+    def run(self) -> JobResult:
+        """Do the whole job in the calling thread.  Raises :class:`ArkError` on failure."""
+        try:
+            self.result = self._run()
+        except Cancelled as exc:
+            self.library.clear_partial(self.task_id)
+            self._set(JobState("cancelled", "Cancelled", None, exc))
+            raise
+        except ArkError as exc:
+            self._set(JobState("failed", exc.user_message(), None, exc))
+            raise
+        except OSError as exc:
+            error = ArkError(
+                f"Could not write to the library: {exc.strerror or exc}",
+                code="DiskError",
+                hint="Free some disk space or choose another library folder in the add-on preferences",
+            )
+            self._set(JobState("failed", error.user_message(), None, error))
+            raise error from None
+        self._set(JobState("ready", f"Importing {self.result.model.path.name}", 1.0))
+        return self.result
+
+    def _run(self) -> JobResult:
+        self.library.check_writable()
+        self._set(JobState("starting", "Waiting for the library", None))
+        with self.library.lock(self.task_id, cancel=self.cancel_event):
+            cached = self._from_library()
+            if cached is not None:
+                return cached
+            task = self._poll()
+            zip_path = self.library.zip_path(self.task_id)
+            if not zip_path.exists():
+                self._download(task, zip_path)
+            return self._extract(task, zip_path, from_library=False)
+
+    def _from_library(self) -> JobResult | None:
+        """The offline path: results already extracted (or downloaded) need no request."""
+        files = self.library.files_dir(self.task_id)
+        saved = self.library.load_task(self.task_id)
+        task = _parse_saved(saved)
+        if self.library.is_extracted(self.task_id):
+            model = choose_model(find_models(files), self.variant)
+            return JobResult(self.task_id, model, files, task, from_library=True)
+        zip_path = self.library.zip_path(self.task_id)
+        if zip_path.exists():
+            return self._extract(task, zip_path, from_library=True)
+        return None
+
+    def _poll(self) -> Task:
+        client = ArkClient(self.settings, cancel=self.cancel_event)
+        try:
+            self._set(JobState("starting", f"Asking Ark about {self.task_id}", None))
+            task = Poller(client, self.settings.poll_interval, self.cancel_event).wait_final(
+                self.task_id, self._on_task
+            )
+        finally:
+            client.close()
+        if task.status is Status.FAILED:
+            err = task.error
+            raise TaskFailed(
+                f"Ark could not generate this model: {err.message if err and err.message else 'no reason given'}",
+                code=err.code if err else "",
+                hint=_failure_hint(err.code if err else ""),
+            )
+        if task.status is Status.CANCELLED:
+            raise TaskCancelled(
+                f"Task {self.task_id} was cancelled before it ran",
+                code="Cancelled",
+                hint="Create the task again to get a model",
+            )
+        if not task.file_url:
+            raise ArkError(
+                "The task succeeded but Ark gave no file link",
+                code="NoFileURL",
+                hint="Query it again in a minute; report the task id to Ark support if it persists",
+            )
+        return task
+
+    def _on_task(self, task: Task) -> None:
+        previous = self.task
+        self.task = task
+        if previous is None or previous.raw != task.raw:
+            self.library.save_task(task.raw)
+        elapsed = task.elapsed()
+        clock = f" · {format_duration(elapsed)}" if elapsed is not None else ""
+        if task.status is Status.QUEUED:
+            self._set(JobState("queued", f"Queued{clock}", None))
+        elif task.status is Status.RUNNING:
+            self._set(JobState("running", f"Generating{clock}", None))
+        elif task.status is Status.UNKNOWN:
+            self._set(JobState("running", f"Status '{task.status_text}'{clock}", None))
+
+    def _download(self, task: Task, zip_path: Path) -> None:
+        check_url(task.file_url, "result link")
+        self._set(JobState("downloading", "Downloading", 0.0))
+
+        def report(p: DownloadProgress) -> None:
+            total = f" / {format_bytes(p.total)}" if p.total else ""
+            pct = f" ({p.percent:.0f}%)" if p.percent is not None else ""
+            text = f"Downloading {format_bytes(p.done)}{total}{pct} · {format_bytes(p.speed_bps)}/s"
+            self._set(JobState("downloading", text, p.percent / 100 if p.percent is not None else None))
+
+        download(task.file_url, zip_path, progress=report, cancel=self.cancel_event, verify=self.settings.verify)
+
+    def _extract(self, task: Task | None, zip_path: Path, *, from_library: bool) -> JobResult:
+        files = self.library.files_dir(self.task_id)
+        self._set(JobState("extracting", "Extracting", 0.0))
+
+        def report(done: int, total: int) -> None:
+            self._set(JobState("extracting", "Extracting", done / total if total else None))
+
+        safe_extract(zip_path, files, cancel=self.cancel_event, progress=report)
+        model = choose_model(find_models(files), self.variant)
+        outside = check_references(model, files)
+        if outside:
+            raise ArchiveError(
+                f"{model.path.name} refers to files outside its folder: {', '.join(outside[:3])}",
+                code="UnsafeReference",
+                hint="The result looks tampered with: do not import it; report the task id to Ark support",
+            )
+        self.library.mark_extracted(self.task_id, model.path)
+        return JobResult(self.task_id, model, files, task, from_library=from_library)
+
+
+def _parse_saved(saved: dict | None) -> Task | None:
+    try:
+        return parse_task(saved) if saved else None
+    except ValueError:
+        return None
+
+
+def _failure_hint(code: str) -> str:
+    if "Sensitive" in code:
+        return "Ark's content check refused the input image: try another image"
+    if code:
+        return "Check the input and try again; quote the task id if you contact Ark support"
+    return "Try creating the task again"

@@ -1,0 +1,197 @@
+"""The task as Ark describes it, parsed leniently, and task-id validation.
+
+The query call's document (the seed) lists ``id``, ``model``, ``status``, ``error``,
+``created_at``, ``updated_at``, ``content.file_url``, ``subdivisionlevel``, ``fileformat`` and
+``usage``.  The seed's own example sends the times as strings, the field table says integers:
+both are accepted.  Unknown fields are kept in :attr:`Task.raw` and unknown statuses are
+treated as "still in progress" so a new service release never breaks an import.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from .errors import ConfigError
+
+__all__ = ["Status", "Task", "TaskError", "Usage", "parse_task", "validate_task_id", "LINK_LIFETIME_S"]
+
+#: Ark deletes result files 24 hours after the task finished.
+LINK_LIFETIME_S = 24 * 3600
+
+# Real ids look like ``cgt-20251124123456-abcde``.  We accept the ``cgt-`` prefix followed by
+# letters, digits, ``-`` and ``_`` only, so nothing path-like (``/``, ``..``, ``%2F``, ``?``)
+# can ever be spliced into a URL or a library folder name.
+_TASK_ID = re.compile(r"^cgt-[A-Za-z0-9][A-Za-z0-9_-]{0,126}$")
+
+
+class Status(str, enum.Enum):
+    """Task statuses from the seed, plus ``UNKNOWN`` for any value a later API adds."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    CANCELLED = "cancelled"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (Status.CANCELLED, Status.SUCCEEDED, Status.FAILED)
+
+    @classmethod
+    def parse(cls, value: object) -> Status:
+        text = str(value or "").strip().lower()
+        for member in cls:
+            if member.value == text:
+                return member
+        return cls.UNKNOWN
+
+
+@dataclass(frozen=True)
+class TaskError:
+    """The task's ``error`` object: set when the task failed."""
+
+    code: str = ""
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class Usage:
+    completion_tokens: int | None = None
+    total_tokens: int | None = None
+
+
+@dataclass(frozen=True)
+class Task:
+    """One 3D generation task.  ``raw`` is the JSON object exactly as received."""
+
+    id: str
+    status: Status
+    status_text: str = ""
+    model: str = ""
+    error: TaskError | None = None
+    created_at: int | None = None
+    updated_at: int | None = None
+    file_url: str = ""
+    subdivisionlevel: str = ""
+    fileformat: str = ""
+    usage: Usage = field(default_factory=Usage)
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def link_expires_at(self) -> int | None:
+        """When the result link dies: 24 h after the task finished (``updated_at``)."""
+        if self.status is not Status.SUCCEEDED or self.updated_at is None:
+            return None
+        return self.updated_at + LINK_LIFETIME_S
+
+    def link_seconds_left(self, now: float | None = None) -> float | None:
+        expires = self.link_expires_at()
+        if expires is None:
+            return None
+        return expires - (time.time() if now is None else now)
+
+    def elapsed(self, now: float | None = None) -> float | None:
+        """Seconds since the task was created, for the progress display."""
+        if self.created_at is None:
+            return None
+        return max(0.0, (time.time() if now is None else now) - self.created_at)
+
+    def file_name(self) -> str:
+        """The result's file name from ``file_url`` (without the signed query), or ``result.zip``."""
+        name = unquote(urlparse(self.file_url).path.rsplit("/", 1)[-1]) if self.file_url else ""
+        return name or "result.zip"
+
+
+def _as_int(value: object) -> int | None:
+    """Unix seconds as int or numeric string (the seed's example uses strings)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return int(text)
+        except ValueError:
+            try:
+                return int(float(text))
+            except ValueError:
+                return None
+    return None
+
+
+def _as_str(value: object) -> str:
+    return value if isinstance(value, str) else ("" if value is None else str(value))
+
+
+def parse_task(data: object) -> Task:
+    """Build a :class:`Task` from the query call's JSON.
+
+    Tolerant by design: a missing or mistyped optional field becomes empty, never an
+    exception.  Only a body that is not an object, or has no usable ``id``, is refused.
+    """
+    if not isinstance(data, dict):
+        raise ValueError("task JSON is not an object")
+    task_id = _as_str(data.get("id")).strip()
+    if not task_id:
+        raise ValueError("task JSON has no id")
+
+    error = None
+    err = data.get("error")
+    if isinstance(err, dict) and (err.get("code") or err.get("message")):
+        error = TaskError(code=_as_str(err.get("code")), message=_as_str(err.get("message")))
+
+    content = data.get("content")
+    file_url = _as_str(content.get("file_url")).strip() if isinstance(content, dict) else ""
+
+    usage_raw = data.get("usage")
+    usage = Usage()
+    if isinstance(usage_raw, dict):
+        usage = Usage(
+            completion_tokens=_as_int(usage_raw.get("completion_tokens")),
+            total_tokens=_as_int(usage_raw.get("total_tokens")),
+        )
+
+    return Task(
+        id=task_id,
+        status=Status.parse(data.get("status")),
+        status_text=_as_str(data.get("status")),
+        model=_as_str(data.get("model")),
+        error=error,
+        created_at=_as_int(data.get("created_at")),
+        updated_at=_as_int(data.get("updated_at")),
+        file_url=file_url,
+        subdivisionlevel=_as_str(data.get("subdivisionlevel")),
+        fileformat=_as_str(data.get("fileformat")).lower(),
+        usage=usage,
+        raw=dict(data),
+    )
+
+
+def validate_task_id(text: str) -> str:
+    """Return a clean task id or raise :class:`ConfigError` before any request is made.
+
+    Trims whitespace and accepts a pasted console URL or API URL that ends in the id, so
+    ``  https://.../tasks/cgt-2025...-abc?x=1`` becomes ``cgt-2025...-abc``.
+    """
+    candidate = (text or "").strip()
+    if not candidate:
+        raise ConfigError("No task id given", hint="Paste the task id (it starts with cgt-)")
+    if "://" in candidate:
+        path = urlparse(candidate).path.rstrip("/")
+        candidate = path.rsplit("/", 1)[-1]
+    if not _TASK_ID.match(candidate):
+        shown = candidate if len(candidate) <= 40 else candidate[:37] + "..."
+        raise ConfigError(
+            f"'{shown}' is not a valid Ark task id",
+            code="InvalidTaskId",
+            hint="A task id looks like cgt-20251124123456-abcde: letters, digits and dashes only",
+        )
+    return candidate

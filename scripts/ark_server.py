@@ -1,0 +1,869 @@
+"""A local stand-in for Volcengine Ark's 3D generation task API and its result file host.
+
+Why it exists: the add-on must be tested (and demonstrated) without a paid account, and the
+failures that matter most -- throttled, cut and stalled downloads, expired links, rate limits,
+garbled answers -- never happen on demand against the real service.  This server speaks the
+same HTTP as Ark (``/api/v3/contents/generations/tasks``, see ``/work/shared/ark-api.md``;
+the query call follows the seed document) and serves results from a *separate* host, as the
+real pre-signed TOS links do, so a client that leaks the API key to the file host is caught.
+
+Standard library only, so it runs anywhere a Python runs: imported by the tests
+(``from ark_server import ArkServer``) and run as a script by the demo::
+
+    python scripts/ark_server.py --port 8400 --file-port 8401 --key demo-key --demo ASSET_DIR
+
+Task status is computed from the clock on every query (``queued`` -> ``running`` -> outcome),
+so no background thread drives the tasks and a test only has to choose short durations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import hashlib
+import hmac
+import itertools
+import json
+import mimetypes
+import pathlib
+import re
+import secrets
+import signal
+import socket
+import string
+import sys
+import threading
+import time
+import zipfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, quote, unquote
+
+__all__ = ["ArkServer", "LoggedRequest"]
+
+DEFAULT_MODEL = "doubao-seed3d-1-0-250928"
+TASKS_PATH = "/api/v3/contents/generations/tasks"
+SUBDIVISION_LEVELS = ("low", "medium", "high")
+FILE_FORMATS = ("glb", "obj", "usd", "usdz")
+#: Write size of the file host: large enough to stream 500 MB quickly, small enough that a
+#: stop request or a throttle is noticed between two writes.
+CHUNK_SIZE = 256 * 1024
+#: How long a stalled download stays silent before the server gives up on it.
+STALL_S = 60.0
+#: Largest request body read (a 10 MB image as a base64 data URL is about 13.4 MB).
+MAX_BODY = 32 * 1024 * 1024
+MAX_IMAGE_BYTES = 10 * 1024 * 1024
+#: Schedule of the demo tasks and of tasks created in script mode, in seconds.
+DEMO_SCHEDULE = (2.0, 3.0)
+USAGE_TOKENS = 30000
+
+_ERROR_TYPES = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 429: "TooManyRequests"}
+_FAULT_MESSAGES = {
+    429: "The request rate exceeds the limit of your account. Please retry later.",
+    500: "The service encountered an unexpected internal error.",
+    503: "The service is temporarily overloaded. Please retry later.",
+}
+_DATA_URL = re.compile(r"^data:image/(png|jpeg|jpg|webp|bmp);base64,(.*)$", re.DOTALL)
+_TEXT_PARAMS = {"subdivisionlevel": "subdivisionlevel", "sl": "subdivisionlevel", "fileformat": "fileformat", "ff": "fileformat"}
+_ID_ALPHABET = string.ascii_lowercase + string.digits
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    """One request as received, so tests can assert what a client sent (and never sent)."""
+
+    server: str  # "api" or "file"
+    method: str
+    path: str  # as sent, still URL-encoded, without the query
+    query: str
+    headers: dict[str, str]
+    time: float
+
+    def header(self, name: str) -> str | None:
+        """Case-insensitive header lookup (HTTP header names are case-insensitive)."""
+        wanted = name.lower()
+        return next((value for key, value in self.headers.items() if key.lower() == wanted), None)
+
+
+@dataclass(frozen=True)
+class _Response:
+    status: int
+    body: bytes = b""
+    content_type: str = "application/json"
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class _File:
+    """A file on the file host plus the misbehaviour it is served with."""
+
+    name: str
+    token: str
+    data: bytes | None
+    path: pathlib.Path | None
+    size: int
+    etag: str
+    throttle_bps: int | None
+    cut_after: int | None
+    cut_times: int
+    ignore_range: bool
+    expired: bool
+    length_mismatch: bool
+    stall_after: int | None
+    cuts_done: int = 0
+
+    def chunks(self, start: int, stop: int, size: int) -> Iterator[bytes]:
+        """Bytes ``[start, stop)`` in pieces of ``size``, read from disk as they are sent."""
+        if self.data is not None:
+            view = memoryview(self.data)
+            for pos in range(start, stop, size):
+                yield bytes(view[pos : min(pos + size, stop)])
+            return
+        assert self.path is not None
+        with self.path.open("rb") as handle:
+            handle.seek(start)
+            remaining = stop - start
+            while remaining > 0:
+                piece = handle.read(min(size, remaining))
+                if not piece:
+                    return
+                remaining -= len(piece)
+                yield piece
+
+
+@dataclass
+class _Task:
+    """A task whose status follows a schedule measured from ``created_mono``."""
+
+    id: str
+    model: str
+    fileformat: str
+    subdivisionlevel: str
+    file_url: str
+    created_wall: float
+    created_mono: float
+    queued_s: float
+    running_s: float
+    outcome: str
+    error_code: str
+    error_message: str
+    times_as_strings: bool
+    extra_fields: dict[str, Any]
+    status_override: str | None
+    seq: int
+    cancelled_after: float | None = None  # seconds after creation, once cancelled
+
+    def status(self, now_mono: float) -> tuple[str, float]:
+        """The status now and how many seconds after creation it began."""
+        if self.cancelled_after is not None:
+            return "cancelled", self.cancelled_after
+        elapsed = now_mono - self.created_mono
+        if elapsed < self.queued_s:
+            return "queued", 0.0
+        if elapsed < self.queued_s + self.running_s:
+            return "running", self.queued_s
+        return self.outcome, self.queued_s + self.running_s
+
+    def to_json(self, now_mono: float) -> dict[str, Any]:
+        """The task in the seed's response shape (field order as in its example)."""
+        status, since = self.status(now_mono)
+        created = int(self.created_wall)
+        updated = int(self.created_wall + since)
+        doc: dict[str, Any] = {"id": self.id, "model": self.model, "status": self.status_override or status}
+        if status == "failed":
+            doc["error"] = {"code": self.error_code, "message": self.error_message}
+        doc["created_at"] = str(created) if self.times_as_strings else created
+        doc["updated_at"] = str(updated) if self.times_as_strings else updated
+        if status == "succeeded" and self.file_url:
+            doc["content"] = {"file_url": self.file_url}
+        doc["subdivisionlevel"] = self.subdivisionlevel
+        doc["fileformat"] = self.fileformat
+        if status == "succeeded":
+            doc["usage"] = {"completion_tokens": USAGE_TOKENS, "total_tokens": USAGE_TOKENS}
+        doc.update(self.extra_fields)
+        return doc
+
+
+@dataclass
+class _Fault:
+    remaining: int
+    status: int
+    code: str
+    retry_after: float | None
+    path_prefix: str | None
+
+
+@dataclass
+class _RawResponse:
+    status: int
+    body: bytes
+    content_type: str
+    remaining: int | None  # None: every query
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    """A threading server that can drop its open connections, so ``stop()`` is prompt.
+
+    ``shutdown()`` only stops accepting; keep-alive connections and downloads in flight would
+    otherwise keep their daemon threads serving after the test that owned them has finished.
+    """
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], ark: ArkServer, kind: str):
+        self.ark = ark
+        self.kind = kind
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(address, handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def drop_connections(self) -> None:
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Clients hanging up mid-download is part of what this server is for: not worth a traceback.
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)) or self.ark.stopping.is_set():
+            return
+        super().handle_error(request, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Shared plumbing: HTTP/1.1 keep-alive (as real clients use it), quiet, logs every request."""
+
+    protocol_version = "HTTP/1.1"
+    server: _HTTPServer
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - name fixed by the base class
+        pass
+
+    def _split_and_log(self, method: str) -> tuple[str, str]:
+        path, _, query = self.path.partition("?")
+        self.server.ark._log(self.server.kind, method, path, query, dict(self.headers.items()))
+        return path, query
+
+    def _send(self, response: _Response, *, head: bool = False) -> None:
+        self.send_response(response.status)
+        if response.body or response.status != 200:
+            self.send_header("Content-Type", response.content_type)
+        self.send_header("Content-Length", str(len(response.body)))
+        for name, value in response.headers:
+            self.send_header(name, value)
+        self.end_headers()
+        if not head:
+            self.wfile.write(response.body)
+
+
+class _ApiHandler(_Handler):
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    def do_PUT(self) -> None:
+        self._dispatch("PUT")
+
+    def _dispatch(self, method: str) -> None:
+        body = self._read_body()
+        path, query = self._split_and_log(method)
+        ark = self.server.ark
+        response = ark._answer_api(method, path, query, self.headers, body)
+        self._send(_Response(response.status, response.body, response.content_type,
+                             (("X-Request-Id", ark._request_id()),) + response.headers))
+
+    def _read_body(self) -> bytes:
+        """Read the whole body so the next request on a kept-alive connection starts clean."""
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0 or length > MAX_BODY or self.headers.get("Transfer-Encoding"):
+            # Cannot find the end of this body: answer from what we have and hang up.
+            self.close_connection = True
+            return b""
+        return self.rfile.read(length) if length else b""
+
+
+class _FileHandler(_Handler):
+    def do_GET(self) -> None:
+        self._serve(head=False)
+
+    def do_HEAD(self) -> None:
+        self._serve(head=True)
+
+    def _serve(self, *, head: bool) -> None:
+        path, _ = self._split_and_log("HEAD" if head else "GET")
+        ark = self.server.ark
+        file = ark._lookup_file(path)
+        if file is None:
+            self._send(_xml_error(404, "NoSuchKey", "The specified key does not exist."), head=head)
+            return
+        if file.expired:
+            self._send(_xml_error(403, "AccessDenied", "Request has expired"), head=head)
+            return
+        start, end, partial = 0, file.size - 1, False
+        range_header = self.headers.get("Range")
+        if_range = self.headers.get("If-Range")
+        if range_header and not file.ignore_range and (if_range is None or if_range == file.etag):
+            parsed = _parse_range(range_header, file.size)
+            if parsed is not None:
+                start, end = parsed
+                if start >= file.size:
+                    self._send(_xml_error(416, "InvalidRange", "The requested range is not satisfiable.",
+                                          (("Content-Range", f"bytes */{file.size}"),)), head=head)
+                    return
+                partial = True
+        length = end - start + 1
+        self.send_response(206 if partial else 200)
+        self.send_header("Content-Type", mimetypes.guess_type(file.name)[0] or "application/octet-stream")
+        self.send_header("Content-Length", str(length + (1024 if file.length_mismatch else 0)))
+        self.send_header("ETag", file.etag)
+        if not file.ignore_range:
+            self.send_header("Accept-Ranges", "bytes")
+        if partial:
+            self.send_header("Content-Range", f"bytes {start}-{end}/{file.size}")
+        self.end_headers()
+        if head:
+            return
+        send = length
+        cut = ark._claim_cut(file)
+        if cut is not None:
+            send = min(send, cut)
+        if file.stall_after is not None:
+            send = min(send, file.stall_after)
+        completed = self._stream(file, start, start + send)
+        if completed and file.stall_after is not None and file.stall_after < length:
+            ark.stopping.wait(STALL_S)
+        if not completed or send < length or file.length_mismatch:
+            # The body is shorter than Content-Length promised: only closing ends it for the client.
+            self.close_connection = True
+
+    def _stream(self, file: _File, start: int, stop: int) -> bool:
+        """Write bytes ``[start, stop)``, paced to ``throttle_bps``; False if stopped midway."""
+        ark = self.server.ark
+        rate = file.throttle_bps
+        chunk = CHUNK_SIZE if not rate else max(1, min(CHUNK_SIZE, rate // 10))
+        began = time.monotonic()
+        sent = 0
+        for piece in file.chunks(start, stop, chunk):
+            if ark.stopping.is_set():
+                return False
+            self.wfile.write(piece)
+            sent += len(piece)
+            if rate:
+                delay = sent / rate - (time.monotonic() - began)
+                if delay > 0 and ark.stopping.wait(delay):
+                    return False
+        return True
+
+
+def _parse_range(value: str, size: int) -> tuple[int, int] | None:
+    """``(start, end)`` of a single ``bytes=`` range, ``start >= size`` if unsatisfiable.
+
+    None means "not a range we serve" (another unit, several ranges, garbage): the whole file
+    is sent, which is what HTTP asks of a server that ignores a Range header.
+    """
+    match = re.fullmatch(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*", value)
+    if not match or match.group(1) == match.group(2) == "":
+        return None
+    first, last = match.groups()
+    if first == "":
+        suffix = int(last)
+        return (max(0, size - suffix), size - 1) if suffix else (size, size - 1)
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if last and int(last) < start:
+        return None
+    return start, end
+
+
+def _json(status: int, doc: Any, headers: tuple[tuple[str, str], ...] = ()) -> _Response:
+    return _Response(status, json.dumps(doc, ensure_ascii=False).encode("utf-8"), "application/json", headers)
+
+
+def _error(status: int, code: str, message: str, param: str = "",
+           headers: tuple[tuple[str, str], ...] = ()) -> _Response:
+    """Ark's error body: ``{"error": {"code", "message", "param", "type"}}``."""
+    kind = _ERROR_TYPES.get(status, "InternalServerError" if status >= 500 else "BadRequest")
+    return _json(status, {"error": {"code": code, "message": message, "param": param, "type": kind}}, headers)
+
+
+def _xml_error(status: int, code: str, message: str, headers: tuple[tuple[str, str], ...] = ()) -> _Response:
+    """Object storage answers errors in XML, not in Ark's JSON."""
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{code}</Code><Message>{message}</Message>"
+        f"<RequestId>{secrets.token_hex(12)}</RequestId><HostId>ark-server</HostId></Error>"
+    ).encode("utf-8")
+    return _Response(status, body, "application/xml", headers)
+
+
+def _check_image_url(url: object) -> str | None:
+    """Why the image URL is unacceptable, or None if it is fine."""
+    if not isinstance(url, str) or not url:
+        return "content.image_url.url must be a non-empty string."
+    if url.startswith("data:"):
+        match = _DATA_URL.match(url)
+        if not match:
+            return "A data URL must look like data:image/<png|jpeg|jpg|webp|bmp>;base64,<data>."
+        try:
+            image = base64.b64decode(match.group(2), validate=True)
+        except (binascii.Error, ValueError):
+            return "The base64 data of the image is invalid."
+        if not image:
+            return "The image is empty."
+        if len(image) > MAX_IMAGE_BYTES:
+            return "The image is larger than 10 MB."
+        return None
+    if not re.match(r"^https?://[^/\s]+", url):
+        return "content.image_url.url must be an http(s) URL or a base64 data URL."
+    return None
+
+
+def _parse_text(text: str) -> tuple[dict[str, str], tuple[str, str] | None]:
+    """The ``--name value`` parameters of the text item, or ``(param, message)`` of the first problem."""
+    params = {"subdivisionlevel": "medium", "fileformat": "glb"}
+    tokens = text.split()
+    for index in range(0, len(tokens), 2):
+        flag = tokens[index]
+        name = _TEXT_PARAMS.get(flag[2:]) if flag.startswith("--") else None
+        if name is None:
+            return params, ("content.text", f"Unsupported text parameter {flag!r}: the text holds parameters only.")
+        if index + 1 >= len(tokens):
+            return params, (name, f"Parameter {flag} needs a value.")
+        value = tokens[index + 1]
+        allowed = SUBDIVISION_LEVELS if name == "subdivisionlevel" else FILE_FORMATS
+        if value not in allowed:
+            return params, (name, f"Invalid value {value!r} for {flag}: expected one of {', '.join(allowed)}.")
+        params[name] = value
+    return params, None
+
+
+class ArkServer:
+    """Ark's task API on one port and a TOS-like file host on another, in this process.
+
+    Both listen as soon as the object exists (so URLs can be built before ``start()``);
+    ``start()`` begins serving.  Every request on either server lands in ``requests_log``.
+    """
+
+    def __init__(self, api_key: str = "test-key", host: str = "127.0.0.1", time_scale: float = 1.0,
+                 *, port: int = 0, file_port: int = 0) -> None:
+        self.api_key = api_key
+        self.time_scale = time_scale
+        #: (queued_s, running_s) of tasks created through POST, before ``time_scale``.
+        self.create_schedule: tuple[float, float] = (0.5, 1.0)
+        self.requests_log: list[LoggedRequest] = []
+        self.stopping = threading.Event()
+        self._lock = threading.RLock()
+        self._tasks: dict[str, _Task] = {}
+        self._files: dict[str, _File] = {}  # by token
+        self._faults: list[_Fault] = []
+        self._raw: dict[str, _RawResponse] = {}
+        self._create_results: dict[str, str] = {}  # fileformat -> file URL
+        self._seq = itertools.count()
+        self._request_ids = itertools.count(1)
+        self._signing_key = secrets.token_bytes(16)
+        self._api = _HTTPServer((host, port), _ApiHandler, self, "api")
+        self._file_host = _HTTPServer((host, file_port), _FileHandler, self, "file")
+        self._threads: list[threading.Thread] = []
+        self.api_base = f"http://{host}:{self._api.server_address[1]}/api/v3"
+        self.file_base = f"http://{host}:{self._file_host.server_address[1]}"
+
+    # -- life cycle -------------------------------------------------------------------------
+
+    def start(self) -> ArkServer:
+        """Serve both ports on daemon threads; returns self so ``ArkServer().start()`` reads well."""
+        if not self._threads:
+            for server in (self._api, self._file_host):
+                thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                                          name=f"ark-server-{server.kind}", daemon=True)
+                thread.start()
+                self._threads.append(thread)
+        return self
+
+    def stop(self) -> None:
+        """Stop at once, even with throttled or stalled downloads in flight; safe to call twice."""
+        if self.stopping.is_set():
+            return
+        self.stopping.set()
+        for server in (self._api, self._file_host):
+            if self._threads:
+                server.shutdown()
+            server.drop_connections()
+            server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+    def __enter__(self) -> ArkServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- setting the scene --------------------------------------------------------------------
+
+    def add_file(self, name: str, data: bytes | pathlib.Path, *, throttle_bps: int | None = None,
+                 cut_after: int | None = None, cut_times: int = 1, ignore_range: bool = False,
+                 expired: bool = False, length_mismatch: bool = False, stall_after: int | None = None) -> str:
+        """Put a file on the file host and return its full URL (unsigned: the host ignores queries).
+
+        A path is streamed from disk on every request, never read whole.  ``cut_after`` closes
+        the first ``cut_times`` downloads after that many body bytes; ``stall_after`` makes every
+        download go silent after that many bytes; ``length_mismatch`` promises more bytes than
+        it sends; ``expired`` answers 403 as a stale pre-signed link does.
+        """
+        token = secrets.token_hex(8)
+        if isinstance(data, pathlib.Path):
+            stat = data.stat()
+            file = _File(name, token, None, data, stat.st_size, f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"',
+                         throttle_bps, cut_after, cut_times, ignore_range, expired, length_mismatch, stall_after)
+        else:
+            data = bytes(data)
+            file = _File(name, token, data, None, len(data), f'"{hashlib.md5(data).hexdigest()}"',
+                         throttle_bps, cut_after, cut_times, ignore_range, expired, length_mismatch, stall_after)
+        with self._lock:
+            self._files[token] = file
+        return f"{self.file_base}/files/{token}/{quote(name)}"
+
+    def add_task(self, task_id: str | None = None, *, file: str | None = None, model: str = DEFAULT_MODEL,
+                 fileformat: str = "glb", subdivisionlevel: str = "medium", queued_s: float = 0.0,
+                 running_s: float = 0.0, outcome: str = "succeeded", error_code: str = "",
+                 error_message: str = "", times_as_strings: bool = False,
+                 extra_fields: dict[str, Any] | None = None, status_override: str | None = None) -> str:
+        """Register a task that starts now and return its id.
+
+        ``file`` is a URL from :meth:`add_file`, the name of a file already added, or a path on
+        disk to add; None makes a succeeded task without ``content`` (a malformed answer).
+        ``extra_fields`` are merged over the top-level JSON; ``status_override`` replaces the
+        reported status text while content/error still follow the schedule.
+        """
+        if outcome not in ("succeeded", "failed", "cancelled"):
+            raise ValueError(f"outcome must be succeeded, failed or cancelled, not {outcome!r}")
+        with self._lock:
+            task_id = task_id or self._new_task_id()
+            if task_id in self._tasks:
+                raise ValueError(f"task {task_id} already exists")
+            url = self._resolve_file(file) if file is not None else ""
+            self._tasks[task_id] = _Task(
+                id=task_id, model=model, fileformat=fileformat, subdivisionlevel=subdivisionlevel,
+                file_url=self._sign(task_id, url) if url else "", created_wall=time.time(),
+                created_mono=time.monotonic(), queued_s=queued_s * self.time_scale,
+                running_s=running_s * self.time_scale, outcome=outcome, error_code=error_code,
+                error_message=error_message, times_as_strings=times_as_strings,
+                extra_fields=dict(extra_fields or {}), status_override=status_override, seq=next(self._seq))
+        return task_id
+
+    def set_create_result(self, fileformat: str, data: bytes | pathlib.Path) -> str:
+        """The zip that tasks created through POST with this ``fileformat`` will serve."""
+        name = data.name if isinstance(data, pathlib.Path) else f"seed3d_{fileformat}.zip"
+        url = self.add_file(name, data)
+        with self._lock:
+            self._create_results[fileformat] = url
+        return url
+
+    def fail_next(self, n: int, status: int = 500, code: str = "InternalServiceError",
+                  retry_after: float | None = None, path_prefix: str | None = None) -> None:
+        """The next ``n`` API requests (whose path starts with ``path_prefix``, if given) fail.
+
+        Checked before authentication, as a gateway's rate limiter would be.  ``retry_after``
+        adds a ``Retry-After`` header (seconds, fractions allowed so tests stay fast).
+        """
+        with self._lock:
+            self._faults.append(_Fault(n, status, code, retry_after, path_prefix))
+
+    def set_raw_response(self, task_id: str, status: int, body: bytes, content_type: str = "application/json",
+                         times: int | None = None) -> None:
+        """Answer queries of ``task_id`` with exactly this (e.g. invalid JSON), ``times`` times or always."""
+        with self._lock:
+            self._raw[task_id] = _RawResponse(status, body, content_type, times)
+
+    def count(self, server: str = "api", method: str | None = "GET", path_contains: str = "") -> int:
+        """How many logged requests match (``method=None`` matches any method)."""
+        with self._lock:
+            return sum(1 for r in self.requests_log
+                       if r.server == server and (method is None or r.method == method) and path_contains in r.path)
+
+    def task_status(self, task_id: str) -> str:
+        """The scheduled status of a task now (for tests that wait for a transition)."""
+        with self._lock:
+            return self._tasks[task_id].status(time.monotonic())[0]
+
+    # -- internals used by the handlers ---------------------------------------------------------
+
+    def _log(self, server: str, method: str, path: str, query: str, headers: dict[str, str]) -> None:
+        with self._lock:
+            self.requests_log.append(LoggedRequest(server, method, path, query, headers, time.time()))
+
+    def _request_id(self) -> str:
+        """Like Ark's: a timestamp then hex, e.g. ``20251124123456000000001A``; unique per server."""
+        return f"{time.strftime('%Y%m%d%H%M%S')}{next(self._request_ids):010X}"
+
+    def _new_task_id(self) -> str:
+        while True:
+            suffix = "".join(secrets.choice(_ID_ALPHABET) for _ in range(5))
+            task_id = f"cgt-{time.strftime('%Y%m%d%H%M%S')}-{suffix}"
+            if task_id not in self._tasks:
+                return task_id
+
+    def _resolve_file(self, file: str) -> str:
+        if file.startswith(self.file_base + "/"):
+            return file
+        for entry in self._files.values():
+            if entry.name == file:
+                return f"{self.file_base}/files/{entry.token}/{quote(entry.name)}"
+        path = pathlib.Path(file)
+        if path.is_file():
+            return self.add_file(path.name, path)
+        raise ValueError(f"{file!r} is neither a URL from add_file, an added file's name nor an existing file")
+
+    def _sign(self, task_id: str, url: str) -> str:
+        """Append a fake TOS pre-signature, so clients see (and must cope with) a query string."""
+        signature = hmac.new(self._signing_key, f"{task_id} {url}".encode(), hashlib.sha256).hexdigest()
+        return f"{url}?X-Tos-Algorithm=TOS4-HMAC-SHA256&X-Tos-Expires=86400&X-Tos-Signature={signature}"
+
+    def _lookup_file(self, path: str) -> _File | None:
+        parts = path.split("/")
+        if len(parts) != 4 or parts[:2] != ["", "files"]:
+            return None
+        with self._lock:
+            file = self._files.get(parts[2])
+        return file if file is not None and unquote(parts[3]) == file.name else None
+
+    def _claim_cut(self, file: _File) -> int | None:
+        """``cut_after`` if this download is one of the first ``cut_times``, else None."""
+        with self._lock:
+            if file.cut_after is None or file.cuts_done >= file.cut_times:
+                return None
+            file.cuts_done += 1
+            return file.cut_after
+
+    def _take_fault(self, path: str) -> _Response | None:
+        with self._lock:
+            fault = next((f for f in self._faults
+                          if f.remaining > 0 and (f.path_prefix is None or path.startswith(f.path_prefix))), None)
+            if fault is None:
+                return None
+            fault.remaining -= 1
+            self._faults = [f for f in self._faults if f.remaining > 0]
+        headers = (("Retry-After", f"{fault.retry_after:g}"),) if fault.retry_after is not None else ()
+        message = _FAULT_MESSAGES.get(fault.status, f"Simulated failure {fault.code}.")
+        return _error(fault.status, fault.code, message, headers=headers)
+
+    def _answer_api(self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes) -> _Response:
+        fault = self._take_fault(path)
+        if fault is not None:
+            return fault
+        if headers.get("Authorization", "").strip() != f"Bearer {self.api_key}":
+            return _error(401, "AuthenticationError", "The API key or AK/SK in the request is missing or invalid.")
+        if path.rstrip("/") == TASKS_PATH:
+            if method == "GET":
+                return self._list(query)
+            if method == "POST":
+                return self._create(body)
+        elif path.startswith(TASKS_PATH + "/") and "/" not in path[len(TASKS_PATH) + 1 :]:
+            task_id = unquote(path[len(TASKS_PATH) + 1 :])
+            if method == "GET":
+                return self._get(task_id)
+            if method == "DELETE":
+                return self._delete(task_id)
+        return _error(404, "NotFound", f"The requested resource {method} {path} was not found.")
+
+    def _not_found(self, task_id: str) -> _Response:
+        return _error(404, "ResourceNotFound",
+                      f"The specified task {task_id} is not found, or was created more than 7 days ago.", "id")
+
+    def _get(self, task_id: str) -> _Response:
+        with self._lock:
+            raw = self._raw.get(task_id)
+            if raw is not None:
+                if raw.remaining is not None:
+                    raw.remaining -= 1
+                    if raw.remaining <= 0:
+                        del self._raw[task_id]
+                return _Response(raw.status, raw.body, raw.content_type)
+            task = self._tasks.get(task_id)
+            if task is None:
+                return self._not_found(task_id)
+            return _json(200, task.to_json(time.monotonic()))
+
+    def _list(self, query: str) -> _Response:
+        params = parse_qs(query, keep_blank_values=True)
+        numbers: dict[str, int] = {}
+        for name, default, low, high in (("page_num", 1, 1, None), ("page_size", 10, 1, 500)):
+            text = params.get(name, [str(default)])[-1]
+            try:
+                value = int(text)
+            except ValueError:
+                value = low - 1
+            if value < low or (high is not None and value > high):
+                limits = f"between {low} and {high}" if high else f"at least {low}"
+                return _error(400, "InvalidParameter", f"{name} must be an integer {limits}, got {text!r}.", name)
+            numbers[name] = value
+        wanted_status = params.get("filter.status", [""])[-1]
+        wanted_model = params.get("filter.model", [""])[-1]
+        wanted_ids = set(params.get("filter.task_ids", []))
+        now = time.monotonic()
+        with self._lock:
+            tasks = sorted(self._tasks.values(), key=lambda t: (t.created_wall, t.seq), reverse=True)
+            items = [t.to_json(now) for t in tasks
+                     if (not wanted_status or t.status(now)[0] == wanted_status)
+                     and (not wanted_model or t.model == wanted_model)
+                     and (not wanted_ids or t.id in wanted_ids)]
+        first = (numbers["page_num"] - 1) * numbers["page_size"]
+        return _json(200, {"items": items[first : first + numbers["page_size"]], "total": len(items)})
+
+    def _create(self, body: bytes) -> _Response:
+        try:
+            request = json.loads(body)
+        except ValueError:
+            request = None
+        if not isinstance(request, dict):
+            return _error(400, "InvalidParameter", "The request body must be a JSON object.")
+        model = request.get("model")
+        if not isinstance(model, str) or not model:
+            return _error(400, "MissingParameter", "The parameter model is required.", "model")
+        if not model.startswith("doubao-seed3d-"):
+            return _error(404, "InvalidEndpointOrModel.NotFound",
+                          f"The model or endpoint {model} does not exist or you do not have access to it.", "model")
+        content = request.get("content")
+        if not isinstance(content, list) or not content:
+            return _error(400, "MissingParameter", "The parameter content is required.", "content")
+        images: list[object] = []
+        texts: list[str] = []
+        for item in content:
+            kind = item.get("type") if isinstance(item, dict) else None
+            if kind == "image_url" and isinstance(item.get("image_url"), dict):
+                images.append(item["image_url"].get("url"))
+            elif kind == "text" and isinstance(item.get("text"), str):
+                texts.append(item["text"])
+            else:
+                return _error(400, "InvalidParameter", f"Unsupported content item {item!r}.", "content")
+        if not images:
+            return _error(400, "MissingParameter", "One image_url item is required.", "content.image_url")
+        if len(images) > 1:
+            return _error(400, "InvalidParameter", "Exactly one image is allowed.", "content.image_url")
+        problem = _check_image_url(images[0])
+        if problem:
+            return _error(400, "InvalidParameter", problem, "content.image_url.url")
+        params, bad = _parse_text(" ".join(texts))
+        if bad:
+            return _error(400, "InvalidParameter", bad[1], bad[0])
+        fileformat = params["fileformat"]
+        with self._lock:
+            result = self._create_results.get(fileformat)
+        queued_s, running_s = self.create_schedule
+        task_id = self.add_task(
+            file=result, model=model, fileformat=fileformat, subdivisionlevel=params["subdivisionlevel"],
+            queued_s=queued_s, running_s=running_s, outcome="succeeded" if result else "failed",
+            error_code="" if result else "InternalServiceError",
+            error_message="" if result else f"This test server has no result registered for {fileformat}.")
+        return _json(200, {"id": task_id})
+
+    def _delete(self, task_id: str) -> _Response:
+        with self._lock:
+            task = self._tasks.get(task_id)
+            if task is None:
+                return self._not_found(task_id)
+            now = time.monotonic()
+            status = task.status(now)[0]
+            if status == "queued":
+                task.cancelled_after = now - task.created_mono
+            elif status in ("succeeded", "failed"):
+                del self._tasks[task_id]
+            else:
+                return _error(400, "InvalidParameter",
+                              f"The task {task_id} is {status}: only queued tasks can be cancelled, "
+                              "and only succeeded or failed tasks deleted.", "id")
+        return _Response(200)
+
+
+# -- script mode -------------------------------------------------------------------------------
+
+
+def _zip_format(path: pathlib.Path) -> str | None:
+    """The model format a result zip holds, judged by its members (names may be GBK)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            suffixes = {name.rsplit(".", 1)[-1].lower() for name in archive.namelist() if "." in name}
+    except zipfile.BadZipFile:
+        return None
+    return next((fmt for fmt in ("glb", "usdz", "usd", "obj") if fmt in suffixes), None)
+
+
+def register_demo(server: ArkServer, asset_dir: pathlib.Path) -> list[dict[str, Any]]:
+    """One task per result zip in ``asset_dir`` plus one that fails; returns their descriptions.
+
+    Tasks created through POST then serve the zip named after their format (``*_glb.zip``...).
+    """
+    queued_s, running_s = DEMO_SCHEDULE
+    server.create_schedule = DEMO_SCHEDULE
+    described: list[dict[str, Any]] = []
+    for path in sorted(asset_dir.glob("*.zip")):
+        fmt = _zip_format(path)
+        if fmt is None:
+            continue
+        task_id = server.add_task(file=server.add_file(path.name, path), fileformat=fmt,
+                                  queued_s=queued_s, running_s=running_s)
+        described.append({"task_id": task_id, "fileformat": fmt, "archive": path.name, "queued_s": queued_s,
+                          "running_s": running_s, "outcome": "succeeded"})
+        if path.stem.endswith(f"_{fmt}"):
+            server.set_create_result(fmt, path)
+    task_id = server.add_task(queued_s=queued_s, running_s=running_s, outcome="failed",
+                              error_code="InputImageSensitiveContentDetected",
+                              error_message="The request failed because the input image may contain sensitive information.")
+    described.append({"task_id": task_id, "fileformat": "glb", "archive": None, "queued_s": queued_s,
+                      "running_s": running_s, "outcome": "failed"})
+    return described
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Serve a local Ark-compatible 3D task API and file host.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8400, help="API port (0: any free port)")
+    parser.add_argument("--file-port", type=int, default=8401, help="file host port (0: any free port)")
+    parser.add_argument("--key", default="demo-key", help="the API key clients must send")
+    parser.add_argument("--demo", type=pathlib.Path, metavar="ASSET_DIR", help="register demo tasks for the zips here")
+    parser.add_argument("--time-scale", type=float, default=1.0, help="multiplies every task schedule")
+    args = parser.parse_args(argv)
+
+    server = ArkServer(args.key, args.host, args.time_scale, port=args.port, file_port=args.file_port)
+    server.create_schedule = DEMO_SCHEDULE
+    tasks = register_demo(server, args.demo) if args.demo else []
+    server.start()
+    print(json.dumps({"api_base": server.api_base, "file_base": server.file_base}), flush=True)
+    for task in tasks:
+        print(json.dumps(task), flush=True)
+
+    done = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    while not done.wait(0.5):  # a timed wait, so signals are handled promptly on every platform
+        pass
+    server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
