@@ -19,10 +19,16 @@ _CLASSES = (
 )
 
 
+#: ``WindowManager.ark3d``: the panel's state (the task id field), not saved in .blend files.
+_STATE = "ark3d"
+
+
 def register() -> None:
     for cls in _CLASSES:
         bpy.utils.register_class(cls)
-    bpy.types.WindowManager.ark3d = bpy.props.PointerProperty(type=panel.ArkPanelState)
+    # setattr: the stubs know no WindowManager.ark3d (nor that PointerProperty returns a value)
+    state = bpy.props.PointerProperty(type=panel.ArkPanelState)  # type: ignore[func-returns-value]
+    setattr(bpy.types.WindowManager, _STATE, state)
     if jobs.on_load_pre not in bpy.app.handlers.load_pre:
         bpy.app.handlers.load_pre.append(jobs.on_load_pre)
 
@@ -32,6 +38,6 @@ def unregister() -> None:
     jobs.cancel_all(wait=2.0)
     if jobs.on_load_pre in bpy.app.handlers.load_pre:
         bpy.app.handlers.load_pre.remove(jobs.on_load_pre)
-    del bpy.types.WindowManager.ark3d
+    delattr(bpy.types.WindowManager, _STATE)
     for cls in reversed(_CLASSES):
         bpy.utils.unregister_class(cls)

@@ -6,8 +6,10 @@ the result is moved to the 3D cursor, selected and active.  The calling operator
 ``UNDO`` option, so the nested importer pushes no step of its own and one undo removes it all.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import bpy
 from mathutils import Vector
@@ -17,7 +19,7 @@ from ..core.errors import ArkError
 TASK_PROPERTY = "ark3d_task_id"
 
 #: format -> (operator idname, keyword arguments)
-_IMPORTERS = {
+_IMPORTERS: dict[str, tuple[str, dict[str, Any]]] = {
     "gltf": ("import_scene.gltf", {}),
     "obj": ("wm.obj_import", {}),
     "usd": ("wm.usd_import", {}),
@@ -42,7 +44,11 @@ class ImportSummary:
         )
 
 
-def _operator(idname: str):  # type: ignore[no-untyped-def]
+#: A ``bpy.ops`` operator, called with keyword arguments; returns its result set.
+_Op = Callable[..., set[str]]
+
+
+def _operator(idname: str) -> _Op | None:
     module, name = idname.split(".")
     op = getattr(getattr(bpy.ops, module), name)
     try:
@@ -52,7 +58,7 @@ def _operator(idname: str):  # type: ignore[no-untyped-def]
     return op
 
 
-def _find_operator(fmt: str, path: Path):  # type: ignore[no-untyped-def]
+def _find_operator(fmt: str, path: Path) -> tuple[_Op, dict[str, Any]]:
     idname, kwargs = _IMPORTERS[fmt]
     op = _operator(idname)
     if op is None and fmt == "gltf":
@@ -69,7 +75,9 @@ def _find_operator(fmt: str, path: Path):  # type: ignore[no-untyped-def]
     return op, kwargs
 
 
-def _layer_collection(root: bpy.types.LayerCollection, coll: bpy.types.Collection):  # type: ignore[no-untyped-def]
+def _layer_collection(
+    root: bpy.types.LayerCollection, coll: bpy.types.Collection
+) -> bpy.types.LayerCollection | None:
     if root.collection == coll:
         return root
     for child in root.children:
@@ -84,6 +92,12 @@ def import_model(context: bpy.types.Context, task_id: str, model_path: Path, fmt
     op, kwargs = _find_operator(fmt, model_path)
     scene = context.scene
     view_layer = context.view_layer
+    if scene is None or view_layer is None:
+        raise ArkError(
+            "There is no scene to import into",
+            code="NoScene",
+            hint="Open a scene (or a new file) and import again",
+        )
     collection = bpy.data.collections.new(task_id)
     scene.collection.children.link(collection)
     previous_active = view_layer.active_layer_collection
@@ -140,7 +154,7 @@ def import_model(context: bpy.types.Context, task_id: str, model_path: Path, fmt
         collection=collection.name,
         objects=len(new_objects),
         meshes=len(meshes),
-        faces=sum(len(o.data.polygons) for o in meshes),
+        faces=sum(len(o.data.polygons) for o in meshes if isinstance(o.data, bpy.types.Mesh)),
         materials=len([m for m in bpy.data.materials if m not in before_materials]),
         images=len([i for i in bpy.data.images if i not in before_images]),
         dimensions=_dimensions(meshes),

@@ -15,6 +15,7 @@ from ..core.errors import ArkError, Cancelled, ConfigError
 from ..core.job import ImportJob, JobResult
 from ..core.task import validate_task_id
 from . import jobs
+from ._typing import OperatorResult
 from .importer import ImportSummary, import_model
 from .preferences import library_for, read_settings
 from .progress import ProgressDisplay
@@ -59,10 +60,10 @@ class ARK3D_OT_import_task(bpy.types.Operator):
         options={"SKIP_SAVE"},
     )
 
-    def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
+    def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> OperatorResult:
         return self.execute(context)
 
-    def execute(self, context: bpy.types.Context) -> set[str]:
+    def execute(self, context: bpy.types.Context) -> OperatorResult:
         try:
             job = self._make_job(context)
         except ArkError as exc:
@@ -74,7 +75,8 @@ class ARK3D_OT_import_task(bpy.types.Operator):
     # -- setting up -------------------------------------------------------------------
 
     def _make_job(self, context: bpy.types.Context) -> ImportJob:
-        raw_id = self.task_id or context.window_manager.ark3d.task_id
+        state = getattr(context.window_manager, "ark3d", None)  # the panel's PointerProperty
+        raw_id = self.task_id or (state.task_id if state is not None else "")
         task_id = validate_task_id(raw_id)
         if task_id in jobs.active:
             raise ArkError(f"Task {task_id} is already being imported", code="Busy",
@@ -90,13 +92,13 @@ class ARK3D_OT_import_task(bpy.types.Operator):
         variant = None if self.variant == "PREFS" else self.variant
         return ImportJob(task_id, settings, library, variant=variant)
 
-    def _fail(self, error: ArkError) -> set[str]:
+    def _fail(self, error: ArkError) -> OperatorResult:
         text = error.user_message()
         jobs.set_message(text, "ERROR")
         self.report({"ERROR"}, text)
         return {"CANCELLED"}
 
-    def _finish(self, context: bpy.types.Context, result: JobResult) -> set[str]:
+    def _finish(self, context: bpy.types.Context, result: JobResult) -> OperatorResult:
         try:
             summary: ImportSummary = import_model(context, result.task_id, result.model.path, result.model.format)
         except ArkError as exc:
@@ -110,7 +112,7 @@ class ARK3D_OT_import_task(bpy.types.Operator):
 
     # -- without an event loop --------------------------------------------------------
 
-    def _run_blocking(self, context: bpy.types.Context, job: ImportJob) -> set[str]:
+    def _run_blocking(self, context: bpy.types.Context, job: ImportJob) -> OperatorResult:
         jobs.active[job.task_id] = jobs.ActiveJob(job)
         try:
             result = job.run()
@@ -125,23 +127,26 @@ class ARK3D_OT_import_task(bpy.types.Operator):
 
     # -- with an event loop -----------------------------------------------------------
 
-    def _start_modal(self, context: bpy.types.Context, job: ImportJob) -> set[str]:
+    def _start_modal(self, context: bpy.types.Context, job: ImportJob) -> OperatorResult:
         wm = context.window_manager
+        if wm is None:
+            return self._run_blocking(context, job)
         self._job = job
         self._display = ProgressDisplay(job.task_id)
         jobs.active[job.task_id] = jobs.ActiveJob(job)
         jobs.set_message("", "")
         job.start()
-        self._timer = wm.event_timer_add(TIMER_STEP, window=context.window)
+        self._timer: bpy.types.Timer | None = wm.event_timer_add(TIMER_STEP, window=context.window)
         wm.modal_handler_add(self)
         return {"RUNNING_MODAL"}
 
-    def modal(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
+    def modal(self, context: bpy.types.Context, event: bpy.types.Event) -> OperatorResult:
         job = self._job
         if event.type == "ESC" and event.value == "PRESS" and not job.snapshot().finished:
             job.cancel()
             return {"RUNNING_MODAL"}
-        if event.type != "TIMER" or event.timer is not self._timer:
+        # Event has no ``timer`` attribute: any TIMER event is a cue to look at the job.
+        if event.type != "TIMER":
             return {"PASS_THROUGH"}
         state = job.snapshot()
         if not state.finished:
@@ -166,7 +171,7 @@ class ARK3D_OT_import_task(bpy.types.Operator):
 
     def _cleanup(self, context: bpy.types.Context) -> None:
         timer = getattr(self, "_timer", None)
-        if timer is not None:
+        if timer is not None and context.window_manager is not None:
             context.window_manager.event_timer_remove(timer)
             self._timer = None
         jobs.active.pop(self._job.task_id, None)
@@ -182,7 +187,7 @@ class ARK3D_OT_cancel_import(bpy.types.Operator):
 
     task_id: StringProperty(name="Task ID", options={"SKIP_SAVE"})  # type: ignore[valid-type]
 
-    def execute(self, context: bpy.types.Context) -> set[str]:
+    def execute(self, context: bpy.types.Context) -> OperatorResult:
         targets = [self.task_id] if self.task_id else list(jobs.active)
         for task_id in targets:
             entry = jobs.active.get(task_id)

@@ -11,6 +11,7 @@ import bpy
 from bpy.props import StringProperty
 
 from . import jobs
+from ._typing import Icon
 from .operators import online_access_allowed
 from .preferences import get_preferences
 
@@ -25,7 +26,7 @@ class ArkPanelState(bpy.types.PropertyGroup):
     )
 
 
-def _wrapped(layout: bpy.types.UILayout, text: str, icon: str = "NONE") -> None:
+def _wrapped(layout: bpy.types.UILayout, text: str, icon: Icon = "NONE") -> None:
     lines = textwrap.wrap(text, _WRAP) or [""]
     col = layout.column(align=True)
     col.scale_y = 0.8
@@ -49,7 +50,9 @@ class ARK3D_PT_import(bpy.types.Panel):
 
     def draw(self, context: bpy.types.Context) -> None:
         layout = self.layout
-        state = context.window_manager.ark3d
+        state = getattr(context.window_manager, "ark3d", None)  # registered in blender/__init__.py
+        if layout is None or state is None:
+            return
         prefs = get_preferences(context)
 
         if not (prefs.api_key or os.environ.get("ARK_API_KEY")):
@@ -77,5 +80,4 @@ class ARK3D_PT_import(bpy.types.Panel):
 
         message = jobs.last_message
         if message["text"]:
-            icon = "ERROR" if message["level"] == "ERROR" else "CHECKMARK"
-            _wrapped(layout.box(), message["text"], icon=icon)
+            _wrapped(layout.box(), message["text"], icon="ERROR" if message["level"] == "ERROR" else "CHECKMARK")

@@ -7,12 +7,15 @@ environment win over what is set here (the core's :meth:`Settings.resolve` decid
 
 import os
 from pathlib import Path
+from typing import cast
 
 import bpy
 from bpy.props import EnumProperty, FloatProperty, StringProperty
 
+from ..core.errors import ConfigError
 from ..core.library import Library, default_library_root
 from ..core.settings import BASE_URL_CN, BASE_URL_INTL, DEFAULT_POLL_INTERVAL, Settings
+from ._typing import OperatorResult
 
 #: The add-on's module name: ``bl_ext.<repo>.ark3d`` as an extension, ``ark3d_addon`` legacy.
 ADDON_ID = __package__.rpartition(".")[0]
@@ -93,8 +96,12 @@ class ArkPreferences(bpy.types.AddonPreferences):
 
 
 def get_preferences(context: bpy.types.Context | None = None) -> ArkPreferences:
-    ctx = context or bpy.context
-    return ctx.preferences.addons[ADDON_ID].preferences  # type: ignore[return-value]
+    user_prefs = (context or bpy.context).preferences
+    addon = user_prefs.addons.get(ADDON_ID) if user_prefs is not None else None
+    if addon is None or addon.preferences is None:
+        raise ConfigError("The Ark 3D add-on is not enabled", code="NotEnabled",
+                          hint="Enable it in Edit > Preferences > Add-ons")
+    return cast(ArkPreferences, addon.preferences)
 
 
 def base_url(prefs: ArkPreferences) -> str:
@@ -139,8 +146,9 @@ class ARK3D_OT_open_preferences(bpy.types.Operator):
     bl_label = "Set API Key"
     bl_options = {"INTERNAL"}
 
-    def execute(self, context: bpy.types.Context) -> set[str]:
+    def execute(self, context: bpy.types.Context) -> OperatorResult:
         bpy.ops.screen.userpref_show("INVOKE_DEFAULT")
-        context.preferences.active_section = "EXTENSIONS" if bpy.app.version >= (4, 2, 0) else "ADDONS"
+        if context.preferences is not None:
+            context.preferences.active_section = "EXTENSIONS" if bpy.app.version >= (4, 2, 0) else "ADDONS"
         bpy.ops.preferences.addon_show(module=ADDON_ID)
         return {"FINISHED"}

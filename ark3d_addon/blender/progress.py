@@ -17,7 +17,9 @@ SIDEBAR_PERIOD = 0.25
 STATUS_PERIOD = 1.0
 
 
-def redraw_sidebars(wm: bpy.types.WindowManager) -> None:
+def redraw_sidebars(wm: bpy.types.WindowManager | None) -> None:
+    if wm is None:
+        return
     for window in wm.windows:
         for area in window.screen.areas:
             if area.type == "VIEW_3D":

@@ -189,7 +189,7 @@ class ArkClient:
             except requests.RequestException as exc:
                 error: ArkError = describe_network_error(exc, url)
                 error.message = redact(error.message, key)
-                if not retry or attempt >= self.max_retries:
+                if not retry or not error.retryable or attempt >= self.max_retries:
                     raise error from None
             else:
                 with resp:

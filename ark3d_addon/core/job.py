@@ -103,18 +103,23 @@ class Poller:
         start = self.clock()
         wait = self.interval
         first_error_at: float | None = None
+        seen = False
         while True:
             try:
                 task = self.client.get_task(task_id)
             except ArkError as exc:
                 if isinstance(exc, Cancelled) or not (exc.retryable or isinstance(exc, NetworkError)):
                     raise
+                # A first query that cannot connect (wrong URL, no network) is reported at
+                # once; 429/5xx, and a flaky network once the task was seen, are ridden out
+                # for a bounded time.
                 now = self.clock()
                 first_error_at = first_error_at or now
-                if now - first_error_at > POLL_ERROR_BUDGET_S:
+                if (not seen and isinstance(exc, NetworkError)) or now - first_error_at > POLL_ERROR_BUDGET_S:
                     raise
                 wait = min(MAX_QUEUED_INTERVAL, max(wait, self.interval) * 2)
             else:
+                seen = True
                 first_error_at = None
                 on_update(task)
                 if task.status.is_final:

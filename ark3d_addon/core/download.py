@@ -1,0 +1,568 @@
+"""Resumable, cancellable download of the result zip from its pre-signed link.
+
+The link points at an object-storage host, not at Ark: it needs no credentials and must never
+receive the API key, so requests here are built with explicit headers (no session headers, no
+netrc, no cookies) and redirects are followed by hand, each hop checked.  Results are large
+(hundreds of MB) and links die after 24 hours, so a dropped connection resumes from the bytes
+already on disk -- also across Blender sessions, through the ``.part`` file.
+"""
+
+from __future__ import annotations
+
+import errno
+import http.client
+import os
+import random
+import re
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from urllib.parse import urljoin, urlparse
+
+import requests
+import urllib3.exceptions
+
+from .errors import Cancelled, ConfigError, DownloadError, LinkExpired, NetworkError
+from .settings import is_loopback_host
+
+__all__ = [
+    "DownloadProgress",
+    "check_url",
+    "describe_network_error",
+    "download",
+    "is_loopback_host",
+]
+
+USER_AGENT = "ark3d-blender"
+_MAX_REDIRECTS = 5
+_PROGRESS_INTERVAL = 0.1
+_SPEED_WINDOW = 2.0
+_RETRY_AFTER_CAP = 60.0
+_EXPIRED_HINT = (
+    "Ark deletes results 24 hours after the task finished; create the task again, "
+    "or import it from the library if you downloaded it before"
+)
+_CA_HINT = (
+    "If you are behind a corporate proxy set REQUESTS_CA_BUNDLE or the add-on's CA bundle "
+    "setting to your CA file"
+)
+
+
+@dataclass(frozen=True)
+class DownloadProgress:
+    """A progress report; ``total`` is None when the host did not say how big the file is."""
+
+    done: int
+    total: int | None
+    speed_bps: float
+    resumed: bool
+
+    @property
+    def percent(self) -> float | None:
+        if not self.total:
+            return None
+        return min(100.0, 100.0 * self.done / self.total)
+
+
+def _shown(url: str) -> str:
+    """The URL without its query: a pre-signed query is a credential of its own."""
+    parsed = urlparse(url)
+    text = f"{parsed.scheme}://{parsed.netloc.rpartition('@')[2]}{parsed.path}" if parsed.scheme else url
+    return text if len(text) <= 100 else text[:97] + "..."
+
+
+def check_url(url: str, what: str = "download link") -> None:
+    """Refuse anything but https (plain http only to this computer, for the local test server).
+
+    Also refuses user names/passwords in the URL: requests would turn them into an
+    ``Authorization`` header, and nothing may ever send one to the file host.
+    """
+    parsed = urlparse(url or "")
+    scheme = parsed.scheme.lower()
+    if scheme not in ("http", "https") or not parsed.hostname:
+        raise ConfigError(
+            f"The {what} '{_shown(url)}' is not an http(s) address",
+            code="InvalidURL",
+            hint="Only https:// links can be downloaded; query the task again for a fresh link",
+        )
+    if scheme == "http" and not is_loopback_host(parsed.hostname):
+        raise ConfigError(
+            f"The {what} '{_shown(url)}' uses plain http to another computer",
+            code="InsecureURL",
+            hint="Only https:// links are downloaded (plain http only from this computer, for testing)",
+        )
+    if parsed.username is not None or parsed.password is not None:
+        raise ConfigError(
+            f"The {what} '{_shown(url)}' carries a user name or password",
+            code="InvalidURL",
+            hint="Use the link exactly as Ark gave it",
+        )
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """The exception and everything it wraps (requests -> urllib3 -> socket), breadth first."""
+    seen: set[int] = set()
+    queue: deque[BaseException] = deque([exc])
+    while queue:
+        item = queue.popleft()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        yield item
+        nested = [item.__cause__, item.__context__, getattr(item, "reason", None), *item.args]
+        queue.extend(n for n in nested if isinstance(n, BaseException))
+
+
+def describe_network_error(exc: requests.RequestException, url: str) -> NetworkError:
+    """Turn a requests failure into a message that says which part of the network failed."""
+    parsed = urlparse(url)
+    host = parsed.hostname or url
+    where = f"{host}:{parsed.port}" if parsed.port else host
+    chain = list(_causes(exc))
+    text = " ".join(str(e) for e in chain).lower()
+    if isinstance(exc, requests.exceptions.SSLError) or any(isinstance(e, urllib3.exceptions.SSLError) for e in chain):
+        if "certificate" in text:
+            return NetworkError(
+                f"The certificate of {host} could not be verified", code="TLSCertificate", hint=_CA_HINT
+            )
+        return NetworkError(
+            f"A secure (TLS) connection to {host} could not be made", code="TLSError", hint=_CA_HINT, retryable=True
+        )
+    if isinstance(exc, requests.exceptions.ProxyError):
+        return NetworkError(
+            f"The proxy refused or failed the connection to {host}",
+            code="ProxyError",
+            hint="Check the HTTPS_PROXY / HTTP_PROXY settings, or ask your network administrator",
+            retryable=True,
+        )
+    if any(isinstance(e, (socket.gaierror, urllib3.exceptions.NameResolutionError)) for e in chain):
+        return NetworkError(
+            f"Could not resolve host {host}",
+            code="DNSFailure",
+            hint="Check the address and your network/proxy",
+            retryable=True,
+        )
+    if any(isinstance(e, ConnectionRefusedError) for e in chain) or "connection refused" in text:
+        return NetworkError(
+            f"The connection to {where} was refused",
+            code="ConnectionRefused",
+            hint="The server is not running there or a firewall blocks it; check the address and your network/proxy",
+            retryable=True,
+        )
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return NetworkError(
+            f"Connecting to {host} timed out",
+            code="ConnectTimeout",
+            hint="Check your network connection, proxy and firewall, then try again",
+            retryable=True,
+        )
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return NetworkError(
+            f"{host} stopped answering (read timed out)",
+            code="ReadTimeout",
+            hint="The network or the server is slow; try again in a moment",
+            retryable=True,
+        )
+    if any(isinstance(e, ConnectionResetError) for e in chain) or "reset by peer" in text:
+        return NetworkError(
+            f"The connection to {host} was reset",
+            code="ConnectionReset",
+            hint="A network device or the server dropped the connection; try again",
+            retryable=True,
+        )
+    return NetworkError(
+        f"Could not connect to {host}: {exc.__class__.__name__}",
+        code="NetworkError",
+        hint="Check your network connection and proxy, then try again",
+        retryable=True,
+    )
+
+
+class _Retry(Exception):
+    """One attempt failed in a way another attempt may fix; ``error`` is what to report last."""
+
+    def __init__(self, error: Exception, retry_after: float | None = None, immediate: bool = False) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.retry_after = retry_after
+        self.immediate = immediate
+
+
+def _backoff(attempt: int) -> float:
+    """0.5 s doubling, capped at 8 s, with jitter so many clients do not retry in step."""
+    delay = min(8.0, 0.5 * 2.0 ** (attempt - 1))
+    return delay / 2 + random.uniform(0, delay / 2)
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError, IndexError):
+            return None
+    return max(0.0, min(seconds, _RETRY_AFTER_CAP))
+
+
+def _xml_field(body: str, name: str) -> str:
+    match = re.search(rf"<{name}>(.*?)</{name}>", body, re.DOTALL)
+    return match.group(1).strip() if match else ""
+
+
+def _http_error(resp: requests.Response) -> Exception:
+    """An error answer of the file host, with its XML ``Code``/``Message`` and request id."""
+    try:
+        body = resp.raw.read(65536, decode_content=True).decode("utf-8", "replace")
+    except Exception:  # the body is only decoration for the message
+        body = ""
+    code, message = _xml_field(body, "Code"), _xml_field(body, "Message")
+    request_id = resp.headers.get("x-tos-request-id") or resp.headers.get("x-request-id") or ""
+    status = resp.status_code
+    detail = f": {message}" if message else ""
+    if status == 403:
+        return LinkExpired(
+            "The download link has expired",
+            code=code or "AccessDenied",
+            request_id=request_id,
+            http_status=status,
+            hint=_EXPIRED_HINT,
+        )
+    if status == 404:
+        return DownloadError(
+            f"The result file was not found on the file host{detail}",
+            code=code or "NoSuchKey",
+            request_id=request_id,
+            http_status=status,
+            hint="Query the task again for a fresh link; results are deleted 24 hours after the task finished",
+        )
+    error = DownloadError(
+        f"The file host answered HTTP {status}{detail}",
+        code=code,
+        request_id=request_id,
+        http_status=status,
+        hint="The file host has a problem; try again in a few minutes",
+        retryable=status == 429 or status >= 500,
+    )
+    if error.retryable:
+        return _Retry(error, _retry_after(resp.headers.get("Retry-After")))
+    return error
+
+
+def _total_from_content_range(value: str | None) -> int | None:
+    match = re.search(r"/\s*(\d+)\s*$", value or "")
+    return int(match.group(1)) if match else None
+
+
+def _disk_error(exc: OSError, dest: Path) -> DownloadError:
+    folder = dest.parent
+    if exc.errno == errno.ENOSPC:
+        return DownloadError(
+            "The disk is full", code="DiskFull", hint=f"Free some space in {folder} or choose another library folder"
+        )
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return DownloadError(
+            f"Cannot write to {folder}: permission denied",
+            code="PermissionDenied",
+            hint=f"Make {folder} writable or choose another library folder in the add-on preferences",
+        )
+    return DownloadError(
+        f"Could not write {dest.name}: {exc.strerror or exc}",
+        code="WriteFailed",
+        hint=f"Check the folder {folder}, or choose another library folder in the add-on preferences",
+    )
+
+
+class _Meter:
+    """Time-throttled progress with a moving-average speed."""
+
+    def __init__(self, callback: Callable[[DownloadProgress], None] | None) -> None:
+        self.callback = callback
+        self.samples: deque[tuple[float, int]] = deque()
+        self.last = 0.0
+
+    def reset(self) -> None:
+        self.samples.clear()
+
+    def update(self, done: int, total: int | None, resumed: bool, *, final: bool = False) -> None:
+        if self.callback is None:
+            return
+        now = time.monotonic()
+        if not final and now - self.last < _PROGRESS_INTERVAL:
+            return
+        self.last = now
+        self.samples.append((now, done))
+        while len(self.samples) > 2 and now - self.samples[1][0] >= _SPEED_WINDOW:
+            self.samples.popleft()
+        first_t, first_done = self.samples[0]
+        speed = (done - first_done) / (now - first_t) if now > first_t else 0.0
+        self.callback(DownloadProgress(done, total, max(0.0, speed), resumed))
+
+
+class _Downloader:
+    """State kept across attempts of one :func:`download` call."""
+
+    def __init__(
+        self,
+        url: str,
+        dest: Path,
+        session: requests.Session,
+        meter: _Meter,
+        cancel: threading.Event | None,
+        stall_timeout: float,
+        connect_timeout: float,
+        chunk_size: int,
+        verify: bool | str,
+        user_agent: str,
+    ) -> None:
+        self.url = url
+        self.dest = dest
+        self.part = dest.with_name(dest.name + ".part")
+        self.session = session
+        self.meter = meter
+        self.cancel = cancel
+        self.stall_timeout = stall_timeout
+        self.timeout = (connect_timeout, stall_timeout)
+        self.chunk_size = chunk_size
+        self.verify = verify
+        self.user_agent = user_agent
+        self.validator: str | None = None  # ETag or Last-Modified of the file being fetched
+        self.resumable = True
+        self.resumed = False
+
+    def _cancelled(self) -> bool:
+        return self.cancel is not None and self.cancel.is_set()
+
+    def _open(self, headers: dict[str, str]) -> requests.Response:
+        """GET with explicit headers, following up to five redirects, each one checked."""
+        url = self.url
+        for _hop in range(_MAX_REDIRECTS + 1):
+            request = requests.Request("GET", url, headers=headers).prepare()
+            settings = self.session.merge_environment_settings(url, {}, True, self.verify, None)
+            try:
+                resp = self.session.send(request, allow_redirects=False, timeout=self.timeout, **settings)
+            except requests.exceptions.ReadTimeout as exc:
+                raise _Retry(self._stalled()) from exc
+            except requests.RequestException as exc:
+                error = describe_network_error(exc, url)
+                raise (_Retry(error) if error.retryable else error) from exc
+            if not resp.is_redirect:
+                return resp
+            location = resp.headers.get("Location", "")
+            resp.close()
+            url = urljoin(url, location)
+            try:
+                check_url(url, "download link's redirect")
+            except ConfigError as exc:
+                raise DownloadError(
+                    f"The file host redirected to a refused address: {exc.message}",
+                    code="UnsafeRedirect",
+                    hint="Only https:// redirects are followed; report the task id to Ark support",
+                ) from None
+        raise DownloadError(
+            f"The file host redirected more than {_MAX_REDIRECTS} times",
+            code="TooManyRedirects",
+            hint="Query the task again for a fresh link; report the task id to Ark support if it persists",
+        )
+
+    def _stalled(self) -> DownloadError:
+        return DownloadError(
+            f"The file host stopped sending data for {self.stall_timeout:g} s",
+            code="Stalled",
+            hint="The network or the file host is too slow or interrupted; try again later",
+            retryable=True,
+        )
+
+    def _restart(self) -> None:
+        """Throw the partial file away: the server cannot continue it."""
+        self.part.unlink(missing_ok=True)
+        self.validator = None
+        self.resumed = False
+        self.meter.reset()
+
+    def attempt(self) -> None:
+        """One request; returns when ``.part`` holds the whole file, raises :class:`_Retry` otherwise."""
+        have = self.part.stat().st_size if self.part.exists() else 0
+        if have and not self.resumable:
+            self._restart()
+            have = 0
+        headers = {"User-Agent": self.user_agent, "Accept": "*/*", "Accept-Encoding": "identity"}
+        if have:
+            headers["Range"] = f"bytes={have}-"
+            if self.validator:
+                headers["If-Range"] = self.validator
+        resp = self._open(headers)
+        try:
+            self._receive(resp, have)
+        finally:
+            resp.close()
+
+    def _receive(self, resp: requests.Response, have: int) -> None:
+        status = resp.status_code
+        if status == 416:
+            total = _total_from_content_range(resp.headers.get("Content-Range"))
+            if total is not None and total == have:
+                return
+            self._restart()
+            raise _Retry(DownloadError("The file host refused to resume the download", code="InvalidRange",
+                                       hint="Try again"), immediate=True)
+        if status not in (200, 206):
+            raise _http_error(resp)
+        etag = resp.headers.get("ETag", "")
+        validator = etag if etag and not etag.startswith("W/") else resp.headers.get("Last-Modified")
+        length = _int_or_none(resp.headers.get("Content-Length"))
+        encoded = resp.headers.get("Content-Encoding", "identity").strip().lower() not in ("", "identity")
+        if status == 206:
+            start = re.match(r"\s*bytes\s+(\d+)-", resp.headers.get("Content-Range", ""))
+            changed = self.validator is not None and validator is not None and validator != self.validator
+            if start is None or int(start.group(1)) != have or changed:
+                self._restart()
+                raise _Retry(DownloadError("The file host answered a different range than asked for",
+                                           code="InvalidRange", hint="Try again"), immediate=True)
+            total = _total_from_content_range(resp.headers.get("Content-Range"))
+            mode = "ab"
+            self.resumed = True
+        else:
+            have = 0
+            total = None if encoded else length
+            mode = "wb"
+            self.resumed = False
+            self.meter.reset()
+        self.validator = validator
+        self.resumable = not encoded
+        self._stream(resp, mode, have, total, None if encoded else length, decode=encoded)
+
+    def _short(self, got: int, expected: int | None) -> _Retry:
+        announced = f"{got} of the {expected} bytes it announced (Content-Length mismatch)" if expected else (
+            f"{got} bytes and closed the connection before the end of the file")
+        return _Retry(DownloadError(
+            f"The download ended early: the file host sent {announced}",
+            code="IncompleteBody",
+            hint="The connection was interrupted; try again",
+            retryable=True,
+        ))
+
+    def _stream(self, resp: requests.Response, mode: str, have: int, total: int | None, expected: int | None,
+                *, decode: bool) -> None:
+        """Append the body to ``.part``; a short body raises :class:`_Retry` with the bytes kept."""
+        got = 0
+        try:
+            out = open(self.part, mode, buffering=self.chunk_size)
+        except OSError as exc:
+            raise _disk_error(exc, self.dest) from exc
+        try:
+            read = resp.raw.read1
+            while True:
+                if self._cancelled():
+                    raise Cancelled()
+                try:
+                    chunk = read(self.chunk_size, decode_content=decode)
+                except urllib3.exceptions.ReadTimeoutError as exc:
+                    raise _Retry(self._stalled()) from exc
+                except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError) as exc:
+                    if any(isinstance(e, http.client.IncompleteRead) for e in _causes(exc)):
+                        raise self._short(got, expected) from exc
+                    raise _Retry(_stream_error(exc, self.url)) from exc
+                if not chunk:
+                    break
+                out.write(chunk)
+                got += len(chunk)
+                self.meter.update(have + got, total, self.resumed)
+            out.flush()
+            os.fsync(out.fileno())
+        except OSError as exc:
+            raise _disk_error(exc, self.dest) from exc
+        finally:
+            try:
+                out.close()
+            except OSError:
+                pass  # already failing: the first error is the one to report
+        if expected is not None and got < expected:
+            raise self._short(got, expected)
+
+
+def _stream_error(exc: BaseException, url: str) -> NetworkError:
+    host = urlparse(url).hostname or url
+    if any(isinstance(e, ConnectionResetError) for e in _causes(exc)):
+        return NetworkError(f"The connection to {host} was reset during the download", code="ConnectionReset",
+                            hint="A network device or the server dropped the connection; try again", retryable=True)
+    return NetworkError(f"The connection to {host} broke during the download ({type(exc).__name__})",
+                        code="ConnectionBroken", hint="Check your network connection and try again", retryable=True)
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def download(
+    url: str,
+    dest: Path,
+    *,
+    session: requests.Session | None = None,
+    progress: Callable[[DownloadProgress], None] | None = None,
+    cancel: threading.Event | None = None,
+    stall_timeout: float = 30.0,
+    connect_timeout: float = 15.0,
+    max_attempts: int = 6,
+    chunk_size: int = 1 << 20,
+    verify: bool | str = True,
+) -> Path:
+    """Download ``url`` to ``dest`` atomically (via ``dest.part``), resuming and retrying.
+
+    Raises :class:`ConfigError` for a refused URL (before any request), :class:`LinkExpired`
+    on 403, :class:`NetworkError`/:class:`DownloadError` after ``max_attempts``, and
+    :class:`Cancelled` (with ``.part`` removed) when ``cancel`` is set.
+    """
+    check_url(url)
+    dest = Path(dest)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _disk_error(exc, dest) from exc
+    own_session = session is None
+    http = requests.Session() if session is None else session
+    user_agent = USER_AGENT if own_session else str(http.headers.get("User-Agent") or USER_AGENT)
+    meter = _Meter(progress)
+    job = _Downloader(url, dest, http, meter, cancel, stall_timeout, connect_timeout, chunk_size, verify, user_agent)
+    try:
+        attempt = 0
+        while True:
+            attempt += 1
+            if job._cancelled():
+                raise Cancelled()
+            try:
+                job.attempt()
+                break
+            except _Retry as retry:
+                if attempt >= max_attempts:
+                    raise retry.error from None
+                delay = 0.0 if retry.immediate else (
+                    retry.retry_after if retry.retry_after is not None else _backoff(attempt))
+                if cancel is not None:
+                    if cancel.wait(delay):
+                        raise Cancelled() from None
+                elif delay:
+                    time.sleep(delay)
+        size = job.part.stat().st_size
+        meter.update(size, size, job.resumed, final=True)
+        try:
+            os.replace(job.part, dest)
+        except OSError as exc:
+            raise _disk_error(exc, dest) from exc
+        return dest
+    except Cancelled:
+        job.part.unlink(missing_ok=True)
+        raise
+    finally:
+        if own_session:
+            http.close()

@@ -1,0 +1,290 @@
+"""Per-task storage of results, so a model outlives its 24-hour link and re-imports offline.
+
+Layout of one task folder (named by the validated task id, so nothing path-like gets in)::
+
+    <root>/<task id>/task.json        the task exactly as Ark returned it
+                     result.zip       the downloaded zip (result.zip.part while downloading)
+                     files/           the extracted result
+                     extracted.json   written last: the extraction is complete
+                     .lock            held while a job works on the task
+
+Every file that marks progress is written atomically (temporary file + ``os.replace``), so a
+crash or a second Blender never sees half a state.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ArkError, Cancelled, ConfigError
+from .task import validate_task_id
+
+__all__ = ["Library", "LibraryEntry", "default_library_root"]
+
+_TASK_JSON = "task.json"
+_MARKER = "extracted.json"
+_LOCK = ".lock"
+_TMP_PREFIX = ".tmp-"
+_LOCK_POLL = 0.1
+
+
+def default_library_root() -> Path:
+    """``ARK3D_LIBRARY`` if set, else the platform's per-user data folder."""
+    env = os.environ.get("ARK3D_LIBRARY", "").strip()
+    if env:
+        return Path(env).expanduser()
+    home = Path.home()
+    if sys.platform == "win32":
+        base = Path(os.environ.get("APPDATA") or home / "AppData" / "Roaming")
+    elif sys.platform == "darwin":
+        base = home / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or home / ".local" / "share")
+    return base / "ark3d" / "library"
+
+
+@dataclass(frozen=True)
+class LibraryEntry:
+    """One stored task, for the library list in the panel and ``ark3d list``."""
+
+    task_id: str
+    dir: Path
+    task_json: dict[str, Any] | None
+    extracted: bool
+    size_bytes: int
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write via a temporary sibling and ``os.replace``: readers see the old file or the new one."""
+    tmp = path.with_name(f"{_TMP_PREFIX}{path.name}-{secrets.token_hex(4)}")
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _tree_size(folder: Path) -> int:
+    total = 0
+    for base, _dirs, files in os.walk(folder):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(base, name)).st_size
+            except OSError:
+                continue
+    return total
+
+
+def _created(entry: LibraryEntry) -> float:
+    """When the task was created (Ark's ``created_at``), else when its folder last changed."""
+    value = (entry.task_json or {}).get("created_at")
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        try:
+            return entry.dir.stat().st_mtime
+        except OSError:
+            return 0.0
+
+
+class Library:
+    """The folder of downloaded results, one sub-folder per task."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root).expanduser()
+
+    def task_dir(self, task_id: str) -> Path:
+        return self.root / validate_task_id(task_id)
+
+    def zip_path(self, task_id: str) -> Path:
+        return self.task_dir(task_id) / "result.zip"
+
+    def files_dir(self, task_id: str) -> Path:
+        return self.task_dir(task_id) / "files"
+
+    def save_task(self, task_json: dict[str, Any]) -> Path:
+        """Store the task JSON exactly as Ark returned it (it holds no key)."""
+        folder = self.task_dir(str(task_json.get("id", "")))
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / _TASK_JSON
+        _write_atomic(path, json.dumps(task_json, ensure_ascii=False, indent=2) + "\n")
+        return path
+
+    def load_task(self, task_id: str) -> dict[str, Any] | None:
+        return _read_json(self.task_dir(task_id) / _TASK_JSON)
+
+    def is_extracted(self, task_id: str) -> bool:
+        return (self.task_dir(task_id) / _MARKER).is_file() and self.files_dir(task_id).is_dir()
+
+    def mark_extracted(self, task_id: str, model: Path | None) -> None:
+        """Record a finished extraction; call it last, after ``files/`` is complete."""
+        rel = None
+        if model is not None:
+            rel = Path(model).resolve().relative_to(self.files_dir(task_id).resolve()).as_posix()
+        marker = {"model": rel, "time": int(time.time())}
+        _write_atomic(self.task_dir(task_id) / _MARKER, json.dumps(marker, ensure_ascii=False, indent=2) + "\n")
+
+    def extracted_model(self, task_id: str) -> Path | None:
+        """The model chosen at extraction, if the marker names one that still exists inside ``files/``."""
+        marker = _read_json(self.task_dir(task_id) / _MARKER)
+        rel = marker.get("model") if marker else None
+        if not isinstance(rel, str) or not rel:
+            return None
+        files = self.files_dir(task_id).resolve()
+        path = (files / rel).resolve()
+        return path if path.is_relative_to(files) and path.is_file() else None
+
+    def clear_partial(self, task_id: str) -> None:
+        """Drop what an interrupted download or extraction left: ``result.zip.part``, ``.tmp-*``."""
+        folder = self.task_dir(task_id)
+        (folder / "result.zip.part").unlink(missing_ok=True)
+        if not folder.is_dir():
+            return
+        for item in folder.glob(_TMP_PREFIX + "*"):
+            if item.is_dir() and not item.is_symlink():
+                shutil.rmtree(item, ignore_errors=True)
+            else:
+                item.unlink(missing_ok=True)
+
+    def remove(self, task_id: str) -> None:
+        """Delete the task's folder and everything in it."""
+        folder = self.task_dir(task_id)
+        try:
+            shutil.rmtree(folder)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise ArkError(
+                f"Could not remove {folder}: {exc.strerror or exc}",
+                code="RemoveFailed",
+                hint="Close any program using those files (or wait for the running job), then try again",
+            ) from exc
+
+    def entries(self) -> list[LibraryEntry]:
+        """Every stored task, newest first."""
+        found: list[LibraryEntry] = []
+        try:
+            children = list(self.root.iterdir())
+        except OSError:
+            return found
+        for child in children:
+            if not child.is_dir() or child.is_symlink():
+                continue
+            try:
+                task_id = validate_task_id(child.name)
+            except ConfigError:
+                continue
+            if task_id != child.name:
+                continue
+            found.append(
+                LibraryEntry(
+                    task_id=task_id,
+                    dir=child,
+                    task_json=self.load_task(task_id),
+                    extracted=self.is_extracted(task_id),
+                    size_bytes=_tree_size(child),
+                )
+            )
+        found.sort(key=lambda e: (_created(e), e.task_id), reverse=True)
+        return found
+
+    @contextmanager
+    def lock(
+        self, task_id: str, timeout: float | None = None, cancel: threading.Event | None = None
+    ) -> Iterator[None]:
+        """Exclusive hold on one task, across threads and processes (two Blenders, the CLI).
+
+        Polls a non-blocking OS lock so a waiting job can give up on ``timeout`` or ``cancel``.
+        """
+        folder = self.task_dir(task_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder / _LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            deadline = None if timeout is None else time.monotonic() + timeout
+            while not _try_lock(fd):
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled()
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise ArkError(
+                        f"Task {task_id} is busy: another job or Blender is working on it",
+                        code="Busy",
+                        hint="Wait for the other job to finish, or cancel it, then try again",
+                    )
+                if cancel is not None:
+                    cancel.wait(_LOCK_POLL)
+                else:
+                    time.sleep(_LOCK_POLL)
+            try:
+                yield
+            finally:
+                _unlock(fd)
+        finally:
+            os.close(fd)
+
+    def check_writable(self) -> None:
+        """Fail early, with a useful message, before a download is started into a dead end."""
+        probe = self.root / f"{_TMP_PREFIX}probe-{secrets.token_hex(4)}"
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise ConfigError(
+                f"The library folder {self.root} is not writable ({exc.strerror or exc})",
+                code="LibraryNotWritable",
+                hint="Choose another folder in the add-on preferences or set ARK3D_LIBRARY",
+            ) from exc
+
+
+if sys.platform == "win32":
+    import msvcrt
+
+    def _try_lock(fd: int) -> bool:
+        os.lseek(fd, 0, os.SEEK_SET)
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+
+    def _unlock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _try_lock(fd: int) -> bool:
+        # flock locks belong to the open file description, so two threads of one process
+        # that each opened the file exclude each other as two processes do.
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)

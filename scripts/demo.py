@@ -1,0 +1,138 @@
+"""The demo: the local Ark server, a task imported into real Blender headless, a .blend and a PNG.
+
+    .venv/bin/python scripts/demo.py [--format glb|obj|usdz] [--out out/demo]
+
+Steps, each printed: make the demo results with Blender (cached in ``.cache/demo_assets``),
+build the extension zip with Blender's own tool, start the Ark-compatible server on loopback
+with its demo tasks (queued, then running, then succeeded, a few seconds each), install the
+zip into Blender exactly as a user does (Get Extensions > Install from Disk), import the task
+with ``bpy.ops.ark3d.import_task``, save ``demo.blend`` and render ``preview.png`` (Cycles, CPU).
+Blender runs with its own ``HOME`` under the output folder, so no real configuration is touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from ark_server import ArkServer, register_demo  # noqa: E402
+from build import build  # noqa: E402
+
+DEMO_KEY = "demo-key-0123456789"
+
+
+def step(text: str) -> None:
+    print(f"==> {text}", flush=True)
+
+
+def make_assets() -> Path:
+    assets = ROOT / ".cache" / "demo_assets"
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "make_demo_assets.py"), str(assets)], check=True,
+                   stdout=subprocess.DEVNULL)
+    return assets
+
+
+def frame_and_render(bpy, objects, png: Path) -> None:  # type: ignore[no-untyped-def]
+    """A camera and a sun framing the imported objects; a small Cycles CPU render."""
+    from mathutils import Vector
+
+    scene = bpy.context.scene
+    points = [o.matrix_world @ Vector(c) for o in objects if o.type == "MESH" for c in o.bound_box]
+    lo = Vector((min(p.x for p in points), min(p.y for p in points), min(p.z for p in points)))
+    hi = Vector((max(p.x for p in points), max(p.y for p in points), max(p.z for p in points)))
+    center, radius = (lo + hi) / 2, max((hi - lo).length / 2, 0.01)
+
+    cam_data = bpy.data.cameras.new("DemoCamera")
+    cam = bpy.data.objects.new("DemoCamera", cam_data)
+    scene.collection.objects.link(cam)
+    cam.location = center + Vector((1.0, -1.4, 0.8)).normalized() * radius * 3.2
+    cam.rotation_euler = (center - cam.location).to_track_quat("-Z", "Y").to_euler()
+    scene.camera = cam
+    sun = bpy.data.objects.new("DemoSun", bpy.data.lights.new("DemoSun", "SUN"))
+    sun.data.energy = 3.0
+    sun.rotation_euler = (math.radians(50), 0, math.radians(30))
+    scene.collection.objects.link(sun)
+    if scene.world is None:
+        scene.world = bpy.data.worlds.new("World")
+    scene.world.use_nodes = True
+    scene.world.node_tree.nodes["Background"].inputs["Color"].default_value = (0.35, 0.38, 0.42, 1)
+
+    scene.render.engine = "CYCLES"
+    scene.cycles.device = "CPU"
+    scene.cycles.samples = 24
+    scene.render.resolution_x, scene.render.resolution_y = 800, 600
+    scene.render.filepath = str(png)
+    scene.render.image_settings.file_format = "PNG"
+    bpy.ops.render.render(write_still=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--format", choices=("glb", "obj", "usdz"), default="glb")
+    parser.add_argument("--out", type=Path, default=ROOT / "out" / "demo")
+    args = parser.parse_args()
+    out: Path = args.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+
+    step("Making the demo results with Blender (cached after the first run)")
+    assets = make_assets()
+    step("Building the extension with Blender's extension tool")
+    zip_path = build(out / "dist")
+
+    step("Starting the local Ark-compatible server")
+    server = ArkServer(api_key=DEMO_KEY).start()
+    tasks = register_demo(server, assets)
+    task = next(t for t in tasks if t["outcome"] == "succeeded" and t["fileformat"] == args.format)
+    print(f"    API {server.api_base}, files {server.file_base}")
+    print(f"    task {task['task_id']} ({args.format}): queued {task['queued_s']} s, running {task['running_s']} s")
+
+    # Blender gets a private home: its user config, the installed extension and the library.
+    home = out / "home"
+    os.environ.update({"HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
+                       "ARK_API_KEY": DEMO_KEY, "ARK_BASE_URL": server.api_base,
+                       "ARK3D_LIBRARY": str(out / "library")})
+    import bpy
+
+    try:
+        step(f"Blender {bpy.app.version_string}: installing {zip_path.name} as a user does")
+        bpy.context.preferences.system.use_online_access = True
+        bpy.ops.wm.read_factory_settings(use_empty=True)
+        bpy.context.preferences.system.use_online_access = True
+        bpy.ops.extensions.package_install_files(filepath=str(zip_path), repo="user_default",
+                                                 enable_on_install=True)
+
+        step(f"bpy.ops.ark3d.import_task(task_id={task['task_id']!r})")
+        started = time.monotonic()
+        bpy.ops.ark3d.import_task(task_id=task["task_id"])
+        took = time.monotonic() - started
+        imported = [o for o in bpy.data.objects if o.get("ark3d_task_id") == task["task_id"]]
+        print(f"    {len(imported)} objects in collection {task['task_id']!r} after {took:.1f} s "
+              f"(the task was queued and running for {task['queued_s'] + task['running_s']:.0f} s)")
+
+        blend = out / "demo.blend"
+        bpy.ops.wm.save_as_mainfile(filepath=str(blend))
+        step(f"Saved {blend}")
+        png = out / "preview.png"
+        frame_and_render(bpy, imported, png)
+        step(f"Rendered {png}")
+        api_calls = server.count("api", None)
+        file_calls = server.count("file", None)
+        print(json.dumps({"task_id": task["task_id"], "objects": len(imported), "seconds": round(took, 1),
+                          "api_requests": api_calls, "file_requests": file_calls,
+                          "blend": str(blend), "preview": str(png)}))
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

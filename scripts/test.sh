@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Quick start, part 2: set everything up (venv + the Debian packages the real-window tests use)
+# and run the whole test suite.  Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh --system
+exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,42 @@
+"""Shared fixtures: a local Ark server per test, and the demo result zips built once with real Blender."""
+
+from __future__ import annotations
+
+import importlib.util
+import pathlib
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "scripts"))
+
+from ark_server import ArkServer  # noqa: E402 - importable only once scripts/ is on the path
+
+DEMO_ASSETS = REPO / ".cache" / "demo_assets"
+
+
+@pytest.fixture
+def ark_server() -> Iterator[ArkServer]:
+    """A started server (API key ``test-key``), stopped after the test even if it failed."""
+    with ArkServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def demo_assets() -> pathlib.Path:
+    """The folder holding ``seed3d_*.zip``; built with Blender unless already up to date.
+
+    The build runs in a subprocess so this test process never loads bpy itself; without bpy,
+    zips left by an earlier build are still used.
+    """
+    if importlib.util.find_spec("bpy") is not None:
+        result = subprocess.run([sys.executable, str(REPO / "scripts" / "make_demo_assets.py"), str(DEMO_ASSETS)],
+                                capture_output=True, text=True, timeout=600)
+        if result.returncode != 0:
+            pytest.fail(f"make_demo_assets.py failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+    elif not any(DEMO_ASSETS.glob("seed3d_*.zip")):
+        pytest.skip("bpy is not importable and no demo assets were built before")
+    return DEMO_ASSETS
