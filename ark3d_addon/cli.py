@@ -32,7 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("task_id")
     fetch = sub.add_parser("fetch", help="download and extract a task's result, print the model path")
     fetch.add_argument("task_id")
-    fetch.add_argument("--dest", type=Path, default=None, help="library folder (default: ARK3D_LIBRARY or the user data folder)")
+    fetch.add_argument("--dest", type=Path, default=None,
+                       help="library folder (default: ARK3D_LIBRARY or the user data folder)")
     fetch.add_argument("--variant", choices=("pbr", "rgb"), default="pbr", help="which variant when the zip has both")
     fetch.add_argument("--quiet", action="store_true", help="no progress on stderr")
     return parser

@@ -36,8 +36,9 @@ import sys
 import threading
 import time
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote
@@ -67,7 +68,8 @@ _FAULT_MESSAGES = {
     503: "The service is temporarily overloaded. Please retry later.",
 }
 _DATA_URL = re.compile(r"^data:image/(png|jpeg|jpg|webp|bmp);base64,(.*)$", re.DOTALL)
-_TEXT_PARAMS = {"subdivisionlevel": "subdivisionlevel", "sl": "subdivisionlevel", "fileformat": "fileformat", "ff": "fileformat"}
+_TEXT_PARAMS = {"subdivisionlevel": "subdivisionlevel", "sl": "subdivisionlevel",
+                "fileformat": "fileformat", "ff": "fileformat"}
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 
 
@@ -416,7 +418,7 @@ def _xml_error(status: int, code: str, message: str, headers: tuple[tuple[str, s
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f"<Error><Code>{code}</Code><Message>{message}</Message>"
         f"<RequestId>{secrets.token_hex(12)}</RequestId><HostId>ark-server</HostId></Error>"
-    ).encode("utf-8")
+    ).encode()
     return _Response(status, body, "application/xml", headers)
 
 
@@ -605,11 +607,6 @@ class ArkServer:
             return sum(1 for r in self.requests_log
                        if r.server == server and (method is None or r.method == method) and path_contains in r.path)
 
-    def task_status(self, task_id: str) -> str:
-        """The scheduled status of a task now (for tests that wait for a transition)."""
-        with self._lock:
-            return self._tasks[task_id].status(time.monotonic())[0]
-
     # -- internals used by the handlers ---------------------------------------------------------
 
     def _log(self, server: str, method: str, path: str, query: str, headers: dict[str, str]) -> None:
@@ -671,7 +668,7 @@ class ArkServer:
         message = _FAULT_MESSAGES.get(fault.status, f"Simulated failure {fault.code}.")
         return _error(fault.status, fault.code, message, headers=headers)
 
-    def _answer_api(self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes) -> _Response:
+    def _answer_api(self, method: str, path: str, query: str, headers: Message, body: bytes) -> _Response:
         fault = self._take_fault(path)
         if fault is not None:
             return fault
@@ -816,25 +813,26 @@ def register_demo(server: ArkServer, asset_dir: pathlib.Path) -> list[dict[str, 
     """One task per result zip in ``asset_dir`` plus one that fails; returns their descriptions.
 
     Tasks created through POST then serve the zip named after their format (``*_glb.zip``...).
+    The descriptions give the schedule in real seconds, i.e. after ``time_scale``.
     """
     queued_s, running_s = DEMO_SCHEDULE
-    server.create_schedule = DEMO_SCHEDULE
+    scaled = {"queued_s": queued_s * server.time_scale, "running_s": running_s * server.time_scale}
+    found = [(path, fmt) for path in asset_dir.glob("*.zip") if (fmt := _zip_format(path))]
+    # The zip named after its format (seed3d_obj.zip) is that format's canonical demo: list it first.
+    found.sort(key=lambda item: (not item[0].stem.endswith(f"_{item[1]}"), item[0].name))
     described: list[dict[str, Any]] = []
-    for path in sorted(asset_dir.glob("*.zip")):
-        fmt = _zip_format(path)
-        if fmt is None:
-            continue
+    for path, fmt in found:
         task_id = server.add_task(file=server.add_file(path.name, path), fileformat=fmt,
                                   queued_s=queued_s, running_s=running_s)
-        described.append({"task_id": task_id, "fileformat": fmt, "archive": path.name, "queued_s": queued_s,
-                          "running_s": running_s, "outcome": "succeeded"})
+        described.append({"task_id": task_id, "fileformat": fmt, "archive": path.name, **scaled,
+                          "outcome": "succeeded"})
         if path.stem.endswith(f"_{fmt}"):
             server.set_create_result(fmt, path)
     task_id = server.add_task(queued_s=queued_s, running_s=running_s, outcome="failed",
                               error_code="InputImageSensitiveContentDetected",
-                              error_message="The request failed because the input image may contain sensitive information.")
-    described.append({"task_id": task_id, "fileformat": "glb", "archive": None, "queued_s": queued_s,
-                      "running_s": running_s, "outcome": "failed"})
+                              error_message="The request failed because the input image may contain "
+                                            "sensitive information.")
+    described.append({"task_id": task_id, "fileformat": "glb", "archive": None, **scaled, "outcome": "failed"})
     return described
 
 

@@ -23,10 +23,13 @@ import sys
 import tempfile
 import zipfile
 
-import bpy  # first: bpy makes bmesh and mathutils importable
-import bmesh  # isort: skip
 import numpy as np
-from mathutils import Matrix, Vector  # isort: skip
+
+# isort: off
+import bpy  # first: importing bpy is what makes bmesh and mathutils importable
+import bmesh
+from mathutils import Matrix, Vector
+# isort: on
 
 NAME = "mushroom"
 GBK_NAME = "蘑菇"  # "mushroom"
@@ -73,7 +76,8 @@ def albedo_pixels() -> np.ndarray:
     cap = RED * (0.7 + 0.3 * np.clip((v - stem_v) / (1 - stem_v), 0, 1))
     rgb = np.where(v < stem_v, stem, cap)
     rng = np.random.default_rng(7)
-    for cu, cv, radius in zip(rng.uniform(0, 1, 14), rng.uniform(stem_v + 0.08, 0.9, 14), rng.uniform(0.025, 0.05, 14)):
+    spots = zip(rng.uniform(0, 1, 14), rng.uniform(stem_v + 0.08, 0.9, 14), rng.uniform(0.025, 0.05, 14), strict=True)
+    for cu, cv, radius in spots:
         du = np.minimum(abs(u - cu), 1 - abs(u - cu))  # the texture wraps around in u
         rgb = np.where(du**2 + (v - cv) ** 2 < radius**2, WHITE, rgb)
     rgb = np.broadcast_to(rgb, (size, size, 3))
@@ -122,9 +126,9 @@ def build_mesh(name: str) -> bpy.types.Object:
         us = [math.atan2(c.y, c.x) / (2 * math.pi) + 0.5 for c in coords]
         if max(us) - min(us) > 0.5:  # the face straddles the seam: keep it on one side
             us = [x + 1 if x < 0.5 else x for x in us]
-        off_axis = [x for x, c in zip(us, coords) if math.hypot(c.x, c.y) > 1e-6]
+        off_axis = [x for x, c in zip(us, coords, strict=True) if math.hypot(c.x, c.y) > 1e-6]
         centre_u = sum(off_axis) / len(off_axis) if off_axis else 0.5
-        for loop, x, c in zip(face.loops, us, coords):
+        for loop, x, c in zip(face.loops, us, coords, strict=True):
             on_axis = math.hypot(c.x, c.y) <= 1e-6  # poles have no angle of their own
             loop[uv_layer].uv = (centre_u if on_axis else x, min(max(c.z / MODEL_TOP, 0.0), 1.0))
 
@@ -225,7 +229,7 @@ def write_zip(target: pathlib.Path, root: pathlib.Path, files: list[pathlib.Path
             info = info_type(folder, date_time=ZIP_DATE)
             info.external_attr = 0o40755 << 16 | 0x10
             archive.writestr(info, b"")
-        for name, file in zip(names, files):
+        for name, file in zip(names, files, strict=True):
             info = info_type(name, date_time=ZIP_DATE)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16

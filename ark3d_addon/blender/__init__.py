@@ -19,7 +19,7 @@ _CLASSES = (
 )
 
 
-#: ``WindowManager.ark3d``: the panel's state (the task id field), not saved in .blend files.
+#: ``WindowManager.ark3d``: the panel's state (the task id field).
 _STATE = "ark3d"
 
 

@@ -116,8 +116,9 @@ def import_model(context: bpy.types.Context, task_id: str, model_path: Path, fmt
         for obj in [o for o in bpy.data.objects if o not in before_objects]:
             bpy.data.objects.remove(obj)
         bpy.data.collections.remove(collection)
+        reason = str(exc).strip()
         raise ArkError(
-            f"Blender could not import {model_path.name}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else exc}",
+            f"Blender could not import {model_path.name}: {reason.splitlines()[-1] if reason else exc!r}",
             code="ImportFailed",
             hint=f"The file is kept in {model_path.parent}; try opening it with File > Import",
         ) from None

@@ -181,7 +181,7 @@ def _check_directory(zf: zipfile.ZipFile, limits: Limits) -> list[_Entry]:
             hint=_HINT,
         )
     entries: list[_Entry] = []
-    files: dict[tuple[str, ...], str] = {}
+    files: dict[tuple[str, ...], tuple[str, str]] = {}  # case-folded key -> (name, normalised path)
     folders: dict[tuple[str, ...], str] = {}
     total = 0
     for info in infos:
@@ -197,26 +197,28 @@ def _check_directory(zf: zipfile.ZipFile, limits: Limits) -> list[_Entry]:
         if parts[0].lower() in _SKIPPED_DIRS or parts[-1].lower() in _SKIPPED_FILES:
             continue
         is_dir = is_dir or stat.S_ISDIR(mode)
-        key = tuple(p.rstrip(". ").casefold() for p in parts)
+        normal = "/".join(p.rstrip(". ") for p in parts)
+        key = tuple(normal.casefold().split("/"))
         if is_dir:
             if key in files:
-                raise _refuse(name, f"is both a file and a folder (clashes with '{files[key]}')")
+                raise _refuse(name, f"is both a file and a folder (clashes with '{files[key][0]}')")
             folders.setdefault(key, name)
             entries.append(_Entry(info, parts, True))
             continue
         if info.compress_type not in _SUPPORTED_METHODS:
             raise _refuse(name, f"uses compression method {info.compress_type}, which is not supported")
         if key in files:
-            same = files[key] == name
-            raise _refuse(name, "appears twice" if same else f"clashes with '{files[key]}' (names differ only in case)")
+            other, other_normal = files[key]
+            why = "differ only in case" if other_normal != normal else "are the same path"
+            raise _refuse(name, f"appears twice: it clashes with '{other}' (the names {why})")
         if key in folders:
             raise _refuse(name, f"is both a file and a folder (clashes with '{folders[key]}')")
         for depth in range(1, len(key)):
             prefix = key[:depth]
             if prefix in files:
-                raise _refuse(name, f"is inside '{files[prefix]}', which is a file")
+                raise _refuse(name, f"is inside '{files[prefix][0]}', which is a file")
             folders.setdefault(prefix, "/".join(parts[:depth]))
-        files[key] = name
+        files[key] = (name, normal)
         if info.file_size > _CHUNK and info.file_size > limits.max_ratio * max(info.compress_size, 1):
             raise _refuse(
                 name,

@@ -312,7 +312,12 @@ class ImportJob:
         def report(done: int, total: int) -> None:
             self._set(JobState("extracting", "Extracting", done / total if total else None))
 
-        safe_extract(zip_path, files, cancel=self.cancel_event, progress=report)
+        try:
+            safe_extract(zip_path, files, cancel=self.cancel_event, progress=report)
+        except ArchiveError:
+            # A damaged download must not stick: the next try fetches it again.
+            zip_path.unlink(missing_ok=True)
+            raise
         model = choose_model(find_models(files), self.variant)
         outside = check_references(model, files)
         if outside:

@@ -1,0 +1,64 @@
+"""``python -m ark3d_addon`` as a pipeline runs it: a subprocess, environment variables, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.core.test_job import result_zip
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_cli(server, *args: str, key: str = "test-key", cwd: Path = REPO) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARK")}
+    env.update({"ARK_API_KEY": key, "ARK_BASE_URL": server.api_base, "PYTHONPATH": str(REPO)})
+    return subprocess.run([sys.executable, "-m", "ark3d_addon", *args], capture_output=True, text=True,
+                          env=env, cwd=cwd, timeout=60)
+
+
+def test_status_prints_the_task_json(ark_server) -> None:  # type: ignore[no-untyped-def]
+    tid = ark_server.add_task(file=ark_server.add_file("r.zip", result_zip()), times_as_strings=True)
+    proc = run_cli(ark_server, "status", tid)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["id"] == tid and data["status"] == "succeeded" and data["content"]["file_url"]
+
+
+def test_fetch_prints_the_model_path(ark_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    tid = ark_server.add_task(file=ark_server.add_file("r.zip", result_zip(variants=True)), running_s=0.2)
+    proc = run_cli(ark_server, "fetch", tid, "--dest", str(tmp_path), "--variant", "rgb")
+    assert proc.returncode == 0, proc.stderr
+    model = Path(proc.stdout.strip())
+    assert model.is_file() and model.parent.name == "rgb" and tmp_path in model.parents
+    assert "Downloading" in proc.stderr
+
+
+def test_errors_exit_non_zero_with_the_ark_error(ark_server) -> None:  # type: ignore[no-untyped-def]
+    tid = ark_server.add_task()
+    proc = run_cli(ark_server, "status", tid, key="sk-not-the-right-one")
+    assert proc.returncode == 1
+    assert "AuthenticationError" in proc.stderr and "request id" in proc.stderr
+    assert "sk-not-the-right-one" not in proc.stderr + proc.stdout
+    as_json = run_cli(ark_server, "--json", "status", "cgt-20990101000000-nope0")
+    assert as_json.returncode == 1
+    err = json.loads(as_json.stdout)
+    assert err["http_status"] == 404 and err["request_id"]
+
+
+def test_bad_id_is_refused_before_any_request(ark_server) -> None:  # type: ignore[no-untyped-def]
+    proc = run_cli(ark_server, "status", "../../etc/passwd")
+    assert proc.returncode == 1 and "not a valid Ark task id" in proc.stderr
+    assert not ark_server.requests_log
+
+
+def test_runs_without_blender() -> None:
+    """The core and the CLI must import in a Python that has no bpy at all."""
+    code = ("import sys; sys.modules['bpy'] = None\n"
+            "import ark3d_addon, ark3d_addon.cli, ark3d_addon.core.job\n"
+            "print('ok')")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert proc.stdout.strip() == "ok", proc.stderr
