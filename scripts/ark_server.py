@@ -816,7 +816,7 @@ def register_demo(server: ArkServer, asset_dir: pathlib.Path) -> list[dict[str, 
     The descriptions give the schedule in real seconds, i.e. after ``time_scale``.
     """
     queued_s, running_s = DEMO_SCHEDULE
-    scaled = {"queued_s": queued_s * server.time_scale, "running_s": running_s * server.time_scale}
+    scaled = {"queued_s": round(queued_s * server.time_scale, 3), "running_s": round(running_s * server.time_scale, 3)}
     found = [(path, fmt) for path in asset_dir.glob("*.zip") if (fmt := _zip_format(path))]
     # The zip named after its format (seed3d_obj.zip) is that format's canonical demo: list it first.
     found.sort(key=lambda item: (not item[0].stem.endswith(f"_{item[1]}"), item[0].name))

@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from ark_server import ArkServer, register_demo  # noqa: E402
+
 from build import build  # noqa: E402
 
 DEMO_KEY = "demo-key-0123456789"
@@ -72,7 +73,15 @@ def frame_and_render(bpy, objects, png: Path) -> None:  # type: ignore[no-untype
     scene.render.resolution_x, scene.render.resolution_y = 800, 600
     scene.render.filepath = str(png)
     scene.render.image_settings.file_format = "PNG"
-    bpy.ops.render.render(write_still=True)
+    # Cycles prints a line per step on the process's stdout; keep the demo's output readable.
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            bpy.ops.render.render(write_still=True)
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def main() -> int:

@@ -1,0 +1,264 @@
+"""One real Blender (the ``bpy`` wheel) driven by tests/blender/test_extension.py.
+
+Run as ``python bpy_session.py`` by the test, never imported by it: this process loads bpy,
+the test process does not.  The test writes one JSON command per line on stdin; each answer
+is one JSON line written to the file descriptor named by ``ARK3D_RESULT_FD`` (not stdout,
+where Blender and its importers print freely).  ``HOME``/``XDG_CONFIG_HOME`` point at a
+fresh folder, so the extension is installed into a throw-away user configuration.
+
+Commands are deliberately plain (install, set a preference, import, undo, save, disable...):
+the facts they report back are what a user would see in the outliner, the properties editor
+and the status bar, gathered without judging them; the test asserts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+import traceback
+from typing import Any
+
+import bpy
+
+ADDON = "bl_ext.user_default.ark3d"
+TASK_PROPERTY = "ark3d_task_id"
+
+
+def _vec(v: Any) -> list[float]:
+    return [round(float(x), 5) for x in v]
+
+
+def _threads() -> list[str]:
+    return sorted(t.name for t in threading.enumerate() if t is not threading.main_thread())
+
+
+def _image_facts(image: bpy.types.Image) -> dict[str, Any]:
+    path = bpy.path.abspath(image.filepath, library=image.library) if image.filepath else ""
+    packed = image.packed_file is not None
+    try:
+        size = list(image.size)  # reading size loads the pixels from the file or the packed data
+    except Exception:  # noqa: BLE001 - a broken image is a fact to report
+        size = [0, 0]
+    return {
+        "name": image.name,
+        "filepath": image.filepath,
+        "abspath": path,
+        "exists": bool(path) and os.path.isfile(path),
+        "packed": packed,
+        "size": size,
+        "has_data": bool(image.has_data),
+    }
+
+
+def _material_facts(material: bpy.types.Material) -> dict[str, Any]:
+    images = []
+    if material.node_tree is not None:
+        for node in material.node_tree.nodes:
+            if node.type == "TEX_IMAGE" and node.image is not None:
+                images.append(_image_facts(node.image))
+    return {"name": material.name, "use_nodes": material.use_nodes, "images": images}
+
+
+def _object_facts(obj: bpy.types.Object, view_layer: bpy.types.ViewLayer) -> dict[str, Any]:
+    in_layer = obj.name in view_layer.objects
+    return {
+        "name": obj.name,
+        "type": obj.type,
+        "task_id": obj.get(TASK_PROPERTY),
+        "collections": [c.name for c in obj.users_collection],
+        "parent": obj.parent.name if obj.parent else None,
+        "location": _vec(obj.location),
+        "world_location": _vec(obj.matrix_world.translation),
+        "selected": bool(in_layer and obj.select_get()),
+        "faces": len(obj.data.polygons) if obj.type == "MESH" else 0,
+        "materials": [slot.material.name for slot in obj.material_slots if slot.material],
+    }
+
+
+def scene_facts() -> dict[str, Any]:
+    """What the outliner and properties show: objects, collections, selection, materials."""
+    context = bpy.context
+    scene = context.scene
+    view_layer = context.view_layer
+    objects = {o.name: _object_facts(o, view_layer) for o in bpy.data.objects}
+    materials = {m.name: _material_facts(m) for m in bpy.data.materials}
+    return {
+        "scene": scene.name,
+        "cursor": _vec(scene.cursor.location),
+        "top_collections": [c.name for c in scene.collection.children],
+        "collections": {c.name: sorted(o.name for o in c.objects) for c in bpy.data.collections},
+        "objects": objects,
+        "materials": materials,
+        "selected": sorted(o.name for o in view_layer.objects if o.select_get()),
+        "active": view_layer.objects.active.name if view_layer.objects.active else None,
+    }
+
+
+def _jobs_module() -> Any:
+    return sys.modules.get(ADDON + ".blender.jobs")
+
+
+def _last_message() -> str:
+    jobs = _jobs_module()
+    return jobs.last_message["text"] if jobs is not None else ""
+
+
+# -- commands ---------------------------------------------------------------------------
+
+
+def cmd_install(zip_path: str, online: bool = True) -> dict[str, Any]:
+    """Install the built zip exactly as Edit > Preferences > Get Extensions > Install from Disk."""
+    bpy.context.preferences.system.use_online_access = online
+    started = time.monotonic()
+    result = bpy.ops.extensions.package_install_files(filepath=zip_path, repo="user_default",
+                                                      enable_on_install=True)
+    return {
+        "result": sorted(result),
+        "seconds": round(time.monotonic() - started, 3),
+        "enabled": ADDON in bpy.context.preferences.addons,
+        "operator": hasattr(bpy.types, "ARK3D_OT_import_task"),
+        "threads": _threads(),
+        "online_access": bool(bpy.app.online_access),
+    }
+
+
+def cmd_prefs(**values: Any) -> dict[str, Any]:
+    prefs = bpy.context.preferences.addons[ADDON].preferences
+    for name, value in values.items():
+        setattr(prefs, name, value)
+    return {"set": sorted(values)}
+
+
+def cmd_online(value: bool) -> dict[str, Any]:
+    bpy.context.preferences.system.use_online_access = value
+    return {"online_access": bool(bpy.app.online_access)}
+
+
+def cmd_cursor(location: list[float]) -> dict[str, Any]:
+    bpy.context.scene.cursor.location = location
+    return {"cursor": _vec(bpy.context.scene.cursor.location)}
+
+
+def cmd_import(task_id: str, variant: str | None = None, undo: bool = False) -> dict[str, Any]:
+    """``bpy.ops.ark3d.import_task``; ``undo=True`` calls it as a UI button does (pushes a step)."""
+    before = set(bpy.data.objects.keys())
+    kwargs: dict[str, Any] = {"task_id": task_id}
+    if variant:
+        kwargs["variant"] = variant
+    args = ("EXEC_DEFAULT", True) if undo else ()
+    started = time.monotonic()
+    error = None
+    result: list[str] = []
+    try:
+        result = sorted(bpy.ops.ark3d.import_task(*args, **kwargs))
+    except RuntimeError as exc:
+        error = str(exc)
+    facts = scene_facts()
+    return {
+        "result": result,
+        "error": error,
+        "message": _last_message(),
+        "seconds": round(time.monotonic() - started, 3),
+        "new_objects": sorted(set(facts["objects"]) - before),
+        "facts": facts,
+        "threads": _threads(),
+    }
+
+
+def cmd_undo_push(message: str) -> dict[str, Any]:
+    return {"result": sorted(bpy.ops.ed.undo_push(message=message)), "can_undo": bpy.ops.ed.undo.poll()}
+
+
+def cmd_undo() -> dict[str, Any]:
+    try:
+        result = sorted(bpy.ops.ed.undo())
+        error = None
+    except RuntimeError as exc:
+        result, error = [], str(exc)
+    return {"result": result, "error": error, "facts": scene_facts()}
+
+
+def cmd_facts() -> dict[str, Any]:
+    return scene_facts()
+
+
+def cmd_save(path: str) -> dict[str, Any]:
+    result = bpy.ops.wm.save_as_mainfile(filepath=path, copy=True)
+    return {"result": sorted(result), "size": os.path.getsize(path)}
+
+
+def cmd_start_worker(task_id: str) -> dict[str, Any]:
+    """Start an import in a worker thread as the modal operator does with a window.
+
+    Background Blender has no event loop, so the operator itself always runs blocking here;
+    this does the modal path's bookkeeping (``jobs.active`` + ``ImportJob.start``) so that
+    unregister() has a live worker to stop.
+    """
+    jobs = _jobs_module()
+    job_mod = sys.modules[ADDON + ".core.job"]
+    prefs_mod = sys.modules[ADDON + ".blender.preferences"]
+    settings = prefs_mod.read_settings(bpy.context)
+    job = job_mod.ImportJob(task_id, settings, prefs_mod.library_for(settings))
+    jobs.active[job.task_id] = jobs.ActiveJob(job)
+    job.start()
+    deadline = time.monotonic() + 10
+    while job.snapshot().phase in ("starting",) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return {"threads": _threads(), "phase": job.snapshot().phase, "text": job.snapshot().text}
+
+
+def cmd_disable() -> dict[str, Any]:
+    started = time.monotonic()
+    result = sorted(bpy.ops.preferences.addon_disable(module=ADDON))
+    return {
+        "result": result,
+        "seconds": round(time.monotonic() - started, 3),
+        "threads": _threads(),
+        "enabled": ADDON in bpy.context.preferences.addons,
+        "operator": hasattr(bpy.types, "ARK3D_OT_import_task"),
+        "wm_property": hasattr(bpy.types.WindowManager, "ark3d"),
+    }
+
+
+def cmd_enable() -> dict[str, Any]:
+    result = sorted(bpy.ops.preferences.addon_enable(module=ADDON))
+    return {
+        "result": result,
+        "threads": _threads(),
+        "enabled": ADDON in bpy.context.preferences.addons,
+        "operator": hasattr(bpy.types, "ARK3D_OT_import_task"),
+        "wm_property": hasattr(bpy.types.WindowManager, "ark3d"),
+    }
+
+
+def cmd_threads() -> dict[str, Any]:
+    return {"threads": _threads()}
+
+
+COMMANDS = {name[4:]: fn for name, fn in globals().items() if name.startswith("cmd_")}
+
+
+def main() -> int:
+    out = os.fdopen(int(os.environ["ARK3D_RESULT_FD"]), "w", encoding="utf-8", buffering=1)
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        request = json.loads(line)
+        name = request.pop("cmd")
+        if name == "quit":
+            out.write(json.dumps({"ok": True, "threads": _threads()}) + "\n")
+            break
+        try:
+            answer = {"ok": True, **COMMANDS[name](**request)}
+        except Exception as exc:  # noqa: BLE001 - reported to the test, which fails with it
+            answer = {"ok": False, "exception": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
+        out.write(json.dumps(answer, ensure_ascii=False) + "\n")
+    out.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
