@@ -1,5 +1,8 @@
 """Build ``dist/ark3d-<version>.zip`` with Blender's own extension tool, and validate it.
 
+Also writes ``dist/ark3d_addon-<version>-legacy.zip`` for Blender 3.4-4.1 (Preferences >
+Add-ons > Install), which load the same package through its ``bl_info``.
+
     python scripts/build.py [--out DIR]   # stage, validate, build, validate the zip
 
 The extension is the top-level ``blender_manifest.toml`` plus the contents of
@@ -15,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import tomllib
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,6 +71,18 @@ def build(out_dir: Path | None = None, check: bool = True) -> Path:
     run_tool(scripts, "build", "--source-dir", str(staged), "--output-filepath", str(zip_path), *tag_args)
     if check:
         run_tool(scripts, "validate", str(zip_path), *tag_args)
+    build_legacy(out / f"ark3d_addon-{manifest['version']}-legacy.zip")
+    return zip_path
+
+
+def build_legacy(zip_path: Path) -> Path:
+    """The same code as a legacy add-on zip (``ark3d_addon/`` at the top) for Blender 3.4-4.1."""
+    zip_path.unlink(missing_ok=True)
+    with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted((ROOT / "ark3d_addon").rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+                zf.write(path, path.relative_to(ROOT).as_posix())
+    print(f"created: {zip_path}")
     return zip_path
 
 
