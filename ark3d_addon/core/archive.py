@@ -12,6 +12,7 @@ names all occur.  :func:`find_models` and :func:`choose_model` make a determinis
 
 from __future__ import annotations
 
+import errno
 import json
 import lzma
 import os
@@ -161,14 +162,11 @@ def _not_a_zip(zip_path: Path) -> ArchiveError:
     if text[:1] == b"<":
         summary = " ".join(re.sub(rb"<[^>]*>", b" ", text).decode("utf-8", "replace").split())[:120]
         return ArchiveError(
-            "The download is not a zip: the server sent an HTML/XML page"
-            + (f" ({summary})" if summary else ""),
+            "The download is not a zip: the server sent an HTML/XML page" + (f" ({summary})" if summary else ""),
             code="NotAZip",
             hint=_HINT,
         )
-    return ArchiveError(
-        f"The download is not a zip file (it starts with {head[:16]!r})", code="NotAZip", hint=_HINT
-    )
+    return ArchiveError(f"The download is not a zip file (it starts with {head[:16]!r})", code="NotAZip", hint=_HINT)
 
 
 def _check_directory(zf: zipfile.ZipFile, limits: Limits) -> list[_Entry]:
@@ -194,7 +192,7 @@ def _check_directory(zf: zipfile.ZipFile, limits: Limits) -> list[_Entry]:
             raise _refuse(name, "is a special file (device, pipe or socket)")
         if info.flag_bits & 0x1:
             raise _refuse(name, "is encrypted")
-        if parts[0].lower() in _SKIPPED_DIRS or parts[-1].lower() in _SKIPPED_FILES:
+        if any(p.lower() in _SKIPPED_DIRS for p in parts) or parts[-1].lower() in _SKIPPED_FILES:
             continue
         is_dir = is_dir or stat.S_ISDIR(mode)
         normal = "/".join(p.rstrip(". ") for p in parts)
@@ -245,7 +243,7 @@ def _open_new(path: Path) -> int:
 
 
 def _write_error(exc: OSError, where: Path) -> ArchiveError:
-    if exc.errno == 28:  # ENOSPC
+    if exc.errno == errno.ENOSPC:
         return ArchiveError("The disk is full", code="DiskFull", hint=f"Free some space where {where} lives")
     return ArchiveError(
         f"Could not write {where}: {exc.strerror or exc}",

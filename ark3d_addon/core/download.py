@@ -15,6 +15,7 @@ import os
 import random
 import re
 import socket
+import sys
 import threading
 import time
 from collections import deque
@@ -38,18 +39,26 @@ __all__ = [
     "is_loopback_host",
 ]
 
-USER_AGENT = "ark3d-blender"
+_USER_AGENT = "ark3d-blender"
 _MAX_REDIRECTS = 5
 _PROGRESS_INTERVAL = 0.1
 _SPEED_WINDOW = 2.0
 _RETRY_AFTER_CAP = 60.0
+_WRITEBACK_STEP = 32 << 20
+_SLOW_READ = 64 << 10
+#: On Linux, DONTNEED on dirty pages starts their writeback asynchronously (pages being
+#: written stay cached, so the extraction that follows still reads from memory).
+_FADVISE = getattr(os, "POSIX_FADV_DONTNEED", None) if sys.platform.startswith("linux") else None
+#: urllib3 2 wraps DNS failures in NameResolutionError; urllib3 1.x leaves the socket.gaierror.
+_DNS_ERRORS: tuple[type[BaseException], ...] = (socket.gaierror,) + tuple(
+    getattr(urllib3.exceptions, name) for name in ("NameResolutionError",) if hasattr(urllib3.exceptions, name)
+)
 _EXPIRED_HINT = (
     "Ark deletes results 24 hours after the task finished; create the task again, "
     "or import it from the library if you downloaded it before"
 )
 _CA_HINT = (
-    "If you are behind a corporate proxy set REQUESTS_CA_BUNDLE or the add-on's CA bundle "
-    "setting to your CA file"
+    "If you are behind a corporate proxy set REQUESTS_CA_BUNDLE or the add-on's CA bundle setting to your CA file"
 )
 
 
@@ -140,7 +149,7 @@ def describe_network_error(exc: requests.RequestException, url: str) -> NetworkE
             hint="Check the HTTPS_PROXY / HTTP_PROXY settings, or ask your network administrator",
             retryable=True,
         )
-    if any(isinstance(e, (socket.gaierror, urllib3.exceptions.NameResolutionError)) for e in chain):
+    if any(isinstance(e, _DNS_ERRORS) for e in chain):
         return NetworkError(
             f"Could not resolve host {host}",
             code="DNSFailure",
@@ -337,7 +346,7 @@ class _Downloader:
         self.resumable = True
         self.resumed = False
 
-    def _cancelled(self) -> bool:
+    def cancelled(self) -> bool:
         return self.cancel is not None and self.cancel.is_set()
 
     def _open(self, headers: dict[str, str]) -> requests.Response:
@@ -411,8 +420,10 @@ class _Downloader:
             if total is not None and total == have:
                 return
             self._restart()
-            raise _Retry(DownloadError("The file host refused to resume the download", code="InvalidRange",
-                                       hint="Try again"), immediate=True)
+            raise _Retry(
+                DownloadError("The file host refused to resume the download", code="InvalidRange", hint="Try again"),
+                immediate=True,
+            )
         if status not in (200, 206):
             raise _http_error(resp)
         etag = resp.headers.get("ETag", "")
@@ -424,8 +435,12 @@ class _Downloader:
             changed = self.validator is not None and validator is not None and validator != self.validator
             if start is None or int(start.group(1)) != have or changed:
                 self._restart()
-                raise _Retry(DownloadError("The file host answered a different range than asked for",
-                                           code="InvalidRange", hint="Try again"), immediate=True)
+                raise _Retry(
+                    DownloadError(
+                        "The file host answered a different range than asked for", code="InvalidRange", hint="Try again"
+                    ),
+                    immediate=True,
+                )
             total = _total_from_content_range(resp.headers.get("Content-Range"))
             mode = "ab"
             self.resumed = True
@@ -440,30 +455,40 @@ class _Downloader:
         self._stream(resp, mode, have, total, None if encoded else length, decode=encoded)
 
     def _short(self, got: int, expected: int | None) -> _Retry:
-        announced = f"{got} of the {expected} bytes it announced (Content-Length mismatch)" if expected else (
-            f"{got} bytes and closed the connection before the end of the file")
-        return _Retry(DownloadError(
-            f"The download ended early: the file host sent {announced}",
-            code="IncompleteBody",
-            hint="The connection was interrupted; try again",
-            retryable=True,
-        ))
+        announced = (
+            f"{got} of the {expected} bytes it announced (Content-Length mismatch)"
+            if expected
+            else (f"{got} bytes and closed the connection before the end of the file")
+        )
+        return _Retry(
+            DownloadError(
+                f"The download ended early: the file host sent {announced}",
+                code="IncompleteBody",
+                hint="The connection was interrupted; try again",
+                retryable=True,
+            )
+        )
 
-    def _stream(self, resp: requests.Response, mode: str, have: int, total: int | None, expected: int | None,
-                *, decode: bool) -> None:
+    def _stream(
+        self, resp: requests.Response, mode: str, have: int, total: int | None, expected: int | None, *, decode: bool
+    ) -> None:
         """Append the body to ``.part``; a short body raises :class:`_Retry` with the bytes kept."""
-        got = 0
+        got = flushed = 0
         try:
             out = open(self.part, mode, buffering=self.chunk_size)
         except OSError as exc:
             raise _disk_error(exc, self.dest) from exc
+        if hasattr(resp.raw, "read1"):
+            amount, read = self.chunk_size, resp.raw.read1  # returns what has arrived: cancel stays prompt
+        else:
+            # urllib3 1.x (bundled with older Blenders) has no read1 and waits for the whole amount.
+            amount, read = min(self.chunk_size, _SLOW_READ), resp.raw.read
         try:
-            read = resp.raw.read1
             while True:
-                if self._cancelled():
+                if self.cancelled():
                     raise Cancelled()
                 try:
-                    chunk = read(self.chunk_size, decode_content=decode)
+                    chunk = read(amount, decode_content=decode)
                 except urllib3.exceptions.ReadTimeoutError as exc:
                     raise _Retry(self._stalled()) from exc
                 except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError) as exc:
@@ -474,6 +499,10 @@ class _Downloader:
                     break
                 out.write(chunk)
                 got += len(chunk)
+                if got - flushed >= _WRITEBACK_STEP:
+                    out.flush()
+                    _start_writeback(out.fileno(), have + flushed, got - flushed)
+                    flushed = got
                 self.meter.update(have + got, total, self.resumed)
             out.flush()
             os.fsync(out.fileno())
@@ -488,13 +517,31 @@ class _Downloader:
             raise self._short(got, expected)
 
 
+def _start_writeback(fd: int, offset: int, length: int) -> None:
+    """Ask the kernel to start writing a range to disk now, without waiting (Linux).
+
+    The final fsync then has only the last window to flush instead of the whole file: on a
+    fast link that wait would otherwise cost a third of the download time.
+    """
+    if _FADVISE is not None:
+        os.posix_fadvise(fd, offset, length, _FADVISE)
+
+
 def _stream_error(exc: BaseException, url: str) -> NetworkError:
     host = urlparse(url).hostname or url
     if any(isinstance(e, ConnectionResetError) for e in _causes(exc)):
-        return NetworkError(f"The connection to {host} was reset during the download", code="ConnectionReset",
-                            hint="A network device or the server dropped the connection; try again", retryable=True)
-    return NetworkError(f"The connection to {host} broke during the download ({type(exc).__name__})",
-                        code="ConnectionBroken", hint="Check your network connection and try again", retryable=True)
+        return NetworkError(
+            f"The connection to {host} was reset during the download",
+            code="ConnectionReset",
+            hint="A network device or the server dropped the connection; try again",
+            retryable=True,
+        )
+    return NetworkError(
+        f"The connection to {host} broke during the download ({type(exc).__name__})",
+        code="ConnectionBroken",
+        hint="Check your network connection and try again",
+        retryable=True,
+    )
 
 
 def _int_or_none(value: str | None) -> int | None:
@@ -530,15 +577,15 @@ def download(
     except OSError as exc:
         raise _disk_error(exc, dest) from exc
     own_session = session is None
-    http = requests.Session() if session is None else session
-    user_agent = USER_AGENT if own_session else str(http.headers.get("User-Agent") or USER_AGENT)
+    sess = requests.Session() if session is None else session
+    user_agent = _USER_AGENT if own_session else str(sess.headers.get("User-Agent") or _USER_AGENT)
     meter = _Meter(progress)
-    job = _Downloader(url, dest, http, meter, cancel, stall_timeout, connect_timeout, chunk_size, verify, user_agent)
+    job = _Downloader(url, dest, sess, meter, cancel, stall_timeout, connect_timeout, chunk_size, verify, user_agent)
     try:
         attempt = 0
         while True:
             attempt += 1
-            if job._cancelled():
+            if job.cancelled():
                 raise Cancelled()
             try:
                 job.attempt()
@@ -546,8 +593,11 @@ def download(
             except _Retry as retry:
                 if attempt >= max_attempts:
                     raise retry.error from None
-                delay = 0.0 if retry.immediate else (
-                    retry.retry_after if retry.retry_after is not None else _backoff(attempt))
+                delay = (
+                    0.0
+                    if retry.immediate
+                    else (retry.retry_after if retry.retry_after is not None else _backoff(attempt))
+                )
                 if cancel is not None:
                     if cancel.wait(delay):
                         raise Cancelled() from None
@@ -565,4 +615,4 @@ def download(
         raise
     finally:
         if own_session:
-            http.close()
+            sess.close()

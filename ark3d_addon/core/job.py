@@ -242,7 +242,7 @@ class ImportJob:
         saved = self.library.load_task(self.task_id)
         task = _parse_saved(saved)
         if self.library.is_extracted(self.task_id):
-            model = choose_model(find_models(files), self.variant)
+            model = choose_model(find_models(files), self.variant, root=files)
             return JobResult(self.task_id, model, files, task, from_library=True)
         zip_path = self.library.zip_path(self.task_id)
         if zip_path.exists():
@@ -318,7 +318,7 @@ class ImportJob:
             # A damaged download must not stick: the next try fetches it again.
             zip_path.unlink(missing_ok=True)
             raise
-        model = choose_model(find_models(files), self.variant)
+        model = choose_model(find_models(files), self.variant, root=files)
         outside = check_references(model, files)
         if outside:
             raise ArchiveError(

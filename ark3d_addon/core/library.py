@@ -212,9 +212,7 @@ class Library:
         return found
 
     @contextmanager
-    def lock(
-        self, task_id: str, timeout: float | None = None, cancel: threading.Event | None = None
-    ) -> Iterator[None]:
+    def lock(self, task_id: str, timeout: float | None = None, cancel: threading.Event | None = None) -> Iterator[None]:
         """Exclusive hold on one task, across threads and processes (two Blenders, the CLI).
 
         Polls a non-blocking OS lock so a waiting job can give up on ``timeout`` or ``cancel``.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import stat
@@ -42,7 +43,9 @@ def snapshot(root: Path) -> dict[str, bytes | None]:
     return result
 
 
-def make_zip(path: Path, entries: list[tuple[str | zipfile.ZipInfo, bytes]], method: int = zipfile.ZIP_DEFLATED) -> Path:
+def make_zip(
+    path: Path, entries: list[tuple[str | zipfile.ZipInfo, bytes]], method: int = zipfile.ZIP_DEFLATED
+) -> Path:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # duplicate names are the point of some tests
         with zipfile.ZipFile(path, "w", method) as zf:
@@ -145,7 +148,13 @@ def test_skips_macos_metadata_and_keeps_nested_zips(sandbox: Path) -> None:
     inner = make_zip(sandbox / "inner.zip", [("x.txt", b"x")]).read_bytes()
     zpath = make_zip(
         sandbox / "r.zip",
-        [("__MACOSX/._m.glb", b"junk"), ("m/.DS_Store", b"junk"), ("m/m.glb", b"glb"), ("m/extra.zip", inner)],
+        [
+            ("__MACOSX/._m.glb", b"junk"),
+            ("m/__MACOSX/._x", b"junk"),
+            ("m/.DS_Store", b"junk"),
+            ("m/m.glb", b"glb"),
+            ("m/extra.zip", inner),
+        ],
     )
     files = safe_extract(zpath, sandbox / "out")
     assert sorted(p.relative_to(sandbox / "out").as_posix() for p in files) == ["m/extra.zip", "m/m.glb"]
@@ -354,7 +363,7 @@ _NAMES = st.builds(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(names=st.lists(st.one_of(_NAMES, st.text(min_size=1, max_size=12)), min_size=1, max_size=6))
 def test_property_never_writes_outside_dest(names: list[str]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
@@ -400,6 +409,7 @@ def test_find_models_variants_and_formats(tmp_path: Path) -> None:
         "chair/rgb/chair.glb",
         "chair/chair_PBR.obj",
         "chair/baked/c.usdz",
+        "chair/baked/c.usdc",
         "chair/color/c.usdc",
         "chair/colour/c.usda",
         "chair/plain.gltf",
@@ -414,6 +424,7 @@ def test_find_models_variants_and_formats(tmp_path: Path) -> None:
         "chair/rgb/chair.glb": ("gltf", "rgb"),
         "chair/chair_PBR.obj": ("obj", "pbr"),
         "chair/baked/c.usdz": ("usd", "rgb"),
+        "chair/baked/c.usdc": ("usd", "rgb"),
         "chair/color/c.usdc": ("usd", "rgb"),
         "chair/colour/c.usda": ("usd", "rgb"),
         "chair/plain.gltf": ("gltf", None),
@@ -438,7 +449,18 @@ def test_choose_single_model_whatever_the_variant(tmp_path: Path) -> None:
 
 
 def test_choose_format_then_depth_then_name(tmp_path: Path) -> None:
-    names = ["z/a.obj", "a.usda", "a.usd", "b.usdc", "c.usdz", "deep/x.gltf", "y.gltf", "deep/er/a.glb", "b.glb", "a.glb"]
+    names = [
+        "z/a.obj",
+        "a.usda",
+        "a.usd",
+        "b.usdc",
+        "c.usdz",
+        "deep/x.gltf",
+        "y.gltf",
+        "deep/er/a.glb",
+        "b.glb",
+        "a.glb",
+    ]
     order: list[str] = []
     models = [ModelFile(tmp_path / n, "", None) for n in names]
     remaining = list(models)
@@ -447,8 +469,18 @@ def test_choose_format_then_depth_then_name(tmp_path: Path) -> None:
         best = choose_model(remaining)
         order.append(best.path.relative_to(tmp_path).as_posix())
         remaining.remove(best)
-    assert order == ["a.glb", "b.glb", "deep/er/a.glb", "y.gltf", "deep/x.gltf", "c.usdz", "b.usdc", "a.usd",
-                     "a.usda", "z/a.obj"]
+    assert order == [
+        "a.glb",
+        "b.glb",
+        "deep/er/a.glb",
+        "y.gltf",
+        "deep/x.gltf",
+        "c.usdz",
+        "b.usdc",
+        "a.usd",
+        "a.usda",
+        "z/a.obj",
+    ]
 
 
 def test_no_model_lists_what_is_there(tmp_path: Path) -> None:
@@ -497,13 +529,18 @@ def test_check_references_clean_obj(tmp_path: Path) -> None:
 
 
 def test_check_references_gltf(tmp_path: Path) -> None:
-    import json
-
     doc = {
-        "buffers": [{"uri": "data:application/octet-stream;base64,AAAA"}, {"uri": "model.bin"},
-                    {"uri": "%2e%2e/%2e%2e/leak.bin"}],
-        "images": [{"uri": "tex/a%20b.png"}, {"uri": "file:///etc/passwd"}, {"uri": "https://evil/x.png"},
-                   {"bufferView": 0}],
+        "buffers": [
+            {"uri": "data:application/octet-stream;base64,AAAA"},
+            {"uri": "model.bin"},
+            {"uri": "%2e%2e/%2e%2e/leak.bin"},
+        ],
+        "images": [
+            {"uri": "tex/a%20b.png"},
+            {"uri": "file:///etc/passwd"},
+            {"uri": "https://evil/x.png"},
+            {"bufferView": 0},
+        ],
     }
     (tmp_path / "a.gltf").write_text(json.dumps(doc))
     refs = check_references(ModelFile(tmp_path / "a.gltf", "gltf", None), tmp_path)

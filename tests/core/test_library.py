@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -112,8 +113,6 @@ def test_marker_semantics(tmp_path: Path) -> None:
     assert lib.extracted_model(TID) is None  # a tampered marker cannot point outside files/
     lib.mark_extracted(TID, None)
     assert lib.is_extracted(TID) and lib.extracted_model(TID) is None
-    import shutil
-
     shutil.rmtree(files)
     assert not lib.is_extracted(TID)
 
@@ -224,8 +223,9 @@ def test_lock_excludes_processes(tmp_path: Path) -> None:
         assert run_try() == "Busy"
     assert run_try() == "acquired"
 
-    holder = subprocess.Popen([sys.executable, "-c", code, "hold"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                              text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", code, "hold"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout is not None and holder.stdin is not None
         assert holder.stdout.readline().strip() == "held"
