@@ -24,7 +24,7 @@ from urllib.parse import quote
 import requests
 
 from .download import describe_network_error
-from .errors import ApiError, ArkError, Cancelled, redact
+from .errors import ApiError, ArkError, Cancelled, scrub
 from .settings import KEY_HINT, Settings
 from .task import Task, parse_task, validate_task_id
 
@@ -100,7 +100,18 @@ class ArkClient:
         """``GET /contents/generations/tasks/{id}``."""
         tid = validate_task_id(task_id)
         data = self._request_json("GET", f"/contents/generations/tasks/{quote(tid, safe='')}")
-        return self._parse(data)
+        if isinstance(data, dict) and not (isinstance(data.get("id"), str) and data["id"].strip()):
+            data = {**data, "id": tid}  # tolerated: we know which task we asked about
+        task = self._parse(data)
+        if task.id != tid:
+            # Never let an answer about another task be stored or imported as this one.
+            error = ApiError(
+                f"Ark answered about task {task.id[:60]!r} when asked about {tid}",
+                code="InvalidResponse",
+                hint="Check the base URL in the add-on preferences; try again later",
+            )
+            raise scrub(error, self.settings.api_key)
+        return task
 
     def list_tasks(
         self,
@@ -185,17 +196,23 @@ class ArkClient:
                     headers=headers,
                     timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
                     allow_redirects=False,
+                    # Per request: the add-on's CA bundle must win over REQUESTS_CA_BUNDLE, which
+                    # requests would otherwise prefer to the session's setting (True still reads it).
+                    verify=self.settings.verify,
                 )
             except requests.RequestException as exc:
-                error: ArkError = describe_network_error(exc, url)
-                error.message = redact(error.message, key)
+                error: ArkError = scrub(describe_network_error(exc, url), key)
                 if not retry or not error.retryable or attempt >= self.max_retries:
                     raise error from None
             else:
                 with resp:
                     if resp.status_code < 300:
-                        return self._decode(resp, allow_empty)
-                    error = self._api_error(resp)
+                        try:
+                            return self._decode(resp, allow_empty)
+                        except ArkError as exc:
+                            raise scrub(exc, key) from None
+                    # A gateway may quote the token it refused: scrub everything it sent.
+                    error = scrub(self._api_error(resp), key)
                     if not retry or resp.status_code not in RETRY_STATUSES or attempt >= self.max_retries:
                         raise error
                     wait = retry_after_seconds(resp.headers.get("Retry-After"))
@@ -247,7 +264,7 @@ class ArkClient:
         if not message:
             message = f"Ark answered HTTP {status} {resp.reason or ''}".strip()
         if param:
-            message += f" (parameter {param})"
+            message = f"{message.rstrip('. ')} (parameter {param})"
         return ApiError(
             message,
             code=code,

@@ -210,6 +210,16 @@ def cmd_start_worker(task_id: str) -> dict[str, Any]:
     return {"threads": _threads(), "phase": job.snapshot().phase, "text": job.snapshot().text}
 
 
+def _our_handlers() -> list[str]:
+    """Our functions still hooked into bpy.app.handlers (unregister must remove them)."""
+    found = []
+    for name in dir(bpy.app.handlers):
+        hooks = getattr(bpy.app.handlers, name)
+        if isinstance(hooks, list):
+            found += [f"{name}:{h.__module__}.{h.__name__}" for h in hooks if "ark3d" in getattr(h, "__module__", "")]
+    return found
+
+
 def cmd_disable() -> dict[str, Any]:
     started = time.monotonic()
     result = sorted(bpy.ops.preferences.addon_disable(module=ADDON))
@@ -220,6 +230,7 @@ def cmd_disable() -> dict[str, Any]:
         "enabled": ADDON in bpy.context.preferences.addons,
         "operator": hasattr(bpy.types, "ARK3D_OT_import_task"),
         "wm_property": hasattr(bpy.types.WindowManager, "ark3d"),
+        "handlers": _our_handlers(),
     }
 
 
@@ -231,6 +242,7 @@ def cmd_enable() -> dict[str, Any]:
         "enabled": ADDON in bpy.context.preferences.addons,
         "operator": hasattr(bpy.types, "ARK3D_OT_import_task"),
         "wm_property": hasattr(bpy.types.WindowManager, "ark3d"),
+        "handlers": _our_handlers(),
     }
 
 
