@@ -1,0 +1,59 @@
+"""A create that fails midway is resolved from the task list, never retried blindly."""
+
+from __future__ import annotations
+
+import pytest
+
+from ark3d_addon.core.client import ArkClient
+from ark3d_addon.core.create import submit_create
+from ark3d_addon.core.errors import ApiError, ArkError
+from ark3d_addon.core.image_input import create_body
+from ark3d_addon.core.settings import Settings
+
+BODY = create_body("data:image/png;base64,iVBORw0KGgo=", fileformat="obj")
+
+
+def client_for(server) -> ArkClient:  # type: ignore[no-untyped-def]
+    return ArkClient(Settings(api_key="test-key", base_url=server.api_base))
+
+
+def test_plain_create_returns_the_new_id(ark_server) -> None:  # type: ignore[no-untyped-def]
+    tid = submit_create(client_for(ark_server), BODY)
+    assert tid.startswith("cgt-") and ark_server.count("api", "POST") == 1
+
+
+def test_5xx_before_anything_was_made_is_reported_not_retried(ark_server, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("ark3d_addon.core.create.LOOKUP_WAIT_S", 0.05)
+
+    def fail(self: ArkClient, body: dict[str, object]) -> str:
+        raise ApiError("Service overloaded", code="ServerOverloaded", http_status=503, request_id="req-1")
+
+    monkeypatch.setattr(ArkClient, "create_task", fail)
+    with pytest.raises(ArkError) as info:
+        submit_create(client_for(ark_server), BODY)
+    message = info.value.user_message()
+    assert "nothing is charged" in message and "ServerOverloaded" in message and "req-1" in message
+    assert ark_server.count("api", "GET") == 3  # the list before, and two looks after
+
+
+def test_lost_answer_is_recovered_from_the_task_list(ark_server, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The POST made a task but its answer was lost (a 5xx from a gateway after the fact)."""
+    client = client_for(ark_server)
+    real_create = ArkClient.create_task
+
+    def create_then_fail(self: ArkClient, body: dict[str, object]) -> str:
+        real_create(self, body)
+        raise ApiError("Bad gateway", code="InternalServiceError", http_status=502)
+
+    monkeypatch.setattr(ArkClient, "create_task", create_then_fail)
+    tid = submit_create(client, BODY)
+    assert tid.startswith("cgt-")
+    assert ark_server.count("api", "POST") == 1
+    assert client.get_task(tid).id == tid
+
+
+def test_a_definite_refusal_is_raised_as_is(ark_server) -> None:  # type: ignore[no-untyped-def]
+    bad = dict(BODY, model="doubao-pro-32k-241215")
+    with pytest.raises(ApiError) as info:
+        submit_create(client_for(ark_server), bad)
+    assert info.value.http_status == 404 and ark_server.count("api", "POST") == 1
