@@ -1,0 +1,106 @@
+"""The preferences' "Check Connection": tell DNS, proxy, TLS and authentication apart.
+
+"It doesn't connect" has five different fixes, so each layer is tried on its own, in the
+order a request crosses them, and the first failure is named with its own remedy:
+the proxy the environment selects, name resolution, the TCP connection, the TLS handshake
+and certificate, and finally an authenticated call (one list request, page size 1).
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+import requests
+
+from .client import ArkClient
+from .download import describe_network_error
+from .errors import ArkError
+from .settings import Settings
+
+__all__ = ["Check", "check_connection"]
+
+TIMEOUT_S = 8.0
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str  # proxy, dns, tcp, tls, auth
+    ok: bool
+    message: str
+
+
+def check_connection(settings: Settings) -> list[Check]:
+    """Run the checks in order, stopping after the first failure (later ones would only repeat it)."""
+    parsed = urlparse(settings.base_url)
+    host = parsed.hostname or ""
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    checks: list[Check] = []
+
+    proxies = requests.utils.get_environ_proxies(settings.base_url)
+    proxy = proxies.get(parsed.scheme) or proxies.get("all")
+    if proxy:
+        checks.append(Check("proxy", True, f"Using the proxy {_without_password(proxy)} (HTTPS_PROXY / NO_PROXY)"))
+        proxy_url = urlparse(proxy if "://" in proxy else f"http://{proxy}")
+        target = (proxy_url.hostname or "", proxy_url.port or 8080)
+    else:
+        checks.append(Check("proxy", True, "No proxy: connecting directly"))
+        target = (host, port)
+
+    try:
+        socket.getaddrinfo(target[0], target[1], type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        checks.append(Check("dns", False, f"Could not resolve {target[0]} ({exc.strerror}): check the address, "
+                                          "your network and DNS, or the proxy setting"))
+        return checks
+    checks.append(Check("dns", True, f"{target[0]} resolves"))
+
+    try:
+        with socket.create_connection(target, timeout=TIMEOUT_S):
+            pass
+    except OSError as exc:
+        what = "refused the connection" if isinstance(exc, ConnectionRefusedError) else f"is unreachable ({exc})"
+        checks.append(Check("tcp", False, f"{target[0]}:{target[1]} {what}: a firewall or proxy may block it"))
+        return checks
+    checks.append(Check("tcp", True, f"Connected to {target[0]}:{target[1]}"))
+
+    if parsed.scheme == "https" and not proxy:
+        context = ssl.create_default_context(cafile=settings.ca_bundle or None)
+        try:
+            with socket.create_connection((host, port), timeout=TIMEOUT_S) as sock:
+                with context.wrap_socket(sock, server_hostname=host):
+                    pass
+        except ssl.SSLCertVerificationError as exc:
+            checks.append(Check("tls", False, f"The certificate of {host} could not be verified "
+                                              f"({exc.verify_message}): if your network inspects TLS, set the "
+                                              "CA Bundle preference to your company's CA file"))
+            return checks
+        except (ssl.SSLError, OSError) as exc:
+            checks.append(Check("tls", False, f"The TLS handshake with {host} failed ({exc})"))
+            return checks
+        checks.append(Check("tls", True, "TLS certificate verified"))
+
+    if not settings.api_key:
+        checks.append(Check("auth", False, "No API key is set: add it above or in ARK_API_KEY"))
+        return checks
+    client = ArkClient(settings, max_retries=0)
+    try:
+        client.list_tasks(page_size=1)
+    except ArkError as exc:
+        checks.append(Check("auth", False, exc.user_message()))
+    except requests.RequestException as exc:
+        checks.append(Check("auth", False, describe_network_error(exc, settings.base_url).user_message()))
+    else:
+        checks.append(Check("auth", True, "The API key is accepted"))
+    finally:
+        client.close()
+    return checks
+
+
+def _without_password(proxy: str) -> str:
+    parsed = urlparse(proxy if "://" in proxy else f"http://{proxy}")
+    if parsed.password:
+        return proxy.replace(parsed.password, "***")
+    return proxy

@@ -1,0 +1,58 @@
+"""Check Connection names the failing layer: DNS, TCP, authentication."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from ark3d_addon.core.diagnose import check_connection
+from ark3d_addon.core.settings import Settings
+
+
+@pytest.fixture(autouse=True)
+def no_proxy_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_all_layers_pass_against_the_local_server(ark_server) -> None:  # type: ignore[no-untyped-def]
+    checks = check_connection(Settings(api_key="test-key", base_url=ark_server.api_base))
+    assert [c.name for c in checks] == ["proxy", "dns", "tcp", "auth"]
+    assert all(c.ok for c in checks), checks
+
+
+def test_bad_key_fails_at_auth_with_the_code(ark_server) -> None:  # type: ignore[no-untyped-def]
+    checks = check_connection(Settings(api_key="wrong", base_url=ark_server.api_base))
+    assert checks[-1].name == "auth" and not checks[-1].ok
+    assert "AuthenticationError" in checks[-1].message and "wrong" not in checks[-1].message
+
+
+def test_dns_failure_stops_at_dns() -> None:
+    checks = check_connection(Settings(api_key="k", base_url="https://ark.does-not-exist.invalid/api/v3"))
+    assert checks[-1].name == "dns" and not checks[-1].ok and "resolve" in checks[-1].message
+
+
+def test_refused_port_stops_at_tcp() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    checks = check_connection(Settings(api_key="k", base_url=f"http://127.0.0.1:{port}/api/v3"))
+    assert checks[-1].name == "tcp" and not checks[-1].ok and "refused" in checks[-1].message
+
+
+def test_proxy_from_the_environment_is_named(ark_server, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("HTTP_PROXY", "http://user:pw@127.0.0.1:9")
+    monkeypatch.setenv("NO_PROXY", "")
+    checks = check_connection(Settings(api_key="test-key", base_url=ark_server.api_base))
+    assert checks[0].name == "proxy" and "127.0.0.1:9" in checks[0].message and "pw" not in checks[0].message
+    assert checks[-1].name == "tcp" and not checks[-1].ok
+
+
+def test_missing_key_is_named() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        checks = check_connection(Settings(api_key="", base_url=f"http://127.0.0.1:{port}/api/v3"))
+    assert checks[-1].name == "auth" and "No API key" in checks[-1].message
