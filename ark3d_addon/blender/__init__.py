@@ -35,7 +35,7 @@ def register() -> None:
 
 def unregister() -> None:
     # Stop workers first: a job must not outlive the code that would import its result.
-    jobs.cancel_all()
+    jobs.cancel_all(wait=2.0)
     if jobs.on_load_pre in bpy.app.handlers.load_pre:
         bpy.app.handlers.load_pre.remove(jobs.on_load_pre)
     delattr(bpy.types.WindowManager, _STATE)

@@ -5,6 +5,7 @@ The worker threads behind each :class:`ImportJob` never see this module.
 """
 
 import time
+import weakref
 from dataclasses import dataclass, field
 
 from bpy.app.handlers import persistent
@@ -30,17 +31,34 @@ def set_message(text: str, level: str) -> None:
     last_message["level"] = level
 
 
-def cancel_all(wait: float) -> None:
+#: Longest the main thread waits, in all, for a worker asked to stop (new file, quit, disable).
+STOP_WAIT = 2.0
+
+# When each worker was first asked to stop, plus STOP_WAIT: loading a file asks twice (the
+# load_pre handler, then Blender cancels the modal operator), and the waits must not add up.
+_stop_deadlines: "weakref.WeakKeyDictionary[ImportJob, float]" = weakref.WeakKeyDictionary()
+
+
+def stop(job: ImportJob, wait: float = STOP_WAIT) -> bool:
+    """Ask a worker to stop and wait for it, until ``wait`` seconds after it was *first* asked."""
+    job.cancel()
+    now = time.monotonic()
+    deadline = _stop_deadlines.setdefault(job, now + wait)
+    return job.join(max(0.0, deadline - now))
+
+
+def cancel_all(wait: float = STOP_WAIT) -> None:
     """Ask every worker to stop, then wait up to ``wait`` seconds in all for them to exit."""
     jobs = [entry.job for entry in active.values()]
-    for job in jobs:
-        job.cancel()
     deadline = time.monotonic() + wait
+    for job in jobs:  # all asked first, so they wind down together
+        job.cancel()
+        _stop_deadlines.setdefault(job, deadline)
     for job in jobs:
-        job.join(max(0.0, deadline - time.monotonic()))
+        stop(job)
 
 
 @persistent
 def on_load_pre(*_args: object) -> None:
     """Loading another .blend ends every job: its result would land in the wrong file."""
-    cancel_all(wait=2.0)
+    cancel_all()

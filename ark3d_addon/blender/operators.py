@@ -45,7 +45,7 @@ class ARK3D_OT_import_task(bpy.types.Operator):
 
     bl_idname = "ark3d.import_task"
     bl_label = "Import Ark Task"
-    bl_options = {"REGISTER", "UNDO"}
+    bl_options = {"UNDO"}  # no REGISTER: a redo panel would re-run execute() and start another job
 
     task_id: StringProperty(  # type: ignore[valid-type]
         name="Task ID",
@@ -148,7 +148,17 @@ class ARK3D_OT_import_task(bpy.types.Operator):
         # Event has no ``timer`` attribute: any TIMER event is a cue to look at the job.
         if event.type != "TIMER":
             return {"PASS_THROUGH"}
+        # Liveness first, then the state: a worker sets its final state before it exits, so a
+        # dead worker with an unfinished state died of an unexpected error and would never finish.
+        alive = job.alive
         state = job.snapshot()
+        if not state.finished and not alive:
+            self._cleanup(context)
+            return self._fail(ArkError(
+                f"The import of {job.task_id} stopped unexpectedly during '{state.text}'",
+                code="WorkerDied",
+                hint="The system console shows the error; please report it with the task id",
+            ))
         if not state.finished:
             self._display.update(context, state)
             return {"PASS_THROUGH"}
@@ -165,8 +175,7 @@ class ARK3D_OT_import_task(bpy.types.Operator):
         """Blender ends the operator (a file is loaded, Blender quits): stop the worker."""
         job = getattr(self, "_job", None)
         if job is not None:
-            job.cancel()
-            job.join(2.0)
+            jobs.stop(job)  # bounded: the load_pre handler may have waited for it already
             self._cleanup(context)
 
     def _cleanup(self, context: bpy.types.Context) -> None:

@@ -26,10 +26,14 @@ LOOKUP_TRIES = 2
 LOOKUP_WAIT_S = 3.0
 
 
+#: Network failures that happen before a request is sent: the create surely did not happen.
+_NEVER_SENT = ("DNSFailure", "ConnectionRefused", "TLSCertificate", "TLSError", "ProxyError", "ConnectTimeout")
+
+
 def _uncertain(exc: ArkError) -> bool:
     """Did the request maybe reach Ark?  Timeouts, dropped connections and 5xx: maybe."""
     if isinstance(exc, NetworkError):
-        return exc.code not in ("DNSFailure", "ConnectionRefused", "TLSCertificate", "TLSError", "ProxyError", "ConnectTimeout")
+        return exc.code not in _NEVER_SENT
     return isinstance(exc, ApiError) and (exc.http_status or 0) >= 500
 
 

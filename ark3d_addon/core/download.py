@@ -46,6 +46,9 @@ _SPEED_WINDOW = 2.0
 _RETRY_AFTER_CAP = 60.0
 _WRITEBACK_STEP = 32 << 20
 _SLOW_READ = 64 << 10
+#: Slower than this, averaged over a stall window, counts as stalled: a server that trickles a
+#: byte now and then (slow-loris) never trips the read timeout but would never finish either.
+_MIN_BYTES_PER_S = 0
 #: On Linux, DONTNEED on dirty pages starts their writeback asynchronously (pages being
 #: written stay cached, so the extraction that follows still reads from memory).
 _FADVISE = getattr(os, "POSIX_FADV_DONTNEED", None) if sys.platform.startswith("linux") else None
@@ -58,7 +61,8 @@ _EXPIRED_HINT = (
     "or import it from the library if you downloaded it before"
 )
 _CA_HINT = (
-    "If you are behind a corporate proxy set REQUESTS_CA_BUNDLE or the add-on's CA bundle setting to your CA file"
+    "If a corporate proxy inspects secure connections, set the add-on's CA bundle setting (or ARK3D_CA_BUNDLE, "
+    "or REQUESTS_CA_BUNDLE) to your company's CA file; check the computer's date and time too"
 )
 
 
@@ -345,6 +349,7 @@ class _Downloader:
         self.validator: str | None = None  # ETag or Last-Modified of the file being fetched
         self.resumable = True
         self.resumed = False
+        self.current: requests.Response | None = None  # the response being read, for _CancelWatch
 
     def cancelled(self) -> bool:
         return self.cancel is not None and self.cancel.is_set()
@@ -389,6 +394,14 @@ class _Downloader:
             retryable=True,
         )
 
+    def _trickling(self, received: int) -> DownloadError:
+        return DownloadError(
+            f"The file host sent only {received} bytes in {self.stall_timeout:g} s: the download has stalled",
+            code="Stalled",
+            hint="The network or the file host is too slow or interrupted; try again later",
+            retryable=True,
+        )
+
     def _restart(self) -> None:
         """Throw the partial file away: the server cannot continue it."""
         self.part.unlink(missing_ok=True)
@@ -408,9 +421,11 @@ class _Downloader:
             if self.validator:
                 headers["If-Range"] = self.validator
         resp = self._open(headers)
+        self.current = resp
         try:
             self._receive(resp, have)
         finally:
+            self.current = None
             resp.close()
 
     def _receive(self, resp: requests.Response, have: int) -> None:
@@ -469,33 +484,49 @@ class _Downloader:
             )
         )
 
+    @staticmethod
+    def _reader(resp: requests.Response, decode: bool) -> Callable[[int], bytes]:
+        """A read that returns what has arrived (up to n bytes), so progress and cancel stay prompt."""
+        raw = resp.raw
+        if hasattr(raw, "read1"):  # urllib3 2.x
+            return lambda n: raw.read1(n, decode_content=decode)
+        fp = getattr(raw, "_fp", None)
+        if not decode and hasattr(fp, "read1"):
+            # urllib3 1.x (Blender 3.4 and 4.2 bundle 1.26) has no read1 and its read() waits
+            # for the whole amount; http.client's read1 underneath returns what has arrived.
+            return fp.read1  # type: ignore[no-any-return]
+        return lambda n: raw.read(min(n, _SLOW_READ), decode_content=decode)
+
     def _stream(
         self, resp: requests.Response, mode: str, have: int, total: int | None, expected: int | None, *, decode: bool
     ) -> None:
         """Append the body to ``.part``; a short body raises :class:`_Retry` with the bytes kept."""
         got = flushed = 0
+        window_start, window_got = time.monotonic(), 0
         try:
             out = open(self.part, mode, buffering=self.chunk_size)
         except OSError as exc:
             raise _disk_error(exc, self.dest) from exc
-        if hasattr(resp.raw, "read1"):
-            amount, read = self.chunk_size, resp.raw.read1  # returns what has arrived: cancel stays prompt
-        else:
-            # urllib3 1.x (bundled with older Blenders) has no read1 and waits for the whole amount.
-            amount, read = min(self.chunk_size, _SLOW_READ), resp.raw.read
+        read = self._reader(resp, decode)
         try:
             while True:
                 if self.cancelled():
                     raise Cancelled()
                 try:
-                    chunk = read(amount, decode_content=decode)
-                except urllib3.exceptions.ReadTimeoutError as exc:
+                    chunk = read(self.chunk_size)
+                except (urllib3.exceptions.ReadTimeoutError, TimeoutError) as exc:
+                    if self.cancelled():
+                        raise Cancelled() from None
                     raise _Retry(self._stalled()) from exc
                 except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError) as exc:
+                    if self.cancelled():  # _CancelWatch shut the socket down
+                        raise Cancelled() from None
                     if any(isinstance(e, http.client.IncompleteRead) for e in _causes(exc)):
                         raise self._short(got, expected) from exc
                     raise _Retry(_stream_error(exc, self.url)) from exc
                 if not chunk:
+                    if self.cancelled():
+                        raise Cancelled()
                     break
                 out.write(chunk)
                 got += len(chunk)
@@ -504,6 +535,11 @@ class _Downloader:
                     _start_writeback(out.fileno(), have + flushed, got - flushed)
                     flushed = got
                 self.meter.update(have + got, total, self.resumed)
+                now = time.monotonic()
+                if now - window_start >= self.stall_timeout:
+                    if got - window_got < _MIN_BYTES_PER_S * self.stall_timeout:
+                        raise _Retry(self._trickling(got - window_got))
+                    window_start, window_got = now, got
             out.flush()
             os.fsync(out.fileno())
         except OSError as exc:
@@ -515,6 +551,45 @@ class _Downloader:
                 pass  # already failing: the first error is the one to report
         if expected is not None and got < expected:
             raise self._short(got, expected)
+
+
+class _CancelWatch:
+    """Makes cancel prompt while a read is blocked on a silent socket (a stalled file host).
+
+    The read would otherwise only notice the cancel when its timeout -- the stall timeout,
+    30 s -- runs out.  This thread waits for ``cancel`` and then shuts the socket of the
+    response being read down, which wakes the read at once.  It ends with the download.
+    """
+
+    def __init__(self, cancel: threading.Event, job: _Downloader) -> None:
+        self.cancel = cancel
+        self.job = job
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._watch, name="ark3d-download-cancel", daemon=True)
+        self.thread.start()
+
+    def _watch(self) -> None:
+        while not self.done.is_set():
+            if self.cancel.wait(0.05):
+                resp = self.job.current
+                if resp is not None:
+                    _shutdown(resp)
+                self.done.wait(0.05)
+
+    def stop(self) -> None:
+        self.done.set()
+        self.thread.join()
+
+
+def _shutdown(resp: requests.Response) -> None:
+    """Shut the response's socket down (from another thread): a blocked read returns at once."""
+    connection = getattr(resp.raw, "connection", None) or getattr(resp.raw, "_connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # already closed
 
 
 def _start_writeback(fd: int, offset: int, length: int) -> None:
@@ -581,6 +656,7 @@ def download(
     user_agent = _USER_AGENT if own_session else str(sess.headers.get("User-Agent") or _USER_AGENT)
     meter = _Meter(progress)
     job = _Downloader(url, dest, sess, meter, cancel, stall_timeout, connect_timeout, chunk_size, verify, user_agent)
+    watch = _CancelWatch(cancel, job) if cancel is not None else None
     try:
         attempt = 0
         while True:
@@ -591,6 +667,8 @@ def download(
                 job.attempt()
                 break
             except _Retry as retry:
+                if job.cancelled():
+                    raise Cancelled() from None
                 if attempt >= max_attempts:
                     raise retry.error from None
                 delay = (
@@ -614,5 +692,7 @@ def download(
         job.part.unlink(missing_ok=True)
         raise
     finally:
+        if watch is not None:
+            watch.stop()
         if own_session:
             sess.close()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,7 @@ from pathlib import Path
 from .archive import ModelFile, check_references, choose_model, find_models, safe_extract
 from .client import ArkClient
 from .download import DownloadProgress, check_url, download
-from .errors import ArchiveError, ArkError, Cancelled, NetworkError, TaskCancelled, TaskFailed
+from .errors import ArchiveError, ArkError, Cancelled, NetworkError, TaskCancelled, TaskFailed, redact, scrub
 from .library import Library
 from .settings import Settings
 from .task import Status, Task, parse_task, validate_task_id
@@ -39,6 +40,10 @@ MAX_QUEUED_INTERVAL = 30.0
 POLL_ERROR_BUDGET_S = 300.0
 #: A job never polls longer than this (generation takes minutes, queues can be long).
 MAX_POLL_S = 6 * 3600.0
+#: A download that receives (next to) nothing for this long is retried, then abandoned.
+STALL_TIMEOUT_S = 30.0
+#: Extraction errors that say nothing against the zip itself: it is kept for the next try.
+_KEEP_ZIP_CODES = frozenset({"DiskFull", "WriteFailed"})
 
 
 def format_bytes(n: float) -> str:
@@ -93,11 +98,13 @@ class Poller:
         interval: float,
         cancel: threading.Event,
         clock: Callable[[], float] = time.monotonic,
+        error_budget: float = POLL_ERROR_BUDGET_S,
     ) -> None:
         self.client = client
         self.interval = interval
         self.cancel = cancel
         self.clock = clock
+        self.error_budget = error_budget
 
     def wait_final(self, task_id: str, on_update: Callable[[Task], None]) -> Task:
         start = self.clock()
@@ -110,12 +117,13 @@ class Poller:
             except ArkError as exc:
                 if isinstance(exc, Cancelled) or not (exc.retryable or isinstance(exc, NetworkError)):
                     raise
-                # A first query that cannot connect (wrong URL, no network) is reported at
-                # once; 429/5xx, and a flaky network once the task was seen, are ridden out
-                # for a bounded time.
+                # A first query that cannot connect or gets no JSON back (wrong URL, no
+                # network, a proxy's login page) is reported at once; 429/5xx, and a flaky
+                # network once the task was seen, are ridden out for a bounded time.
                 now = self.clock()
-                first_error_at = first_error_at or now
-                if (not seen and isinstance(exc, NetworkError)) or now - first_error_at > POLL_ERROR_BUDGET_S:
+                first_error_at = first_error_at if first_error_at is not None else now
+                misconfigured = isinstance(exc, NetworkError) or exc.code == "InvalidResponse"
+                if (not seen and misconfigured) or now - first_error_at > self.error_budget:
                     raise
                 wait = min(MAX_QUEUED_INTERVAL, max(wait, self.interval) * 2)
             else:
@@ -149,11 +157,15 @@ class ImportJob:
         *,
         variant: str | None = None,
         on_state: Callable[[JobState], None] | None = None,
+        poll_error_budget: float = POLL_ERROR_BUDGET_S,
+        stall_timeout: float = STALL_TIMEOUT_S,
     ) -> None:
         self.task_id = validate_task_id(task_id)
         self.settings = settings
         self.library = library
         self.variant = variant or settings.variant
+        self.poll_error_budget = poll_error_budget
+        self.stall_timeout = stall_timeout
         self.cancel_event = threading.Event()
         self._on_state = on_state
         self._lock = threading.Lock()
@@ -198,6 +210,15 @@ class ImportJob:
             self.run()
         except ArkError:
             pass  # already recorded in the state by run()
+        except Exception as exc:  # noqa: BLE001 - a bug must end the job visibly, not kill it silently
+            traceback.print_exc()
+            detail = redact(str(exc), self.settings.api_key)
+            error = ArkError(
+                f"The import stopped on an unexpected error: {type(exc).__name__}: {detail}",
+                code="InternalError",
+                hint="The system console shows the details; please report them with the task id",
+            )
+            self._set(JobState("failed", error.user_message(), None, error))
 
     # -- the work ---------------------------------------------------------------------
 
@@ -210,16 +231,30 @@ class ImportJob:
             self._set(JobState("cancelled", "Cancelled", None, exc))
             raise
         except ArkError as exc:
+            scrub(exc, self.settings.api_key)
             self._set(JobState("failed", exc.user_message(), None, exc))
             raise
         except OSError as exc:
+            where = f" ({exc.filename})" if exc.filename else ""
             error = ArkError(
-                f"Could not write to the library: {exc.strerror or exc}",
+                f"Could not write to the library{where}: {exc.strerror or exc}",
                 code="DiskError",
                 hint="Free some disk space or choose another library folder in the add-on preferences",
             )
             self._set(JobState("failed", error.user_message(), None, error))
             raise error from None
+        except Exception as exc:
+            # A bug must not leave the UI waiting for a job that is no longer running.
+            error = scrub(
+                ArkError(
+                    f"Unexpected error: {type(exc).__name__}: {exc}",
+                    code="InternalError",
+                    hint="Please report this to the add-on's authors with the task id",
+                ),
+                self.settings.api_key,
+            )
+            self._set(JobState("failed", error.user_message(), None, error))
+            raise error from exc
         self._set(JobState("ready", f"Importing {self.result.model.path.name}", 1.0))
         return self.result
 
@@ -227,6 +262,7 @@ class ImportJob:
         self.library.check_writable()
         self._set(JobState("starting", "Waiting for the library", None))
         with self.library.lock(self.task_id, cancel=self.cancel_event):
+            self.library.clear_temp(self.task_id)  # what a crash left; we hold the lock
             cached = self._from_library()
             if cached is not None:
                 return cached
@@ -253,9 +289,8 @@ class ImportJob:
         client = ArkClient(self.settings, cancel=self.cancel_event)
         try:
             self._set(JobState("starting", f"Asking Ark about {self.task_id}", None))
-            task = Poller(client, self.settings.poll_interval, self.cancel_event).wait_final(
-                self.task_id, self._on_task
-            )
+            poller = Poller(client, self.settings.poll_interval, self.cancel_event, error_budget=self.poll_error_budget)
+            task = poller.wait_final(self.task_id, self._on_task)
         finally:
             client.close()
         if task.status is Status.FAILED:
@@ -303,7 +338,14 @@ class ImportJob:
             text = f"Downloading {format_bytes(p.done)}{total}{pct} · {format_bytes(p.speed_bps)}/s"
             self._set(JobState("downloading", text, p.percent / 100 if p.percent is not None else None))
 
-        download(task.file_url, zip_path, progress=report, cancel=self.cancel_event, verify=self.settings.verify)
+        download(
+            task.file_url,
+            zip_path,
+            progress=report,
+            cancel=self.cancel_event,
+            verify=self.settings.verify,
+            stall_timeout=self.stall_timeout,
+        )
 
     def _extract(self, task: Task | None, zip_path: Path, *, from_library: bool) -> JobResult:
         files = self.library.files_dir(self.task_id)
@@ -314,9 +356,11 @@ class ImportJob:
 
         try:
             safe_extract(zip_path, files, cancel=self.cancel_event, progress=report)
-        except ArchiveError:
-            # A damaged download must not stick: the next try fetches it again.
-            zip_path.unlink(missing_ok=True)
+        except ArchiveError as exc:
+            # A damaged download must not stick: the next try fetches it again.  A full disk
+            # says nothing against the zip, whose link may be dead by the next try: keep it.
+            if exc.code not in _KEEP_ZIP_CODES:
+                zip_path.unlink(missing_ok=True)
             raise
         model = choose_model(find_models(files), self.variant, root=files)
         outside = check_references(model, files)

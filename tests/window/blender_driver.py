@@ -1,0 +1,724 @@
+"""Runs inside a real Blender window (under Xvfb) for ``tests/window``: drives the add-on as a user would.
+
+Started by ``test_window.py`` as::
+
+    blender --factory-startup --enable-event-simulate --python blender_driver.py -- CONFIG.json
+
+Why a driver at all: headless ``bpy`` has no event loop, so a modal operator, its window-manager
+timer, region redraws and real key presses only exist in a Blender with a window.  Everything
+here runs from ``bpy.app.timers`` on Blender's main thread: one timer steps a generator (the
+scenario: ``yield 0.5`` waits half a second without blocking the event loop), another 10 ms
+timer is the probe whose tick gaps show how long the main thread was busy.  At the end the
+driver writes a JSON report, unregisters every timer it made (a timer left registered at exit
+makes Blender hang) and quits.
+
+The report holds raw measurements and what was seen; the test decides what passes.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+
+import addon_utils
+import bpy
+
+ARGV = sys.argv[sys.argv.index("--") + 1 :]
+CONFIG = json.loads(Path(ARGV[0]).read_text())
+SCENARIO = CONFIG["scenario"]
+REPORT_PATH = Path(CONFIG["report"])
+SHOTS = Path(CONFIG["shots"]) if CONFIG.get("shots") else None
+LIBRARY = Path(os.environ["ARK3D_LIBRARY"])
+TASKS = CONFIG["tasks"]
+
+clock = time.perf_counter
+T0 = clock()
+report: dict = {"scenario": SCENARIO, "errors": [], "log": [], "blender": list(bpy.app.version)}
+
+
+def log(text: str) -> None:
+    report["log"].append(f"{clock() - T0:7.3f} {text}")
+    print(f"[driver {clock() - T0:7.3f}] {text}", flush=True)
+
+
+def save_report() -> None:
+    tmp = REPORT_PATH.with_name(REPORT_PATH.name + ".tmp")
+    tmp.write_text(json.dumps(report, indent=1, default=str))
+    tmp.replace(REPORT_PATH)
+
+
+if CONFIG.get("exit_stamp"):
+    # The last Python code Blender runs on its way out: when it ran, quitting was nearly done.
+    _stamp = Path(CONFIG["exit_stamp"])
+    atexit.register(lambda: _stamp.write_text(repr(time.time())))
+
+# Before Blender shows its splash (it does so after --python scripts ran): none, please.
+bpy.context.preferences.view.show_splash = False
+addon_utils.enable("ark3d_addon", default_set=True)
+
+from ark3d_addon.blender import jobs, operators, progress  # noqa: E402 - only importable once enabled
+
+# -- the screen -----------------------------------------------------------------------------
+
+
+def window() -> bpy.types.Window:
+    return bpy.context.window_manager.windows[0]
+
+
+def view3d() -> bpy.types.Area:
+    return next(a for a in window().screen.areas if a.type == "VIEW_3D")
+
+
+def region(kind: str, area: bpy.types.Area | None = None) -> bpy.types.Region:
+    return next(r for r in (area or view3d()).regions if r.type == kind)
+
+
+def event(kind: str, value: str, x: int = 0, y: int = 0, **mods: bool) -> None:
+    window().event_simulate(type=kind, value=value, x=x, y=y, **mods)
+
+
+# -- instruments ----------------------------------------------------------------------------
+
+trace: list[tuple[float, str, str]] = []  # (time, kind, detail): what the main thread did
+_draw_handlers: list[tuple[object, str]] = []
+_vp_started: list[float] = []
+_timers: list = []  # every bpy.app.timers function this driver registered
+
+
+def mark(kind: str, detail: str = "") -> None:
+    trace.append((clock(), kind, detail))
+
+
+def _vp_pre() -> None:
+    _vp_started.append(clock())
+
+
+def _vp_post() -> None:
+    start = _vp_started.pop() if _vp_started else clock()
+    mark("viewport_draw", f"{(clock() - start) * 1000:.1f} ms")
+
+
+def _ui_post() -> None:
+    mark("sidebar_draw")
+
+
+panel_draws: list[tuple[float, list]] = []
+
+
+def _panel_hook(self, context) -> None:  # noqa: ANN001 - Blender's draw signature
+    # Runs right after ARK3D_PT_import.draw: what the panel just showed, read from the same data.
+    shown = [
+        (tid, e.job.snapshot().phase, e.job.snapshot().text, e.job.snapshot().fraction)
+        for tid, e in jobs.active.items()
+    ]
+    panel_draws.append((clock(), shown))
+    mark("panel_draw", "; ".join(s[2] for s in shown))
+
+
+def install_instruments() -> None:
+    space = bpy.types.SpaceView3D
+    _draw_handlers.append((space.draw_handler_add(_vp_pre, (), "WINDOW", "PRE_VIEW"), "WINDOW"))
+    _draw_handlers.append((space.draw_handler_add(_vp_post, (), "WINDOW", "POST_PIXEL"), "WINDOW"))
+    _draw_handlers.append((space.draw_handler_add(_ui_post, (), "UI", "POST_PIXEL"), "UI"))
+    bpy.types.ARK3D_PT_import.append(_panel_hook)
+
+    original_status = bpy.types.WorkSpace.status_text_set
+
+    def status_text_set(self, text):  # noqa: ANN001, ANN202
+        start = clock()
+        original_status(self, text)
+        mark("status_text", f"{text!r} ({(clock() - start) * 1000:.2f} ms)")
+        status_texts.append((clock() - T0, text))
+
+    bpy.types.WorkSpace.status_text_set = status_text_set
+    bpy.types.WorkSpace._ark_original_status = original_status
+
+    original_redraw = progress.redraw_sidebars
+
+    def redraw_sidebars(wm):  # noqa: ANN001, ANN202
+        mark("sidebar_tag")
+        return original_redraw(wm)
+
+    progress.redraw_sidebars = redraw_sidebars
+
+    # The add-on's own main-thread work per timer tick (Blender looks ``modal`` up on each call).
+    op_class = operators.ARK3D_OT_import_task
+    original_modal = op_class.modal
+
+    def modal(self, context, event):  # noqa: ANN001, ANN202
+        start = clock()
+        try:
+            return original_modal(self, context, event)
+        finally:
+            if event.type == "TIMER":
+                modal_ticks.append((start, clock() - start))
+
+    op_class.modal = modal
+
+    original_import = operators.import_model
+
+    def import_model(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        mark("import_start")
+        try:
+            return original_import(*args, **kwargs)
+        finally:
+            mark("import_end")
+
+    operators.import_model = import_model
+
+
+def remove_instruments() -> None:
+    for handle, kind in _draw_handlers:
+        bpy.types.SpaceView3D.draw_handler_remove(handle, kind)
+    _draw_handlers.clear()
+    try:
+        bpy.types.ARK3D_PT_import.remove(_panel_hook)
+    except (AttributeError, ValueError):
+        pass
+
+
+status_texts: list[tuple[float, object]] = []
+modal_ticks: list[tuple[float, float]] = []  # (start, seconds) of each TIMER call of the operator's modal()
+
+
+class Probe:
+    """A 10 ms timer: the gaps between its ticks are the main thread's stalls."""
+
+    PERIOD = 0.01
+
+    def __init__(self) -> None:
+        self.ticks: list[float] = []
+        self.on = False
+
+    def _tick(self) -> float | None:
+        self.ticks.append(clock())
+        return self.PERIOD if self.on else None
+
+    def start(self) -> None:
+        self.ticks = [clock()]
+        self.on = True
+        bpy.app.timers.register(self._tick, first_interval=self.PERIOD, persistent=True)
+        _timers.append(self._tick)
+
+    def stop(self) -> list[float]:
+        self.on = False
+        if bpy.app.timers.is_registered(self._tick):
+            bpy.app.timers.unregister(self._tick)
+        return self.ticks
+
+
+probe = Probe()
+
+
+def gap_stats(
+    ticks: list[float], start: float, end: float, exclude: list[tuple[float, float]] = (), top: int = 6
+) -> dict:
+    """Stats of the tick gaps inside ``[start, end]``; gaps overlapping ``exclude`` windows
+    (the test's own screenshots) are left out but counted."""
+    pairs = [(a, b) for a, b in zip(ticks, ticks[1:], strict=False) if a >= start and b <= end]
+    kept = [(a, b) for a, b in pairs if not any(a < e1 and b > e0 for e0, e1 in exclude)]
+    gaps = sorted((b - a) * 1000 for a, b in kept)
+    if not gaps:
+        return {"n": 0}
+
+    def pct(p: float) -> float:
+        return gaps[min(len(gaps) - 1, max(0, int(round(p / 100 * len(gaps))) - 1))]
+
+    worst = sorted(kept, key=lambda g: g[0] - g[1])[:top]
+    return {
+        "n": len(gaps),
+        "excluded": len(pairs) - len(kept),
+        "seconds": round(end - start, 3),
+        "max_ms": round(gaps[-1], 2),
+        "p99_ms": round(pct(99), 2),
+        "p95_ms": round(pct(95), 2),
+        "p50_ms": round(pct(50), 2),
+        "over_50ms": sum(1 for g in gaps if g > 50),
+        "over_30ms": sum(1 for g in gaps if g > 30),
+        "worst": [
+            {
+                "at_s": round(a - T0, 3),
+                "ms": round((b - a) * 1000, 1),
+                "during": [f"{k} {d}".strip() for t, k, d in trace if a <= t <= b + 0.002],
+            }
+            for a, b in worst
+        ],
+    }
+
+
+def count_marks(kind: str, start: float, end: float) -> int:
+    return sum(1 for t, k, _ in trace if k == kind and start <= t <= end)
+
+
+def draw_summary(start: float, end: float) -> dict:
+    vp = [float(d.split()[0]) for t, k, d in trace if k == "viewport_draw" and start <= t <= end]
+    return {
+        "viewport_draws": len(vp),
+        "viewport_draw_ms_max": max(vp) if vp else None,
+        "sidebar_draws": count_marks("sidebar_draw", start, end),
+        "panel_draws": count_marks("panel_draw", start, end),
+        "sidebar_tags": count_marks("sidebar_tag", start, end),
+        "status_text_sets": count_marks("status_text", start, end),
+    }
+
+
+# -- helpers for scenarios --------------------------------------------------------------------
+
+
+class StepTimeout(AssertionError):
+    pass
+
+
+def wait_until(cond, timeout: float, what: str, step: float = 0.02):  # noqa: ANN001, ANN201
+    end = clock() + timeout
+    while not cond():
+        if clock() > end:
+            raise StepTimeout(f"timed out after {timeout} s waiting for {what}")
+        yield step
+
+
+def screenshot(name: str) -> tuple[float, float] | None:
+    """Full-window PNG into the shots folder; returns the time window it blocked the main thread."""
+    if SHOTS is None:
+        return None
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / name
+    start = clock()
+    mark("screenshot_start", name)
+    with bpy.context.temp_override(window=window(), area=view3d(), region=region("WINDOW")):
+        bpy.ops.screen.screenshot(filepath=str(path))
+    end = clock()
+    mark("screenshot_end", name)
+    report.setdefault("screenshots", {})[name] = {
+        "path": str(path),
+        "ms": round((end - start) * 1000, 1),
+        "exists": path.exists(),
+    }
+    log(f"screenshot {path} in {(end - start) * 1000:.0f} ms")
+    return (start, end + 0.05)
+
+
+def invoke_import(task_id: str) -> tuple[set, float]:
+    """As the panel's Import button does: INVOKE in the window, the 3D Viewport and its sidebar."""
+    area = view3d()
+    start = clock()
+    with bpy.context.temp_override(window=window(), area=area, region=region("UI", area)):
+        result = bpy.ops.ark3d.import_task("INVOKE_DEFAULT", task_id=task_id)
+    elapsed = clock() - start
+    mark("invoke", task_id)
+    log(f"invoke {task_id} -> {sorted(result)} in {elapsed * 1000:.1f} ms")
+    return result, elapsed
+
+
+def active_job(task_id: str):  # noqa: ANN201
+    entry = jobs.active.get(task_id)
+    return entry.job if entry else None
+
+
+def part_files() -> list[str]:
+    found = list(LIBRARY.rglob("*.part")) + list(LIBRARY.rglob(".tmp-*"))
+    return sorted(str(p.relative_to(LIBRARY)) for p in found)
+
+
+def ark_threads() -> list[str]:
+    return sorted(t.name for t in threading.enumerate() if t.name.startswith("ark3d-"))
+
+
+def panel_text() -> dict:
+    """What the panel draws right now, from the same data its draw() reads."""
+    return {
+        "active": {
+            tid: {"phase": e.job.snapshot().phase, "text": e.job.snapshot().text, "fraction": e.job.snapshot().fraction}
+            for tid, e in jobs.active.items()
+        },
+        "last_message": dict(jobs.last_message),
+    }
+
+
+def setup_ui(widen: bool = True):  # noqa: ANN201
+    """Sidebar open on the Ark 3D tab, wide enough to read; the default cube out of the way."""
+    cube = bpy.data.objects.get("Cube")
+    if cube is not None:
+        bpy.data.objects.remove(cube)
+    area = view3d()
+    area.spaces.active.show_region_ui = True
+    yield 0.3
+    if widen:
+        # Drag the sidebar's edge (its action zone sits a few pixels inside the region, beside
+        # the panels) over the top panel's header row, where a missed drag moves nothing.
+        for inset in (10, 8, 12, 6, 14):
+            ui = region("UI")
+            if ui.width >= 380:
+                break
+            x, y = ui.x + inset, ui.y + ui.height - 12
+            event("MOUSEMOVE", "NOTHING", x, y)
+            yield 0.05
+            event("LEFTMOUSE", "PRESS", x, y)
+            yield 0.05
+            for dx in (40, 100, 160):  # every step resizes (and redraws) the viewport: few steps
+                event("MOUSEMOVE", "NOTHING", x - dx, y)
+                yield 0.02
+            event("LEFTMOUSE", "RELEASE", x - 160, y)
+            yield 0.2
+        report["sidebar_width"] = region("UI").width
+    # Region.active_panel_category does not exist in 3.4: Ctrl+Wheel over the tab strip moves
+    # to the next tab; the panel's draw hook tells when the Ark 3D tab is the one showing.
+    for _ in range(8):
+        n = len(panel_draws)
+        yield 0.3
+        if len(panel_draws) > n:
+            break
+        ui = region("UI")
+        x, y = ui.x + ui.width - 10, ui.y + ui.height - 30
+        event("MOUSEMOVE", "NOTHING", x, y)
+        yield 0.05
+        event("WHEELDOWNMOUSE", "PRESS", x, y, ctrl=True)
+        yield 0.3
+    n = len(panel_draws)
+    region("UI").tag_redraw()
+    yield 0.3
+    if len(panel_draws) == n:
+        raise AssertionError("could not bring the Ark 3D tab of the sidebar to the front")
+    # Park the mouse over the viewport, away from the sidebar's buttons.
+    vp = region("WINDOW")
+    event("MOUSEMOVE", "NOTHING", vp.x + vp.width // 3, vp.y + vp.height // 2)
+    log(f"sidebar open on Ark 3D, width {region('UI').width}")
+    report["setup_s"] = round(clock() - T0, 2)
+
+
+def calm(seconds_since_start: float = 4.0):  # noqa: ANN201
+    """Xvfb redraws heavily for the first seconds: wait until that has passed."""
+    left = seconds_since_start - (clock() - T0)
+    if left > 0:
+        yield left
+
+
+# -- scenarios --------------------------------------------------------------------------------
+
+
+def scenario_import():  # noqa: ANN201
+    task = TASKS["slow"]
+    yield from setup_ui()
+    bpy.context.window_manager.ark3d.task_id = task
+    yield from calm(4.5)
+    region("UI").tag_redraw()
+    yield 0.4
+    screenshot("panel_rest.png")
+    yield 0.5
+
+    # Idle: the same probe with nothing going on (sidebar open).
+    probe.start()
+    start = clock()
+    yield 2.0
+    end = clock()
+    report["idle"] = gap_stats(probe.stop(), start, end)
+    report["idle"]["draws"] = draw_summary(start, end)
+
+    # What each kind of redraw costs here, to explain any gap (each ~2 s, probe running).
+    report["costs"] = {}
+    w = window()
+    experiments = {
+        "header_tag_redraw_2hz": lambda i: region("HEADER").tag_redraw(),
+        "sidebar_tag_redraw_4hz": lambda i: region("UI").tag_redraw(),
+        "status_text_set_2hz": lambda i: w.workspace.status_text_set(f"Ark 3D cost probe {i}"),
+        "viewport_tag_redraw_2hz": lambda i: region("WINDOW").tag_redraw(),
+    }
+    periods = {
+        "header_tag_redraw_2hz": 0.5,
+        "sidebar_tag_redraw_4hz": 0.25,
+        "status_text_set_2hz": 0.5,
+        "viewport_tag_redraw_2hz": 0.5,
+    }
+    for name, action in experiments.items():
+        probe.start()
+        start = clock()
+        for i in range(int(1.5 / periods[name])):
+            with bpy.context.temp_override(window=w):
+                action(i)
+            yield periods[name]
+        end = clock()
+        ticks = probe.stop()
+        report["costs"][name] = gap_stats(ticks, start, end, top=3)
+        # The frames it caused: gaps well above the 10 ms tick.
+        report["costs"][name]["frames_ms"] = sorted(
+            round((b - a) * 1000, 1)
+            for a, b in zip(ticks, ticks[1:], strict=False)
+            if a >= start and b <= end and b - a > 0.025
+        )
+        report["costs"][name]["draws"] = draw_summary(start, end)
+        if name.startswith("status"):
+            with bpy.context.temp_override(window=w):
+                w.workspace.status_text_set(None)
+        yield 0.3
+
+    # The real thing: the modal import of a slow (throttled) download, probe running.
+    status_texts.clear()
+    probe.start()
+    started = clock()
+    result, elapsed = invoke_import(task)
+    report["invoke"] = {"result": sorted(result), "ms": round(elapsed * 1000, 2)}
+    job = active_job(task)
+    report["thread_name"] = job._thread.name if job and job._thread else None
+    samples: list[tuple[float, str, str, float | None]] = []
+    excluded: list[tuple[float, float]] = []
+    deadline = clock() + 20  # the whole Blender run has 50 s
+    shot_taken = False
+    while clock() < deadline:
+        snap = job.snapshot()
+        if not samples or samples[-1][1:] != (snap.phase, snap.text, snap.fraction):
+            samples.append((round(clock() - T0, 3), snap.phase, snap.text, snap.fraction))
+        if not shot_taken and snap.phase == "downloading" and snap.fraction and snap.fraction >= 0.45:
+            report["panel_while_downloading"] = panel_text()
+            window_ = screenshot("panel_downloading.png")
+            if window_:
+                excluded.append(window_)
+            shot_taken = True
+        if task not in jobs.active and any(k == "import_end" for _, k, _ in trace):
+            break
+        yield 0.05
+    ticks = probe.stop()
+    finished = clock()
+    import_start = next((t for t, k, _ in trace if k == "import_start" and t >= started), None)
+    import_end = next((t for t, k, _ in trace if k == "import_end" and t >= started), None)
+    first_download = next(
+        (t for t, p, _, _ in [(s[0] + T0, s[1], s[2], s[3]) for s in samples] if p == "downloading"), None
+    )
+    last_download = max((s[0] + T0 for s in samples if s[1] == "downloading"), default=None)
+    report["samples"] = samples
+    report["status_texts"] = [(round(t, 3), s) for t, s in status_texts]
+    report["excluded_windows_s"] = [(round(a - T0, 3), round(b - T0, 3)) for a, b in excluded]
+    report["timeline_s"] = {
+        "invoke": round(started - T0, 3),
+        "first_downloading": round(first_download - T0, 3) if first_download else None,
+        "last_downloading": round(last_download - T0, 3) if last_download else None,
+        "import_start": round(import_start - T0, 3) if import_start else None,
+        "import_end": round(import_end - T0, 3) if import_end else None,
+    }
+    if import_start is None:
+        raise AssertionError(f"the import never started; samples: {samples[-5:]}")
+    own = [d * 1000 for t, d in modal_ticks if started <= t and t + d < import_start]
+    report["modal_ticks"] = {
+        "n": len(own),
+        "max_ms": round(max(own), 3) if own else None,
+        "total_ms": round(sum(own), 1),
+    }
+    report["before_import"] = gap_stats(ticks, started, import_start, excluded)
+    report["before_import"]["draws"] = draw_summary(started, import_start)
+    if first_download and last_download:
+        report["downloading"] = gap_stats(ticks, first_download, last_download, excluded)
+        report["downloading"]["draws"] = draw_summary(first_download, last_download)
+    report["import_ms"] = round((import_end - import_start) * 1000, 1) if import_end else None
+    report["after_import_gaps"] = gap_stats(ticks, import_start, finished, top=3)
+    report["panel_draw_texts"] = sorted({s[2] for _, shown in panel_draws for s in shown if shown})
+
+    yield 1.0
+    report["after"] = panel_text()
+    coll = bpy.data.collections.get(task)
+    objects = [o.name for o in bpy.data.objects if o.get("ark3d_task_id") == task]
+    report["scene"] = {
+        "collection": coll.name if coll else None,
+        "collection_in_scene": bool(coll and coll.name in bpy.context.scene.collection.children),
+        "collection_objects": sorted(o.name for o in coll.objects) if coll else [],
+        "tagged_objects": sorted(objects),
+        "meshes": [o.name for o in bpy.data.objects if o.get("ark3d_task_id") == task and o.type == "MESH"],
+    }
+    report["threads_after"] = ark_threads()
+    report["part_files"] = part_files()
+    # Frame the model so the last screenshot shows it.
+    area = view3d()
+    with bpy.context.temp_override(window=window(), area=area, region=region("WINDOW", area)):
+        bpy.ops.view3d.view_selected()
+    yield 1.0
+    screenshot("panel_imported.png")
+
+
+def scenario_cancel():  # noqa: ANN201
+    task = TASKS["slow"]
+    yield from setup_ui(widen=False)
+    # With the sidebar closed the status bar is where the figures go.
+    view3d().spaces.active.show_region_ui = False
+    yield from calm(4.0)
+    result, elapsed = invoke_import(task)
+    report["invoke"] = {"result": sorted(result), "ms": round(elapsed * 1000, 2)}
+    job = active_job(task)
+    # Under way, and the status bar (no sidebar open) has shown a figure.
+    yield from wait_until(
+        lambda: job.snapshot().phase == "downloading" and any(isinstance(t, str) and "%" in t for _, t in status_texts),
+        20,
+        "the download's progress in the status bar",
+    )
+    report["part_before_esc"] = part_files()
+    report["threads_before_esc"] = ark_threads()
+    report["fraction_at_esc"] = job.snapshot().fraction
+    vp = region("WINDOW")
+    x, y = vp.x + vp.width // 2, vp.y + vp.height // 2
+    event("MOUSEMOVE", "NOTHING", x, y)
+    yield 0.05
+    pressed = clock()
+    event("ESC", "PRESS", x, y)
+    event("ESC", "RELEASE", x, y)
+    mark("esc")
+    dead = finished_op = None
+    end = clock() + 10
+    while clock() < end and (dead is None or finished_op is None):
+        if dead is None and not job.alive:
+            dead = clock()
+        if finished_op is None and task not in jobs.active:
+            finished_op = clock()
+        yield 0.005
+    report["esc"] = {
+        "to_thread_dead_ms": round((dead - pressed) * 1000, 1) if dead else None,
+        "to_operator_done_ms": round((finished_op - pressed) * 1000, 1) if finished_op else None,
+        "phase": job.snapshot().phase,
+        "cancel_event_set": job.cancel_event.is_set(),
+    }
+    yield 0.3
+    report["part_files"] = part_files()
+    report["threads_after"] = ark_threads()
+    report["after"] = panel_text()
+    report["status_texts"] = [(round(t, 3), s) for t, s in status_texts]
+    report["scene_tagged"] = [o.name for o in bpy.data.objects if o.get("ark3d_task_id")]
+
+
+def scenario_lifecycle():  # noqa: ANN201
+    first, second = TASKS["slow"], TASKS["slow2"]
+    yield from setup_ui(widen=False)
+    yield from calm(3.5)
+    result, _ = invoke_import(first)
+    report["invoke_first"] = sorted(result)
+    job = active_job(first)
+    yield from wait_until(
+        lambda: job.snapshot().phase == "downloading" and (job.snapshot().fraction or 0) > 0.05,
+        15,
+        "the first download to be under way",
+    )
+    report["part_before_new_file"] = part_files()
+    start = clock()
+    bpy.ops.wm.read_homefile()
+    loaded = clock()
+    report["new_file"] = {
+        "read_homefile_ms": round((loaded - start) * 1000, 1),
+        "job_alive_right_after": job.alive,
+        "phase_right_after": job.snapshot().phase,
+        "active_right_after": sorted(jobs.active),
+    }
+    yield from wait_until(lambda: not job.alive, 12, "the first job's thread to end")
+    report["new_file"]["thread_dead_ms"] = round((clock() - start) * 1000, 1)
+    yield 0.3
+    report["new_file"].update(
+        {
+            "phase": job.snapshot().phase,
+            "active": sorted(jobs.active),
+            "threads": ark_threads(),
+            "part_files": part_files(),
+            "addon_still_registered": hasattr(bpy.types, "ARK3D_PT_import"),
+            "last_message": dict(jobs.last_message),
+            "scene_tagged": [o.name for o in bpy.data.objects if o.get("ark3d_task_id")],
+        }
+    )
+    # The new file's screen: the sidebar again, then a second job, and quit while it runs.
+    view3d().spaces.active.show_region_ui = True
+    yield 0.3
+    result, _ = invoke_import(second)
+    report["invoke_second"] = sorted(result)
+    job2 = active_job(second)
+    yield from wait_until(
+        lambda: job2.snapshot().phase == "downloading" and (job2.snapshot().fraction or 0) > 0.05,
+        15,
+        "the second download to be under way",
+    )
+    report["quit"] = {"threads": ark_threads(), "part_files": part_files(), "phase": job2.snapshot().phase}
+    report["quit_while_running"] = True
+
+
+def scenario_errors():  # noqa: ANN201
+    yield from setup_ui()
+    # The timeline becomes an Info editor: it lists the operator's reports, which are read back.
+    timeline = next(a for a in window().screen.areas if a.type == "DOPESHEET_EDITOR")
+    timeline.type = "INFO"
+    yield from calm(4.0)
+    results = {}
+    for name in ("failed", "bad_key"):
+        task = TASKS[name]
+        if name == "bad_key":
+            os.environ["ARK_API_KEY"] = CONFIG["bad_key"]
+        status_texts.clear()
+        jobs.set_message("", "")
+        result, elapsed = invoke_import(task)
+        yield from wait_until(lambda t=task: t not in jobs.active, 20, f"the {name} job to end")
+        yield 0.5
+        info = timeline
+        with bpy.context.temp_override(window=window(), area=info, region=region("WINDOW", info)):
+            bpy.ops.info.select_all(action="SELECT")
+            bpy.ops.info.report_copy()
+            bpy.ops.info.select_all(action="DESELECT")
+        results[name] = {
+            "invoke": sorted(result),
+            "invoke_ms": round(elapsed * 1000, 2),
+            "last_message": dict(jobs.last_message),
+            "status_texts": [s for _, s in status_texts],
+            "info_reports": bpy.context.window_manager.clipboard,
+            "threads": ark_threads(),
+        }
+        region("UI").tag_redraw()
+        yield 0.5
+        screenshot(f"panel_error_{name}.png")
+        yield 0.2
+    report["errors_seen"] = results
+
+
+SCENARIOS = {
+    "import": scenario_import,
+    "cancel": scenario_cancel,
+    "lifecycle": scenario_lifecycle,
+    "errors": scenario_errors,
+}
+
+# -- the timer that runs it all ---------------------------------------------------------------
+
+_steps = SCENARIOS[SCENARIO]()
+
+
+def finish() -> None:
+    """Stop everything this driver started, write the report, quit."""
+    probe.stop()
+    remove_instruments()
+    for fn in _timers:
+        if bpy.app.timers.is_registered(fn):
+            bpy.app.timers.unregister(fn)
+    if bpy.app.timers.is_registered(main_tick):
+        bpy.app.timers.unregister(main_tick)
+    quitting_with_jobs = report.get("quit_while_running", False)
+    if not quitting_with_jobs:
+        jobs.cancel_all(wait=3.0)
+    report["done"] = True
+    report["quit_called_wall"] = time.time()
+    save_report()
+    log("quit")
+    bpy.ops.wm.quit_blender()
+
+
+def main_tick() -> float | None:
+    try:
+        delay = next(_steps)
+    except StopIteration:
+        finish()
+        return None
+    except BaseException as exc:  # noqa: BLE001 - anything must end in a report and a quit
+        report["errors"].append("".join(traceback.format_exception(exc)))
+        log(f"scenario failed: {exc!r}")
+        report["quit_while_running"] = False
+        finish()
+        return None
+    return max(0.0, float(delay))
+
+
+install_instruments()
+bpy.app.timers.register(main_tick, first_interval=0.2, persistent=True)
+log(f"driver ready: scenario {SCENARIO}")
