@@ -31,6 +31,7 @@ import re
 import secrets
 import signal
 import socket
+import ssl
 import string
 import sys
 import threading
@@ -471,7 +472,7 @@ class ArkServer:
     """
 
     def __init__(self, api_key: str = "test-key", host: str = "127.0.0.1", time_scale: float = 1.0,
-                 *, port: int = 0, file_port: int = 0) -> None:
+                 *, port: int = 0, file_port: int = 0, ssl_context: ssl.SSLContext | None = None) -> None:
         self.api_key = api_key
         self.time_scale = time_scale
         #: (queued_s, running_s) of tasks created through POST, before ``time_scale``.
@@ -490,8 +491,15 @@ class ArkServer:
         self._api = _HTTPServer((host, port), _ApiHandler, self, "api")
         self._file_host = _HTTPServer((host, file_port), _FileHandler, self, "file")
         self._threads: list[threading.Thread] = []
-        self.api_base = f"http://{host}:{self._api.server_address[1]}/api/v3"
-        self.file_base = f"http://{host}:{self._file_host.server_address[1]}"
+        scheme = "http"
+        if ssl_context is not None:
+            # Both hosts speak TLS with the given certificate (tests of certificate checks and
+            # CA bundles).  A failed handshake is dropped by accept(), before any request is read.
+            scheme = "https"
+            for server in (self._api, self._file_host):
+                server.socket = ssl_context.wrap_socket(server.socket, server_side=True)
+        self.api_base = f"{scheme}://{host}:{self._api.server_address[1]}/api/v3"
+        self.file_base = f"{scheme}://{host}:{self._file_host.server_address[1]}"
 
     # -- life cycle -------------------------------------------------------------------------
 

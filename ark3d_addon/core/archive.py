@@ -77,6 +77,8 @@ class Limits:
     max_entries: int = 20000
     max_ratio: float = 1000.0
     max_name_length: int = 1024
+    #: One file or folder name, in UTF-8 bytes: what Linux and macOS file systems take.
+    max_component_bytes: int = 255
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,12 @@ def _split_name(name: str, limits: Limits) -> tuple[tuple[str, ...], bool]:
             raise _refuse(name, "has a component made only of dots and spaces")
         if any(ord(ch) < 32 for ch in part):
             raise _refuse(name.encode("unicode_escape").decode(), "contains control characters")
+        if len(part.encode("utf-8", "surrogatepass")) > limits.max_component_bytes:
+            raise _refuse(
+                name[:60] + "...",
+                f"has a file or folder name longer than {limits.max_component_bytes} bytes, "
+                "which the file system cannot store",
+            )
         parts.append(part)
     if not parts:
         raise _refuse(name, "has an empty path")
@@ -158,6 +166,13 @@ def _not_a_zip(zip_path: Path) -> ArchiveError:
         return ArchiveError(f"Cannot read the downloaded file {zip_path}: {exc.strerror}", hint=_HINT)
     if not head:
         return ArchiveError("The download is empty (0 bytes)", code="NotAZip", hint=_HINT)
+    if head.startswith(b"PK\x03\x04"):
+        return ArchiveError(
+            "The download is not a zip file that can be read: it starts like one but its end is missing "
+            "or damaged (a truncated download?)",
+            code="NotAZip",
+            hint=_HINT,
+        )
     text = head.lstrip()
     if text[:1] == b"<":
         summary = " ".join(re.sub(rb"<[^>]*>", b" ", text).decode("utf-8", "replace").split())[:120]
@@ -476,11 +491,8 @@ def check_references(model: ModelFile, root: Path) -> list[str]:
                 tex = _mtl_path(match.group(1)) if match else ""
                 if tex and _escapes(tex, mtl.parent, root):
                     bad.append(tex)
-    elif suffix == ".gltf":
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return bad
+    elif suffix in (".gltf", ".glb"):
+        doc = _gltf_json(path)
         for key in ("buffers", "images"):
             items = doc.get(key) if isinstance(doc, dict) else None
             for item in items if isinstance(items, list) else []:
@@ -490,6 +502,21 @@ def check_references(model: ModelFile, root: Path) -> list[str]:
                 if len(urlparse(uri).scheme) > 1 or _escapes(unquote(uri), path.parent, root):
                     bad.append(uri)
     return bad
+
+
+def _gltf_json(path: Path) -> object:
+    """The JSON of a .gltf, or of a .glb's first chunk: a .glb may point at outside files too."""
+    try:
+        if path.suffix.lower() != ".glb":
+            return json.loads(path.read_text(encoding="utf-8"))
+        with open(path, "rb") as fh:
+            header = fh.read(20)
+            if len(header) < 20 or header[:4] != b"glTF" or header[16:20] != b"JSON":
+                return None
+            length = int.from_bytes(header[12:16], "little")
+            return json.loads(fh.read(min(length, 64 << 20)).decode("utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return None
 
 
 def _read_lines(path: Path) -> list[str]:

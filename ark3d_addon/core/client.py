@@ -12,7 +12,6 @@ HTTP errors become :class:`ApiError` with Ark's ``error.code`` and ``message``, 
 
 from __future__ import annotations
 
-import json
 import random
 import threading
 import time
@@ -232,7 +231,7 @@ class ArkClient:
                            http_status=resp.status_code, hint="Try again in a moment")
         try:
             return resp.json()
-        except (ValueError, json.JSONDecodeError):
+        except (ValueError, RecursionError):  # RecursionError: nesting deeper than the reader goes
             raise ApiError(
                 "Ark sent an answer that is not JSON",
                 code="InvalidResponse",
@@ -249,7 +248,7 @@ class ArkClient:
         code, message, param = "", "", ""
         try:
             body = resp.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             body = None
         if isinstance(body, dict) and isinstance(body.get("error"), dict):
             err = body["error"]

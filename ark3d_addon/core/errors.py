@@ -26,6 +26,7 @@ __all__ = [
     "NoModelError",
     "Cancelled",
     "redact",
+    "scrub",
 ]
 
 
@@ -131,7 +132,8 @@ class Cancelled(ArkError):
         super().__init__(message, code="Cancelled")
 
 
-_BEARER = re.compile(r"(Bearer\s+)[^\s'\"]+", re.IGNORECASE)
+#: A bearer token as RFC 6750 spells it (b64token), so punctuation after it stays.
+_BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/*-]+=*", re.IGNORECASE)
 
 
 def redact(text: str, secret: str | None = None) -> str:
@@ -139,3 +141,19 @@ def redact(text: str, secret: str | None = None) -> str:
     if secret:
         text = text.replace(secret, "***")
     return _BEARER.sub(r"\1***", text)
+
+
+def scrub(error: ArkError, secret: str | None) -> ArkError:
+    """Redact the key from every text of ``error`` that may come from a server, ``args`` included.
+
+    A gateway may echo the token it refused; ``repr()`` and tracebacks read ``args``, the
+    messages read the attributes: both are cleaned, in place.
+    """
+    error.message = redact(error.message, secret)
+    error.code = redact(error.code, secret)
+    error.request_id = redact(error.request_id, secret)
+    error.hint = redact(error.hint, secret)
+    error.args = (error.message,) + tuple(
+        redact(a, secret) if isinstance(a, str) else a for a in error.args[1:]
+    )
+    return error

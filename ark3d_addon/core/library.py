@@ -130,7 +130,12 @@ class Library:
         folder = self.task_dir(str(task_json.get("id", "")))
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / _TASK_JSON
-        _write_atomic(path, json.dumps(task_json, ensure_ascii=False, indent=2) + "\n")
+        text = json.dumps(task_json, ensure_ascii=False, indent=2) + "\n"
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate ("\ud800" in the JSON): keep it escaped
+            text = json.dumps(task_json, ensure_ascii=True, indent=2) + "\n"
+        _write_atomic(path, text)
         return path
 
     def load_task(self, task_id: str) -> dict[str, Any] | None:
@@ -159,8 +164,16 @@ class Library:
 
     def clear_partial(self, task_id: str) -> None:
         """Drop what an interrupted download or extraction left: ``result.zip.part``, ``.tmp-*``."""
+        (self.task_dir(task_id) / "result.zip.part").unlink(missing_ok=True)
+        self.clear_temp(task_id)
+
+    def clear_temp(self, task_id: str) -> None:
+        """Drop the ``.tmp-*`` files and folders a crashed job left (an extraction can be GBs).
+
+        Call it holding :meth:`lock`: then no other job can be writing them.  The resumable
+        ``result.zip.part`` is kept.
+        """
         folder = self.task_dir(task_id)
-        (folder / "result.zip.part").unlink(missing_ok=True)
         if not folder.is_dir():
             return
         for item in folder.glob(_TMP_PREFIX + "*"):

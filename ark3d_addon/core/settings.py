@@ -51,14 +51,17 @@ def check_base_url(url: str) -> str:
     text = (url or "").strip().rstrip("/")
     parsed = urlparse(text)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        # Not echoed: text pasted into the wrong field (the API key, most likely) must not
+        # end up in a message or a log.
         raise ConfigError(
-            f"The Ark base URL '{text}' is not a web address",
+            "The Ark base URL is not a web address (it must start with https://)",
             code="InvalidBaseURL",
             hint=f"Use {BASE_URL_CN} (or {BASE_URL_INTL} for BytePlus ModelArk)",
         )
     if parsed.scheme == "http" and not is_loopback_host(parsed.hostname):
+        shown = f"{parsed.scheme}://{parsed.netloc.rpartition('@')[2]}{parsed.path}"
         raise ConfigError(
-            f"The Ark base URL '{text}' uses plain http, which would send your API key unencrypted",
+            f"The Ark base URL '{shown}' uses plain http, which would send your API key unencrypted",
             code="InsecureBaseURL",
             hint="Use an https:// address; plain http is only allowed for a local test server",
         )

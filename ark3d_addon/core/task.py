@@ -26,7 +26,9 @@ LINK_LIFETIME_S = 24 * 3600
 # Real ids look like ``cgt-20251124123456-abcde``.  We accept the ``cgt-`` prefix followed by
 # letters, digits, ``-`` and ``_`` only, so nothing path-like (``/``, ``..``, ``%2F``, ``?``)
 # can ever be spliced into a URL or a library folder name.
-_TASK_ID = re.compile(r"^cgt-[A-Za-z0-9][A-Za-z0-9_-]{0,126}$")
+_TASK_ID = re.compile(r"^cgt-[A-Za-z0-9][A-Za-z0-9_-]{0,126}\Z")
+#: Invisible characters that come along when an id is copied from a web page.
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 
 
 class Status(str, enum.Enum):
@@ -108,22 +110,28 @@ class Task:
 
 
 def _as_int(value: object) -> int | None:
-    """Unix seconds as int or numeric string (the seed's example uses strings)."""
+    """Unix seconds as int or numeric string (the seed's example uses strings).
+
+    Python's JSON reader accepts ``NaN`` and ``Infinity``, and ``"1e999"`` is a float too:
+    anything that is not a finite number becomes None rather than an exception.
+    """
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, float):
-        return int(value)
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            return int(text)
-        except ValueError:
-            try:
-                return int(float(text))
-            except ValueError:
+    try:
+        if isinstance(value, float):
+            return int(value)
+        if isinstance(value, str):
+            text = value.strip()
+            if len(text) > 100:
                 return None
+            try:
+                return int(text)
+            except ValueError:
+                return int(float(text))
+    except (ValueError, OverflowError):
+        return None
     return None
 
 
@@ -181,16 +189,23 @@ def validate_task_id(text: str) -> str:
     Trims whitespace and accepts a pasted console URL or API URL that ends in the id, so
     ``  https://.../tasks/cgt-2025...-abc?x=1`` becomes ``cgt-2025...-abc``.
     """
-    candidate = (text or "").strip()
+    candidate = (text or "").strip().strip(_INVISIBLE).strip()
     if not candidate:
         raise ConfigError("No task id given", hint="Paste the task id (it starts with cgt-)")
     if "://" in candidate:
         path = urlparse(candidate).path.rstrip("/")
         candidate = path.rsplit("/", 1)[-1]
     if not _TASK_ID.match(candidate):
-        shown = candidate if len(candidate) <= 40 else candidate[:37] + "..."
+        # Echo only what looks like an attempt at an id: text pasted into the wrong field
+        # (an API key, most likely) must not end up in a message, a log or a report.
+        if candidate.startswith("cgt-"):
+            shown = candidate if len(candidate) <= 40 else candidate[:37] + "..."
+            visible = "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in shown)
+            what = f"'{visible}' is not a valid Ark task id"
+        else:
+            what = "The text given is not a valid Ark task id (it does not start with cgt-)"
         raise ConfigError(
-            f"'{shown}' is not a valid Ark task id",
+            what,
             code="InvalidTaskId",
             hint="A task id looks like cgt-20251124123456-abcde: letters, digits and dashes only",
         )
