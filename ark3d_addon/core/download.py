@@ -48,7 +48,7 @@ _WRITEBACK_STEP = 32 << 20
 _SLOW_READ = 64 << 10
 #: Slower than this, averaged over a stall window, counts as stalled: a server that trickles a
 #: byte now and then (slow-loris) never trips the read timeout but would never finish either.
-_MIN_BYTES_PER_S = 0
+_MIN_BYTES_PER_S = 1024
 #: On Linux, DONTNEED on dirty pages starts their writeback asynchronously (pages being
 #: written stay cached, so the extraction that follows still reads from memory).
 _FADVISE = getattr(os, "POSIX_FADV_DONTNEED", None) if sys.platform.startswith("linux") else None
@@ -490,11 +490,11 @@ class _Downloader:
         raw = resp.raw
         if hasattr(raw, "read1"):  # urllib3 2.x
             return lambda n: raw.read1(n, decode_content=decode)
-        fp = getattr(raw, "_fp", None)
-        if not decode and hasattr(fp, "read1"):
-            # urllib3 1.x (Blender 3.4 and 4.2 bundle 1.26) has no read1 and its read() waits
-            # for the whole amount; http.client's read1 underneath returns what has arrived.
-            return fp.read1  # type: ignore[no-any-return]
+        # urllib3 1.x (Blender 3.4 and 4.2 bundle 1.26) has no read1 and its read() waits for
+        # the whole amount; http.client's read1 underneath returns what has arrived.
+        read1: Callable[[int], bytes] | None = getattr(getattr(raw, "_fp", None), "read1", None)
+        if not decode and read1 is not None:
+            return read1
         return lambda n: raw.read(min(n, _SLOW_READ), decode_content=decode)
 
     def _stream(

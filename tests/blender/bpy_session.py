@@ -122,6 +122,7 @@ def cmd_install(zip_path: str, online: bool = True) -> dict[str, Any]:
         "operator": hasattr(bpy.types, "ARK3D_OT_import_task"),
         "threads": _threads(),
         "online_access": bool(bpy.app.online_access),
+        "blender": ".".join(str(n) for n in bpy.app.version),
     }
 
 
@@ -248,6 +249,91 @@ def cmd_enable() -> dict[str, Any]:
 
 def cmd_threads() -> dict[str, Any]:
     return {"threads": _threads()}
+
+
+def cmd_default_library() -> dict[str, Any]:
+    """The library folder the preferences give when none is set (``ARK3D_LIBRARY`` aside)."""
+    prefs_mod = sys.modules[ADDON + ".blender.preferences"]
+    prefs = bpy.context.preferences.addons[ADDON].preferences
+    saved, prefs.library_dir = prefs.library_dir, ""
+    try:
+        path = prefs_mod.library_root(prefs)
+    finally:
+        prefs.library_dir = saved
+    return {"path": str(path), "exists": path.is_dir(), "config": bpy.utils.resource_path("USER")}
+
+
+class _LayoutRecorder:
+    """Stands in for the sidebar's ``UILayout`` (background Blender draws no panel): records each
+    call and checks it against this Blender's RNA: the function, its keywords, enum values (icons)."""
+
+    def __init__(self, calls: list[str], problems: list[str]) -> None:
+        self.calls, self.problems = calls, problems
+        self.enabled, self.scale_y = True, 1.0
+
+    def __getattr__(self, name: str) -> Any:
+        functions = bpy.types.UILayout.bl_rna.functions
+        if name.startswith("_") or name in ("calls", "problems"):
+            raise AttributeError(name)
+        if name not in functions:
+            raise AttributeError(name)  # hasattr() is how the add-on asks for newer functions
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            params = {p.identifier: p for p in functions[name].parameters}
+            shown = [repr(a) for a in args if isinstance(a, str)] + [f"{k}={v!r}" for k, v in sorted(kwargs.items())]
+            self.calls.append(f"{name}({', '.join(shown)})")
+            if name == "operator" and args:
+                module, _, op = str(args[0]).partition(".")
+                try:
+                    getattr(getattr(bpy.ops, module), op).get_rna_type()
+                except (AttributeError, KeyError):
+                    self.problems.append(f"no operator {args[0]!r}")
+            if name == "prop" and len(args) >= 2 and args[1] not in args[0].bl_rna.properties:
+                self.problems.append(f"{type(args[0]).__name__} has no property {args[1]!r}")
+            for key, value in kwargs.items():
+                if key not in params:
+                    self.problems.append(f"UILayout.{name}() has no parameter {key!r}")
+                elif params[key].type == "ENUM" and isinstance(value, str):
+                    if value not in {item.identifier for item in params[key].enum_items}:
+                        self.problems.append(f"UILayout.{name}({key}={value!r}): not a valid value")
+            if name in ("column", "row", "box", "split"):
+                return _LayoutRecorder(self.calls, self.problems)
+            return type("OperatorProperties", (), {})()
+
+        return call
+
+
+def cmd_draw_panel() -> dict[str, Any]:
+    """Draw the sidebar panel with no key, online access off, a job downloading and a last
+    message: every branch of ``draw``."""
+    jobs = _jobs_module()
+    panel = sys.modules[ADDON + ".blender.panel"]
+    prefs = bpy.context.preferences.addons[ADDON].preferences
+    system = bpy.context.preferences.system
+
+    class Snapshot:
+        fraction, text = 0.27, "12.3 MB / 45.6 MB (27%) · 8.1 MB/s"
+
+    class Job:
+        def snapshot(self) -> Snapshot:
+            return Snapshot()
+
+    class Entry:
+        job = Job()
+
+    calls: list[str] = []
+    problems: list[str] = []
+    saved = (prefs.api_key, system.use_online_access, dict(jobs.last_message))
+    prefs.api_key, system.use_online_access = "", False
+    jobs.active["cgt-20251124123456-abcde"] = Entry()
+    jobs.last_message.update(text="Imported cgt-20251124123456-abcde", level="INFO")
+    try:
+        panel.ARK3D_PT_import.draw(type("Panel", (), {"layout": _LayoutRecorder(calls, problems)})(), bpy.context)
+    finally:
+        del jobs.active["cgt-20251124123456-abcde"]
+        prefs.api_key, system.use_online_access = saved[0], saved[1]
+        jobs.last_message.update(saved[2])
+    return {"calls": calls, "problems": problems}
 
 
 COMMANDS = {name[4:]: fn for name, fn in globals().items() if name.startswith("cmd_")}

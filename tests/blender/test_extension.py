@@ -9,15 +9,24 @@ plays each scenario once and records every step; the tests below only read those
 a failing step fails the tests that depend on it and no others.
 
 * ``formats``: configured through the add-on preferences (region Custom, base URL, key).
+  The default library folder, the sidebar panel's draw checked against this Blender's UI API,
   GLB (PBR by default, ``variant="rgb"``), OBJ, USDZ, the GBK-named zip fetched with a pasted
   URL, the 3D cursor, one undo, saving a .blend, disabling/enabling the extension with a worker
   running, and a second import from the library with the server stopped.
 * ``errors``: base URL from ``ARK_BASE_URL``, key in the preferences (so a test can change
   it).  Failed, cancelled and unknown tasks, a bad key, no key, online access off, path-like ids.
+
+Every test runs once per Blender of the version matrix (``[blender-4.2.23]``, ...): the Python
+running pytest (``.venv``, bpy 4.5) and each ``.venvs/bpy-<version>/bin/python`` that
+``scripts/setup.sh --matrix`` made from ``requirements-bpy-<version>.txt``; a version whose
+venv is missing or out of date is skipped.  ``ARK3D_BPY_PYTHONS`` (paths joined with
+``os.pathsep``) replaces that list.  The zip is built once, by ``.venv``'s Blender tool, and
+each Blender validates and installs that same zip.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import json
 import os
@@ -48,11 +57,84 @@ CURSOR = [2.5, -1.25, 0.75]
 #: Ark's request ids: a timestamp then 10 hex digits (scripts/ark_server.py mimics them).
 REQUEST_ID = re.compile(r"request id \d{14}[0-9A-F]{10}")
 COMMAND_TIMEOUT = 90.0
+#: Asks a Python for its bpy wheel without importing it (no Blender starts).
+BPY_QUERY = (
+    "import importlib.metadata as m, importlib.util as u, json; s = u.find_spec('bpy'); "
+    "print(json.dumps({'version': m.version('bpy'), 'package': next(iter(s.submodule_search_locations))}))"
+)
 
 if sys.platform == "win32":  # pass_fds and select on pipes are POSIX-only
     pytest.skip("the Blender session protocol needs POSIX pipes", allow_module_level=True)
 if importlib.util.find_spec("bpy") is None:
     pytest.skip("bpy is not installed in this Python (pip install -r requirements-dev.txt)", allow_module_level=True)
+
+
+# -- the version matrix ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BlenderPython:
+    """A Python with a ``bpy`` wheel: one Blender of the matrix."""
+
+    python: str
+    version: str  # the bpy wheel's version, e.g. "4.2.23"
+    package: str = ""  # .../site-packages/bpy
+    problem: str = ""  # why it cannot run (the test fails with it)
+
+    @property
+    def id(self) -> str:
+        return f"blender-{self.version}"
+
+    def scripts(self) -> Path:
+        """``bpy/<major.minor>/scripts``: Blender's bundled scripts and the extension tool."""
+        found = sorted(Path(self.package).glob("*/scripts/addons_core/bl_pkg/cli/blender_ext.py"))
+        if not found:
+            pytest.fail(f"blender_ext.py not found under {self.package}")
+        return found[-1].parents[3]
+
+
+def query_python(python: str) -> BlenderPython:
+    try:
+        out = subprocess.run([python, "-c", BPY_QUERY], capture_output=True, text=True, timeout=60)
+    except OSError as exc:
+        return BlenderPython(python, Path(python).parent.parent.name, problem=f"cannot run {python}: {exc}")
+    if out.returncode != 0:
+        tail = out.stderr.strip().splitlines()[-1:] or ["no output"]
+        return BlenderPython(python, Path(python).parent.parent.name, problem=f"{python} has no bpy: {tail[0]}")
+    info = json.loads(out.stdout)
+    return BlenderPython(python, info["version"], info["package"])
+
+
+def _version_key(bp: BlenderPython) -> tuple[int, ...]:
+    return tuple(int(x) if x.isdigit() else 0 for x in re.split(r"[.-]", bp.version))
+
+
+def matrix_params() -> list[Any]:
+    """One ``pytest.param`` per Blender: ``ARK3D_BPY_PYTHONS``, or this Python plus ``.venvs``."""
+    override = os.environ.get("ARK3D_BPY_PYTHONS", "").strip()
+    if override:
+        found = [query_python(p) for p in override.split(os.pathsep) if p]
+        return [pytest.param(bp, id=bp.id) for bp in sorted(found, key=_version_key)]
+    spec = importlib.util.find_spec("bpy")
+    assert spec is not None and spec.submodule_search_locations  # the module is skipped without bpy
+    package = next(iter(spec.submodule_search_locations))
+    found = [BlenderPython(sys.executable, importlib.metadata.version("bpy"), package)]
+    missing: list[tuple[BlenderPython, str]] = []
+    for req in sorted(REPO.glob("requirements-bpy-*.txt")):
+        venv = REPO / ".venvs" / f"bpy-{req.stem.removeprefix('requirements-bpy-')}"
+        pin = re.search(r"^bpy==(\S+)", req.read_text(encoding="utf-8"), re.MULTILINE)
+        wanted = BlenderPython(str(venv / "bin" / "python"), pin.group(1) if pin else venv.name)
+        stamp = venv / f".{req.name}"
+        if not (venv / "bin" / "python").exists():
+            missing.append((wanted, f"{venv.relative_to(REPO)} is missing: run scripts/setup.sh --matrix"))
+        elif not stamp.exists() or stamp.read_bytes() != req.read_bytes():
+            missing.append((wanted, f"{venv.relative_to(REPO)} is not up to date with {req.name}: "
+                                    "run scripts/setup.sh --matrix"))
+        else:
+            found.append(query_python(wanted.python))
+    params = [(bp, pytest.param(bp, id=bp.id)) for bp in found]
+    params += [(bp, pytest.param(bp, id=bp.id, marks=pytest.mark.skip(reason=why))) for bp, why in missing]
+    return [param for _, param in sorted(params, key=lambda pair: _version_key(pair[0]))]
 
 
 # -- one Blender -----------------------------------------------------------------------------
@@ -61,7 +143,7 @@ if importlib.util.find_spec("bpy") is None:
 class BlenderSession:
     """``bpy_session.py`` in a subprocess: commands on stdin, JSON answers on a private pipe."""
 
-    def __init__(self, root: Path, env_extra: dict[str, str]) -> None:
+    def __init__(self, root: Path, env_extra: dict[str, str], python: str = sys.executable) -> None:
         self.root = root
         home = root / "home"
         (home / ".config").mkdir(parents=True)
@@ -84,7 +166,7 @@ class BlenderSession:
         env["ARK3D_RESULT_FD"] = str(write_fd)
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
             self.proc = subprocess.Popen(
-                [sys.executable, str(SESSION_SCRIPT)],
+                [python, str(SESSION_SCRIPT)],
                 stdin=subprocess.PIPE,
                 stdout=out,
                 stderr=err,
@@ -221,12 +303,23 @@ def extension_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.fail(f"scripts/build.py failed: {exc}")
 
 
+@pytest.fixture(scope="module", params=matrix_params())
+def blender_python(request: pytest.FixtureRequest) -> BlenderPython:
+    """The Blender (a Python with that ``bpy`` wheel) this round of the module's tests runs on."""
+    bp: BlenderPython = request.param
+    if bp.problem:
+        pytest.fail(bp.problem)
+    return bp
+
+
 def _serve(server: ArkServer, assets: Path, name: str) -> str:
     return server.add_file(name, assets / name)
 
 
 @pytest.fixture(scope="module")
-def formats(extension_zip: Path, demo_assets: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
+def formats(
+    blender_python: BlenderPython, extension_zip: Path, demo_assets: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Scenario]:
     server = ArkServer(api_key=KEY).start()
     try:
         glb = _serve(server, demo_assets, "seed3d_glb.zip")
@@ -238,12 +331,14 @@ def formats(extension_zip: Path, demo_assets: Path, tmp_path_factory: pytest.Tem
             "undo": server.add_task(file=glb, fileformat="glb"),
             "long": server.add_task(file=glb, fileformat="glb", queued_s=3600),
         }
-        sc = Scenario(ids, server, tmp_path_factory.mktemp("formats"))
-        blender = BlenderSession(sc.root, {})
+        sc = Scenario(ids, server, tmp_path_factory.mktemp(f"formats-{blender_python.id}-"))
+        blender = BlenderSession(sc.root, {}, blender_python.python)
         try:
             sc.run(blender, "install", "install", zip_path=str(extension_zip))
             sc.run(blender, "prefs", "prefs", region="CUSTOM", custom_base_url=server.api_base, api_key=KEY,
                    poll_interval=2.0)
+            sc.run(blender, "default library", "default_library")
+            sc.run(blender, "panel", "draw_panel")
             # added now, so the first query finds it queued and the import must poll again (after 3 s:
             # the preferences' 2 s interval x 1.5 while queued), by when it has succeeded
             ids["glb"] = server.add_task(file=glb, fileformat="glb", queued_s=1.5, running_s=0.5)
@@ -278,7 +373,9 @@ def formats(extension_zip: Path, demo_assets: Path, tmp_path_factory: pytest.Tem
 
 
 @pytest.fixture(scope="module")
-def errors(extension_zip: Path, demo_assets: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
+def errors(
+    blender_python: BlenderPython, extension_zip: Path, demo_assets: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Scenario]:
     server = ArkServer(api_key=KEY).start()
     try:
         ids = {
@@ -289,8 +386,8 @@ def errors(extension_zip: Path, demo_assets: Path, tmp_path_factory: pytest.Temp
             "ok": server.add_task(file=_serve(server, demo_assets, "seed3d_glb.zip"), fileformat="glb"),
             "unknown": "cgt-20250101000000-zzzzz",
         }
-        sc = Scenario(ids, server, tmp_path_factory.mktemp("errors"))
-        blender = BlenderSession(sc.root, {"ARK_BASE_URL": server.api_base})
+        sc = Scenario(ids, server, tmp_path_factory.mktemp(f"errors-{blender_python.id}-"))
+        blender = BlenderSession(sc.root, {"ARK_BASE_URL": server.api_base}, blender_python.python)
 
         def counted(name: str, cmd: str, **args: Any) -> None:
             before = len(server.requests_log)
@@ -339,12 +436,51 @@ INVALID_IDS = [
 # -- formats --------------------------------------------------------------------------------
 
 
+def test_the_built_zip_passes_this_blenders_extension_validator(blender_python: BlenderPython,
+                                                                extension_zip: Path) -> None:
+    """``blender_ext.py validate`` of this Blender (the manifest must suit 4.2's tool too)."""
+    scripts = blender_python.scripts()
+    tags = scripts / "modules" / "_bpy_internal" / "extensions" / "tags.py"
+    tool = scripts / "addons_core" / "bl_pkg" / "cli" / "blender_ext.py"
+    cmd = [blender_python.python, str(tool), "validate", str(extension_zip)]
+    cmd += ["--valid-tags", str(tags)] if tags.exists() else []
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, f"{out.stdout}\n{out.stderr}"
+    assert "Success" in out.stdout, out.stdout
+
+
+def test_runs_on_the_blender_of_its_id(blender_python: BlenderPython, formats: Scenario) -> None:
+    step = formats.step("install")
+    assert step["blender"] == blender_python.version, (step["blender"], blender_python)
+
+
 def test_installs_from_the_built_zip_as_a_user_does(formats: Scenario) -> None:
     step = formats.step("install")
     assert step["result"] == ["FINISHED"]
     assert step["enabled"] and step["operator"], step
     assert step["online_access"] is True
     assert step["threads"] == [], "enabling the extension must not start threads"
+
+
+def test_default_library_is_the_extensions_user_folder(blender_python: BlenderPython, formats: Scenario) -> None:
+    """``bpy.utils.extension_path_user``: ``<config>/extensions/.user/user_default/ark3d/library``."""
+    step = formats.step("default library")
+    expected = Path(step["config"]) / "extensions" / ".user" / "user_default" / "ark3d" / "library"
+    assert Path(step["path"]) == expected and step["exists"], step
+    assert Path(step["path"]).is_relative_to(formats.root / "home"), "the library left the test's HOME"
+
+
+def test_sidebar_panel_draws_with_this_blenders_ui_api(formats: Scenario) -> None:
+    """Every layout call of the panel's ``draw`` exists in this Blender, with valid keywords and icons;
+    a download shows as a progress bar (``UILayout.progress``, 4.0+)."""
+    step = formats.step("panel")
+    assert step["problems"] == [], step
+    calls = "\n".join(step["calls"])
+    assert "No API key set" in calls and "Online access is off" in calls, calls
+    assert "progress(factor=0.27, text='12.3 MB / 45.6 MB (27%) · 8.1 MB/s', type='BAR')" in calls, calls
+    assert "Imported cgt-20251124123456-abcde" in calls, calls
+    assert "operator('ark3d.import_task', icon='IMPORT', text='Import')" in calls, calls
+    assert "prop('task_id', icon='URL', text='')" in calls, calls
 
 
 def test_glb_imports_the_pbr_variant_by_default_after_polling(formats: Scenario) -> None:
@@ -451,11 +587,28 @@ def test_one_undo_removes_the_whole_import(formats: Scenario) -> None:
         assert formats.ids[earlier] in after["top_collections"], f"undo went further back than the import ({earlier})"
 
 
+def blend_bytes(path: Path) -> bytes:
+    """A .blend's content: Blender 5.0 compresses saved files by default (Zstandard), older ones on request."""
+    with path.open("rb") as f:
+        head = f.read(4)
+        f.seek(0)
+        if head == b"\x28\xb5\x2f\xfd":
+            import zstandard  # a dependency of every bpy wheel
+
+            return zstandard.ZstdDecompressor().stream_reader(f, read_across_frames=True).read()
+        if head[:2] == b"\x1f\x8b":
+            import gzip
+
+            return gzip.decompress(f.read())
+        return f.read()
+
+
 def test_a_saved_blend_does_not_contain_the_api_key(formats: Scenario) -> None:
     step = formats.step("save")
     assert step["result"] == ["FINISHED"]
-    data = (formats.root / "scene.blend").read_bytes()
-    assert len(data) == step["size"] > 10000
+    assert (formats.root / "scene.blend").stat().st_size == step["size"]
+    data = blend_bytes(formats.root / "scene.blend")
+    assert data.startswith(b"BLENDER") and len(data) > 10000, data[:16]
     assert KEY.encode() not in data
     assert formats.ids["glb"].encode() in data, "sanity: the imported objects are in the file"
 
