@@ -44,7 +44,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote
 
-__all__ = ["ArkServer", "LoggedRequest"]
+__all__ = ["ArkServer", "DownloadSpan", "LoggedRequest"]
 
 DEFAULT_MODEL = "doubao-seed3d-1-0-250928"
 TASKS_PATH = "/api/v3/contents/generations/tasks"
@@ -89,6 +89,17 @@ class LoggedRequest:
         """Case-insensitive header lookup (HTTP header names are case-insensitive)."""
         wanted = name.lower()
         return next((value for key, value in self.headers.items() if key.lower() == wanted), None)
+
+
+@dataclass(frozen=True)
+class DownloadSpan:
+    """One body the file host sent: when it began and ended, so tests can see downloads overlap."""
+
+    path: str
+    start: float  # time.time() when the first byte was about to be sent
+    end: float  # when the last byte was sent (or the stream stopped)
+    first_byte: int  # offset of the first byte sent (the Range start)
+    sent: int  # bytes of body it was to send (fewer if the client hung up)
 
 
 @dataclass(frozen=True)
@@ -356,7 +367,11 @@ class _FileHandler(_Handler):
             send = min(send, cut)
         if file.stall_after is not None:
             send = min(send, file.stall_after)
-        completed = self._stream(file, start, start + send)
+        began = time.time()
+        try:
+            completed = self._stream(file, start, start + send)
+        finally:
+            ark._log_span(DownloadSpan(path, began, time.time(), start, send))
         if completed and file.stall_after is not None and file.stall_after < length:
             ark.stopping.wait(STALL_S)
         if not completed or send < length or file.length_mismatch:
@@ -478,6 +493,8 @@ class ArkServer:
         #: (queued_s, running_s) of tasks created through POST, before ``time_scale``.
         self.create_schedule: tuple[float, float] = (0.5, 1.0)
         self.requests_log: list[LoggedRequest] = []
+        #: Every body the file host sent (or began to send), in the order they ended.
+        self.download_spans: list[DownloadSpan] = []
         self.stopping = threading.Event()
         self._lock = threading.RLock()
         self._tasks: dict[str, _Task] = {}
@@ -620,6 +637,21 @@ class ArkServer:
     def _log(self, server: str, method: str, path: str, query: str, headers: dict[str, str]) -> None:
         with self._lock:
             self.requests_log.append(LoggedRequest(server, method, path, query, headers, time.time()))
+
+    def _log_span(self, span: DownloadSpan) -> None:
+        with self._lock:
+            self.download_spans.append(span)
+
+    def max_concurrent_downloads(self) -> int:
+        """The most bodies the file host was sending at the same moment."""
+        with self._lock:
+            spans = list(self.download_spans)
+        edges = sorted([(s.start, 1) for s in spans] + [(s.end, -1) for s in spans], key=lambda e: (e[0], e[1]))
+        peak = current = 0
+        for _, step in edges:
+            current += step
+            peak = max(peak, current)
+        return peak
 
     def _request_id(self) -> str:
         """Like Ark's: a timestamp then hex, e.g. ``20251124123456000000001A``; unique per server."""
