@@ -20,6 +20,8 @@ bl_info = {
 
 __version__ = "1.0.0"
 
+from . import api as api  # noqa: E402 - the scripting API (needs no bpy until used): ark3d_addon.api.import_task(...)
+
 
 def register() -> None:
     from .blender import register as _register

@@ -18,6 +18,19 @@ from ark_server import ArkServer  # noqa: E402 - importable only once scripts/ i
 DEMO_ASSETS = REPO / ".cache" / "demo_assets"
 
 
+@pytest.fixture(autouse=True)
+def _own_rate_limiter(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test gets its own, generous process-wide rate limiter.
+
+    The real one (300 requests a minute, as Ark allows) is shared by the whole process, so
+    without this the tests' requests would add up and throttle whichever test came later.
+    tests/core/test_rate_limit.py checks the limiter itself.
+    """
+    from ark3d_addon.core import client
+
+    monkeypatch.setattr(client, "RATE_LIMITER", client.RateLimiter(per_minute=600_000, burst=10_000))
+
+
 @pytest.fixture
 def ark_server() -> Iterator[ArkServer]:
     """A started server (API key ``test-key``), stopped after the test even if it failed."""

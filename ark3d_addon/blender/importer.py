@@ -4,17 +4,32 @@ Runs on the main thread only.  Each import gets a new collection named after the
 the current scene; every object it made carries ``ark3d_task_id`` (so scripts can find them),
 the result is moved to the 3D cursor, selected and active.  The calling operator has the
 ``UNDO`` option, so the nested importer pushes no step of its own and one undo removes it all.
+
+Options (:class:`ImportOptions`, operator properties of ``ark3d.import_task`` whose defaults
+live in the add-on preferences): scale to a target size (the largest dimension becomes N
+metres), the base (the bottom centre of the whole import's bounding box) at the 3D cursor,
+and everything parented under one empty named after the task.  They only change object
+transforms and add the empty, with no operator call, so the import stays one undo step.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import bpy
-from mathutils import Vector
+from bpy.props import BoolProperty, FloatProperty
+from mathutils import Matrix, Vector
+
+try:  # bundled with Blender's own builds; a distribution's Blender (Debian's 3.4) may lack it
+    import numpy as np
+except ImportError:  # pragma: no cover - exercised by the Blender 3.4 window tests
+    np = None  # type: ignore[assignment]
 
 from ..core.errors import ArkError
+
+if TYPE_CHECKING:
+    from .preferences import ArkPreferences
 
 TASK_PROPERTY = "ark3d_task_id"
 
@@ -27,21 +42,91 @@ _IMPORTERS: dict[str, tuple[str, dict[str, Any]]] = {
 
 
 @dataclass(frozen=True)
+class ImportOptions:
+    """What to do with the import once it is in the scene (all off: as the file says)."""
+
+    target_size: float = 0.0  # metres for the largest dimension; 0 keeps the size
+    merge_empty: bool = False  # parent every root object to one empty named after the task
+    origin_to_base: bool = False  # the bottom centre of the bounding box at the 3D cursor
+
+
+class ImportOptionProperties:
+    """The options as operator properties (a mixin for ``ark3d.import_task``).
+
+    A property the caller did not set takes the add-on preferences' value, so the panel's
+    defaults apply to the button and to scripts alike, and a script can still override them.
+    """
+
+    target_size: FloatProperty(  # type: ignore[valid-type]
+        name="Target Size",
+        description="Scale the import so that its largest dimension is this long (0: keep the size)",
+        default=0.0,
+        min=0.0,
+        soft_max=100.0,
+        subtype="DISTANCE",
+        unit="LENGTH",
+        options={"SKIP_SAVE"},
+    )
+    merge_empty: BoolProperty(  # type: ignore[valid-type]
+        name="Group Under an Empty",
+        description="Parent the imported objects to one empty named after the task",
+        default=False,
+        options={"SKIP_SAVE"},
+    )
+    origin_to_base: BoolProperty(  # type: ignore[valid-type]
+        name="Base at Cursor",
+        description="Place the bottom centre of the import's bounding box at the 3D cursor",
+        default=False,
+        options={"SKIP_SAVE"},
+    )
+
+    def import_options(self, prefs: "ArkPreferences | None") -> ImportOptions:
+        """The operator's options; those the caller left unset come from ``prefs``."""
+        props = getattr(self, "properties", None)
+
+        def pick(name: str) -> Any:
+            if prefs is None or (props is not None and props.is_property_set(name)):
+                return getattr(self, name)
+            return getattr(prefs, name)
+
+        return ImportOptions(
+            target_size=max(0.0, float(pick("target_size"))),
+            merge_empty=bool(pick("merge_empty")),
+            origin_to_base=bool(pick("origin_to_base")),
+        )
+
+
+@dataclass(frozen=True)
 class ImportSummary:
     collection: str
     objects: int
     meshes: int
     faces: int
+    triangles: int
     materials: int
     images: int
     dimensions: tuple[float, float, float]
+    empty: str = ""  # the empty the import was grouped under, if any
+    scale: float = 1.0  # the factor applied for the target size
+
+    #: The English template of :meth:`text` (translations.py translates it).
+    TEMPLATE = "{objects} objects, {triangles} triangles, {materials} materials, {images} textures, {size} m"
+
+    def size_text(self) -> str:
+        x, y, z = self.dimensions
+        return f"{x:.2f} × {y:.2f} × {z:.2f}"
+
+    def fields(self) -> dict[str, str]:
+        return {
+            "objects": str(self.objects),
+            "triangles": f"{self.triangles:,}",
+            "materials": str(self.materials),
+            "images": str(self.images),
+            "size": self.size_text(),
+        }
 
     def text(self) -> str:
-        x, y, z = self.dimensions
-        return (
-            f"{self.objects} objects, {self.faces:,} faces, {self.materials} materials, "
-            f"{self.images} textures, {x:.2f} x {y:.2f} x {z:.2f} m"
-        )
+        return self.TEMPLATE.format(**self.fields())
 
 
 #: A ``bpy.ops`` operator, called with keyword arguments; returns its result set.
@@ -87,8 +172,15 @@ def _layer_collection(
     return None
 
 
-def import_model(context: bpy.types.Context, task_id: str, model_path: Path, fmt: str) -> ImportSummary:
+def import_model(
+    context: bpy.types.Context,
+    task_id: str,
+    model_path: Path,
+    fmt: str,
+    options: ImportOptions | None = None,
+) -> ImportSummary:
     """Import one model file for ``task_id``; on failure nothing it made is left behind."""
+    options = options or ImportOptions()
     op, kwargs = _find_operator(fmt, model_path)
     scene = context.scene
     view_layer = context.view_layer
@@ -138,6 +230,13 @@ def import_model(context: bpy.types.Context, task_id: str, model_path: Path, fmt
     roots = [o for o in new_objects if o.parent is None or o.parent not in new_objects]
     for obj in roots:
         obj.location = obj.location + cursor
+    meshes = [o for o in new_objects if o.type == "MESH"]
+    view_layer.update()
+
+    empty, factor = _apply_options(collection, task_id, roots, meshes, cursor, options, view_layer)
+    if empty is not None:
+        new_objects.append(empty)
+        roots = [empty]
 
     for obj in view_layer.objects:
         if obj.select_get():
@@ -145,34 +244,119 @@ def import_model(context: bpy.types.Context, task_id: str, model_path: Path, fmt
     for obj in new_objects:
         if obj.name in view_layer.objects:
             obj.select_set(True)
-    meshes = [o for o in new_objects if o.type == "MESH"]
-    active = next((o for o in roots if o.type == "MESH"), None) or (roots[0] if roots else None)
+    active = empty or next((o for o in roots if o.type == "MESH"), None) or (roots[0] if roots else None)
     if active is not None and active.name in view_layer.objects:
         view_layer.objects.active = active
 
     view_layer.update()
+    lo, hi = _bounds(meshes)
     return ImportSummary(
         collection=collection.name,
         objects=len(new_objects),
         meshes=len(meshes),
         faces=sum(len(o.data.polygons) for o in meshes if isinstance(o.data, bpy.types.Mesh)),
+        triangles=count_triangles(meshes),
         materials=len([m for m in bpy.data.materials if m not in before_materials]),
         images=len([i for i in bpy.data.images if i not in before_images]),
-        dimensions=_dimensions(meshes),
+        dimensions=(hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]) if meshes else (0.0, 0.0, 0.0),
+        empty=empty.name if empty is not None else "",
+        scale=factor,
     )
 
 
-def _dimensions(meshes: list[bpy.types.Object]) -> tuple[float, float, float]:
-    """World-space bounding box size of all meshes together."""
-    if not meshes:
-        return (0.0, 0.0, 0.0)
+def _apply_options(
+    collection: bpy.types.Collection,
+    task_id: str,
+    roots: list[bpy.types.Object],
+    meshes: list[bpy.types.Object],
+    cursor: Vector,
+    options: ImportOptions,
+    view_layer: bpy.types.ViewLayer,
+) -> tuple[bpy.types.Object | None, float]:
+    """Group, scale and place the import; returns the empty (if made) and the scale factor.
+
+    Only object transforms change (through ``matrix_world``, which keeps parent links right),
+    so nothing here pushes an undo step of its own.
+    """
+    empty = None
+    movers = roots
+    if options.merge_empty and roots:
+        empty = bpy.data.objects.new(task_id, None)
+        empty.empty_display_type = "PLAIN_AXES"
+        empty.location = cursor
+        empty[TASK_PROPERTY] = task_id
+        collection.objects.link(empty)
+        view_layer.update()
+        inverse = empty.matrix_world.inverted()
+        for obj in roots:
+            obj.parent = empty
+            obj.matrix_parent_inverse = inverse
+        view_layer.update()
+        movers = [empty]
+
+    factor = 1.0
+    if options.target_size > 0 and meshes:
+        lo, hi = _bounds(meshes)
+        largest = max(h - low for low, h in zip(lo, hi, strict=True))
+        if largest > 1e-9:
+            factor = options.target_size / largest
+            about = Matrix.Translation(cursor) @ Matrix.Scale(factor, 4) @ Matrix.Translation(-cursor)
+            for obj in movers:
+                obj.matrix_world = about @ obj.matrix_world
+            view_layer.update()
+
+    if options.origin_to_base and meshes:
+        lo, hi = _bounds(meshes)
+        base = Vector(((lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, lo[2]))
+        shift = Matrix.Translation(cursor - base)
+        # With an empty, its children move: the empty itself stays at the cursor, as the base.
+        for obj in roots if empty is not None else movers:
+            obj.matrix_world = shift @ obj.matrix_world
+        view_layer.update()
+    return empty, factor
+
+
+def count_triangles(meshes: list[bpy.types.Object]) -> int:
+    """Triangles as Blender counts them: an n-sided face is n - 2 triangles, so a mesh holds
+    (its loops) - 2 x (its faces): no per-face read (that took 60 ms for a million faces)."""
+    total = 0
+    for obj in meshes:
+        mesh = obj.data
+        if isinstance(mesh, bpy.types.Mesh):
+            total += len(mesh.loops) - 2 * len(mesh.polygons)
+    return total
+
+
+def _bounds(meshes: list[bpy.types.Object]) -> tuple[list[float], list[float]]:
+    """World-space bounding box (low and high corners) of every vertex of ``meshes``."""
     lo = [float("inf")] * 3
     hi = [float("-inf")] * 3
     for obj in meshes:
-        for corner in obj.bound_box:
-            world = obj.matrix_world @ Vector(corner)
-            for i in range(3):
-                lo[i] = min(lo[i], world[i])
-                hi[i] = max(hi[i], world[i])
-    return (hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2])
+        mesh = obj.data
+        if not isinstance(mesh, bpy.types.Mesh) or not len(mesh.vertices):
+            continue
+        low, high = _object_bounds(obj, mesh)
+        lo = [min(a, b) for a, b in zip(lo, low, strict=True)]
+        hi = [max(a, b) for a, b in zip(hi, high, strict=True)]
+    if lo[0] == float("inf"):
+        return [0.0] * 3, [0.0] * 3
+    return lo, hi
+
+
+def _object_bounds(obj: bpy.types.Object, mesh: bpy.types.Mesh) -> tuple[list[float], list[float]]:
+    matrix = obj.matrix_world
+    rotation = matrix.to_3x3()
+    if all(abs(rotation[i][j]) < 1e-9 for i in range(3) for j in range(3) if i != j):
+        # No rotation (what importers make): the box of the local bounding box, which Blender
+        # keeps, is exact; reading every vertex took 110 ms for a million faces.
+        corners = [matrix @ Vector(c) for c in obj.bound_box]
+        return [min(c[i] for c in corners) for i in range(3)], [max(c[i] for c in corners) for i in range(3)]
+    if np is not None:
+        co = np.empty(len(mesh.vertices) * 3, dtype=np.float64)
+        mesh.vertices.foreach_get("co", co)
+        m = np.array(matrix, dtype=np.float64)
+        world = co.reshape(-1, 3) @ m[:3, :3].T + m[:3, 3]
+        return [float(x) for x in world.min(axis=0)], [float(x) for x in world.max(axis=0)]
+    corners = [matrix @ v.co for v in mesh.vertices]
+    return [min(c[i] for c in corners) for i in range(3)], [max(c[i] for c in corners) for i in range(3)]
 

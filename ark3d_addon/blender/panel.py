@@ -2,18 +2,20 @@
 
 It only reads: the task id field (a window-manager property, so it is not part of the
 scene), the running jobs' snapshots, and the last message.  It never starts network work.
+The Tasks browser is its sub-panel (``browser.py``).  Job texts come from the core in
+English and are translated here, by their pattern (``translations.localize``).
 """
 
 import os
-import textwrap
 
 import bpy
-from bpy.props import StringProperty
+from bpy.props import BoolProperty, PointerProperty, StringProperty
 
-from . import jobs
+from . import jobs, translations
 from ._typing import Icon
+from .browser import ArkBrowserState, wrapped
 from .operators import online_access_allowed
-from .preferences import get_preferences
+from .preferences import draw_import_options, get_preferences
 
 _WRAP = 38
 
@@ -24,17 +26,20 @@ class ArkPanelState(bpy.types.PropertyGroup):
         description="Paste the task id from the Ark console or API (cgt-...)",
         options={"SKIP_SAVE"},
     )
+    browser: PointerProperty(type=ArkBrowserState)  # type: ignore[valid-type]
+    show_options: BoolProperty(  # type: ignore[valid-type]
+        name="Import Options",
+        description="Show the import options (their values are the add-on preferences)",
+        default=True,
+    )
 
 
 def _wrapped(layout: bpy.types.UILayout, text: str, icon: Icon = "NONE") -> None:
-    lines = textwrap.wrap(text, _WRAP) or [""]
-    col = layout.column(align=True)
-    col.scale_y = 0.8
-    for i, line in enumerate(lines):
-        col.label(text=line, icon=icon if i == 0 else "BLANK1")
+    wrapped(layout, text, icon, _WRAP)
 
 
 def _progress(layout: bpy.types.UILayout, fraction: float | None, text: str) -> None:
+    text = translations.localize(text)
     if fraction is not None and hasattr(layout, "progress"):  # UILayout.progress: Blender 4.0+
         layout.progress(factor=fraction, type="BAR", text=text)
     else:
@@ -67,17 +72,24 @@ class ARK3D_PT_import(bpy.types.Panel):
         row = col.row(align=True)
         row.enabled = bool(state.task_id.strip())
         row.operator("ark3d.import_task", text="Import", icon="IMPORT")
-        layout.prop(prefs, "variant", text="Variant")
+
+        header = layout.row()
+        header.alignment = "LEFT"
+        header.prop(state, "show_options", text="Import Options",
+                    icon="TRIA_DOWN" if state.show_options else "TRIA_RIGHT", emboss=False)
+        if state.show_options:
+            draw_import_options(layout.box(), prefs)
 
         for task_id, entry in list(jobs.active.items()):
             snap = entry.job.snapshot()
             box = layout.box()
             header = box.row()
-            header.label(text=task_id, icon="SORTTIME")
+            header.label(text=task_id, icon="SORTTIME", translate=False)
             cancel = header.operator("ark3d.cancel_import", text="", icon="CANCEL")
             cancel.task_id = task_id
             _progress(box, snap.fraction, snap.text)
 
         message = jobs.last_message
         if message["text"]:
-            _wrapped(layout.box(), message["text"], icon="ERROR" if message["level"] == "ERROR" else "CHECKMARK")
+            _wrapped(layout.box(), translations.localize(message["text"]),
+                     icon="ERROR" if message["level"] == "ERROR" else "CHECKMARK")

@@ -6,16 +6,20 @@ environment win over what is set here (the core's :meth:`Settings.resolve` decid
 """
 
 import os
+import textwrap
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
 import bpy
-from bpy.props import EnumProperty, FloatProperty, StringProperty
+from bpy.props import BoolProperty, EnumProperty, FloatProperty, StringProperty
 
+from ..core.diagnose import Check
 from ..core.errors import ConfigError
 from ..core.library import Library, default_library_root
 from ..core.settings import BASE_URL_CN, BASE_URL_INTL, DEFAULT_POLL_INTERVAL, Settings
-from ._typing import OperatorResult
+from . import translations
+from ._typing import Icon, OperatorResult
 
 #: The add-on's module name: ``bl_ext.<repo>.ark3d`` as an extension, ``ark3d_addon`` legacy.
 ADDON_ID = __package__.rpartition(".")[0]
@@ -25,6 +29,29 @@ _REGIONS = (
     ("INTL", "International (BytePlus)", BASE_URL_INTL),
     ("CUSTOM", "Custom", "Another base URL, e.g. a local test server"),
 )
+
+
+#: What each check of ``core.diagnose.check_connection`` tests, as the preferences name it.
+CHECK_NAMES = {
+    "proxy": "Proxy",
+    "dns": "DNS",
+    "tcp": "TCP",
+    "tls": "TLS",
+    "auth": "Authentication",
+}
+
+
+@dataclass
+class ConnectionReport:
+    """The last "Check Connection" (main-thread data, filled by ``ark3d.check_connection``)."""
+
+    running: bool = False
+    checks: list[Check] = field(default_factory=list)
+    error: str = ""  # a failure before the checks could run (settings, online access)
+    base_url: str = ""
+
+
+connection_report = ConnectionReport()
 
 
 class ArkPreferences(bpy.types.AddonPreferences):
@@ -73,6 +100,26 @@ class ArkPreferences(bpy.types.AddonPreferences):
         description="A PEM file of trusted certificates, for networks that inspect TLS",
         subtype="FILE_PATH",
     )
+    # Defaults of the import options (ark3d.import_task's properties of the same names).
+    target_size: FloatProperty(  # type: ignore[valid-type]
+        name="Target Size",
+        description="Scale the import so that its largest dimension is this long (0: keep the size)",
+        default=0.0,
+        min=0.0,
+        soft_max=100.0,
+        subtype="DISTANCE",
+        unit="LENGTH",
+    )
+    merge_empty: BoolProperty(  # type: ignore[valid-type]
+        name="Group Under an Empty",
+        description="Parent the imported objects to one empty named after the task",
+        default=False,
+    )
+    origin_to_base: BoolProperty(  # type: ignore[valid-type]
+        name="Base at Cursor",
+        description="Place the bottom centre of the import's bounding box at the 3D cursor",
+        default=False,
+    )
 
     def draw(self, context: bpy.types.Context) -> None:
         layout = self.layout
@@ -91,8 +138,51 @@ class ArkPreferences(bpy.types.AddonPreferences):
         else:
             col.label(text=f"Results are kept in {library_root(self)}", icon="FILE_FOLDER")
         col.prop(self, "poll_interval")
-        col.prop(self, "variant")
         col.prop(self, "ca_bundle")
+
+        box = layout.box()
+        box.label(text="Import Options", icon="IMPORT")
+        draw_import_options(box, self)
+
+        box = layout.box()
+        row = box.row()
+        row.label(text="Connection", icon="URL")
+        sub = row.row()
+        sub.enabled = not connection_report.running
+        sub.operator("ark3d.check_connection", text="Checking..." if connection_report.running else "Check Connection",
+                     icon="SORTTIME" if connection_report.running else "PLAY")
+        draw_connection_report(box)
+
+
+def draw_import_options(layout: bpy.types.UILayout, prefs: "ArkPreferences") -> None:
+    col = layout.column(align=True)
+    # Its own context: Blender's catalog has "Variant" as a variable (变量), not a model variant.
+    col.prop(prefs, "variant", text="Variant", text_ctxt=translations.CONTEXT)
+    col.prop(prefs, "target_size")
+    col.prop(prefs, "merge_empty")
+    col.prop(prefs, "origin_to_base")
+
+
+def draw_connection_report(layout: bpy.types.UILayout) -> None:
+    """One line per check (icon, what, result), wrapped; nothing before the first check."""
+    report = connection_report
+    if report.error:
+        _wrap(layout, translations.localize(report.error), "ERROR")
+        return
+    if report.base_url and (report.checks or report.running):
+        layout.label(text=translations.iface("Checking {url}").format(url=report.base_url), translate=False)
+    for check in report.checks:
+        row = layout.row()
+        split = row.split(factor=0.25)
+        split.label(text=CHECK_NAMES.get(check.name, check.name), icon="CHECKMARK" if check.ok else "ERROR")
+        _wrap(split.column(), translations.localize(check.message), "NONE", width=70)
+
+
+def _wrap(layout: bpy.types.UILayout, text: str, icon: Icon = "NONE", width: int = 90) -> None:
+    col = layout.column(align=True)
+    col.scale_y = 0.8
+    for i, line in enumerate(textwrap.wrap(text, width) or [""]):
+        col.label(text=line, icon=icon if i == 0 else "NONE", translate=False)
 
 
 def get_preferences(context: bpy.types.Context | None = None) -> ArkPreferences:

@@ -19,6 +19,7 @@ import time
 import bpy
 
 from ..core.job import JobState
+from . import translations
 
 #: While the phase stays the same, progress is redrawn at most this often (seconds).
 DISPLAY_PERIOD = 1.0
@@ -71,9 +72,11 @@ class ProgressDisplay:
         self._shown = state
         self._shown_at = now
         if redraw_sidebars(context.window_manager):
-            text = f"Ark 3D {self.task_id}: {PHASE_LABELS.get(state.phase, state.text)}... (Esc cancels)"
+            text = translations.iface("Ark 3D {task_id}: {phase}... (Esc cancels)").format(
+                task_id=self.task_id, phase=translations.localize(PHASE_LABELS.get(state.phase, state.text)))
         else:
-            text = f"Ark 3D {self.task_id}: {state.text}"
+            text = translations.iface("Ark 3D {task_id}: {text}").format(
+                task_id=self.task_id, text=translations.localize(state.text))
         workspace = context.workspace
         if text != self._status_text and workspace is not None:
             self._status_text = text

@@ -8,6 +8,10 @@ retried after a timeout or 5xx because it may already have made a paid task.
 
 HTTP errors become :class:`ApiError` with Ark's ``error.code`` and ``message``, the
 ``X-Request-Id`` and a hint that says what to do.
+
+Ark allows 300 requests a minute per account.  Every client in the process draws from one
+:class:`RateLimiter` (:data:`RATE_LIMITER`) before each request, so a batch of jobs polling
+side by side, the task list and a create together stay under that, whatever their number.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
@@ -27,7 +31,7 @@ from .errors import ApiError, ArkError, Cancelled, scrub
 from .settings import KEY_HINT, Settings
 from .task import Task, parse_task, validate_task_id
 
-__all__ = ["ArkClient", "retry_after_seconds"]
+__all__ = ["ArkClient", "RATE_LIMITER", "RateLimiter", "retry_after_seconds"]
 
 USER_AGENT = "ark3d-blender/1.0"
 CONNECT_TIMEOUT = 10.0
@@ -49,6 +53,65 @@ def retry_after_seconds(value: str | None) -> float | None:
         except (TypeError, ValueError, IndexError, OverflowError):
             return None
     return min(max(0.0, seconds), MAX_RETRY_AFTER)
+
+
+class RateLimiter:
+    """A thread-safe token bucket: at most ``per_minute`` requests in any 60 seconds.
+
+    ``burst`` requests may go at once; after that they are spaced at
+    ``(per_minute - burst) / 60`` a second, so any 60-second window holds at most
+    ``burst + (per_minute - burst) = per_minute``.  A caller reserves its slot (the bucket may
+    go negative: callers queue in arrival order) and then waits outside the lock; a wait is
+    cancellable and a cancelled caller gives its slot back.
+    """
+
+    def __init__(
+        self,
+        per_minute: float = 300.0,
+        burst: int = 10,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not 0 < burst < per_minute:
+            raise ValueError("burst must be positive and below per_minute")
+        self.per_minute = per_minute
+        self.capacity = float(burst)
+        self.rate = (per_minute - burst) / 60.0  # tokens a second
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._tokens = float(burst)
+        self._stamp = clock()
+
+    def reserve(self) -> float:
+        """Take a slot now; returns how many seconds to wait before using it."""
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self.capacity, self._tokens + max(0.0, now - self._stamp) * self.rate)
+            self._stamp = now
+            self._tokens -= 1.0
+            return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
+
+    def refund(self) -> None:
+        """Give back a slot reserved but not used (its caller was cancelled)."""
+        with self._lock:
+            self._tokens = min(self.capacity, self._tokens + 1.0)
+
+    def acquire(self, cancel: threading.Event | None = None) -> float:
+        """Wait for a slot; raises :class:`Cancelled` if ``cancel`` is set meanwhile.  Returns the wait."""
+        if cancel is not None and cancel.is_set():
+            raise Cancelled()
+        delay = self.reserve()
+        if delay > 0:
+            if cancel is None:
+                time.sleep(delay)
+            elif cancel.wait(delay):
+                self.refund()
+                raise Cancelled()
+        return delay
+
+
+#: The one limiter every :class:`ArkClient` of this process draws from (Ark: 300 requests/minute).
+RATE_LIMITER = RateLimiter()
 
 
 def _hint_for(status: int, code: str) -> str:
@@ -82,8 +145,11 @@ class ArkClient:
         session: requests.Session | None = None,
         cancel: threading.Event | None = None,
         max_retries: int = 2,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.settings = settings
+        #: Shared by every client unless a test gives its own: the account's limit is per process.
+        self.limiter = limiter if limiter is not None else RATE_LIMITER
         self.base_url = settings.base_url
         self.cancel = cancel or threading.Event()
         self.max_retries = max_retries
@@ -95,10 +161,11 @@ class ArkClient:
 
     # -- public calls -----------------------------------------------------------------
 
-    def get_task(self, task_id: str) -> Task:
-        """``GET /contents/generations/tasks/{id}``."""
+    def get_task(self, task_id: str, *, retry: bool = True) -> Task:
+        """``GET /contents/generations/tasks/{id}``; ``retry=False`` makes one request and raises
+        at once (a poller that retries on its own schedule)."""
         tid = validate_task_id(task_id)
-        data = self._request_json("GET", f"/contents/generations/tasks/{quote(tid, safe='')}")
+        data = self._request_json("GET", f"/contents/generations/tasks/{quote(tid, safe='')}", retry=retry)
         if isinstance(data, dict) and not (isinstance(data.get("id"), str) and data["id"].strip()):
             data = {**data, "id": tid}  # tolerated: we know which task we asked about
         task = self._parse(data)
@@ -186,6 +253,7 @@ class ArkClient:
             if self.cancel.is_set():
                 raise Cancelled()
             wait: float | None = None
+            self.limiter.acquire(self.cancel)
             try:
                 resp = self.session.request(
                     method,

@@ -350,6 +350,7 @@ class _Downloader:
         self.resumable = True
         self.resumed = False
         self.current: requests.Response | None = None  # the response being read, for _CancelWatch
+        self.durable = True  # fsync before the rename (download(durable=False) leaves it to the caller)
 
     def cancelled(self) -> bool:
         return self.cancel is not None and self.cancel.is_set()
@@ -541,7 +542,10 @@ class _Downloader:
                         raise _Retry(self._trickling(got - window_got))
                     window_start, window_got = now, got
             out.flush()
-            os.fsync(out.fileno())
+            if self.durable:
+                os.fsync(out.fileno())
+            else:  # the caller syncs later: have the disk start on the last window now
+                _start_writeback(out.fileno(), have + flushed, got - flushed)
         except OSError as exc:
             raise _disk_error(exc, self.dest) from exc
         finally:
@@ -638,12 +642,19 @@ def download(
     max_attempts: int = 6,
     chunk_size: int = 1 << 20,
     verify: bool | str = True,
+    keep_partial: bool = False,
+    durable: bool = True,
 ) -> Path:
     """Download ``url`` to ``dest`` atomically (via ``dest.part``), resuming and retrying.
 
     Raises :class:`ConfigError` for a refused URL (before any request), :class:`LinkExpired`
     on 403, :class:`NetworkError`/:class:`DownloadError` after ``max_attempts``, and
-    :class:`Cancelled` (with ``.part`` removed) when ``cancel`` is set.
+    :class:`Cancelled` (with ``.part`` removed, unless ``keep_partial``: the caller then
+    decides, e.g. keeps it for a later resume) when ``cancel`` is set.
+
+    ``durable=False`` skips the fsync before the rename (the disk has been writing the file
+    back since the first bytes): the caller fsyncs ``dest`` later, when it can overlap with
+    other work.  On a link faster than the disk the fsync otherwise waits for the disk.
     """
     check_url(url)
     dest = Path(dest)
@@ -656,6 +667,7 @@ def download(
     user_agent = _USER_AGENT if own_session else str(sess.headers.get("User-Agent") or _USER_AGENT)
     meter = _Meter(progress)
     job = _Downloader(url, dest, sess, meter, cancel, stall_timeout, connect_timeout, chunk_size, verify, user_agent)
+    job.durable = durable
     watch = _CancelWatch(cancel, job) if cancel is not None else None
     try:
         attempt = 0
@@ -689,7 +701,8 @@ def download(
             raise _disk_error(exc, dest) from exc
         return dest
     except Cancelled:
-        job.part.unlink(missing_ok=True)
+        if not keep_partial:
+            job.part.unlink(missing_ok=True)
         raise
     finally:
         if watch is not None:

@@ -13,10 +13,24 @@ downloading twice):
    and after the 24-hour link died);
 2. else poll the task until it is final, saving its JSON in the library at each change;
 3. download ``content.file_url`` (resumable), extract it safely, choose the model.
+
+A job may also start from a create request (an image, :mod:`.image_input`): it first submits
+the create call once (:func:`~.create.submit_create`, never blindly retried), and from the
+moment the task id is known it is an import job like any other: the library folder is locked,
+and the flow above follows.
+
+With ``journal=True`` the job records itself in the library (``job.json``) once it has work to
+do, and removes that record when it ends: done (:meth:`ImportJob.close_journal`, after the
+import), failed, or cancelled by the user (:meth:`ImportJob.cancel`, which also removes the
+partial files).  :meth:`ImportJob.stop` (Blender quits, the add-on is disabled) ends the worker
+but keeps the journal and the partial download, so a later Blender resumes the job.  At most
+:data:`~.slots.DOWNLOAD_SLOTS` jobs download at once; the others wait in line.
 """
 
 from __future__ import annotations
 
+import itertools
+import os
 import threading
 import time
 import traceback
@@ -26,10 +40,12 @@ from pathlib import Path
 
 from .archive import ModelFile, check_references, choose_model, find_models, safe_extract
 from .client import ArkClient
+from .create import submit_create
 from .download import DownloadProgress, check_url, download
 from .errors import ArchiveError, ArkError, Cancelled, NetworkError, TaskCancelled, TaskFailed, redact, scrub
-from .library import Library
+from .library import JobJournal, Library
 from .settings import Settings
+from .slots import DOWNLOAD_SLOTS, DownloadSlots
 from .task import Status, Task, parse_task, validate_task_id
 
 __all__ = ["JobResult", "JobState", "ImportJob", "Poller", "format_bytes", "format_duration"]
@@ -65,7 +81,8 @@ def format_duration(seconds: float) -> str:
 class JobState:
     """What the UI shows: a phase, one line of text, and a 0..1 fraction when known."""
 
-    phase: str = "starting"  # starting, queued, running, downloading, extracting, ready, done, failed, cancelled
+    # starting, creating, queued, running, downloading, extracting, ready, done, failed, cancelled
+    phase: str = "starting"
     text: str = "Starting"
     fraction: float | None = None
     error: ArkError | None = None
@@ -88,8 +105,9 @@ class Poller:
     """Queries a task until it is final, at a polite, bounded rate.
 
     ``interval`` while running; while queued the wait grows by half each time up to
-    :data:`MAX_QUEUED_INTERVAL`.  Errors the client already retried are retried again here
-    with growing waits for up to :data:`POLL_ERROR_BUDGET_S`, never in a burst.
+    :data:`MAX_QUEUED_INTERVAL`.  Errors are retried here with growing waits for up to
+    :data:`POLL_ERROR_BUDGET_S`, never in a burst: only the first query (before the task was
+    seen) uses the client's quick retries, later ones are one request per poll.
     """
 
     def __init__(
@@ -113,7 +131,9 @@ class Poller:
         seen = False
         while True:
             try:
-                task = self.client.get_task(task_id)
+                # Once the task was seen, one request per poll: the waits below retry errors, and the
+                # client's own quick retries (0.5 s, 1 s later) would only add a burst to each one.
+                task = self.client.get_task(task_id, retry=not seen)
             except ArkError as exc:
                 if isinstance(exc, Cancelled) or not (exc.retryable or isinstance(exc, NetworkError)):
                     raise
@@ -146,12 +166,20 @@ class Poller:
                 raise Cancelled()
 
 
+_new_job_numbers = itertools.count(1)
+
+
 class ImportJob:
-    """Fetch one task's result into the library and pick the model to import."""
+    """Fetch one task's result into the library and pick the model to import.
+
+    ``task_id`` None with ``create`` (the create call's JSON, :func:`~.image_input.create_body`)
+    makes a generate job: the task is created first, and :attr:`task_id` is set once Ark
+    answered.  :attr:`key` names the job before that (``new-1``...).
+    """
 
     def __init__(
         self,
-        task_id: str,
+        task_id: str | None,
         settings: Settings,
         library: Library,
         *,
@@ -159,8 +187,29 @@ class ImportJob:
         on_state: Callable[[JobState], None] | None = None,
         poll_error_budget: float = POLL_ERROR_BUDGET_S,
         stall_timeout: float = STALL_TIMEOUT_S,
+        create: dict[str, object] | None = None,
+        journal: bool = False,
+        import_when_ready: bool = True,
+        resumed: JobJournal | None = None,
+        slots: DownloadSlots | None = None,
     ) -> None:
-        self.task_id = validate_task_id(task_id)
+        if task_id is None and create is None:
+            raise ValueError("an ImportJob needs a task id or a create request")
+        self.task_id = validate_task_id(task_id) if task_id is not None else ""
+        #: A name for the job that never changes: the task id, or ``new-<n>`` for a create.
+        self.key = self.task_id or f"new-{next(_new_job_numbers)}"
+        self.create = create if not self.task_id else None
+        #: ``create`` for a generate job (also once resumed), ``import`` otherwise.
+        self.kind = "create" if self.create is not None else (resumed.kind if resumed is not None else "import")
+        #: The model and file format asked for, when this job creates the task (for the journal).
+        self.model = str(create.get("model", "")) if create else (resumed.model if resumed else "")
+        self.fileformat = _fileformat_of(create) if create else (resumed.fileformat if resumed else "")
+        self.journal = journal or resumed is not None
+        self.import_when_ready = resumed.import_when_ready if resumed is not None else import_when_ready
+        self.resumed = resumed
+        self.slots = slots if slots is not None else DOWNLOAD_SLOTS
+        self._journal_written = resumed is not None
+        self._discard = False  # set by cancel(): the user's cancel removes partial files and the journal
         self.settings = settings
         self.library = library
         self.variant = variant or settings.variant
@@ -178,11 +227,27 @@ class ImportJob:
 
     def start(self) -> None:
         """Run in a daemon worker thread; watch :meth:`snapshot` for progress."""
-        self._thread = threading.Thread(target=self._run_quietly, name=f"ark3d-{self.task_id}", daemon=True)
+        self._thread = threading.Thread(target=self._run_quietly, name=f"ark3d-{self.key}", daemon=True)
         self._thread.start()
 
     def cancel(self) -> None:
+        """The user's cancel: the worker stops, partial files and the journal are removed.
+
+        A generate job whose task Ark still holds in its queue also cancels that task there
+        (it has not cost anything yet).
+        """
+        self._discard = True
         self.cancel_event.set()
+
+    def stop(self) -> None:
+        """End the worker but keep the partial download and the journal: Blender is going away,
+        and the next one resumes the job."""
+        self.cancel_event.set()
+
+    @property
+    def label(self) -> str:
+        """What the UI calls the job: the task id, or "New task" until Ark gave one."""
+        return self.task_id or "New task"
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the worker; True when it has stopped."""
@@ -227,11 +292,16 @@ class ImportJob:
         try:
             self.result = self._run()
         except Cancelled as exc:
-            self.library.clear_partial(self.task_id)
-            self._set(JobState("cancelled", "Cancelled", None, exc))
+            if self._discard:
+                self._discard_everything()
+                self._set(JobState("cancelled", "Cancelled", None, exc))
+            else:
+                kept = " (it resumes when Blender starts again)" if self._journal_written else ""
+                self._set(JobState("cancelled", f"Stopped{kept}", None, exc))
             raise
         except ArkError as exc:
             scrub(exc, self.settings.api_key)
+            self._end_journal()
             self._set(JobState("failed", exc.user_message(), None, exc))
             raise
         except OSError as exc:
@@ -241,6 +311,7 @@ class ImportJob:
                 code="DiskError",
                 hint="Free some disk space or choose another library folder in the add-on preferences",
             )
+            self._end_journal()
             self._set(JobState("failed", error.user_message(), None, error))
             raise error from None
         except Exception as exc:
@@ -253,24 +324,98 @@ class ImportJob:
                 ),
                 self.settings.api_key,
             )
+            self._end_journal()
             self._set(JobState("failed", error.user_message(), None, error))
             raise error from exc
+        if not self.import_when_ready:
+            self._end_journal()  # nothing left to do for this job
         self._set(JobState("ready", f"Importing {self.result.model.path.name}", 1.0))
         return self.result
 
+    # -- the journal --------------------------------------------------------------------
+
+    def _write_journal(self) -> None:
+        if not self.journal or self._journal_written or not self.task_id:
+            return
+        self.library.journal_write(JobJournal(
+            task_id=self.task_id,
+            kind=self.kind,
+            variant=self.variant,
+            import_when_ready=self.import_when_ready,
+            created_at=time.time(),
+            model=self.model,
+            fileformat=self.fileformat,
+        ))
+        self._journal_written = True
+
+    def _end_journal(self) -> None:
+        if self.journal and self.task_id:
+            try:
+                self.library.journal_remove(self.task_id)
+            except (OSError, ArkError):
+                pass  # a journal that cannot be removed only means one more resume attempt
+        self._journal_written = False
+
+    def close_journal(self) -> None:
+        """The model was imported (or its import failed): the job is over, nothing to resume."""
+        self._end_journal()
+
+    def _discard_everything(self) -> None:
+        """The user cancelled: remove partial files and the journal; cancel a still-queued new task."""
+        if not self.task_id:
+            return
+        try:
+            self.library.clear_partial(self.task_id)
+        except OSError:
+            pass
+        self._end_journal()
+        # Only a task known to be queued: DELETE on a finished one would delete its record.
+        # Not yet queried: queued if this job has just created it, unknown if resumed.
+        queued = self.task.status is Status.QUEUED if self.task is not None else self.resumed is None
+        if self.kind == "create" and queued:
+            self._cancel_on_ark()
+
+    def _cancel_on_ark(self) -> None:
+        """Best effort: a task still queued costs nothing yet; the DELETE call cancels it."""
+        client = ArkClient(self.settings, max_retries=0)
+        try:
+            client.delete_task(self.task_id)
+        except ArkError:
+            pass  # it started running meanwhile, or the network is gone: nothing more to do
+        finally:
+            client.close()
+
+    # -- the work ---------------------------------------------------------------------
+
     def _run(self) -> JobResult:
         self.library.check_writable()
+        if self.create is not None:
+            self._submit(self.create)
+            self._write_journal()  # at once: from here on, a crash must not lose the paid task
         self._set(JobState("starting", "Waiting for the library", None))
         with self.library.lock(self.task_id, cancel=self.cancel_event):
             self.library.clear_temp(self.task_id)  # what a crash left; we hold the lock
             cached = self._from_library()
             if cached is not None:
                 return cached
+            self._write_journal()
             task = self._poll()
             zip_path = self.library.zip_path(self.task_id)
             if not zip_path.exists():
                 self._download(task, zip_path)
             return self._extract(task, zip_path, from_library=False)
+
+    def _submit(self, body: dict[str, object]) -> None:
+        """The create call, once; afterwards this job is an import job of the new task."""
+        self._set(JobState("creating", "Creating the task (sending the image)", None))
+        client = ArkClient(self.settings, cancel=self.cancel_event)
+        try:
+            task_id = submit_create(client, body)
+        finally:
+            client.close()
+        self.task_id = validate_task_id(task_id)
+        self.create = None  # the image is sent: let go of it (a data URL of up to 13 MB)
+        self._set(JobState("queued", f"Created {self.task_id}", None))
 
     def _from_library(self) -> JobResult | None:
         """The offline path: results already extracted (or downloaded) need no request."""
@@ -338,14 +483,20 @@ class ImportJob:
             text = f"Downloading {format_bytes(p.done)}{total}{pct} · {format_bytes(p.speed_bps)}/s"
             self._set(JobState("downloading", text, p.percent / 100 if p.percent is not None else None))
 
-        download(
-            task.file_url,
-            zip_path,
-            progress=report,
-            cancel=self.cancel_event,
-            verify=self.settings.verify,
-            stall_timeout=self.stall_timeout,
-        )
+        def queued() -> None:
+            self._set(JobState("downloading", f"Waiting to download ({self.slots.limit} at a time)", 0.0))
+
+        with self.slots.hold(self.cancel_event, on_wait=queued):
+            download(
+                task.file_url,
+                zip_path,
+                progress=report,
+                cancel=self.cancel_event,
+                verify=self.settings.verify,
+                stall_timeout=self.stall_timeout,
+                keep_partial=True,  # run() removes it on the user's cancel, keeps it for a resume
+                durable=False,  # _extract() fsyncs the zip: the disk writes it while the extraction runs
+            )
 
     def _extract(self, task: Task | None, zip_path: Path, *, from_library: bool) -> JobResult:
         files = self.library.files_dir(self.task_id)
@@ -370,8 +521,27 @@ class ImportJob:
                 code="UnsafeReference",
                 hint="The result looks tampered with: do not import it; report the task id to Ark support",
             )
+        _sync_file(zip_path)  # the result's one lasting copy is on disk before the marker says done
         self.library.mark_extracted(self.task_id, model.path)
         return JobResult(self.task_id, model, files, task, from_library=from_library)
+
+
+def _sync_file(path: Path) -> None:
+    """fsync a file written earlier (the downloaded zip; its writeback began as it arrived)."""
+    with open(path, "rb+") as fh:
+        os.fsync(fh.fileno())
+
+
+def _fileformat_of(body: dict[str, object]) -> str:
+    """``--fileformat x`` (or ``--ff x``) of a create request's text, for the journal."""
+    content = body.get("content")
+    for item in content if isinstance(content, list) else []:
+        text = item.get("text") if isinstance(item, dict) else None
+        words = text.split() if isinstance(text, str) else []
+        for flag, value in zip(words, words[1:], strict=False):
+            if flag in ("--fileformat", "--ff"):
+                return value
+    return ""
 
 
 def _parse_saved(saved: dict | None) -> Task | None:

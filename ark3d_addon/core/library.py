@@ -6,10 +6,16 @@ Layout of one task folder (named by the validated task id, so nothing path-like 
                      result.zip       the downloaded zip (result.zip.part while downloading)
                      files/           the extracted result
                      extracted.json   written last: the extraction is complete
+                     job.json         the journal of a job in flight (see below)
                      .lock            held while a job works on the task
 
 Every file that marks progress is written atomically (temporary file + ``os.replace``), so a
 crash or a second Blender never sees half a state.
+
+The jobs journal: a job in flight writes ``job.json`` (what to do: import or create, the
+variant, when it began, whether to import the model when it is ready) and removes it when it
+ends -- done, failed, or cancelled by the user.  When Blender quits or crashes it stays, and
+the next Blender resumes the job (polling, then the download from its ``.part``).
 """
 
 from __future__ import annotations
@@ -30,10 +36,11 @@ from typing import Any
 from .errors import ArkError, Cancelled, ConfigError
 from .task import validate_task_id
 
-__all__ = ["Library", "LibraryEntry", "default_library_root"]
+__all__ = ["JobJournal", "Library", "LibraryEntry", "default_library_root"]
 
 _TASK_JSON = "task.json"
 _MARKER = "extracted.json"
+_JOURNAL = "job.json"
 _LOCK = ".lock"
 _TMP_PREFIX = ".tmp-"
 _LOCK_POLL = 0.1
@@ -63,6 +70,56 @@ class LibraryEntry:
     task_json: dict[str, Any] | None
     extracted: bool
     size_bytes: int
+
+
+@dataclass(frozen=True)
+class JobJournal:
+    """A job in flight, as ``job.json`` records it, so a restarted Blender can finish it.
+
+    ``kind`` is ``import`` (started from a task id) or ``create`` (started from an image: the
+    create call is done once the journal exists, so a resume only polls and downloads).
+    ``variant`` is None for the preferences' choice.  ``created_at`` is when the job began
+    (Unix seconds).  ``model`` and ``fileformat`` are shown to the user, nothing more.
+    """
+
+    task_id: str
+    kind: str = "import"
+    variant: str | None = None
+    import_when_ready: bool = True
+    created_at: float = 0.0
+    model: str = ""
+    fileformat: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": 1,
+            "task_id": self.task_id,
+            "kind": self.kind,
+            "variant": self.variant,
+            "import_when_ready": self.import_when_ready,
+            "created_at": self.created_at,
+            "model": self.model,
+            "fileformat": self.fileformat,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> JobJournal | None:
+        """Leniently: a journal this version cannot read is None (and is left alone)."""
+        try:
+            task_id = validate_task_id(str(data.get("task_id", "")))
+        except ConfigError:
+            return None
+        variant = data.get("variant")
+        created = data.get("created_at")
+        return cls(
+            task_id=task_id,
+            kind="create" if data.get("kind") == "create" else "import",
+            variant=variant if variant in ("pbr", "rgb") else None,
+            import_when_ready=data.get("import_when_ready") is not False,
+            created_at=float(created) if isinstance(created, (int, float)) and not isinstance(created, bool) else 0.0,
+            model=str(data.get("model") or "")[:200],
+            fileformat=str(data.get("fileformat") or "")[:20],
+        )
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -181,6 +238,60 @@ class Library:
                 shutil.rmtree(item, ignore_errors=True)
             else:
                 item.unlink(missing_ok=True)
+
+    # -- the jobs journal ----------------------------------------------------------------
+
+    def journal_write(self, entry: JobJournal) -> Path:
+        """Record a job in flight (atomically: a crash leaves the old journal or the new one)."""
+        folder = self.task_dir(entry.task_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / _JOURNAL
+        _write_atomic(path, json.dumps(entry.to_json(), ensure_ascii=False, indent=2) + "\n")
+        return path
+
+    def journal_read(self, task_id: str) -> JobJournal | None:
+        data = _read_json(self.task_dir(task_id) / _JOURNAL)
+        entry = JobJournal.from_json(data) if data is not None else None
+        return entry if entry is not None and entry.task_id == validate_task_id(task_id) else None
+
+    def journal_remove(self, task_id: str) -> None:
+        """The job ended (done, failed, or cancelled by the user): nothing to resume."""
+        (self.task_dir(task_id) / _JOURNAL).unlink(missing_ok=True)
+
+    def journal_entries(self) -> list[JobJournal]:
+        """Every journaled job, oldest first: what a restarted Blender should resume."""
+        found: list[JobJournal] = []
+        try:
+            children = list(self.root.iterdir())
+        except OSError:
+            return found
+        for child in children:
+            if child.is_symlink() or not (child / _JOURNAL).is_file():
+                continue
+            try:
+                task_id = validate_task_id(child.name)
+            except ConfigError:
+                continue
+            entry = self.journal_read(task_id) if task_id == child.name else None
+            if entry is not None:
+                found.append(entry)
+        found.sort(key=lambda e: (e.created_at, e.task_id))
+        return found
+
+    def is_locked(self, task_id: str) -> bool:
+        """True while a job (of this process or another) holds the task's lock."""
+        path = self.task_dir(task_id) / _LOCK
+        try:
+            fd = os.open(path, os.O_RDWR)
+        except OSError:
+            return False
+        try:
+            if not _try_lock(fd):
+                return True
+            _unlock(fd)
+            return False
+        finally:
+            os.close(fd)
 
     def remove(self, task_id: str) -> None:
         """Delete the task's folder and everything in it."""

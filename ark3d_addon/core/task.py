@@ -18,7 +18,16 @@ from urllib.parse import unquote, urlparse
 
 from .errors import ConfigError
 
-__all__ = ["Status", "Task", "TaskError", "Usage", "parse_task", "validate_task_id", "LINK_LIFETIME_S"]
+__all__ = [
+    "Status",
+    "Task",
+    "TaskError",
+    "Usage",
+    "parse_task",
+    "parse_task_ids",
+    "validate_task_id",
+    "LINK_LIFETIME_S",
+]
 
 #: Ark deletes result files 24 hours after the task finished.
 LINK_LIFETIME_S = 24 * 3600
@@ -210,3 +219,24 @@ def validate_task_id(text: str) -> str:
             hint="A task id looks like cgt-20251124123456-abcde: letters, digits and dashes only",
         )
     return candidate
+
+
+#: What separates the ids of a pasted list: commas (also the full-width one), semicolons, whitespace.
+_ID_SEPARATORS = re.compile(r"[,;\uff0c\uff1b\s]+")
+
+
+def parse_task_ids(text: str) -> list[str]:
+    """Every task id in a pasted list, validated, duplicates dropped, in the order given.
+
+    Ids (or console/API URLs ending in one) may be separated by commas, semicolons, spaces or
+    new lines.  One invalid item refuses the whole list, before any request, naming it.
+    """
+    items = [item for item in _ID_SEPARATORS.split((text or "").strip(_INVISIBLE)) if item.strip(_INVISIBLE)]
+    if not items:
+        return [validate_task_id("")]  # raises "No task id given"
+    found: list[str] = []
+    for item in items:
+        task_id = validate_task_id(item)
+        if task_id not in found:
+            found.append(task_id)
+    return found

@@ -190,3 +190,31 @@ def test_poller_backs_off_while_queued(ark_server) -> None:  # type: ignore[no-u
     assert waits[0] == 7.5 and max(waits) == 30.0
     assert all(b >= a for a, b in zip(waits, waits[1:], strict=False))
     assert ark_server.count("api") == len(waits) <= 25
+
+
+def test_poller_makes_one_request_per_poll_after_an_error(ark_server) -> None:  # type: ignore[no-untyped-def]
+    """Once the task was seen, a failed poll is not retried by the client 0.5 s later: the next
+    request comes after the poller's own (doubled) wait, so errors never cause a burst."""
+    from ark3d_addon.core.client import ArkClient
+
+    tid = ark_server.add_task(queued_s=0, running_s=3600)
+    waits: list[float] = []
+
+    class RecordingEvent(threading.Event):
+        def wait(self, timeout: float | None = None) -> bool:
+            waits.append(timeout or 0.0)
+            clock.now += timeout or 0.0
+            if len(waits) == 2:
+                ark_server.fail_next(2, 503)  # the third and fourth polls fail
+            if len(waits) >= 6:
+                raise Cancelled()
+            return False
+
+    clock = FakeClock()
+    cancel = RecordingEvent()
+    client = ArkClient(Settings(api_key=KEY, base_url=ark_server.api_base), cancel=cancel)
+    with pytest.raises(Cancelled):
+        Poller(client, 5.0, cancel, clock=clock).wait_final(tid, lambda task: None)
+    # Every wait is the poller's (none is the client's sub-second backoff), one request each.
+    assert waits == [5.0, 5.0, 10.0, 20.0, 5.0, 5.0]
+    assert ark_server.count("api") == len(waits)

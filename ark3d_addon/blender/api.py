@@ -1,0 +1,204 @@
+"""Ark 3D for scripts: import, generate, list and cancel tasks as plain functions.
+
+Reach it as ``bl_ext.user_default.ark3d.api`` (Blender 4.2+ extension) or ``ark3d_addon.api``
+(legacy add-on); see the README's "Scripting API".  Everything goes through the same jobs as
+the panel: the same settings (preferences, or ``ARK_API_KEY``/``ARK_BASE_URL``/``ARK3D_LIBRARY``),
+library, journal, download slots and rate limit.  Call these from Blender's main thread (the
+Python console, a script, a handler); errors are raised as :class:`ArkError` (``str(error)``
+is the whole story: what, Ark's code and request id, what to do).
+
+``wait``: ``True`` runs the job to the end before returning (a window stays frozen meanwhile);
+``False`` starts it as the panel does and returns the running :class:`ImportJob` at once (its
+progress shows in the panel; it imports when ready; needs a window); ``None`` (the default)
+waits only when there is no window (``blender --background``, the ``bpy`` module).
+"""
+
+import os
+from dataclasses import dataclass
+
+import bpy
+
+from ..core.client import ArkClient
+from ..core.errors import ArkError, Cancelled, ConfigError
+from ..core.image_input import MODELS
+from ..core.job import ImportJob
+from ..core.task import Status, Task, validate_task_id
+from . import jobs, operators
+from .preferences import library_for, read_settings
+
+__all__ = [
+    "MODELS",
+    "ArkError",
+    "ImportJob",
+    "Imported",
+    "Task",
+    "cancel_task",
+    "create_task",
+    "import_task",
+    "import_tasks",
+    "list_tasks",
+    "resume_journaled",
+]
+
+
+@dataclass
+class Imported:
+    """A model in the scene: its task, its collection, the objects made, and the report line."""
+
+    task_id: str
+    collection: str
+    objects: list[bpy.types.Object]
+    message: str
+    from_library: bool
+
+
+def _context() -> bpy.types.Context:
+    return bpy.context
+
+
+def _waits(context: bpy.types.Context, wait: bool | None) -> bool:
+    loop = operators.has_event_loop(context)
+    if wait is None:
+        return not loop
+    if not wait and not loop:
+        raise ConfigError("wait=False needs a Blender window: there is no event loop to import the model later",
+                          code="NoEventLoop", hint="Leave wait unset (or True) in background Blender")
+    return wait
+
+
+def _imported(outcome: operators.Outcome) -> Imported:
+    if outcome.error is not None:
+        raise outcome.error
+    if outcome.cancelled:
+        raise Cancelled(outcome.message or "Cancelled")
+    collection = bpy.data.collections.get(outcome.collection) if outcome.collection else None
+    objects: list[bpy.types.Object] = list(collection.all_objects) if collection is not None else []
+    result = outcome.job.result
+    return Imported(outcome.job.task_id, outcome.collection, objects, outcome.message,
+                    bool(result and result.from_library))
+
+
+def _run(context: bpy.types.Context, new_jobs: list[ImportJob]) -> list[Imported]:
+    outcomes = operators.run_blocking(context, new_jobs, operators.options_from_preferences(context))
+    for outcome in outcomes:
+        if outcome.message:
+            jobs.set_message(outcome.message, "INFO" if outcome.ok else "ERROR")
+    return [_imported(o) for o in outcomes]
+
+
+def _start(new_jobs: list[ImportJob]) -> list[ImportJob]:
+    """Hand jobs made here to ``ark3d.import_task``, which runs them as the panel's button does."""
+    operators.adopt(new_jobs)
+    bpy.ops.ark3d.import_task(adopt=True)  # type: ignore[attr-defined]  # ours: the stubs know it not
+    return new_jobs
+
+
+def import_task(task_id: str, *, variant: str | None = None, wait: bool | None = None) -> Imported | ImportJob:
+    """Import one task's result (downloaded, or from the library) into the current scene.
+
+    ``variant``: ``"pbr"`` or ``"rgb"`` (None: the preferences' choice).  Returns
+    :class:`Imported` when it waited, else the running :class:`ImportJob`.
+    """
+    context = _context()
+    new_jobs = operators.import_jobs(context, validate_task_id(task_id), _variant(variant))
+    if not new_jobs:
+        raise ArkError(f"Task {task_id} is already being imported", code="Busy",
+                       hint="Wait for it to finish, or cancel it in the Ark 3D panel")
+    if _waits(context, wait):
+        return _run(context, new_jobs)[0]
+    return _start(new_jobs)[0]
+
+
+def import_tasks(task_ids: str | list[str], *, variant: str | None = None,
+                 wait: bool | None = None) -> list[Imported] | list[ImportJob]:
+    """Several tasks at once: downloaded side by side (at most three at a time), imported one by one.
+
+    ``task_ids``: a list, or one string of ids (or console URLs) separated by commas, spaces or
+    new lines.  Waiting, a failed task raises its error after the others were imported.
+    """
+    context = _context()
+    text = task_ids if isinstance(task_ids, str) else " ".join(task_ids)
+    new_jobs = operators.import_jobs(context, text, _variant(variant))
+    if not _waits(context, wait):
+        return _start(new_jobs)
+    outcomes = operators.run_blocking(context, new_jobs, operators.options_from_preferences(context))
+    imported = [_imported(o) for o in outcomes if o.ok]
+    failed = [o for o in outcomes if not o.ok]
+    if failed:
+        raise failed[0].error or Cancelled(failed[0].message)
+    return imported
+
+
+def create_task(image_path: str | os.PathLike[str] | None = None, *, image: str | bpy.types.Image | None = None,
+                camera: bool = False, model: str = MODELS[0], subdivisionlevel: str = "medium",
+                fileformat: str = "glb", variant: str | None = None,
+                wait: bool | None = None) -> Imported | ImportJob:
+    """Generate a model from an image (about 2.4 CNY, several minutes) and import it.
+
+    The image is ``image_path`` (a file), ``image`` (an image of this file, or its name: e.g.
+    ``"Render Result"``), or with ``camera=True`` the active camera's view rendered now.  It is
+    checked against Ark's limits before anything is sent.  ``model``: ``MODELS[0]`` (Seed3D
+    1.0) or ``MODELS[1]`` (2.0); ``subdivisionlevel``: low, medium, high; ``fileformat``: glb,
+    obj, usd, usdz.  Not waiting, the job's ``task_id`` is set once Ark has answered.
+    """
+    context = _context()
+    image_name = image if isinstance(image, str) else (image.name if image is not None else "")
+    job = operators.create_job(context, image_path=os.fspath(image_path) if image_path else "",
+                               image_name=image_name, use_camera=camera, model=model,
+                               subdivisionlevel=subdivisionlevel, fileformat=fileformat, variant=_variant(variant))
+    if _waits(context, wait):
+        return _run(context, [job])[0]
+    return _start([job])[0]
+
+
+def list_tasks(*, status: str | None = None, page_size: int = 20) -> list[Task]:
+    """The account's tasks of the last 7 days, newest first (one page), from Ark's list call.
+
+    ``status``: queued, running, cancelled, succeeded or failed (None: all).
+    """
+    if status is not None and (Status.parse(status) is Status.UNKNOWN):
+        raise ConfigError(f"Unknown task status '{status}'", code="InvalidParameter",
+                          hint="Use queued, running, cancelled, succeeded or failed")
+    if not 1 <= page_size <= 500:
+        raise ConfigError(f"page_size must be between 1 and 500, not {page_size}", code="InvalidParameter",
+                          hint="Ark returns at most 500 tasks a page")
+    settings = read_settings(_context())
+    operators.require_network(settings)
+    client = ArkClient(settings)
+    try:
+        tasks, _total = client.list_tasks(page_size=page_size, status=Status.parse(status).value if status else None)
+    finally:
+        client.close()
+    return tasks
+
+
+def cancel_task(task_id: str) -> None:
+    """Ark's DELETE call: cancels a queued task, deletes a finished one's record (not your library copy).
+
+    A running task cannot be cancelled (Ark refuses: the error is raised).  A job of this
+    Blender working on the task is cancelled too, and its journal removed.
+    """
+    tid = validate_task_id(task_id)
+    settings = read_settings(_context())
+    operators.require_network(settings)
+    client = ArkClient(settings)
+    try:
+        client.delete_task(tid)
+    finally:
+        client.close()
+    entry = jobs.active.get(tid)
+    if entry is not None:
+        entry.job.cancel()
+    else:
+        library_for(settings).journal_remove(tid)
+
+
+def resume_journaled() -> list[str]:
+    """Resume the jobs a previous Blender left unfinished (an interactive Blender does it by itself)."""
+    return jobs.resume_journaled(_context())
+
+
+def _variant(variant: str | None) -> str | None:
+    if variant not in (None, "pbr", "rgb"):
+        raise ConfigError(f"Unknown variant '{variant}'", code="InvalidParameter", hint="Use pbr or rgb (or None)")
+    return variant

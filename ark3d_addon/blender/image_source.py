@@ -1,0 +1,145 @@
+"""The input image of a generate: a file, an image already in Blender, or the active camera's view.
+
+Runs on the main thread (it calls ``bpy``): an image datablock that is not a plain file on disk
+(the Render Result, a generated, packed or edited image) is saved to a temporary PNG first, and
+the camera's view is rendered to one.  The core then reads, checks and encodes the file
+(:func:`~..core.image_input.image_data_url`) exactly as it does a file the user picked.
+"""
+
+import contextlib
+import os
+import secrets
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import bpy
+
+from ..core.errors import ConfigError
+
+#: Formats Ark takes, by extension: a file in one of them is sent as it is, never re-encoded.
+_SENDABLE = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
+#: The camera's view is rendered at most this large (longest side): enough for Seed3D, quick to render.
+CAMERA_MAX_SIDE = 1024
+#: Cycles samples for the camera render (the scene's own count when lower).
+CAMERA_MAX_SAMPLES = 64
+
+
+def temp_png(prefix: str) -> Path:
+    """A fresh path in Blender's session temp folder (removed when Blender quits)."""
+    folder = Path(bpy.app.tempdir or tempfile.gettempdir())
+    return folder / f"ark3d-{prefix}-{secrets.token_hex(4)}.png"
+
+
+@contextlib.contextmanager
+def _overridden(target: Any, **values: Any) -> Iterator[None]:
+    """Set attributes for the ``with`` block, then put every one back (also on error)."""
+    saved: list[tuple[str, Any]] = []
+    try:
+        for name, value in values.items():
+            if hasattr(target, name):
+                saved.append((name, getattr(target, name)))
+                setattr(target, name, value)
+        yield
+    finally:
+        for name, value in reversed(saved):
+            with contextlib.suppress(AttributeError, TypeError, ValueError):
+                setattr(target, name, value)
+
+
+@contextlib.contextmanager
+def _png_output(scene: bpy.types.Scene) -> Iterator[None]:
+    """The scene's output set to an 8-bit RGBA PNG for the block (Blender 5.0 adds media_type)."""
+    settings = scene.render.image_settings
+    with contextlib.ExitStack() as stack:
+        if hasattr(settings, "media_type"):
+            stack.enter_context(_overridden(settings, media_type="IMAGE"))
+        stack.enter_context(_overridden(settings, file_format="PNG"))
+        stack.enter_context(_overridden(settings, color_mode="RGBA", color_depth="8", compression=15))
+        yield
+
+
+def image_file(image: bpy.types.Image, scene: bpy.types.Scene) -> tuple[Path, bool]:
+    """A file holding ``image``: ``(path, is_temporary)``.
+
+    An unmodified image loaded from a jpg/png/webp/bmp file is used as it is; anything else
+    (the Render Result, a compositor viewer, a generated, packed or edited image) is saved
+    to a temporary PNG as Blender shows it.
+    """
+    if image.type == "IMAGE" and image.source == "FILE" and image.packed_file is None and not image.is_dirty:
+        path = Path(bpy.path.abspath(image.filepath, library=image.library)) if image.filepath else None
+        if path is not None and path.suffix.lower() in _SENDABLE and path.is_file():
+            return path, False
+    out = temp_png("image")
+    try:
+        with _png_output(scene):
+            image.save_render(filepath=str(out), scene=scene)
+    except RuntimeError as exc:
+        out.unlink(missing_ok=True)
+        what = "There is no render yet" if image.type == "RENDER_RESULT" else f"The image '{image.name}' has no pixels"
+        raise ConfigError(
+            f"{what}: it cannot be sent ({str(exc).strip().splitlines()[-1] if str(exc).strip() else 'empty'})",
+            code="ImageUnreadable",
+            hint="Render first (F12), or pick an image file",
+        ) from None
+    if not out.is_file():
+        raise ConfigError(f"Blender did not save the image '{image.name}'", code="ImageUnreadable",
+                          hint="Pick an image file instead")
+    return out, True
+
+
+def render_camera(scene: bpy.types.Scene) -> Path:
+    """Render the active camera's view with the scene's engine to a temporary PNG.
+
+    The longest side is capped at :data:`CAMERA_MAX_SIDE` and Cycles at
+    :data:`CAMERA_MAX_SAMPLES` samples, so it takes seconds; every setting is put back after.
+    """
+    if scene.camera is None:
+        raise ConfigError("The scene has no active camera", code="NoCamera",
+                          hint="Add a camera and make it the active one (Ctrl+Numpad 0), or pick an image")
+    render = scene.render
+    longest = max(render.resolution_x, render.resolution_y) * render.resolution_percentage / 100
+    percentage = render.resolution_percentage
+    if longest > CAMERA_MAX_SIDE:
+        percentage = max(1, int(render.resolution_percentage * CAMERA_MAX_SIDE / longest))
+    out = temp_png("camera")
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(_png_output(scene))
+        stack.enter_context(_overridden(render, filepath=str(out), resolution_percentage=percentage,
+                                        use_file_extension=True))
+        cycles = getattr(scene, "cycles", None)
+        if render.engine == "CYCLES" and cycles is not None:
+            stack.enter_context(_overridden(cycles, samples=min(cycles.samples, CAMERA_MAX_SAMPLES)))
+        try:
+            bpy.ops.render.render(write_still=True, scene=scene.name)
+        except RuntimeError as exc:
+            out.unlink(missing_ok=True)
+            raise ConfigError(f"Rendering the camera's view failed: {str(exc).strip() or 'no reason given'}",
+                              code="RenderFailed", hint="Render it yourself (F12) and pick the Render Result") from None
+    if not out.is_file():
+        raise ConfigError("Rendering the camera's view made no image", code="RenderFailed",
+                          hint="Render it yourself (F12) and pick the Render Result")
+    return out
+
+
+def resolve(context: bpy.types.Context, *, image_path: str = "", image_name: str = "",
+            use_camera: bool = False) -> tuple[Path, bool]:
+    """The file to send for one of the three sources: ``(path, is_temporary)``."""
+    scene = context.scene
+    if use_camera:
+        if scene is None:
+            raise ConfigError("There is no scene to render", code="NoScene", hint="Open a scene first")
+        return render_camera(scene), True
+    if image_name:
+        image = bpy.data.images.get(image_name)
+        if image is None:
+            raise ConfigError(f"There is no image named '{image_name}' in this file", code="ImageUnreadable",
+                              hint="Pick an image from the list")
+        if scene is None:
+            raise ConfigError("There is no scene to save the image with", code="NoScene", hint="Open a scene first")
+        return image_file(image, scene)
+    if image_path:
+        return Path(os.path.normpath(bpy.path.abspath(image_path))), False
+    raise ConfigError("No input image was chosen", code="NoImage",
+                      hint="Pick an image file, an image in Blender, or the active camera")

@@ -1,0 +1,306 @@
+"""The tasks browser's data: the account's recent tasks merged with the library, and cancel/delete.
+
+Plain Python (no ``bpy``), run in a worker thread by the Blender layer, whose timer moves the
+result into the panel.  A refresh is one list call (a page, optionally filtered by status),
+plus, on the last page only, one ``filter.task_ids`` call that tells which recent library
+tasks Ark no longer lists (their record was deleted).  Library tasks Ark does not list (older
+than its 7-day window, deleted, or from another region) are shown after the last page, so a
+result stays visible as long as its files are kept.  Without the network (no key, online
+access off, no connection) the rows are the library alone, with the reason.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Generic, TypeVar
+
+from .client import ArkClient
+from .errors import ArkError, redact
+from .library import Library, LibraryEntry
+from .settings import Settings
+from .task import Status, Task, parse_task
+
+__all__ = [
+    "Background",
+    "CancelOutcome",
+    "LIST_WINDOW_S",
+    "TaskListResult",
+    "TaskRow",
+    "cancel_or_delete",
+    "fetch_rows",
+    "merge_rows",
+]
+
+#: Ark lists and queries tasks of the last 7 days only.
+LIST_WINDOW_S = 7 * 24 * 3600
+#: Most ids asked about in one ``filter.task_ids`` call.
+_IDS_PER_CALL = 100
+STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    """One line of the browser: what Ark says (``remote``) and what the library holds."""
+
+    task_id: str
+    status: str  # queued, running, succeeded, failed, cancelled, unknown
+    model: str = ""
+    fileformat: str = ""
+    subdivisionlevel: str = ""
+    created_at: int | None = None
+    updated_at: int | None = None
+    error_code: str = ""
+    error_message: str = ""
+    remote: bool = False  # Ark listed it in this refresh
+    in_library: bool = False  # the library has a folder for it
+    extracted: bool = False  # ... with a complete, extracted result
+    size_bytes: int = 0
+
+    def link_expires_at(self) -> int | None:
+        if self.status != Status.SUCCEEDED.value or self.updated_at is None:
+            return None
+        return Task(self.task_id, Status.SUCCEEDED, updated_at=self.updated_at).link_expires_at()
+
+    def link_seconds_left(self, now: float | None = None) -> float | None:
+        expires = self.link_expires_at()
+        return None if expires is None else expires - (time.time() if now is None else now)
+
+    def age(self, now: float | None = None) -> float | None:
+        if self.created_at is None:
+            return None
+        return max(0.0, (time.time() if now is None else now) - self.created_at)
+
+
+@dataclass(frozen=True)
+class TaskListResult:
+    rows: list[TaskRow]
+    page: int
+    page_size: int
+    total: int  # tasks Ark has for this filter (all pages); 0 when it could not be asked
+    error: ArkError | None = None  # why only the library is shown
+    fetched_at: float = field(default_factory=time.time)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+def _row_from_task(task: Task, entry: LibraryEntry | None) -> TaskRow:
+    err = task.error
+    return TaskRow(
+        task_id=task.id,
+        status=task.status.value if task.status is not Status.UNKNOWN else (task.status_text or "unknown"),
+        model=task.model,
+        fileformat=task.fileformat,
+        subdivisionlevel=task.subdivisionlevel,
+        created_at=task.created_at,
+        updated_at=task.updated_at,
+        error_code=err.code if err else "",
+        error_message=err.message if err else "",
+        remote=True,
+        in_library=entry is not None,
+        extracted=bool(entry and entry.extracted),
+        size_bytes=entry.size_bytes if entry else 0,
+    )
+
+
+def _row_from_entry(entry: LibraryEntry) -> TaskRow:
+    task: Task | None = None
+    if entry.task_json:
+        try:
+            task = parse_task(entry.task_json)
+        except ValueError:
+            task = None
+    if task is not None and task.id == entry.task_id:
+        row = _row_from_task(task, entry)
+        status = Status.SUCCEEDED.value if entry.extracted else row.status
+        return replace(row, status=status, remote=False)
+    return TaskRow(
+        task_id=entry.task_id,
+        status=Status.SUCCEEDED.value if entry.extracted else Status.UNKNOWN.value,
+        in_library=True,
+        extracted=entry.extracted,
+        size_bytes=entry.size_bytes,
+    )
+
+
+def merge_rows(
+    remote: Iterable[Task],
+    entries: Iterable[LibraryEntry],
+    *,
+    last_page: bool,
+    listed_elsewhere: Iterable[str] = (),
+    status: str | None = None,
+) -> list[TaskRow]:
+    """The rows of one page: Ark's tasks in its order, then (on the last page) library-only tasks.
+
+    ``listed_elsewhere`` are library task ids Ark still has (on another page); every other
+    library task not on this page is shown after the last page, newest first, filtered by
+    ``status`` like Ark filtered its own.
+    """
+    by_id = {e.task_id: e for e in entries}
+    rows = [_row_from_task(task, by_id.get(task.id)) for task in remote]
+    if last_page:
+        shown = {r.task_id for r in rows} | set(listed_elsewhere)
+        for entry in by_id.values():
+            if entry.task_id in shown:
+                continue
+            row = _row_from_entry(entry)
+            if status and row.status != status:
+                continue
+            rows.append(row)
+    return rows
+
+
+def fetch_rows(
+    settings: Settings | None,
+    library: Library,
+    *,
+    page: int = 1,
+    page_size: int = 20,
+    status: str | None = None,
+    offline: ArkError | None = None,
+    cancel: threading.Event | None = None,
+    now: float | None = None,
+) -> TaskListResult:
+    """One refresh of the browser (network and disk: call it in a worker thread).
+
+    ``offline`` (or no ``settings``) skips the network and shows the library with that reason;
+    an error of the list call does the same.
+    """
+    status = status if status in STATUSES else None
+    entries = library.entries()
+    if offline is not None or settings is None:
+        reason = offline or ArkError("Ark was not asked", code="Offline")
+        return TaskListResult(merge_rows((), entries, last_page=True, status=status), 1, page_size, 0, reason)
+    client = ArkClient(settings, cancel=cancel, max_retries=1)
+    try:
+        try:
+            tasks, total = client.list_tasks(page_num=page, page_size=page_size, status=status)
+            last_page = page * page_size >= total
+            elsewhere: set[str] = set()
+            if last_page:
+                elsewhere = _still_listed(client, tasks, entries, now)
+        except ArkError as exc:
+            return TaskListResult(merge_rows((), entries, last_page=True, status=status), 1, page_size, 0, exc)
+    finally:
+        client.close()
+    rows = merge_rows(tasks, entries, last_page=last_page, listed_elsewhere=elsewhere, status=status)
+    return TaskListResult(rows, page, page_size, total)
+
+
+def _still_listed(client: ArkClient, tasks: list[Task], entries: list[LibraryEntry], now: float | None) -> set[str]:
+    """Library tasks of the last 7 days not on this page: which of them does Ark still have?"""
+    cutoff = (time.time() if now is None else now) - LIST_WINDOW_S
+    on_page = {t.id for t in tasks}
+    recent = []
+    for entry in entries:
+        created = (entry.task_json or {}).get("created_at")
+        try:
+            is_recent = float(created) >= cutoff  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            is_recent = True  # unknown age: ask
+        if entry.task_id not in on_page and is_recent:
+            recent.append(entry.task_id)
+    found: set[str] = set()
+    for start in range(0, len(recent), _IDS_PER_CALL):
+        chunk = recent[start : start + _IDS_PER_CALL]
+        listed, _total = client.list_tasks(page_num=1, page_size=len(chunk), task_ids=chunk)
+        found.update(t.id for t in listed)
+    return found
+
+
+@dataclass(frozen=True)
+class CancelOutcome:
+    task_id: str
+    action: str  # "cancelled" (was queued) or "deleted" (the record of a finished task)
+    status_before: str
+
+
+def cancel_or_delete(client: ArkClient, task_id: str) -> CancelOutcome:
+    """``DELETE`` a task after checking it can be: queued is cancelled, succeeded/failed deleted.
+
+    Running and cancelled tasks are refused here, with a message that says why, before the
+    DELETE is sent (Ark would refuse it too).
+    """
+    task = client.get_task(task_id)
+    if task.status is Status.RUNNING:
+        raise ArkError(
+            f"Task {task.id} is running and cannot be cancelled",
+            code="TaskRunning",
+            hint="Ark only cancels queued tasks; wait until it finishes, then delete it",
+        )
+    if task.status is Status.CANCELLED:
+        raise ArkError(
+            f"Task {task.id} is already cancelled",
+            code="AlreadyCancelled",
+            hint="Ark removes cancelled tasks by itself after 24 hours",
+        )
+    if task.status not in (Status.QUEUED, Status.SUCCEEDED, Status.FAILED):
+        raise ArkError(
+            f"Task {task.id} has the status '{task.status_text}', which this add-on cannot cancel or delete",
+            code="UnknownStatus",
+            hint="Try again later",
+        )
+    client.delete_task(task.id)
+    action = "cancelled" if task.status is Status.QUEUED else "deleted"
+    return CancelOutcome(task.id, action, task.status.value)
+
+
+T = TypeVar("T")
+
+
+class Background(Generic[T]):
+    """Run one function in a daemon worker thread; the main thread polls :attr:`done`.
+
+    The function must not touch ``bpy``.  Its :class:`ArkError` is kept in :attr:`error`; any
+    other exception becomes an ``InternalError`` (printed to the console) so a bug always ends
+    the wait visibly.
+    """
+
+    def __init__(self, fn: Callable[[threading.Event], T], name: str = "ark3d-worker", secret: str = "") -> None:
+        self._fn = fn
+        self.name = name
+        self.cancel_event = threading.Event()
+        self.result: T | None = None
+        self.error: ArkError | None = None
+        self._secret = secret
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> Background[T]:
+        self._thread = threading.Thread(target=self.run, name=self.name, daemon=True)
+        self._thread.start()
+        return self
+
+    def run(self) -> None:
+        """Run in the calling thread (background Blender has no event loop to wait with)."""
+        try:
+            self.result = self._fn(self.cancel_event)
+        except ArkError as exc:
+            self.error = exc
+        except Exception as exc:  # noqa: BLE001 - a bug must end the wait, visibly
+            traceback.print_exc()
+            self.error = ArkError(
+                f"Unexpected error: {type(exc).__name__}: {redact(str(exc), self._secret)}",
+                code="InternalError",
+                hint="Please report this to the add-on's authors with the task id",
+            )
+        finally:
+            self._done.set()
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def cancel(self) -> None:
+        self.cancel_event.set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self.done

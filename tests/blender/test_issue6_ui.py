@@ -1,0 +1,555 @@
+"""Issue 6, parts 2, 5, 6 and 7 in real Blender: the Tasks browser, cancel/delete, the import
+options and report, the connection check, and the Chinese interface.
+
+* ``ui`` (one Blender of the version matrix per round, the ``bpy`` wheel, the built extension
+  zip installed as a user installs it; ``ui_session.py``): the browser against the project's
+  Ark server (refresh, paging, the status filter, the library merged in, a library-only task
+  older than 7 days), ``ark3d.cancel_task`` on queued, running, cancelled, succeeded tasks,
+  import and re-download from the browser, the connection check (good and bad key), the
+  import options measured independently (target size, the empty, the base at the cursor,
+  triangles), one undo, and every new panel drawn through an RNA-checking recorder.
+* ``zh`` (Debian's Blender 3.4, ``blender -b``, the legacy zip installed): the ``bpy`` wheels
+  carry no translations at all (their only language is "Automatic"), so Chinese is checked
+  in a real Blender build: labels, tooltips, run-time texts, and the ``RuntimeError`` of a
+  failing import, in Chinese; English again with translation off.
+* Without Blender: every text the add-on shows has a Chinese entry (an AST scan of
+  ``ark3d_addon/blender/*.py`` and of the core's messages, ``i18n_scan.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import i18n_scan
+import pytest
+import test_extension as te
+from ark_server import ArkServer
+from test_extension import BlenderPython, blender_python, extension_zip  # noqa: F401 - fixtures
+
+REPO = Path(__file__).resolve().parents[2]
+UI_SCRIPT = Path(__file__).with_name("ui_session.py")
+ZH_SCRIPT = Path(__file__).with_name("zh_check.py")
+KEY = "ark-ui-" + secrets.token_hex(16)
+WRONG_KEY = "ark-wrong-" + secrets.token_hex(16)
+OLD_ID = "cgt-20240101000000-oldie"
+CURSOR = [1.0, 2.0, 3.0]
+BLENDER_34 = shutil.which("blender")
+#: "2 objects, 9,788 triangles, 1 materials, 1 textures, 2.00 × 2.00 × 1.80 m"
+SUMMARY = re.compile(r"(\d+) objects, ([\d,]+) triangles, (\d+) materials, (\d+) textures, "
+                     r"([\d.]+) × ([\d.]+) × ([\d.]+) m")
+
+
+# -- without Blender: every text has a Chinese entry -------------------------------------------------
+
+
+def test_every_text_of_the_blender_layer_has_a_chinese_entry() -> None:
+    """``text=``/``name=``/``description=``/reports/labels/tooltips/enum items/errors of blender/*.py."""
+    found = i18n_scan.scan_blender()
+    assert len(found) > 150, "the scan finds the add-on's texts"
+    gaps = i18n_scan.missing(i18n_scan.load_catalog(), found)
+    assert not gaps, "no Chinese for:\n" + "\n".join(f"{g.where}: {g.text!r}" for g in gaps)
+
+
+def test_every_message_of_the_core_has_a_chinese_entry() -> None:
+    """Errors, hints, connection checks and job states the core builds (shown translated by the Blender layer)."""
+    found = i18n_scan.scan_core()
+    assert len(found) > 100
+    gaps = i18n_scan.missing(i18n_scan.load_catalog(), found)
+    assert not gaps, "no Chinese for:\n" + "\n".join(f"{g.where}: {g.text!r}" for g in gaps)
+
+
+def test_chinese_entries_keep_their_placeholders() -> None:
+    catalog = i18n_scan.load_catalog()
+    for english, chinese in catalog.items():
+        assert set(re.findall(r"\{(\w*)\}", english)) == set(re.findall(r"\{(\w*)\}", chinese)), english
+        assert chinese.strip(), english
+        words = re.sub(r"\{\w*\}|Ark 3D|PBR|DNS|TCP|TLS|GLB|OBJ|USDZ?", "", english)
+        if re.search(r"[A-Za-z]{3}", words):
+            assert re.search(r"[\u4e00-\u9fff]", chinese), f"not translated: {english!r} -> {chinese!r}"
+
+
+def test_the_scan_sees_fstrings_and_reports() -> None:
+    """The scan itself: an f-string report is a template, and a missing entry is caught."""
+    sample = REPO / "build" / "i18n_sample"
+    sample.mkdir(parents=True, exist_ok=True)
+    (sample / "x.py").write_text(
+        "class ARK3D_OT_x(bpy.types.Operator):\n"
+        "    '''Do a thing'''\n"
+        "    bl_label = 'Thing'\n"
+        "    def execute(self, context):\n"
+        "        self.report({'INFO'}, f'Made {n} things')\n"
+        "        layout.label(text='Brand new label')\n",
+        encoding="utf-8",
+    )
+    found = {f.text for f in i18n_scan.scan_blender(sample)}
+    assert found == {"Do a thing", "Thing", "Made {} things", "Brand new label"}
+    gaps = {g.text for g in i18n_scan.missing({"Made {n} things": "做了 {n} 个", "Thing": "东西"},
+                                              i18n_scan.scan_blender(sample))}
+    assert gaps == {"Do a thing", "Brand new label"}
+
+
+# -- one Blender of the matrix: the browser, cancel, options, connection check ----------------------
+
+
+class UISession(te.BlenderSession):
+    """``test_extension.BlenderSession`` running ``ui_session.py`` (bpy_session.py plus this file's commands)."""
+
+    def __init__(self, root: Path, env_extra: dict[str, str], python: str) -> None:
+        saved = te.SESSION_SCRIPT
+        te.SESSION_SCRIPT = UI_SCRIPT  # read once, by the constructor below
+        try:
+            super().__init__(root, env_extra, python)
+        finally:
+            te.SESSION_SCRIPT = saved
+
+
+@pytest.fixture(scope="module")
+def ui(blender_python: BlenderPython, extension_zip: Path, demo_assets: Path,  # noqa: F811
+       tmp_path_factory: pytest.TempPathFactory) -> Iterator[te.Scenario]:
+    server = ArkServer(api_key=KEY).start()
+    try:
+        glb = server.add_file("seed3d_glb.zip", demo_assets / "seed3d_glb.zip")
+        ids = {
+            "failed": server.add_task(fileformat="glb", outcome="failed",
+                                      error_code="InputImageSensitiveContentDetected",
+                                      error_message="The input image may contain sensitive information."),
+            "done2": server.add_task(file=glb, fileformat="glb"),
+            "done": server.add_task(file=glb, fileformat="glb"),
+            "running": server.add_task(fileformat="glb", running_s=3600),
+            "queued": server.add_task(fileformat="glb", queued_s=3600),
+            "old": OLD_ID,
+        }
+        sc = te.Scenario(ids, server, tmp_path_factory.mktemp(f"ui-{blender_python.id}-"))
+        blender = UISession(sc.root, {}, blender_python.python)
+        run = sc.run
+
+        def downloads() -> int:
+            return server.count(server="file", method="GET")
+
+        try:
+            run(blender, "install", "install", zip_path=str(extension_zip))
+            run(blender, "prefs", "prefs", region="CUSTOM", custom_base_url=server.api_base, api_key=KEY,
+                poll_interval=2.0)
+            run(blender, "old", "prepare_old_task", task_id=OLD_ID, zip_path=str(demo_assets / "seed3d_obj.zip"),
+                days=10)
+            run(blender, "draw empty", "draw_ui")
+            run(blender, "refresh", "refresh")
+            run(blender, "page size", "page_size", size=2)
+            run(blender, "page 1", "refresh", page=1)
+            run(blender, "page 2", "page", step=1)
+            run(blender, "page 3", "page", step=1)
+            run(blender, "page 4", "page", step=1)
+            run(blender, "page size back", "page_size", size=20)
+            run(blender, "failed only", "filter", value="failed")
+            run(blender, "all", "filter", value="ALL")
+            run(blender, "browser import", "op", op="browser_import", task_id=ids["done"])
+            sc.steps["downloads before"] = {"n": downloads()}
+            run(blender, "redownload", "op", op="browser_import", task_id=ids["done"], redownload=True)
+            sc.steps["downloads after"] = {"n": downloads()}
+            run(blender, "redownload expired", "op", op="browser_import", task_id=OLD_ID, redownload=True)
+            run(blender, "old library", "library", task_id=OLD_ID)
+            run(blender, "import old", "op", op="browser_import", task_id=OLD_ID)
+            run(blender, "cancel queued", "op", op="cancel_task", task_id=ids["queued"])
+            run(blender, "cancel cancelled", "op", op="cancel_task", task_id=ids["queued"])
+            run(blender, "cancel running", "op", op="cancel_task", task_id=ids["running"])
+            run(blender, "delete done2", "op", op="cancel_task", task_id=ids["done2"])
+            run(blender, "delete done", "op", op="cancel_task", task_id=ids["done"])
+            run(blender, "delete failed", "op", op="cancel_task", task_id=ids["failed"])
+            run(blender, "refresh after", "refresh")
+            run(blender, "copy", "op", op="copy_task_id", task_id=ids["done"])
+            run(blender, "check", "check_connection")
+            run(blender, "wrong key", "prefs", api_key=WRONG_KEY)
+            run(blender, "check bad key", "check_connection")
+            run(blender, "refresh bad key", "refresh")
+            run(blender, "key back", "prefs", api_key=KEY)
+            run(blender, "online off", "online", value=False)
+            run(blender, "refresh offline", "refresh")
+            run(blender, "cancel offline", "op", op="cancel_task", task_id=ids["running"])
+            run(blender, "online on", "online", value=True)
+            run(blender, "draw", "draw_ui")
+            # Import options, each import measured on its own (the model is the library's copy now).
+            model = ids["done"]
+            run(blender, "clear 1", "remove_imports")
+            run(blender, "plain", "import", task_id=model)
+            run(blender, "clear 2", "remove_imports")
+            run(blender, "scaled", "import", task_id=model, target_size=0.5)
+            run(blender, "clear 3", "remove_imports")
+            run(blender, "cursor", "cursor", location=CURSOR)
+            run(blender, "based", "import", task_id=model, origin_to_base=True)
+            run(blender, "clear 4", "remove_imports")
+            run(blender, "all options", "import", task_id=model, target_size=0.5, merge_empty=True,
+                origin_to_base=True)
+            run(blender, "clear 5", "remove_imports")
+            run(blender, "prefs options", "prefs", target_size=1.0, merge_empty=True)
+            run(blender, "from prefs", "import", task_id=model)
+            run(blender, "clear 6", "remove_imports")
+            run(blender, "overridden", "import", task_id=model, target_size=0.0, merge_empty=False)
+            run(blender, "clear 7", "remove_imports")
+            run(blender, "undo push", "undo_push", message="Before the import")
+            run(blender, "undoable", "import", task_id=model, undo=True, target_size=0.5, origin_to_base=True)
+            run(blender, "undo", "undo")
+            run(blender, "threads at the end", "threads")
+        finally:
+            blender.close()
+            sc.finish(blender)
+        yield sc
+    finally:
+        server.stop()
+
+
+def rows(step: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {item["task_id"]: item for item in step["items"]}
+
+
+def test_refresh_lists_arks_tasks_and_the_library(ui: te.Scenario) -> None:
+    step = ui.step("refresh")
+    assert step["result"] == ["FINISHED"] and step["message"] == "", step
+    ids = ui.ids
+    order = [i["task_id"] for i in step["items"]]
+    assert order == [ids["queued"], ids["running"], ids["done"], ids["done2"], ids["failed"], OLD_ID], order
+    r = rows(step)
+    assert {k: r[ids[k]]["status"] for k in ("queued", "running", "done", "failed")} == {
+        "queued": "queued", "running": "running", "done": "succeeded", "failed": "failed"}
+    assert all(r[ids[k]]["remote"] and not r[ids[k]]["in_library"] for k in ("queued", "done", "failed"))
+    assert r[ids["failed"]]["error_code"] == "InputImageSensitiveContentDetected"
+    assert r[ids["done"]]["fileformat"] == "glb" and r[ids["done"]]["model"].startswith("doubao-seed3d")
+    left = r[ids["done"]]["link_seconds_left"]
+    assert left is not None and 23.9 * 3600 < left <= 24 * 3600, left
+    assert r[ids["queued"]]["link_seconds_left"] is None
+    assert step["total"] == 5 and step["pages"] == 1
+
+
+def test_a_task_older_than_7_days_stays_visible_from_the_library(ui: te.Scenario) -> None:
+    old = rows(ui.step("refresh"))[OLD_ID]
+    assert old["status"] == "succeeded" and not old["remote"] and old["in_library"] and old["extracted"]
+    assert int(old["created_at"]) < time.time() - 9.9 * 86400
+    assert old["link_seconds_left"] < 0, "its link died long ago"
+    assert int(old["size_bytes"]) > 10000
+
+
+def test_paging_shows_the_library_after_the_last_page(ui: te.Scenario) -> None:
+    ids = ui.ids
+    pages = [ui.step(f"page {n}") for n in (1, 2, 3, 4)]
+    assert [p["page"] for p in pages] == [1, 2, 3, 3], "the last page is the end"
+    assert all(p["pages"] == 3 and p["total"] == 5 for p in pages)
+    assert [[i["task_id"] for i in p["items"]] for p in pages[:3]] == [
+        [ids["queued"], ids["running"]], [ids["done"], ids["done2"]], [ids["failed"], OLD_ID]]
+    queries = [r.query for r in ui.server.requests_log if r.method == "GET" and "page_size=2" in r.query]
+    assert any("page_num=3" in q for q in queries), queries
+
+
+def test_the_status_filter_goes_to_ark_and_to_the_library(ui: te.Scenario) -> None:
+    failed = ui.step("failed only")
+    assert failed["filter"] == "failed" and [i["task_id"] for i in failed["items"]] == [ui.ids["failed"]]
+    assert any("filter.status=failed" in r.query for r in ui.server.requests_log)
+    assert len(ui.step("all")["items"]) == 6
+
+
+def test_import_from_the_browser_then_the_row_is_in_the_library(ui: te.Scenario) -> None:
+    step = ui.step("browser import")
+    assert step["result"] == ["FINISHED"] and step["error"] is None, step
+    assert step["last_message"].startswith(f"Imported {ui.ids['done']} (mushroom.glb, pbr, downloaded)")
+    row = rows(step)[ui.ids["done"]]
+    assert row["in_library"] and row["extracted"] and row["remote"]
+
+
+def test_redownload_removes_the_copy_and_downloads_again(ui: te.Scenario) -> None:
+    step = ui.step("redownload")
+    assert step["result"] == ["FINISHED"] and step["error"] is None, step
+    assert "downloaded" in step["last_message"] and "from the library" not in step["last_message"]
+    assert ui.step("downloads after")["n"] == ui.step("downloads before")["n"] + 1
+
+
+def test_redownload_is_refused_when_the_link_has_expired(ui: te.Scenario) -> None:
+    step = ui.step("redownload expired")
+    assert step["result"] == [] and "has expired" in step["error"] and "only one left" in step["error"], step
+    assert ui.step("old library")["extracted"], "the only copy was kept"
+    imported = ui.step("import old")
+    assert imported["result"] == ["FINISHED"] and "from the library" in imported["last_message"], imported
+
+
+def test_cancel_a_queued_task(ui: te.Scenario) -> None:
+    step = ui.step("cancel queued")
+    assert step["result"] == ["FINISHED"] and step["error"] is None, step
+    assert rows(step)[ui.ids["queued"]]["status"] == "cancelled"
+    assert "Cancelled task" in step["message"]
+    deletes = [r for r in ui.server.requests_log if r.method == "DELETE" and ui.ids["queued"] in r.path]
+    assert len(deletes) == 1
+
+
+def test_running_and_cancelled_tasks_are_refused_with_a_clear_message(ui: te.Scenario) -> None:
+    running = ui.step("cancel running")
+    assert running["result"] == [] and "is running and cannot be cancelled" in running["error"], running
+    assert "only cancels queued tasks" in running["error"]
+    again = ui.step("cancel cancelled")
+    assert again["result"] == [] and "already cancelled" in again["error"], again
+    sent = [r for r in ui.server.requests_log if r.method == "DELETE"]
+    assert not [r for r in sent if ui.ids["running"] in r.path], "refused before any DELETE"
+    assert len([r for r in sent if ui.ids["queued"] in r.path]) == 1
+
+
+def test_delete_finished_tasks(ui: te.Scenario) -> None:
+    gone = ui.step("delete done2")
+    assert gone["result"] == ["FINISHED"], gone
+    assert ui.ids["done2"] not in rows(gone), "not in the library: the row goes"
+    kept = ui.step("delete done")
+    row = rows(kept)[ui.ids["done"]]
+    assert not row["remote"] and row["in_library"], "in the library: the row stays, from the library"
+    assert "a copy in your library is kept" in kept["message"]
+    assert ui.step("delete failed")["result"] == ["FINISHED"]
+    after = rows(ui.step("refresh after"))
+    assert ui.ids["done2"] not in after and ui.ids["failed"] not in after
+    assert not after[ui.ids["done"]]["remote"] and after[ui.ids["queued"]]["status"] == "cancelled"
+    assert ui.step("copy")["result"] == ["FINISHED"]
+
+
+def test_the_list_shows_the_library_when_ark_cannot_be_asked(ui: te.Scenario) -> None:
+    bad = ui.step("refresh bad key")
+    assert bad["level"] == "WARNING" and "Only the library is shown" in bad["message"], bad
+    assert "AuthenticationError" in bad["message"] and WRONG_KEY not in bad["message"]
+    assert {i["task_id"] for i in bad["items"]} == {OLD_ID, ui.ids["done"]}
+    offline = ui.step("refresh offline")
+    assert "online access is turned off" in offline["message"], offline
+    assert ui.step("cancel offline")["error"] and "online access" in ui.step("cancel offline")["error"]
+
+
+def test_connection_check_reports_each_step(ui: te.Scenario) -> None:
+    good = ui.step("check")
+    assert good["result"] == ["FINISHED"] and not good["running"], good
+    assert [c["name"] for c in good["checks"]] == ["proxy", "dns", "tcp", "auth"]
+    assert all(c["ok"] for c in good["checks"])
+    bad = ui.step("check bad key")
+    assert bad["result"] == [] and bad["checks"][-1] == {**bad["checks"][-1], "name": "auth", "ok": False}
+    assert "Connection check failed at Authentication" in bad["error"] and "AuthenticationError" in bad["error"]
+    assert WRONG_KEY not in json.dumps(bad)
+
+
+def test_every_new_panel_draws_with_this_blenders_ui_api(ui: te.Scenario) -> None:
+    for name in ("draw empty", "draw"):
+        step = ui.step(name)
+        assert step["problems"] == [], step["problems"]
+    drawn = " ".join(ui.step("draw")["calls"])
+    for needed in ("template_list('ARK3D_UL_tasks'", "'ark3d.cancel_task'", "'ark3d.browser_import'",
+                   "'ark3d.copy_task_id'", "'ark3d.check_connection'", "'target_size'", "'merge_empty'"):
+        assert needed in drawn, needed
+    assert ui.step("draw")["checks_drawn"] == 4
+
+
+def _size(step: dict[str, Any]) -> list[float]:
+    b = step["bounds"]
+    return [hi - lo for lo, hi in zip(b["lo"], b["hi"], strict=True)]
+
+
+def imported(ui: te.Scenario, name: str) -> dict[str, Any]:
+    step = ui.step(name)
+    assert step["error"] is None and step["result"] == ["FINISHED"], step
+    return step
+
+
+def test_the_report_counts_triangles_materials_and_dimensions(ui: te.Scenario) -> None:
+    step = imported(ui, "plain")
+    found = SUMMARY.search(step["message"])
+    assert found, step["message"]
+    objects, triangles, materials = int(found[1]), int(found[2].replace(",", "")), int(found[3])
+    assert objects == len(step["objects"])
+    assert triangles == step["triangles"] > step["polygons"] / 2, "triangles, counted as Blender triangulates"
+    assert materials == step["materials"] >= 1
+    reported = [float(found[i]) for i in (5, 6, 7)]
+    assert reported == pytest.approx(_size(step), abs=0.006)
+
+
+def test_target_size_scales_the_largest_dimension(ui: te.Scenario) -> None:
+    plain, scaled = _size(imported(ui, "plain")), _size(imported(ui, "scaled"))
+    assert max(scaled) == pytest.approx(0.5, abs=1e-4)
+    ratio = max(scaled) / max(plain)
+    assert [s / p for s, p in zip(scaled, plain, strict=True)] == pytest.approx([ratio] * 3, rel=1e-4)
+    found = SUMMARY.search(ui.step("scaled")["message"])
+    assert found and max(float(found[i]) for i in (5, 6, 7)) == 0.5
+
+
+def test_origin_to_base_puts_the_bottom_centre_at_the_cursor(ui: te.Scenario) -> None:
+    step = imported(ui, "based")
+    lo, hi = step["bounds"]["lo"], step["bounds"]["hi"]
+    base = [(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, lo[2]]
+    assert base == pytest.approx(CURSOR, abs=1e-4)
+    assert _size(step) == pytest.approx(_size(imported(ui, "plain")), abs=1e-4), "moved, not scaled"
+
+
+def test_all_options_together_group_under_an_empty_at_the_base(ui: te.Scenario) -> None:
+    step = imported(ui, "all options")
+    task_id = ui.ids["done"]
+    objects = step["objects"]
+    empty = objects[task_id]
+    assert empty["type"] == "EMPTY" and empty["parent"] is None and empty["task_id"] == task_id
+    assert empty["location"] == pytest.approx(CURSOR, abs=1e-5), "the empty is the base, at the cursor"
+    assert empty["collections"] == [task_id] and step["active"] == task_id and empty["selected"]
+    others = [o for name, o in objects.items() if name != task_id]
+    roots = [o for o in others if o["parent"] not in objects]
+    assert not roots, "every object hangs under the empty"
+    assert all(o["task_id"] == task_id for o in others)
+    assert max(_size(step)) == pytest.approx(0.5, abs=1e-4)
+    assert empty["scale"] == pytest.approx([0.5 / max(_size(imported(ui, "plain")))] * 3, rel=1e-4)
+    lo, hi = step["bounds"]["lo"], step["bounds"]["hi"]
+    assert [(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, lo[2]] == pytest.approx(CURSOR, abs=1e-4)
+
+
+def test_preferences_give_the_defaults_and_arguments_override_them(ui: te.Scenario) -> None:
+    from_prefs = imported(ui, "from prefs")
+    assert max(_size(from_prefs)) == pytest.approx(1.0, abs=1e-4)
+    assert any(o["type"] == "EMPTY" for o in from_prefs["objects"].values())
+    overridden = imported(ui, "overridden")
+    assert _size(overridden) == pytest.approx(_size(imported(ui, "plain")), abs=1e-4)
+    assert not any(o["type"] == "EMPTY" for o in overridden["objects"].values())
+
+
+def test_one_undo_removes_an_import_with_options(ui: te.Scenario) -> None:
+    made = imported(ui, "undoable")
+    assert made["objects"]
+    undone = ui.step("undo")
+    assert undone["error"] is None and undone["result"] == ["FINISHED"], undone
+    left = [n for n, o in undone["facts"]["objects"].items() if o["task_id"]]
+    assert left == [], left
+    assert ui.step("threads at the end")["threads"] == []
+
+
+def test_the_key_never_shows(ui: te.Scenario) -> None:
+    assert KEY not in ui.output and WRONG_KEY not in ui.output
+    assert KEY not in json.dumps(ui.steps) and WRONG_KEY not in json.dumps(ui.steps)
+
+
+# -- Debian's Blender 3.4: the add-on in Chinese --------------------------------------------------
+
+
+LABELS = ["Check Connection", "Tasks", "Refresh Tasks", "Target Size", "Group Under an Empty", "Base at Cursor",
+          "Import Options", "No API key set", "Re-download", "Delete from Ark", "Press Refresh to list your tasks"]
+OPERATOR_NAMES = ["Import Ark Task", "Cancel or Delete Task", "Check Connection", "Refresh Tasks"]
+TIPS = ["Scale the import so that its largest dimension is this long (0: keep the size)",
+        "Cancel a queued task, or delete the record of a finished one, on Ark (the library copy is kept)"]
+RUNTIME = ["Downloading 12.3 MB / 45.6 MB (27%) · 8.1 MB/s", "Queued · 0:42", "Generating · 3:10", "Extracting",
+           "Ark 3D cgt-20251124123456-abcde: Downloading... (Esc cancels)",
+           "Imported cgt-20251124123456-abcde (mushroom.glb, pbr, downloaded): 2 objects, 9,788 triangles, "
+           "1 materials, 1 textures, 2.00 × 2.00 × 1.80 m"]
+
+
+@pytest.fixture(scope="module")
+def zh(extension_zip: Path, demo_assets: Path,  # noqa: F811
+       tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    if BLENDER_34 is None:
+        pytest.skip("needs Debian's 'blender' (the bpy wheels have no translations)")
+    legacy = next(extension_zip.parent.glob("ark3d_addon-*-legacy.zip"))
+    root = tmp_path_factory.mktemp("zh")
+    with ArkServer(api_key=KEY) as server:
+        ids = {
+            "failed": server.add_task(fileformat="glb", outcome="failed",
+                                      error_code="InputImageSensitiveContentDetected.PrivacyInformation",
+                                      error_message="The input image may contain real-person portrait information."),
+            "running": server.add_task(running_s=3600),
+            "ok": server.add_task(file=server.add_file("m.zip", b"PK\x05\x06" + b"\0" * 18)),
+            "obj": server.add_task(file=server.add_file("seed3d_obj.zip", demo_assets / "seed3d_obj.zip"),
+                                   fileformat="obj"),
+        }
+        config = {
+            "zip": str(legacy), "api_base": server.api_base, "key": KEY, "wrong_key": WRONG_KEY, "ids": ids,
+            "language": "zh_CN", "labels": LABELS, "operator_names": OPERATOR_NAMES, "tips": TIPS,
+            "runtime": RUNTIME, "report": str(root / "report.json"),
+            "long_message": "Ark's rate limit was hit (300 requests a minute, 5 running tasks): "
+                            "wait a minute and try again",
+        }
+        (root / "config.json").write_text(json.dumps(config), encoding="utf-8")
+        (root / "home").mkdir()
+        env = {"PATH": "/usr/bin:/bin", "HOME": str(root / "home"), "LANG": "C.UTF-8",
+               "ARK3D_LIBRARY": str(root / "library"), "TMPDIR": str(root)}
+        proc = subprocess.run([BLENDER_34, "-b", "--factory-startup", "--python", str(ZH_SCRIPT), "--",
+                               str(root / "config.json")], env=env, capture_output=True, text=True, timeout=120)
+        output = proc.stdout + proc.stderr
+        (root / "output.txt").write_text(output, encoding="utf-8")
+        assert (root / "report.json").exists(), output[-5000:]
+        report = json.loads((root / "report.json").read_text(encoding="utf-8"))
+        assert not report["errors"], "".join(report["errors"]) + output[-3000:]
+        yield {**report, "output": output, "ids": ids}
+
+
+def test_chinese_labels_tooltips_and_operator_names(zh: dict[str, Any]) -> None:
+    assert zh["install"] == {"result": ["FINISHED"], "enabled": True}
+    assert zh["locale"] == "zh_CN"
+    assert zh["iface"]["Check Connection"] == "检查连接"
+    assert zh["iface"]["Target Size"] == "目标尺寸"
+    assert zh["iface"]["Press Refresh to list your tasks"] == "点击刷新以列出您的任务"
+    for english, chinese in {**zh["iface"], **zh["operator_names"], **zh["tips"]}.items():
+        assert re.search(r"[\u4e00-\u9fff]", chinese), (english, chinese)
+    assert zh["operator_names"]["Cancel or Delete Task"] == "取消或删除任务"
+    assert zh["tips"][TIPS[0]].startswith("缩放导入的模型")
+
+
+def test_chinese_progress_texts_and_reports_built_at_run_time(zh: dict[str, Any]) -> None:
+    runtime = zh["runtime"]
+    assert runtime[RUNTIME[0]] == "下载中 12.3 MB / 45.6 MB (27%) · 8.1 MB/s"
+    assert runtime[RUNTIME[1]] == "排队中 · 0:42"
+    assert runtime[RUNTIME[2]] == "生成中 · 3:10"
+    assert runtime[RUNTIME[3]] == "解压中"
+    assert runtime[RUNTIME[4]] == "Ark 3D cgt-20251124123456-abcde：下载中……（按 Esc 取消）"
+    assert runtime[RUNTIME[5]] == ("已导入 cgt-20251124123456-abcde（mushroom.glb，pbr，已下载）："
+                                   "2 个物体，9,788 个三角面，1 个材质，1 张贴图，2.00 × 2.00 × 1.80 米")
+    assert zh["ages"] == ["2 分钟", "2 小时", "3 天"]
+    wrapped = zh["wrapped"]
+    assert wrapped["text"].startswith("触发了方舟的限流") and len(wrapped["lines"]) > 2
+    assert max(wrapped["widths"]) <= 24
+    assert "".join(wrapped["lines"]).replace(" ", "") == wrapped["text"].replace(" ", "")
+
+
+def test_a_failing_import_raises_in_chinese(zh: dict[str, Any]) -> None:
+    failed = zh["failed_import"]
+    assert failed["result"] == [] and failed["error"], failed
+    text = failed["error"]
+    assert "方舟无法生成此模型：输入图片可能包含真人肖像信息" in text, text
+    assert "错误码 InputImageSensitiveContentDetected.PrivacyInformation" in text, text
+    assert "方舟的内容审核拒绝了输入图片：请换一张图片" in text, text
+    invalid = zh["invalid_id"]["error"]
+    assert "输入的文字不是有效的方舟任务 ID" in invalid and "任务 ID 形如" in invalid, invalid
+    bad_key = zh["bad_key_import"]["error"]
+    assert "API 密钥缺失或无效" in bad_key and "HTTP 401" in bad_key and "请求 ID" in bad_key, bad_key
+    assert WRONG_KEY not in bad_key
+    running = zh["cancel_running"]["error"]
+    assert f"任务 {zh['ids']['running']} 正在运行，无法取消" in running, running
+    check = zh["check_bad_key"]["error"]
+    assert "连接检查在“身份验证”一步失败：API 密钥缺失或无效（HTTP 401，错误码 AuthenticationError" in check, check
+    assert "请检查 API 密钥。请在 编辑 > 偏好设置" in check, check
+
+
+def test_chinese_messages_of_an_empty_result_and_a_refresh(zh: dict[str, Any]) -> None:
+    assert zh["refresh"]["result"] == ["FINISHED"]
+    ids = zh["ids"]
+    assert [r[0] for r in zh["browser_rows"]] == [ids["obj"], ids["ok"], ids["running"], ids["failed"]]
+    empty = zh["empty_result"]  # the served zip is empty on purpose: an error of the core, in Chinese
+    assert empty["result"] == [] and "结果压缩包为空" in empty["error"], empty
+    assert zh["last_message"] in empty["error"]
+
+
+def test_english_stays_the_source(zh: dict[str, Any]) -> None:
+    english = zh["english"]
+    assert english["iface"] == {m: m for m in LABELS[:3]}, "translation switched off"
+    assert english["runtime"] == {m: m for m in RUNTIME[:2]}
+    assert "Ark could not generate this model" in english["failed_import"]["error"]
+    assert "Ark could not generate this model" in zh["en_us_failed_import"]["error"]
+    assert zh["after_disable"] == {m: m for m in LABELS[:3]}, "disabling unregisters the translations"
+    assert "Traceback" not in zh["output"], zh["output"][-3000:]
+
+
+def test_import_options_without_numpy(zh: dict[str, Any]) -> None:
+    """Debian's Blender 3.4 has no numpy: the bounds and the triangle count take their pure-Python paths."""
+    assert zh["numpy"] is False, "this Blender was expected to lack numpy"
+    assert zh["options_import"]["result"] == ["FINISHED"], zh["options_import"]
+    measured = zh["options_measured"]
+    lo, hi = measured["lo"], measured["hi"]
+    assert max(h - low for low, h in zip(lo, hi, strict=True)) == pytest.approx(0.5, abs=1e-4)
+    assert [(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, lo[2]] == pytest.approx([1.0, 2.0, 3.0], abs=1e-4)
+    assert measured["empty"] == [zh["ids"]["obj"]]
+    assert f"{measured['triangles']:,} 个三角面" in measured["message"], measured

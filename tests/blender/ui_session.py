@@ -1,0 +1,240 @@
+"""``bpy_session.py`` plus the commands of ``test_issue6_ui.py``: the Tasks browser, cancel/delete,
+the import options, the connection check, and drawing the new panels.
+
+Run as ``python ui_session.py`` by the test (never imported by it), with the same protocol as
+``bpy_session.py``: JSON commands on stdin, one JSON answer per line on ``ARK3D_RESULT_FD``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import bpy
+import bpy_session
+from bpy_session import ADDON, TASK_PROPERTY, _LayoutRecorder, _threads, scene_facts
+from mathutils import Vector
+
+
+def _mod(name: str) -> Any:
+    return sys.modules[f"{ADDON}.blender.{name}"]
+
+
+def _state() -> Any:
+    return bpy.context.window_manager.ark3d.browser
+
+
+def _items() -> list[dict[str, Any]]:
+    return [
+        {
+            "task_id": i.task_id,
+            "name": i.name,
+            "status": i.status,
+            "model": i.model,
+            "fileformat": i.fileformat,
+            "created_at": i.created_at,
+            "updated_at": i.updated_at,
+            "remote": i.remote,
+            "in_library": i.in_library,
+            "extracted": i.extracted,
+            "size_bytes": i.size_bytes,
+            "error_code": i.error_code,
+            "link_seconds_left": _mod("browser").link_seconds_left(i),
+        }
+        for i in _state().tasks
+    ]
+
+
+def _browser() -> dict[str, Any]:
+    state = _state()
+    status = _mod("browser").status
+    return {
+        "items": _items(),
+        "page": state.page,
+        "pages": state.pages,
+        "total": state.total,
+        "index": state.index,
+        "filter": state.status_filter,
+        "message": status.message,
+        "level": status.level,
+        "threads": _threads(),
+    }
+
+
+def _call(op: str, **kwargs: Any) -> dict[str, Any]:
+    """``bpy.ops.ark3d.<op>(**kwargs)`` as a script calls it; the error text of a refusal."""
+    started = time.monotonic()
+    try:
+        result, error = sorted(getattr(bpy.ops.ark3d, op)(**kwargs)), None
+    except RuntimeError as exc:
+        result, error = [], str(exc)
+    return {"result": result, "error": error, "seconds": round(time.monotonic() - started, 3)}
+
+
+def cmd_page_size(size: int) -> dict[str, Any]:
+    _mod("browser").PAGE_SIZE = size
+    return {"page_size": size}
+
+
+def cmd_refresh(page: int = 0) -> dict[str, Any]:
+    return {**_call("refresh_tasks", page=page), **_browser()}
+
+
+def cmd_page(step: int) -> dict[str, Any]:
+    return {**_call("tasks_page", step=step), **_browser()}
+
+
+def cmd_filter(value: str) -> dict[str, Any]:
+    _state().status_filter = value  # its update callback refreshes (in place: no event loop here)
+    return _browser()
+
+
+def cmd_browser() -> dict[str, Any]:
+    return _browser()
+
+
+def cmd_op(op: str, **kwargs: Any) -> dict[str, Any]:
+    """Any ark3d operator, then the browser's state and what the scene holds."""
+    answer = _call(op, **kwargs)
+    return {**answer, **_browser(), "message": _mod("browser").status.message,
+            "last_message": bpy_session._last_message(), "objects": len(bpy.data.objects)}
+
+
+def _bounds(objects: list[bpy.types.Object]) -> tuple[list[float], list[float]]:
+    """World-space box of every vertex (the test's own computation, not the add-on's)."""
+    lo = [float("inf")] * 3
+    hi = [float("-inf")] * 3
+    for obj in objects:
+        if obj.type != "MESH":
+            continue
+        matrix = obj.matrix_world
+        for v in obj.data.vertices:
+            world = matrix @ v.co
+            for i in range(3):
+                lo[i] = min(lo[i], world[i])
+                hi[i] = max(hi[i], world[i])
+    return lo, hi
+
+
+def cmd_import(task_id: str, undo: bool = False, **options: Any) -> dict[str, Any]:
+    """``ark3d.import_task`` with options; what it made, measured independently."""
+    before = set(bpy.data.objects)
+    args = ("EXEC_DEFAULT", True) if undo else ()
+    started = time.monotonic()
+    try:
+        result, error = sorted(bpy.ops.ark3d.import_task(*args, task_id=task_id, **options)), None
+    except RuntimeError as exc:
+        result, error = [], str(exc)
+    made = [o for o in bpy.data.objects if o not in before]
+    bpy.context.view_layer.update()
+    lo, hi = _bounds(made)
+    triangles = 0
+    for obj in made:
+        if obj.type == "MESH":
+            obj.data.calc_loop_triangles()
+            triangles += len(obj.data.loop_triangles)
+    active = bpy.context.view_layer.objects.active
+    return {
+        "result": result,
+        "error": error,
+        "seconds": round(time.monotonic() - started, 3),
+        "message": bpy_session._last_message(),
+        "objects": {
+            o.name: {
+                "type": o.type,
+                "parent": o.parent.name if o.parent else None,
+                "task_id": o.get(TASK_PROPERTY),
+                "location": [round(x, 5) for x in o.matrix_world.translation],
+                "scale": [round(x, 5) for x in o.matrix_world.to_scale()],
+                "collections": [c.name for c in o.users_collection],
+                "selected": o.select_get(),
+            }
+            for o in made
+        },
+        "active": active.name if active else None,
+        "bounds": {"lo": lo, "hi": hi} if made else None,
+        "triangles": triangles,
+        "polygons": sum(len(o.data.polygons) for o in made if o.type == "MESH"),
+        "materials": len({s.material.name for o in made for s in o.material_slots if s.material}),
+        "cursor": list(bpy.context.scene.cursor.location),
+    }
+
+
+def cmd_remove_imports() -> dict[str, Any]:
+    """Clear the scene of earlier imports, so each import step measures only itself."""
+    for obj in [o for o in bpy.data.objects if o.get(TASK_PROPERTY)]:
+        bpy.data.objects.remove(obj)
+    for coll in [c for c in bpy.data.collections if c.name.startswith("cgt-")]:
+        bpy.data.collections.remove(coll)
+    return {"objects": len(bpy.data.objects)}
+
+
+def cmd_library(task_id: str) -> dict[str, Any]:
+    prefs = _mod("preferences")
+    library = prefs.library_for(prefs.read_settings(bpy.context))
+    folder = library.task_dir(task_id)
+    return {"exists": folder.is_dir(), "extracted": library.is_extracted(task_id),
+            "files": sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+            if folder.is_dir() else []}
+
+
+def cmd_check_connection() -> dict[str, Any]:
+    answer = _call("check_connection")
+    report = _mod("preferences").connection_report
+    return {**answer, "running": report.running, "error": answer["error"], "report_error": report.error,
+            "checks": [{"name": c.name, "ok": c.ok, "message": c.message} for c in report.checks],
+            "threads": _threads()}
+
+
+def cmd_draw_ui() -> dict[str, Any]:
+    """Draw the Tasks sub-panel (list rows and details of every item) and the preferences, through
+    the RNA-checking recorder of bpy_session: every call must exist in this Blender."""
+    browser = _mod("browser")
+    calls: list[str] = []
+    problems: list[str] = []
+    state = _state()
+    ctx = bpy.context
+    panel = type("Panel", (), {"layout": _LayoutRecorder(calls, problems)})()
+    browser.ARK3D_PT_tasks.draw(panel, ctx)
+    for index, item in enumerate(state.tasks):
+        browser.ARK3D_UL_tasks.draw_item(None, ctx, _LayoutRecorder(calls, problems), state, item, 0, state, "index",
+                                         index)
+        browser.draw_details(_LayoutRecorder(calls, problems), item)
+    prefs = ctx.preferences.addons[ADDON].preferences
+    report = _mod("preferences").connection_report
+    type(prefs).draw(type("Prefs", (), {"layout": _LayoutRecorder(calls, problems), "bl_rna": prefs.bl_rna, **{
+        name: getattr(prefs, name) for name in prefs.bl_rna.properties.keys() if name != "rna_type"}})(), ctx)
+    return {"calls": calls, "problems": problems, "checks_drawn": len(report.checks)}
+
+
+def cmd_prepare_old_task(task_id: str, zip_path: str, days: float) -> dict[str, Any]:
+    """A result Ark no longer lists (``days`` old), put in the library as the add-on keeps one."""
+    prefs = _mod("preferences")
+    library = prefs.library_for(prefs.read_settings(bpy.context))
+    archive = sys.modules[f"{ADDON}.core.archive"]
+    created = int(time.time() - days * 86400)
+    library.save_task({"id": task_id, "model": "doubao-seed3d-1-0-250928", "status": "succeeded",
+                       "created_at": created, "updated_at": created + 240, "fileformat": "obj",
+                       "subdivisionlevel": "medium", "content": {"file_url": "https://example.invalid/expired.zip"}})
+    files = library.files_dir(task_id)
+    archive.safe_extract(Path(zip_path), files)
+    model = archive.choose_model(archive.find_models(files), "pbr", root=files)
+    library.mark_extracted(task_id, model.path)
+    return {"model": str(model.path)}
+
+
+def cmd_cursor(location: list[float]) -> dict[str, Any]:
+    bpy.context.scene.cursor.location = Vector(location)
+    return {"cursor": list(bpy.context.scene.cursor.location)}
+
+
+def cmd_scene() -> dict[str, Any]:
+    return scene_facts()
+
+
+bpy_session.COMMANDS.update({name[4:]: fn for name, fn in globals().items() if name.startswith("cmd_")})
+
+if __name__ == "__main__":
+    sys.exit(bpy_session.main())

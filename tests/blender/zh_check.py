@@ -1,0 +1,126 @@
+"""Runs inside Debian's Blender 3.4 (``blender -b``) for ``test_issue6_ui.py``: the add-on in Chinese.
+
+The ``bpy`` wheels are built without translation support (their only language is "Automatic"),
+so Chinese can only be seen in a real Blender build.  Started as::
+
+    blender -b --factory-startup --python zh_check.py -- CONFIG.json
+
+It installs the legacy zip as a user does (Preferences > Add-ons > Install), points the add-on
+at the test's Ark server, switches the interface to Simplified Chinese, and records what the
+user would read: labels, tooltips, progress texts, reports and the text of the RuntimeError a
+failing operator raises.  It judges nothing; the test asserts.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from pathlib import Path
+
+import addon_utils
+import bpy
+
+CONFIG = json.loads(Path(sys.argv[sys.argv.index("--") + 1]).read_text(encoding="utf-8"))
+report: dict = {"errors": []}
+
+
+def call(op: str, **kwargs: object) -> dict:
+    try:
+        return {"result": sorted(getattr(bpy.ops.ark3d, op)(**kwargs)), "error": None}
+    except RuntimeError as exc:
+        return {"result": [], "error": str(exc)}
+
+
+def set_language(code: str, on: bool = True) -> None:
+    view = bpy.context.preferences.view
+    view.language = code
+    for switch in ("use_translate_interface", "use_translate_tooltips", "use_translate_reports"):
+        if hasattr(view, switch):
+            setattr(view, switch, on)
+
+
+def main() -> None:
+    report["blender"] = list(bpy.app.version)
+    report["languages"] = [item.identifier for item in
+                           bpy.context.preferences.view.bl_rna.properties["language"].enum_items]
+    result = bpy.ops.preferences.addon_install(filepath=CONFIG["zip"])
+    module = "ark3d_addon"
+    addon_utils.enable(module, default_set=True)
+    report["install"] = {"result": sorted(result), "enabled": module in bpy.context.preferences.addons}
+    prefs = bpy.context.preferences.addons[module].preferences
+    prefs.region = "CUSTOM"
+    prefs.custom_base_url = CONFIG["api_base"]
+    prefs.api_key = CONFIG["key"]
+    tr = sys.modules[f"{module}.blender.translations"]
+    browser = sys.modules[f"{module}.blender.browser"]
+    ids = CONFIG["ids"]
+
+    set_language(CONFIG["language"])
+    report["locale"] = bpy.app.translations.locale
+    t = bpy.app.translations
+    report["iface"] = {msg: t.pgettext_iface(msg) for msg in CONFIG["labels"]}
+    report["operator_names"] = {msg: t.pgettext_iface(msg, "Operator") for msg in CONFIG["operator_names"]}
+    report["tips"] = {msg: t.pgettext_tip(msg) for msg in CONFIG["tips"]}
+    report["runtime"] = {msg: tr.localize(msg) for msg in CONFIG["runtime"]}
+    report["ages"] = [browser.age_text(s) for s in (120, 7200, 3 * 86400)]
+    long = tr.localize(CONFIG["long_message"])
+    report["wrapped"] = {"text": long, "lines": tr.wrap(long, 24),
+                         "widths": [tr._width(line) for line in tr.wrap(long, 24)]}
+
+    report["failed_import"] = call("import_task", task_id=ids["failed"])
+    report["invalid_id"] = call("import_task", task_id="not-a-task")
+    report["cancel_running"] = call("cancel_task", task_id=ids["running"])
+    report["refresh"] = call("refresh_tasks")
+    report["browser_rows"] = [(i.task_id, i.status) for i in bpy.context.window_manager.ark3d.browser.tasks]
+    prefs.api_key = CONFIG["wrong_key"]
+    report["bad_key_import"] = call("import_task", task_id=ids["ok"])
+    report["check_bad_key"] = call("check_connection")
+    prefs.api_key = CONFIG["key"]
+    report["empty_result"] = call("import_task", task_id=ids["ok"])
+    report["last_message"] = sys.modules[f"{module}.blender.jobs"].last_message["text"]
+
+    # Import options in a Blender without numpy (Debian's 3.4 has none): the pure-Python paths.
+    # (An OBJ: the glTF importer of Debian's 3.4 needs numpy too.)
+    importer = sys.modules[f"{module}.blender.importer"]
+    report["numpy"] = importer.np is not None
+    bpy.context.scene.cursor.location = (1.0, 2.0, 3.0)
+    before = set(bpy.data.objects)
+    report["options_import"] = call("import_task", task_id=ids["obj"], target_size=0.5, origin_to_base=True,
+                                     merge_empty=True)
+    made = [o for o in bpy.data.objects if o not in before]
+    bpy.context.view_layer.update()
+    corners = [o.matrix_world @ v.co for o in made if o.type == "MESH" for v in o.data.vertices]
+    triangles = 0
+    for o in made:
+        if o.type == "MESH":
+            o.data.calc_loop_triangles()
+            triangles += len(o.data.loop_triangles)
+    report["options_measured"] = {
+        "lo": [min(c[i] for c in corners) for i in range(3)],
+        "hi": [max(c[i] for c in corners) for i in range(3)],
+        "triangles": triangles,
+        "empty": [o.name for o in made if o.type == "EMPTY"],
+        "message": sys.modules[f"{module}.blender.jobs"].last_message["text"],
+    }
+
+    # The same, with translation switched off: English, the source, again.
+    set_language(CONFIG["language"], on=False)
+    report["english"] = {
+        "iface": {msg: t.pgettext_iface(msg) for msg in CONFIG["labels"][:3]},
+        "runtime": {msg: tr.localize(msg) for msg in CONFIG["runtime"][:2]},
+        "failed_import": call("import_task", task_id=ids["failed"]),
+    }
+    set_language("en_US")
+    report["en_us_failed_import"] = call("import_task", task_id=ids["failed"])
+    # Disabling unregisters the translations: Chinese Blender, English add-on texts.
+    set_language(CONFIG["language"])
+    addon_utils.disable(module, default_set=True)
+    report["after_disable"] = {msg: t.pgettext_iface(msg) for msg in CONFIG["labels"][:3]}
+
+
+try:
+    main()
+except Exception:  # noqa: BLE001 - anything must end in a report
+    report["errors"].append(traceback.format_exc())
+Path(CONFIG["report"]).write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -1,0 +1,164 @@
+"""The tasks browser's data against the loopback Ark server: paging, filter, library merge, cancel/delete."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from ark3d_addon.core.client import ArkClient
+from ark3d_addon.core.errors import ArkError, ConfigError
+from ark3d_addon.core.library import Library
+from ark3d_addon.core.settings import Settings
+from ark3d_addon.core.tasklist import (
+    LIST_WINDOW_S,
+    Background,
+    TaskRow,
+    cancel_or_delete,
+    fetch_rows,
+    merge_rows,
+)
+
+KEY = "test-key"
+OLD_ID = "cgt-20240101000000-oldie"
+
+
+def settings_for(server, key: str = KEY) -> Settings:  # type: ignore[no-untyped-def]
+    return Settings(api_key=key, base_url=server.api_base)
+
+
+def store(library: Library, task: dict, extracted: bool = True) -> None:
+    library.save_task(task)
+    if extracted:
+        files = library.files_dir(task["id"])
+        files.mkdir(parents=True, exist_ok=True)
+        (files / "m.glb").write_bytes(b"glTF")
+        library.mark_extracted(task["id"], files / "m.glb")
+
+
+def old_task(created: float) -> dict:
+    return {"id": OLD_ID, "model": "doubao-seed3d-1-0-250928", "status": "succeeded", "created_at": int(created),
+            "updated_at": int(created) + 300, "fileformat": "obj", "content": {"file_url": "https://x.invalid/r.zip"}}
+
+
+def test_rows_merge_arks_page_with_the_library(ark_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    url = ark_server.add_file("m.zip", b"PK\x05\x06" + b"\0" * 18)
+    done = ark_server.add_task(file=url, fileformat="glb")
+    failed = ark_server.add_task(outcome="failed", error_code="InputImageSensitiveContentDetected",
+                                 error_message="sensitive")
+    queued = ark_server.add_task(file=url, queued_s=3600)
+    library = Library(tmp_path)
+    store(library, {"id": done, "status": "succeeded", "created_at": int(time.time())})
+    store(library, old_task(time.time() - LIST_WINDOW_S - 3600))
+
+    result = fetch_rows(settings_for(ark_server), library, page=1, page_size=20)
+    assert result.error is None and result.total == 3
+    ids = [r.task_id for r in result.rows]
+    assert ids == [queued, failed, done, OLD_ID], "Ark's order (newest first), then library-only tasks"
+    rows = {r.task_id: r for r in result.rows}
+    assert rows[queued].status == "queued" and rows[queued].remote and not rows[queued].in_library
+    assert rows[failed].error_code == "InputImageSensitiveContentDetected"
+    assert rows[done].in_library and rows[done].extracted and rows[done].remote
+    assert rows[done].fileformat == "glb" and rows[done].link_seconds_left() is not None
+    assert 0 < rows[done].link_seconds_left() <= 24 * 3600  # type: ignore[operator]
+    old = rows[OLD_ID]
+    assert not old.remote and old.in_library and old.extracted and old.status == "succeeded"
+    assert old.age() > LIST_WINDOW_S and old.link_seconds_left() < 0  # type: ignore[operator]
+
+
+def test_paging_and_status_filter(ark_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    ids = [ark_server.add_task(outcome="failed") for _ in range(5)]
+    ok = ark_server.add_task(file=ark_server.add_file("m.zip", b"x"))
+    library = Library(tmp_path)
+    store(library, old_task(time.time() - LIST_WINDOW_S - 60))
+    first = fetch_rows(settings_for(ark_server), library, page=1, page_size=2)
+    assert first.total == 6 and first.pages == 3
+    assert [r.task_id for r in first.rows] == [ok, ids[4]], "no library rows before the last page"
+    last = fetch_rows(settings_for(ark_server), library, page=3, page_size=2)
+    assert [r.task_id for r in last.rows] == [ids[1], ids[0], OLD_ID]
+    failed = fetch_rows(settings_for(ark_server), library, page=1, page_size=20, status="failed")
+    assert [r.task_id for r in failed.rows] == ids[::-1], "the old succeeded one is filtered out too"
+    query = [r.query for r in ark_server.requests_log if r.method == "GET" and "filter.status" in r.query]
+    assert query and "filter.status=failed" in query[-1]
+
+
+def test_recent_library_tasks_on_other_pages_are_not_repeated(ark_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A recent library task is on some page of Ark's list; only one Ark no longer has shows at the end."""
+    url = ark_server.add_file("m.zip", b"x")
+    kept = ark_server.add_task(file=url)
+    for _ in range(3):
+        ark_server.add_task(outcome="failed")
+    library = Library(tmp_path)
+    now = int(time.time())
+    store(library, {"id": kept, "status": "succeeded", "created_at": now - 100, "updated_at": now - 50})
+    gone = "cgt-20990101000000-gone1"  # deleted from Ark, still in the library
+    store(library, {"id": gone, "status": "succeeded", "created_at": now - 200, "updated_at": now - 100})
+    page1 = fetch_rows(settings_for(ark_server), library, page=1, page_size=3)
+    assert kept not in [r.task_id for r in page1.rows] and gone not in [r.task_id for r in page1.rows]
+    last = fetch_rows(settings_for(ark_server), library, page=2, page_size=3)
+    assert [r.task_id for r in last.rows] == [kept, gone]
+    assert any("filter.task_ids" in r.query for r in ark_server.requests_log)
+
+
+def test_without_the_network_the_library_is_shown_with_the_reason(ark_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    library = Library(tmp_path)
+    store(library, old_task(time.time() - LIST_WINDOW_S - 60))
+    bad = fetch_rows(settings_for(ark_server, key="wrong"), library)
+    assert bad.error is not None and bad.error.http_status == 401
+    assert [r.task_id for r in bad.rows] == [OLD_ID]
+    offline = fetch_rows(None, library, offline=ConfigError("offline", code="OnlineAccessDisabled"))
+    assert offline.error is not None and offline.error.code == "OnlineAccessDisabled"
+    assert [r.task_id for r in offline.rows] == [OLD_ID]
+    assert ark_server.count(method=None) == 1, "offline: no request"
+
+
+def test_cancel_queued_delete_finished_refuse_running(ark_server) -> None:  # type: ignore[no-untyped-def]
+    client = ArkClient(settings_for(ark_server))
+    queued = ark_server.add_task(queued_s=3600)
+    running = ark_server.add_task(running_s=3600)
+    done = ark_server.add_task(file=ark_server.add_file("m.zip", b"x"))
+    out = cancel_or_delete(client, queued)
+    assert (out.action, out.status_before) == ("cancelled", "queued")
+    assert client.get_task(queued).status.value == "cancelled"
+    with pytest.raises(ArkError) as again:
+        cancel_or_delete(client, queued)
+    assert again.value.code == "AlreadyCancelled" and "already cancelled" in again.value.user_message()
+    with pytest.raises(ArkError) as busy:
+        cancel_or_delete(client, running)
+    assert busy.value.code == "TaskRunning" and "queued" in busy.value.user_message()
+    assert ark_server.count(method="DELETE", path_contains=running) == 0, "refused before any DELETE"
+    out = cancel_or_delete(client, done)
+    assert out.action == "deleted"
+    with pytest.raises(ArkError) as gone:
+        client.get_task(done)
+    assert gone.value.http_status == 404
+
+
+def test_background_keeps_errors_and_bugs() -> None:
+    ok: Background[int] = Background(lambda cancel: 42).start()
+    assert ok.join(5) and ok.result == 42 and ok.error is None
+
+    def boom(cancel: object) -> int:
+        raise ArkError("nope", code="X")
+
+    failing: Background[int] = Background(boom).start()
+    assert failing.join(5) and failing.error is not None and failing.error.code == "X"
+
+    def bug(cancel: object) -> int:
+        raise ZeroDivisionError("secret-key in here")
+
+    crashed: Background[int] = Background(bug, secret="secret-key")
+    crashed.run()
+    assert crashed.error is not None and crashed.error.code == "InternalError"
+    assert "secret-key" not in crashed.error.user_message()
+
+
+def test_merge_rows_without_task_json() -> None:
+    from ark3d_addon.core.library import LibraryEntry
+
+    entry = LibraryEntry("cgt-20250101000000-nojsn", Path("/x"), None, True, 10)
+    rows = merge_rows((), [entry], last_page=True)
+    assert rows == [TaskRow("cgt-20250101000000-nojsn", "succeeded", in_library=True, extracted=True, size_bytes=10)]
+    assert merge_rows((), [entry], last_page=False) == []
+    assert merge_rows((), [entry], last_page=True, status="failed") == []

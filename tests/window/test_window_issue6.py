@@ -1,0 +1,135 @@
+"""Issue 6 in a real window (Debian's Blender 3.4 under Xvfb, ``issue6_driver.py``, legacy add-on).
+
+* Generate: the Generate panel's operator in the sidebar, modal: the task is created, shown in
+  the panel while Ark works, and the model imported (screenshots in docs/screenshots).
+* Restart-safe jobs: quit Blender mid-download, start it again: the job resumes by itself (only
+  a Blender with a window runs the add-on's start-up timer, so only here does it happen on its
+  own, as it does for a user), with a Range request, and imports.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from .test_window import API_KEY, BLENDER, BLENDER_TIMEOUT, SHOTS, XVFB_RUN, _clean_env
+
+DRIVER = Path(__file__).with_name("issue6_driver.py")
+
+pytestmark = [
+    pytest.mark.window,
+    pytest.mark.skipif(BLENDER is None, reason="needs a 'blender' executable (Blender 3.4+)"),
+    pytest.mark.skipif(XVFB_RUN is None, reason="needs xvfb-run for a virtual display"),
+]
+
+
+def run_phase(tmp: Path, server, phase: str, task_id: str = "", **extra: object) -> tuple[dict, str]:  # noqa: ANN001
+    library = tmp / "library"
+    library.mkdir(exist_ok=True)
+    run_dir = tmp / phase
+    run_dir.mkdir()
+    env = _clean_env(tmp, server, library)
+    report_path = run_dir / "report.json"
+    config = run_dir / "config.json"
+    config.write_text(json.dumps({"phase": phase, "report": str(report_path), "task_id": task_id, **extra}))
+    cmd = ["timeout", "-k", "5", str(BLENDER_TIMEOUT), XVFB_RUN, "-a", "-s", "-screen 0 1600x900x24", BLENDER,
+           "--factory-startup", "--enable-event-simulate", "--python", str(DRIVER), "--", str(config)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    try:
+        output, _ = proc.communicate(timeout=BLENDER_TIMEOUT + 10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # the group this test started, nothing else
+        output, _ = proc.communicate()
+        pytest.fail(f"Blender did not end within {BLENDER_TIMEOUT + 10} s:\n{output[-6000:]}")
+    (run_dir / "blender_output.txt").write_text(output)
+    report = json.loads(report_path.read_text()) if report_path.exists() else {}
+    shown = json.dumps(report, indent=1)[-6000:]
+    assert report.get("done"), f"the {phase} driver did not finish (exit {proc.returncode})\n{output[-6000:]}"
+    assert not report["errors"], f"{phase} failed:\n{''.join(report['errors'])}\n{shown}\n{output[-4000:]}"
+    assert "Traceback" not in output, output[-6000:]
+    return report, output
+
+
+def padded_result(demo_assets: Path) -> bytes:
+    """The demo OBJ result plus 3 MB of padding: larger than the download's 1 MiB write buffer."""
+    buf = io.BytesIO((demo_assets / "seed3d_obj.zip").read_bytes())
+    with zipfile.ZipFile(buf, "a") as archive:
+        archive.writestr("mushroom/padding.bin", os.urandom(3 << 20), compress_type=zipfile.ZIP_STORED)
+    return buf.getvalue()
+
+
+def test_a_job_left_by_a_quit_blender_resumes_when_blender_starts(tmp_path: Path, ark_server,  # noqa: ANN001
+                                                                  demo_assets: Path) -> None:
+    ark_server.api_key = API_KEY
+    data = padded_result(demo_assets)
+    url = ark_server.add_file("seed3d_obj.zip", data, throttle_bps=len(data) // 6)  # about 6 s
+    task_id = ark_server.add_task(file=url, fileformat="obj")
+
+    first, _ = run_phase(tmp_path, ark_server, "start", task_id)
+    assert first["resume_timer_registered_at_start"] is True
+    assert first["invoke"] == ["RUNNING_MODAL"]
+    assert first["before_quit"]["phase"] == "downloading" and first["before_quit"]["journal"], first
+    folder = tmp_path / "library" / task_id
+    kept = (folder / "result.zip.part").stat().st_size
+    assert kept >= 1 << 20, "quitting kept the partial download"
+    assert (folder / "job.json").exists(), "quitting kept the journal"
+    assert not (folder / "result.zip").exists()
+
+    second, _ = run_phase(tmp_path, ark_server, "resume", task_id)
+    assert second["journal_at_start"] is True
+    seen = [s["phase"] for s in second["seen"]]
+    assert "downloading" in seen, f"the resumed job was not shown as a job: {second['seen']}"
+    after = second["after"]
+    assert after["objects"] and after["objects"] == after["tagged"], after
+    assert after["last_message"]["level"] == "INFO", after
+    assert after["last_message"]["text"].startswith(f"Imported {task_id} (mushroom.obj, downloaded)"), after
+    assert after["active"] == [] and after["threads"] == [], after
+    assert not after["journal"] and not after["part"] and after["zip"], after
+    assert after["resume_timer_registered"] is False, "the start-up timer runs once"
+    ranges = [r.header("Range") for r in ark_server.requests_log if r.server == "file"]
+    assert ranges == [None, f"bytes={kept}-"], ranges
+
+
+def test_generate_from_the_panel_in_a_window(tmp_path: Path, ark_server, demo_assets: Path) -> None:  # noqa: ANN001
+    ark_server.api_key = API_KEY
+    ark_server.set_create_result("obj", (demo_assets / "seed3d_obj.zip").read_bytes())
+    ark_server.create_schedule = (2.5, 2.5)  # queued, then running: the panel shows both
+    image = tmp_path / "chair.png"
+    image.write_bytes(PNG_96x64)
+    report, _ = run_phase(tmp_path, ark_server, "generate", image=str(image), shots=str(SHOTS))
+    assert report["invoke"]["result"] == ["RUNNING_MODAL"] and report["invoke"]["ms"] < 200, report["invoke"]
+    task_id = report["task_id"]
+    assert task_id.startswith("cgt-")
+    assert report["keys"][0].startswith("new-") and task_id in report["keys"], report["keys"]
+    assert report["phases"][0] in ("starting", "creating") and "queued" in report["phases"], report["phases"]
+    after = report["after"]
+    assert after["tagged"], after
+    assert after["last_message"]["level"] == "INFO", after
+    assert after["last_message"]["text"].startswith(f"Created and imported {task_id} (mushroom.obj"), after
+    assert after["journal"] == [] and after["threads"] == [] and after["generate_draws"] > 0, after
+    assert [r.method for r in ark_server.requests_log if r.method == "POST"] == ["POST"]
+    for name in ("panel_generate.png", "panel_generated.png"):
+        assert (SHOTS / name).stat().st_size > 10_000
+
+
+def _png(width: int, height: int) -> bytes:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + bytes([90, 140, 200]) * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+PNG_96x64 = _png(96, 64)

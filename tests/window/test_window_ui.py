@@ -1,0 +1,150 @@
+"""The Tasks browser, the Generate section and the Chinese interface in a real window, with screenshots.
+
+Debian's Blender 3.4 under Xvfb (``ui_driver.py``), the add-on loaded as the legacy add-on, the
+project's Ark server in this process.  The screenshots go to ``docs/screenshots/``
+(``browser.png``, ``panel_zh.png``, ``generate.png``), cropped to the sidebar for the README;
+the full windows stay in the test's temporary folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from .test_window import API_KEY, BLENDER, BLENDER_TIMEOUT, SHOTS, XVFB_RUN, _clean_env
+
+REPO = Path(__file__).resolve().parents[2]
+DRIVER = Path(__file__).with_name("ui_driver.py")
+CROP = Path(__file__).with_name("crop_png.py")
+OLD_ID = "cgt-20240101000000-oldie"
+
+pytestmark = [
+    pytest.mark.window,
+    pytest.mark.skipif(BLENDER is None, reason="needs a 'blender' executable (Blender 3.4+)"),
+    pytest.mark.skipif(XVFB_RUN is None, reason="needs xvfb-run for a virtual display"),
+]
+
+
+def run_driver(tmp: Path, server, scenario: str, tasks: dict[str, str], extra: dict | None = None) -> dict:  # noqa: ANN001
+    library = tmp / "library"
+    library.mkdir(exist_ok=True)
+    env = _clean_env(tmp, server, library)
+    report_path = tmp / "report.json"
+    config = tmp / "config.json"
+    config.write_text(json.dumps({"scenario": scenario, "report": str(report_path), "tasks": tasks,
+                                  "shots": str(tmp / "shots"), **(extra or {})}), encoding="utf-8")
+    cmd = ["timeout", "-k", "5", str(BLENDER_TIMEOUT), XVFB_RUN, "-a", "-s", "-screen 0 1600x900x24", BLENDER,
+           "--factory-startup", "--enable-event-simulate", "--python", str(DRIVER), "--", str(config)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    try:
+        output, _ = proc.communicate(timeout=BLENDER_TIMEOUT + 10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # the group this test started, nothing else
+        output, _ = proc.communicate()
+        pytest.fail(f"Blender did not end within {BLENDER_TIMEOUT + 10} s:\n{output[-6000:]}")
+    (tmp / "blender_output.txt").write_text(output)
+    report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
+    shown = json.dumps(report, indent=1, ensure_ascii=False)[-6000:]
+    assert report.get("done"), f"the driver did not finish (exit {proc.returncode})\n{output[-6000:]}"
+    assert not report["errors"], f"{scenario} failed:\n{''.join(report['errors'])}\n{shown}\n{output[-4000:]}"
+    assert "Traceback" not in output, output[-6000:]
+    return report
+
+
+def publish(report: dict, name: str) -> Path:
+    """Crop the window screenshot to the sidebar into docs/screenshots/ (Blender loads and saves the PNG)."""
+    shot = report["shots"][name]
+    assert shot["exists"], shot
+    box = shot["sidebar"]
+    dest = SHOTS / name
+    proc = subprocess.run([sys.executable, str(CROP), shot["path"], str(dest), str(box["x"]), str(box["y"]),
+                           str(box["width"]), str(box["height"])], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and dest.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
+    return dest
+
+
+def in_library(tmp: Path, task_id: str, zip_path: Path, days: float = 0.0) -> None:
+    """A result the add-on has downloaded before (``days`` ago), as it keeps it in the library."""
+    sys.path.insert(0, str(REPO))
+    from ark3d_addon.core.archive import choose_model, find_models, safe_extract
+    from ark3d_addon.core.library import Library
+
+    library = Library(tmp / "library")
+    created = int(time.time() - days * 86400 - 600)
+    library.save_task({"id": task_id, "model": "doubao-seed3d-1-0-250928", "status": "succeeded",
+                       "created_at": created, "updated_at": created + 240, "fileformat": "obj",
+                       "subdivisionlevel": "medium", "content": {"file_url": "https://example.invalid/r.zip"}})
+    files = library.files_dir(task_id)
+    safe_extract(zip_path, files)
+    library.mark_extracted(task_id, choose_model(find_models(files), "pbr", root=files).path)
+
+
+@pytest.fixture
+def server(ark_server):  # noqa: ANN001, ANN201
+    ark_server.api_key = API_KEY
+    return ark_server
+
+
+def test_tasks_browser_and_chinese_panel_in_a_window(tmp_path: Path, server, demo_assets: Path) -> None:  # noqa: ANN001
+    glb = server.add_file("seed3d_glb.zip", demo_assets / "seed3d_glb.zip")
+    tasks = {
+        "failed": server.add_task(fileformat="glb", outcome="failed", error_code="InputImageSensitiveContentDetected",
+                                  error_message="The input image may contain sensitive information."),
+        "done": server.add_task(file=glb, fileformat="glb", subdivisionlevel="high"),
+        "running": server.add_task(fileformat="obj", running_s=3600),
+        "queued": server.add_task(fileformat="glb", queued_s=3600),
+    }
+    in_library(tmp_path, tasks["done"], demo_assets / "seed3d_glb.zip")
+    in_library(tmp_path, OLD_ID, demo_assets / "seed3d_obj.zip", days=10)
+    report = run_driver(tmp_path, server, "browser", tasks)
+    print("\nbrowser:", json.dumps({k: report[k] for k in ("refresh", "cancel", "check", "locale", "zh_samples")},
+                                   indent=1, ensure_ascii=False))
+
+    refresh = report["refresh"]
+    assert refresh["result"] == ["FINISHED"] and refresh["ms"] < 50, refresh
+    assert refresh["items_right_after"] == 0, "the list is filled later, by the timer, not by the button"
+    assert refresh["max_gap_ms"] is not None and refresh["max_gap_ms"] < 250, refresh
+    ids = [i["task_id"] for i in refresh["items"]]
+    assert ids == [tasks["queued"], tasks["running"], tasks["done"], tasks["failed"], OLD_ID], ids
+    rows = {i["task_id"]: i for i in refresh["items"]}
+    assert rows[tasks["done"]]["extracted"] and rows[OLD_ID]["extracted"] and not rows[OLD_ID]["remote"]
+    assert refresh["threads_after"] == []
+
+    assert report["clipboard"] == tasks["done"]
+    cancel = report["cancel"]
+    assert cancel["ms"] < 50 and cancel["status_before_ok"] == "queued", cancel  # nothing sent before OK
+    assert cancel["message"].startswith(f"Cancelled task {tasks['queued']}"), cancel
+    assert cancel["threads_after"] == []
+    assert len([r for r in server.requests_log if r.method == "DELETE"]) == 1
+
+    check = report["check"]
+    assert check["result"] == ["RUNNING_MODAL"] and check["ms"] < 50 and check["running_right_after"], check
+    assert check["checks"] == [["proxy", True], ["dns", True], ["tcp", True], ["auth", True]], check
+
+    assert report["locale"] in ("zh_CN", "zh_HANS")
+    assert report["zh_samples"] == {"Tasks": "任务", "Import Options": "导入选项", "Re-download": "重新下载"}
+    for name in ("browser.png", "panel_zh.png"):
+        dest = publish(report, name)
+        assert dest.stat().st_size > 20_000, dest
+
+
+def test_generate_section_in_a_window(tmp_path: Path, server, demo_assets: Path) -> None:  # noqa: ANN001
+    server.set_create_result("glb", demo_assets / "seed3d_glb.zip")
+    server.create_schedule = (3600.0, 60.0)  # stays queued while the picture is taken
+    image = REPO / "docs" / "demo_preview.png"
+    report = run_driver(tmp_path, server, "generate", {}, {"image": str(image)})
+    print("\ngenerate:", json.dumps(report["generate"], indent=1, ensure_ascii=False))
+    assert report["generate"]["result"] == ["RUNNING_MODAL"], report["generate"]
+    assert any(text.startswith("Queued") for text in report["generate"]["active"].values()), report["generate"]
+    created = [r for r in server.requests_log if r.method == "POST"]
+    assert len(created) == 1 and created[0].header("Authorization") == f"Bearer {API_KEY}"
+    dest = publish(report, "generate.png")
+    assert dest.stat().st_size > 20_000, dest

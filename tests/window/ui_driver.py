@@ -1,0 +1,328 @@
+"""Runs inside a real Blender window (Xvfb) for ``test_window_ui.py``: the Tasks browser, the
+Generate section and the panel in Chinese, used as a user does, with screenshots.
+
+    blender --factory-startup --enable-event-simulate --python ui_driver.py -- CONFIG.json
+
+``scenario: browser``: open the sidebar on the Ark 3D tab, press Refresh (its list call runs in a
+worker thread while the main thread keeps ticking), select a task, screenshot
+(``browser.png``); copy a task id; cancel a queued task through its confirmation (Return
+presses OK); run the preferences' Check Connection; then switch the interface to Simplified
+Chinese and screenshot again (``panel_zh.png``).
+``scenario: generate``: the Generate sub-panel open with an image file chosen, Generate pressed,
+screenshot while the new task is queued (``generate.png``).
+
+Everything runs from ``bpy.app.timers`` on Blender's main thread (``yield 0.5`` waits without
+blocking it); a 10 ms probe timer measures the main thread's stalls while the refresh runs.  The
+report holds what was seen; the test judges.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+
+import addon_utils
+import bpy
+
+CONFIG = json.loads(Path(sys.argv[sys.argv.index("--") + 1]).read_text(encoding="utf-8"))
+SCENARIO = CONFIG["scenario"]
+REPORT = Path(CONFIG["report"])
+SHOTS = Path(CONFIG["shots"])
+TASKS = CONFIG["tasks"]
+clock = time.perf_counter
+T0 = clock()
+report: dict = {"scenario": SCENARIO, "errors": [], "log": [], "blender": list(bpy.app.version), "shots": {}}
+
+
+def log(text: str) -> None:
+    report["log"].append(f"{clock() - T0:7.3f} {text}")
+    print(f"[ui-driver {clock() - T0:7.3f}] {text}", flush=True)
+
+
+def save_report() -> None:
+    tmp = REPORT.with_name(REPORT.name + ".tmp")
+    tmp.write_text(json.dumps(report, indent=1, default=str, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(REPORT)
+
+
+bpy.context.preferences.view.show_splash = False
+addon_utils.enable("ark3d_addon", default_set=True)
+
+from ark3d_addon.blender import browser, jobs  # noqa: E402 - importable once enabled
+from ark3d_addon.blender.preferences import connection_report  # noqa: E402
+
+prefs = bpy.context.preferences.addons["ark3d_addon"].preferences
+
+
+def window() -> bpy.types.Window:
+    return bpy.context.window_manager.windows[0]
+
+
+def view3d() -> bpy.types.Area:
+    return next(a for a in window().screen.areas if a.type == "VIEW_3D")
+
+
+def region(kind: str) -> bpy.types.Region:
+    return next(r for r in view3d().regions if r.type == kind)
+
+
+def event(kind: str, value: str, x: int = 0, y: int = 0, **mods: bool) -> None:
+    window().event_simulate(type=kind, value=value, x=x, y=y, **mods)
+
+
+def in_sidebar():  # noqa: ANN201 - a context override, as a click in the sidebar has
+    return bpy.context.temp_override(window=window(), area=view3d(), region=region("UI"))
+
+
+def wait_until(cond, timeout: float, what: str, step: float = 0.05):  # noqa: ANN001, ANN201
+    end = clock() + timeout
+    while not cond():
+        if clock() > end:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        yield step
+
+
+class Probe:
+    """A 10 ms timer: the gaps between its ticks are the main thread's stalls."""
+
+    def __init__(self) -> None:
+        self.ticks: list[float] = []
+        self.on = False
+
+    def _tick(self) -> float | None:
+        self.ticks.append(clock())
+        return 0.01 if self.on else None
+
+    def start(self) -> None:
+        self.ticks, self.on = [clock()], True
+        bpy.app.timers.register(self._tick, first_interval=0.01, persistent=True)
+
+    def stop(self) -> list[float]:
+        self.on = False
+        if bpy.app.timers.is_registered(self._tick):
+            bpy.app.timers.unregister(self._tick)
+        return self.ticks
+
+
+probe = Probe()
+panel_draws: list[float] = []
+
+
+def _panel_hook(self, context) -> None:  # noqa: ANN001 - Blender's draw signature
+    panel_draws.append(clock())
+
+
+def setup_ui(width: int = 440):  # noqa: ANN201
+    """Sidebar open on the Ark 3D tab and widened (as blender_driver.setup_ui); the cube removed."""
+    cube = bpy.data.objects.get("Cube")
+    if cube is not None:
+        bpy.data.objects.remove(cube)
+    view3d().spaces.active.show_region_ui = True
+    yield 0.3
+    for inset in (10, 8, 12, 6, 14):
+        ui = region("UI")
+        if ui.width >= width:
+            break
+        x, y = ui.x + inset, ui.y + ui.height - 12
+        event("MOUSEMOVE", "NOTHING", x, y)
+        yield 0.05
+        event("LEFTMOUSE", "PRESS", x, y)
+        yield 0.05
+        for dx in (60, 140, width - ui.width):
+            event("MOUSEMOVE", "NOTHING", x - dx, y)
+            yield 0.02
+        event("LEFTMOUSE", "RELEASE", x - (width - ui.width), y)
+        yield 0.2
+    report["sidebar_width"] = region("UI").width
+    bpy.types.ARK3D_PT_import.append(_panel_hook)
+    for _ in range(8):
+        n = len(panel_draws)
+        yield 0.3
+        if len(panel_draws) > n:
+            break
+        ui = region("UI")
+        x, y = ui.x + ui.width - 10, ui.y + ui.height - 30
+        event("MOUSEMOVE", "NOTHING", x, y)
+        yield 0.05
+        event("WHEELDOWNMOUSE", "PRESS", x, y, ctrl=True)
+        yield 0.3
+    n = len(panel_draws)
+    region("UI").tag_redraw()
+    yield 0.3
+    if len(panel_draws) == n:
+        raise AssertionError("could not bring the Ark 3D tab of the sidebar to the front")
+    vp = region("WINDOW")
+    event("MOUSEMOVE", "NOTHING", vp.x + vp.width // 3, vp.y + vp.height // 2)
+    log(f"sidebar open on Ark 3D, width {region('UI').width}")
+
+
+def screenshot(name: str):  # noqa: ANN201
+    """Full-window PNG, and where the sidebar is in it (the test crops the picture to that)."""
+    region("UI").tag_redraw()
+    yield 0.6
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / name
+    with bpy.context.temp_override(window=window(), area=view3d(), region=region("WINDOW")):
+        bpy.ops.screen.screenshot(filepath=str(path))
+    ui = region("UI")
+    report["shots"][name] = {"path": str(path), "exists": path.exists(),
+                             "sidebar": {"x": ui.x, "y": ui.y, "width": ui.width, "height": ui.height},
+                             "window": [window().width, window().height]}
+    log(f"screenshot {path}")
+
+
+def state():  # noqa: ANN201
+    return bpy.context.window_manager.ark3d.browser
+
+
+def items() -> list[dict]:
+    return [{"task_id": i.task_id, "status": i.status, "remote": i.remote, "extracted": i.extracted}
+            for i in state().tasks]
+
+
+def ark_threads() -> list[str]:
+    return sorted(t.name for t in threading.enumerate() if t.name.startswith("ark3d"))
+
+
+def scenario_browser():  # noqa: ANN201
+    prefs.target_size = 1.0
+    prefs.merge_empty = True
+    yield from setup_ui()
+    yield 1.0
+
+    # Refresh as the button does; the list call runs in a worker, the main thread keeps ticking.
+    probe.start()
+    started = clock()
+    with in_sidebar():
+        result = bpy.ops.ark3d.refresh_tasks("INVOKE_DEFAULT")
+    report["refresh"] = {"result": sorted(result), "ms": round((clock() - started) * 1000, 2),
+                         "items_right_after": len(state().tasks)}
+    yield from wait_until(lambda: browser.status.job is not None and browser.status.job.done and len(state().tasks),
+                          15, "the refresh to fill the list")
+    yield 0.3
+    ticks = probe.stop()
+    gaps = [(b - a) * 1000 for a, b in zip(ticks, ticks[1:], strict=False)]
+    report["refresh"].update(seconds=round(clock() - started, 3), max_gap_ms=round(max(gaps), 1) if gaps else None,
+                             ticks=len(ticks), items=items(), message=browser.status.message,
+                             threads_after=ark_threads())
+    index = next(i for i, item in enumerate(state().tasks) if item.task_id == TASKS["done"])
+    state().index = index
+    yield from screenshot("browser.png")
+
+    # Copy the id; cancel the queued task through its confirmation, as a click on the button does.
+    with in_sidebar():
+        bpy.ops.ark3d.copy_task_id(task_id=TASKS["done"])
+    report["clipboard"] = bpy.context.window_manager.clipboard
+    ui = region("UI")
+    x, y = ui.x + ui.width // 2, ui.y + ui.height // 2
+    event("MOUSEMOVE", "NOTHING", x, y)
+    yield 0.2
+    started = clock()
+    with in_sidebar():
+        result = bpy.ops.ark3d.cancel_task("INVOKE_DEFAULT", task_id=TASKS["queued"])
+    report["cancel"] = {"result": sorted(result), "ms": round((clock() - started) * 1000, 2)}
+    yield 0.6  # the confirmation pops up under the mouse: Return presses its OK
+    report["cancel"]["status_before_ok"] = next(i.status for i in state().tasks if i.task_id == TASKS["queued"])
+    event("RET", "PRESS", x, y)
+    event("RET", "RELEASE", x, y)
+    yield from wait_until(lambda: any(i.task_id == TASKS["queued"] and i.status == "cancelled" for i in state().tasks),
+                          10, "the queued task to show cancelled")
+    report["cancel"]["message"] = browser.status.message
+    yield 0.3
+    report["cancel"]["threads_after"] = ark_threads()
+
+    # The preferences' Check Connection, as its button runs it: modal, the checks in a worker.
+    started = clock()
+    with in_sidebar():
+        result = bpy.ops.ark3d.check_connection("INVOKE_DEFAULT")
+    report["check"] = {"result": sorted(result), "ms": round((clock() - started) * 1000, 2),
+                       "running_right_after": connection_report.running}
+    yield from wait_until(lambda: not connection_report.running, 15, "the connection check to end")
+    report["check"]["checks"] = [(c.name, c.ok) for c in connection_report.checks]
+
+    # The same panel in Simplified Chinese (Blender 3.x calls it zh_CN, 4.x zh_HANS).
+    view = bpy.context.preferences.view
+    languages = {i.identifier for i in view.bl_rna.properties["language"].enum_items}
+    view.language = "zh_HANS" if "zh_HANS" in languages else "zh_CN"
+    view.use_translate_interface = True
+    view.use_translate_tooltips = True
+    state().index = index
+    yield 0.5
+    report["locale"] = bpy.app.translations.locale
+    report["zh_samples"] = {m: bpy.app.translations.pgettext_iface(m) for m in ("Tasks", "Import Options",
+                                                                                 "Re-download")}
+    yield from screenshot("panel_zh.png")
+    view.language = "en_US"
+
+
+def scenario_generate():  # noqa: ANN201
+    bpy.context.window_manager.ark3d.show_options = False  # the picture is about Generate
+    gen = bpy.context.window_manager.ark3d_generate
+    gen.source = "FILE"
+    gen.image_path = CONFIG["image"]
+    yield from setup_ui()
+    yield 1.0
+    with in_sidebar():
+        result = bpy.ops.ark3d.create_task("INVOKE_DEFAULT", image_path=CONFIG["image"])
+    report["generate"] = {"result": sorted(result)}
+    yield from wait_until(lambda: any(e.job.snapshot().phase in ("queued", "running") for e in jobs.active.values()),
+                          15, "the new task to be queued")
+    yield 1.5
+    report["generate"]["active"] = {k: e.job.snapshot().text for k, e in jobs.active.items()}
+    yield from screenshot("generate.png")
+
+
+def prepare() -> None:
+    """Panels opened or closed as each picture needs (their open state is set when first drawn)."""
+    def reregister(cls: type, options: set[str]) -> None:
+        bpy.utils.unregister_class(cls)
+        cls.bl_options = options
+        bpy.utils.register_class(cls)
+
+    if SCENARIO == "generate":
+        reregister(bpy.types.ARK3D_PT_tasks, {"DEFAULT_CLOSED"})
+        reregister(bpy.types.ARK3D_PT_generate, set())
+    else:  # the browser's pictures: Generate folded away
+        reregister(bpy.types.ARK3D_PT_generate, {"DEFAULT_CLOSED"})
+
+
+_steps = {"browser": scenario_browser, "generate": scenario_generate}[SCENARIO]()
+
+
+def finish() -> None:
+    probe.stop()
+    try:
+        bpy.types.ARK3D_PT_import.remove(_panel_hook)
+    except (AttributeError, ValueError):
+        pass
+    if bpy.app.timers.is_registered(main_tick):
+        bpy.app.timers.unregister(main_tick)
+    jobs.cancel_all(wait=3.0)
+    report["done"] = True
+    save_report()
+    log("quit")
+    bpy.ops.wm.quit_blender()
+
+
+def main_tick() -> float | None:
+    try:
+        delay = next(_steps)
+    except StopIteration:
+        finish()
+        return None
+    except BaseException as exc:  # noqa: BLE001 - anything must end in a report and a quit
+        report["errors"].append("".join(traceback.format_exception(exc)))
+        log(f"scenario failed: {exc!r}")
+        finish()
+        return None
+    return max(0.0, float(delay))
+
+
+prepare()
+bpy.app.timers.register(main_tick, first_interval=0.2, persistent=True)
+log(f"driver ready: scenario {SCENARIO}; library {os.environ.get('ARK3D_LIBRARY')}")
