@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import bpy
 
+from ..api import __all__  # noqa: F401 - one list of what the API offers, in the bpy-free front
 from ..core.client import ArkClient
 from ..core.errors import ArkError, Cancelled, ConfigError
 from ..core.image_input import MODELS
@@ -25,20 +26,6 @@ from ..core.job import ImportJob
 from ..core.task import Status, Task, validate_task_id
 from . import jobs, operators
 from .preferences import library_for, read_settings
-
-__all__ = [
-    "MODELS",
-    "ArkError",
-    "ImportJob",
-    "Imported",
-    "Task",
-    "cancel_task",
-    "create_task",
-    "import_task",
-    "import_tasks",
-    "list_tasks",
-    "resume_journaled",
-]
 
 
 @dataclass
