@@ -18,39 +18,43 @@ The report holds raw measurements and what was seen; the test decides what passe
 from __future__ import annotations
 
 import atexit
-import json
 import os
 import sys
-import threading
 import time
-import traceback
 from pathlib import Path
 
-import addon_utils
 import bpy
 
-ARGV = sys.argv[sys.argv.index("--") + 1 :]
-CONFIG = json.loads(Path(ARGV[0]).read_text())
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # driver_common, beside this file
+from driver_common import (  # noqa: E402
+    Probe,
+    Reporter,
+    clock,
+    enable_addon,
+    event,
+    load_config,
+    region,
+    remove_cube,
+    run_steps,
+    show_ark_tab,
+    view3d,
+    widen_sidebar,
+    window,
+    window_screenshot,
+)
+from driver_common import ark_threads as _ark_threads  # noqa: E402
+from driver_common import wait_until as _wait_until  # noqa: E402
+
+CONFIG = load_config()
 SCENARIO = CONFIG["scenario"]
-REPORT_PATH = Path(CONFIG["report"])
 SHOTS = Path(CONFIG["shots"]) if CONFIG.get("shots") else None
 LIBRARY = Path(os.environ["ARK3D_LIBRARY"])
 TASKS = CONFIG["tasks"]
 
-clock = time.perf_counter
-T0 = clock()
-report: dict = {"scenario": SCENARIO, "errors": [], "log": [], "blender": list(bpy.app.version)}
-
-
-def log(text: str) -> None:
-    report["log"].append(f"{clock() - T0:7.3f} {text}")
-    print(f"[driver {clock() - T0:7.3f}] {text}", flush=True)
-
-
-def save_report() -> None:
-    tmp = REPORT_PATH.with_name(REPORT_PATH.name + ".tmp")
-    tmp.write_text(json.dumps(report, indent=1, default=str))
-    tmp.replace(REPORT_PATH)
+reporter = Reporter(Path(CONFIG["report"]), "driver", {"scenario": SCENARIO})
+report = reporter.report
+T0 = reporter.t0
+log = reporter.log
 
 
 if CONFIG.get("exit_stamp"):
@@ -59,36 +63,15 @@ if CONFIG.get("exit_stamp"):
     atexit.register(lambda: _stamp.write_text(repr(time.time())))
 
 # Before Blender shows its splash (it does so after --python scripts ran): none, please.
-bpy.context.preferences.view.show_splash = False
-addon_utils.enable("ark3d_addon", default_set=True)
+enable_addon()
 
 from ark3d_addon.blender import jobs, operators, progress  # noqa: E402 - only importable once enabled
-
-# -- the screen -----------------------------------------------------------------------------
-
-
-def window() -> bpy.types.Window:
-    return bpy.context.window_manager.windows[0]
-
-
-def view3d() -> bpy.types.Area:
-    return next(a for a in window().screen.areas if a.type == "VIEW_3D")
-
-
-def region(kind: str, area: bpy.types.Area | None = None) -> bpy.types.Region:
-    return next(r for r in (area or view3d()).regions if r.type == kind)
-
-
-def event(kind: str, value: str, x: int = 0, y: int = 0, **mods: bool) -> None:
-    window().event_simulate(type=kind, value=value, x=x, y=y, **mods)
-
 
 # -- instruments ----------------------------------------------------------------------------
 
 trace: list[tuple[float, str, str]] = []  # (time, kind, detail): what the main thread did
 _draw_handlers: list[tuple[object, str]] = []
 _vp_started: list[float] = []
-_timers: list = []  # every bpy.app.timers function this driver registered
 
 
 def mark(kind: str, detail: str = "") -> None:
@@ -187,32 +170,6 @@ status_texts: list[tuple[float, object]] = []
 modal_ticks: list[tuple[float, float]] = []  # (start, seconds) of each TIMER call of the operator's modal()
 
 
-class Probe:
-    """A 10 ms timer: the gaps between its ticks are the main thread's stalls."""
-
-    PERIOD = 0.01
-
-    def __init__(self) -> None:
-        self.ticks: list[float] = []
-        self.on = False
-
-    def _tick(self) -> float | None:
-        self.ticks.append(clock())
-        return self.PERIOD if self.on else None
-
-    def start(self) -> None:
-        self.ticks = [clock()]
-        self.on = True
-        bpy.app.timers.register(self._tick, first_interval=self.PERIOD, persistent=True)
-        _timers.append(self._tick)
-
-    def stop(self) -> list[float]:
-        self.on = False
-        if bpy.app.timers.is_registered(self._tick):
-            bpy.app.timers.unregister(self._tick)
-        return self.ticks
-
-
 probe = Probe()
 
 
@@ -276,23 +233,17 @@ class StepTimeout(AssertionError):
 
 
 def wait_until(cond, timeout: float, what: str, step: float = 0.02):  # noqa: ANN001, ANN201
-    end = clock() + timeout
-    while not cond():
-        if clock() > end:
-            raise StepTimeout(f"timed out after {timeout} s waiting for {what}")
-        yield step
+    return _wait_until(cond, timeout, what, step, error=StepTimeout)
 
 
 def screenshot(name: str) -> tuple[float, float] | None:
     """Full-window PNG into the shots folder; returns the time window it blocked the main thread."""
     if SHOTS is None:
         return None
-    SHOTS.mkdir(parents=True, exist_ok=True)
     path = SHOTS / name
     start = clock()
     mark("screenshot_start", name)
-    with bpy.context.temp_override(window=window(), area=view3d(), region=region("WINDOW")):
-        bpy.ops.screen.screenshot(filepath=str(path))
+    window_screenshot(path)
     end = clock()
     mark("screenshot_end", name)
     report.setdefault("screenshots", {})[name] = {
@@ -327,7 +278,7 @@ def part_files() -> list[str]:
 
 
 def ark_threads() -> list[str]:
-    return sorted(t.name for t in threading.enumerate() if t.name.startswith("ark3d-"))
+    return _ark_threads("ark3d-")
 
 
 def panel_text() -> dict:
@@ -343,51 +294,14 @@ def panel_text() -> dict:
 
 def setup_ui(widen: bool = True):  # noqa: ANN201
     """Sidebar open on the Ark 3D tab, wide enough to read; the default cube out of the way."""
-    cube = bpy.data.objects.get("Cube")
-    if cube is not None:
-        bpy.data.objects.remove(cube)
-    area = view3d()
-    area.spaces.active.show_region_ui = True
+    remove_cube()
+    view3d().spaces.active.show_region_ui = True
     yield 0.3
     if widen:
-        # Drag the sidebar's edge (its action zone sits a few pixels inside the region, beside
-        # the panels) over the top panel's header row, where a missed drag moves nothing.
-        for inset in (10, 8, 12, 6, 14):
-            ui = region("UI")
-            if ui.width >= 380:
-                break
-            x, y = ui.x + inset, ui.y + ui.height - 12
-            event("MOUSEMOVE", "NOTHING", x, y)
-            yield 0.05
-            event("LEFTMOUSE", "PRESS", x, y)
-            yield 0.05
-            for dx in (40, 100, 160):  # every step resizes (and redraws) the viewport: few steps
-                event("MOUSEMOVE", "NOTHING", x - dx, y)
-                yield 0.02
-            event("LEFTMOUSE", "RELEASE", x - 160, y)
-            yield 0.2
+        yield from widen_sidebar(380, (40, 100, 160))
         report["sidebar_width"] = region("UI").width
-    # Region.active_panel_category does not exist in 3.4: Ctrl+Wheel over the tab strip moves
-    # to the next tab; the panel's draw hook tells when the Ark 3D tab is the one showing.
-    for _ in range(8):
-        n = len(panel_draws)
-        yield 0.3
-        if len(panel_draws) > n:
-            break
-        ui = region("UI")
-        x, y = ui.x + ui.width - 10, ui.y + ui.height - 30
-        event("MOUSEMOVE", "NOTHING", x, y)
-        yield 0.05
-        event("WHEELDOWNMOUSE", "PRESS", x, y, ctrl=True)
-        yield 0.3
-    n = len(panel_draws)
-    region("UI").tag_redraw()
-    yield 0.3
-    if len(panel_draws) == n:
-        raise AssertionError("could not bring the Ark 3D tab of the sidebar to the front")
-    # Park the mouse over the viewport, away from the sidebar's buttons.
-    vp = region("WINDOW")
-    event("MOUSEMOVE", "NOTHING", vp.x + vp.width // 3, vp.y + vp.height // 2)
+    # The panel's draw hook tells when the Ark 3D tab is the one showing.
+    yield from show_ark_tab(panel_draws)
     log(f"sidebar open on Ark 3D, width {region('UI').width}")
     report["setup_s"] = round(clock() - T0, 2)
 
@@ -682,43 +596,20 @@ SCENARIOS = {
 
 # -- the timer that runs it all ---------------------------------------------------------------
 
-_steps = SCENARIOS[SCENARIO]()
 
-
-def finish() -> None:
-    """Stop everything this driver started, write the report, quit."""
+def cleanup() -> None:
+    """Stop everything this driver started (the jobs too, unless the scenario quits with them)."""
     probe.stop()
     remove_instruments()
-    for fn in _timers:
-        if bpy.app.timers.is_registered(fn):
-            bpy.app.timers.unregister(fn)
-    if bpy.app.timers.is_registered(main_tick):
-        bpy.app.timers.unregister(main_tick)
-    quitting_with_jobs = report.get("quit_while_running", False)
-    if not quitting_with_jobs:
+    if not report.get("quit_while_running", False):
         jobs.cancel_all(wait=3.0)
-    report["done"] = True
     report["quit_called_wall"] = time.time()
-    save_report()
-    log("quit")
-    bpy.ops.wm.quit_blender()
 
 
-def main_tick() -> float | None:
-    try:
-        delay = next(_steps)
-    except StopIteration:
-        finish()
-        return None
-    except BaseException as exc:  # noqa: BLE001 - anything must end in a report and a quit
-        report["errors"].append("".join(traceback.format_exception(exc)))
-        log(f"scenario failed: {exc!r}")
-        report["quit_while_running"] = False
-        finish()
-        return None
-    return max(0.0, float(delay))
+def on_error() -> None:
+    report["quit_while_running"] = False
 
 
 install_instruments()
-bpy.app.timers.register(main_tick, first_interval=0.2, persistent=True)
+run_steps(SCENARIOS[SCENARIO](), reporter, cleanup, on_error)
 log(f"driver ready: scenario {SCENARIO}")

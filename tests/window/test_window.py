@@ -13,57 +13,28 @@ the test checks.  ``-s`` shows the measured figures (they are also printed on fa
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import signal
 import statistics
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from .harness import (
+    API_KEY,
+    SHOTS,
+    WINDOW_MARKS,
+    blender_env,
+    read_report,
+    run_driver_script,
+)
+
 DRIVER = Path(__file__).with_name("blender_driver.py")
-#: The add-on folder Blender loads; ARK3D_WINDOW_ADDON points these tests at another copy.
-ADDON = Path(os.environ.get("ARK3D_WINDOW_ADDON") or REPO / "ark3d_addon")
-SHOTS = REPO / "docs" / "screenshots"
-BLENDER = shutil.which("blender")
-XVFB_RUN = shutil.which("xvfb-run")
-API_KEY = "window-test-key"
-#: Hard limit for one Blender run (the test itself must stay under 60 s).
-BLENDER_TIMEOUT = 50
 #: The main thread should never stall longer than this while a job runs (before the import)...
 MAX_GAP_MS = 50.0
 #: ...and progress.py asks for at most one frame per this many seconds while the phase holds.
 DISPLAY_PERIOD = 1.0
 
-pytestmark = [
-    pytest.mark.window,
-    pytest.mark.skipif(BLENDER is None, reason="needs a 'blender' executable (Blender 3.4+)"),
-    pytest.mark.skipif(XVFB_RUN is None, reason="needs xvfb-run for a virtual display"),
-]
-
-
-def _clean_env(tmp: Path, server, library: Path) -> dict[str, str]:  # noqa: ANN001
-    """Nothing of this venv: Debian's Blender must find the system Python's packages."""
-    scripts = tmp / "scripts"
-    (scripts / "addons").mkdir(parents=True, exist_ok=True)
-    link = scripts / "addons" / "ark3d_addon"
-    if not link.exists():
-        link.symlink_to(ADDON, target_is_directory=True)
-    (tmp / "home").mkdir(exist_ok=True)
-    (tmp / "tmp").mkdir(exist_ok=True)
-    return {
-        "PATH": "/usr/bin:/bin",
-        "HOME": str(tmp / "home"),
-        "TMPDIR": str(tmp / "tmp"),
-        "LANG": "C.UTF-8",
-        "BLENDER_USER_SCRIPTS": str(scripts),
-        "ARK_API_KEY": API_KEY,
-        "ARK_BASE_URL": server.api_base,
-        "ARK3D_LIBRARY": str(library),
-    }
+pytestmark = WINDOW_MARKS
 
 
 class Run:
@@ -92,9 +63,7 @@ def run_blender(
     shots: Path | None = None,  # noqa: ANN001
     extra: dict | None = None,
 ) -> Run:
-    library = tmp / "library"
-    library.mkdir(exist_ok=True)
-    env = _clean_env(tmp, server, library)
+    env = blender_env(tmp, server)
     report_path = tmp / "report.json"
     stamp = tmp / "exit_stamp"
     config = {
@@ -107,39 +76,14 @@ def run_blender(
     }
     config_path = tmp / "config.json"
     config_path.write_text(json.dumps(config))
-    cmd = [
-        "timeout",
-        "-k",
-        "5",
-        str(BLENDER_TIMEOUT),
-        XVFB_RUN,
-        "-a",
-        "-s",
-        "-screen 0 1600x900x24",
-        BLENDER,
-        "--factory-startup",
-        "--enable-event-simulate",
-        "--python",
-        str(DRIVER),
-        "--",
-        str(config_path),
-    ]
     started = time.time()
-    proc = subprocess.Popen(
-        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
-    )
-    try:
-        output, _ = proc.communicate(timeout=BLENDER_TIMEOUT + 10)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)  # the group this test started, nothing else
-        output, _ = proc.communicate()
-        pytest.fail(f"Blender did not end within {BLENDER_TIMEOUT + 10} s:\n{output[-6000:]}")
+    output, returncode = run_driver_script(DRIVER, config_path, env)
     exited = time.time()
-    report = json.loads(report_path.read_text()) if report_path.exists() else {}
+    report = read_report(report_path)
     exit_stamp = float(stamp.read_text()) if stamp.exists() else None
-    run = Run(report, output, proc.returncode, exited - started, exited, exit_stamp)
+    run = Run(report, output, returncode, exited - started, exited, exit_stamp)
     (tmp / "blender_output.txt").write_text(output)
-    assert report.get("done"), f"the driver did not finish (exit {proc.returncode})\n{run.explain()}"
+    assert report.get("done"), f"the driver did not finish (exit {returncode})\n{run.explain()}"
     assert not report["errors"], f"the scenario failed:\n{''.join(report['errors'])}\n{run.explain()}"
     return run
 

@@ -12,49 +12,27 @@ from __future__ import annotations
 import io
 import json
 import os
-import signal
-import subprocess
 import zipfile
 from pathlib import Path
 
-import pytest
-
-from .test_window import API_KEY, BLENDER, BLENDER_TIMEOUT, SHOTS, XVFB_RUN, _clean_env
+from .harness import API_KEY, SHOTS, WINDOW_MARKS, blender_env, check_report, read_report, run_driver_script
 
 DRIVER = Path(__file__).with_name("issue6_driver.py")
 
-pytestmark = [
-    pytest.mark.window,
-    pytest.mark.skipif(BLENDER is None, reason="needs a 'blender' executable (Blender 3.4+)"),
-    pytest.mark.skipif(XVFB_RUN is None, reason="needs xvfb-run for a virtual display"),
-]
+pytestmark = WINDOW_MARKS
 
 
 def run_phase(tmp: Path, server, phase: str, task_id: str = "", **extra: object) -> tuple[dict, str]:  # noqa: ANN001
-    library = tmp / "library"
-    library.mkdir(exist_ok=True)
     run_dir = tmp / phase
     run_dir.mkdir()
-    env = _clean_env(tmp, server, library)
+    env = blender_env(tmp, server)
     report_path = run_dir / "report.json"
     config = run_dir / "config.json"
     config.write_text(json.dumps({"phase": phase, "report": str(report_path), "task_id": task_id, **extra}))
-    cmd = ["timeout", "-k", "5", str(BLENDER_TIMEOUT), XVFB_RUN, "-a", "-s", "-screen 0 1600x900x24", BLENDER,
-           "--factory-startup", "--enable-event-simulate", "--python", str(DRIVER), "--", str(config)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
-    try:
-        output, _ = proc.communicate(timeout=BLENDER_TIMEOUT + 10)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)  # the group this test started, nothing else
-        output, _ = proc.communicate()
-        pytest.fail(f"Blender did not end within {BLENDER_TIMEOUT + 10} s:\n{output[-6000:]}")
+    output, returncode = run_driver_script(DRIVER, config, env)
     (run_dir / "blender_output.txt").write_text(output)
-    report = json.loads(report_path.read_text()) if report_path.exists() else {}
-    shown = json.dumps(report, indent=1)[-6000:]
-    assert report.get("done"), f"the {phase} driver did not finish (exit {proc.returncode})\n{output[-6000:]}"
-    assert not report["errors"], f"{phase} failed:\n{''.join(report['errors'])}\n{shown}\n{output[-4000:]}"
-    assert "Traceback" not in output, output[-6000:]
+    report = read_report(report_path)
+    check_report(report, output, returncode, phase)
     return report, output
 
 

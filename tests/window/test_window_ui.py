@@ -9,8 +9,6 @@ the full windows stay in the test's temporary folder.
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -18,44 +16,34 @@ from pathlib import Path
 
 import pytest
 
-from .test_window import API_KEY, BLENDER, BLENDER_TIMEOUT, SHOTS, XVFB_RUN, _clean_env
+from .harness import (
+    API_KEY,
+    REPO,
+    SHOTS,
+    WINDOW_MARKS,
+    blender_env,
+    check_report,
+    read_report,
+    run_driver_script,
+)
 
-REPO = Path(__file__).resolve().parents[2]
 DRIVER = Path(__file__).with_name("ui_driver.py")
 CROP = Path(__file__).with_name("crop_png.py")
 OLD_ID = "cgt-20240101000000-oldie"
 
-pytestmark = [
-    pytest.mark.window,
-    pytest.mark.skipif(BLENDER is None, reason="needs a 'blender' executable (Blender 3.4+)"),
-    pytest.mark.skipif(XVFB_RUN is None, reason="needs xvfb-run for a virtual display"),
-]
+pytestmark = WINDOW_MARKS
 
 
 def run_driver(tmp: Path, server, scenario: str, tasks: dict[str, str], extra: dict | None = None) -> dict:  # noqa: ANN001
-    library = tmp / "library"
-    library.mkdir(exist_ok=True)
-    env = _clean_env(tmp, server, library)
+    env = blender_env(tmp, server)
     report_path = tmp / "report.json"
     config = tmp / "config.json"
     config.write_text(json.dumps({"scenario": scenario, "report": str(report_path), "tasks": tasks,
                                   "shots": str(tmp / "shots"), **(extra or {})}), encoding="utf-8")
-    cmd = ["timeout", "-k", "5", str(BLENDER_TIMEOUT), XVFB_RUN, "-a", "-s", "-screen 0 1600x900x24", BLENDER,
-           "--factory-startup", "--enable-event-simulate", "--python", str(DRIVER), "--", str(config)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
-    try:
-        output, _ = proc.communicate(timeout=BLENDER_TIMEOUT + 10)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)  # the group this test started, nothing else
-        output, _ = proc.communicate()
-        pytest.fail(f"Blender did not end within {BLENDER_TIMEOUT + 10} s:\n{output[-6000:]}")
+    output, returncode = run_driver_script(DRIVER, config, env)
     (tmp / "blender_output.txt").write_text(output)
-    report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
-    shown = json.dumps(report, indent=1, ensure_ascii=False)[-6000:]
-    assert report.get("done"), f"the driver did not finish (exit {proc.returncode})\n{output[-6000:]}"
-    assert not report["errors"], f"{scenario} failed:\n{''.join(report['errors'])}\n{shown}\n{output[-4000:]}"
-    assert "Traceback" not in output, output[-6000:]
+    report = read_report(report_path)
+    check_report(report, output, returncode, scenario, ensure_ascii=False)
     return report
 
 

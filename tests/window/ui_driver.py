@@ -18,40 +18,41 @@ report holds what was seen; the test judges.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-import threading
-import time
-import traceback
 from pathlib import Path
 
-import addon_utils
 import bpy
 
-CONFIG = json.loads(Path(sys.argv[sys.argv.index("--") + 1]).read_text(encoding="utf-8"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # driver_common, beside this file
+from driver_common import (  # noqa: E402
+    Probe,
+    Reporter,
+    ark_threads,
+    clock,
+    enable_addon,
+    event,
+    load_config,
+    region,
+    remove_cube,
+    run_steps,
+    show_ark_tab,
+    view3d,
+    wait_until,
+    widen_sidebar,
+    window,
+    window_screenshot,
+)
+
+CONFIG = load_config(encoding="utf-8")
 SCENARIO = CONFIG["scenario"]
-REPORT = Path(CONFIG["report"])
 SHOTS = Path(CONFIG["shots"])
 TASKS = CONFIG["tasks"]
-clock = time.perf_counter
-T0 = clock()
-report: dict = {"scenario": SCENARIO, "errors": [], "log": [], "blender": list(bpy.app.version), "shots": {}}
-
-
-def log(text: str) -> None:
-    report["log"].append(f"{clock() - T0:7.3f} {text}")
-    print(f"[ui-driver {clock() - T0:7.3f}] {text}", flush=True)
-
-
-def save_report() -> None:
-    tmp = REPORT.with_name(REPORT.name + ".tmp")
-    tmp.write_text(json.dumps(report, indent=1, default=str, ensure_ascii=False), encoding="utf-8")
-    tmp.replace(REPORT)
-
-
-bpy.context.preferences.view.show_splash = False
-addon_utils.enable("ark3d_addon", default_set=True)
+reporter = Reporter(Path(CONFIG["report"]), "ui-driver", {"scenario": SCENARIO}, ensure_ascii=False)
+report = reporter.report
+report["shots"] = {}
+log = reporter.log
+enable_addon()
 
 from ark3d_addon.blender import browser, jobs  # noqa: E402 - importable once enabled
 from ark3d_addon.blender.preferences import connection_report  # noqa: E402
@@ -59,54 +60,8 @@ from ark3d_addon.blender.preferences import connection_report  # noqa: E402
 prefs = bpy.context.preferences.addons["ark3d_addon"].preferences
 
 
-def window() -> bpy.types.Window:
-    return bpy.context.window_manager.windows[0]
-
-
-def view3d() -> bpy.types.Area:
-    return next(a for a in window().screen.areas if a.type == "VIEW_3D")
-
-
-def region(kind: str) -> bpy.types.Region:
-    return next(r for r in view3d().regions if r.type == kind)
-
-
-def event(kind: str, value: str, x: int = 0, y: int = 0, **mods: bool) -> None:
-    window().event_simulate(type=kind, value=value, x=x, y=y, **mods)
-
-
 def in_sidebar():  # noqa: ANN201 - a context override, as a click in the sidebar has
     return bpy.context.temp_override(window=window(), area=view3d(), region=region("UI"))
-
-
-def wait_until(cond, timeout: float, what: str, step: float = 0.05):  # noqa: ANN001, ANN201
-    end = clock() + timeout
-    while not cond():
-        if clock() > end:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        yield step
-
-
-class Probe:
-    """A 10 ms timer: the gaps between its ticks are the main thread's stalls."""
-
-    def __init__(self) -> None:
-        self.ticks: list[float] = []
-        self.on = False
-
-    def _tick(self) -> float | None:
-        self.ticks.append(clock())
-        return 0.01 if self.on else None
-
-    def start(self) -> None:
-        self.ticks, self.on = [clock()], True
-        bpy.app.timers.register(self._tick, first_interval=0.01, persistent=True)
-
-    def stop(self) -> list[float]:
-        self.on = False
-        if bpy.app.timers.is_registered(self._tick):
-            bpy.app.timers.unregister(self._tick)
-        return self.ticks
 
 
 probe = Probe()
@@ -119,45 +74,13 @@ def _panel_hook(self, context) -> None:  # noqa: ANN001 - Blender's draw signatu
 
 def setup_ui(width: int = 440):  # noqa: ANN201
     """Sidebar open on the Ark 3D tab and widened (as blender_driver.setup_ui); the cube removed."""
-    cube = bpy.data.objects.get("Cube")
-    if cube is not None:
-        bpy.data.objects.remove(cube)
+    remove_cube()
     view3d().spaces.active.show_region_ui = True
     yield 0.3
-    for inset in (10, 8, 12, 6, 14):
-        ui = region("UI")
-        if ui.width >= width:
-            break
-        x, y = ui.x + inset, ui.y + ui.height - 12
-        event("MOUSEMOVE", "NOTHING", x, y)
-        yield 0.05
-        event("LEFTMOUSE", "PRESS", x, y)
-        yield 0.05
-        for dx in (60, 140, width - ui.width):
-            event("MOUSEMOVE", "NOTHING", x - dx, y)
-            yield 0.02
-        event("LEFTMOUSE", "RELEASE", x - (width - ui.width), y)
-        yield 0.2
+    yield from widen_sidebar(width)
     report["sidebar_width"] = region("UI").width
     bpy.types.ARK3D_PT_import.append(_panel_hook)
-    for _ in range(8):
-        n = len(panel_draws)
-        yield 0.3
-        if len(panel_draws) > n:
-            break
-        ui = region("UI")
-        x, y = ui.x + ui.width - 10, ui.y + ui.height - 30
-        event("MOUSEMOVE", "NOTHING", x, y)
-        yield 0.05
-        event("WHEELDOWNMOUSE", "PRESS", x, y, ctrl=True)
-        yield 0.3
-    n = len(panel_draws)
-    region("UI").tag_redraw()
-    yield 0.3
-    if len(panel_draws) == n:
-        raise AssertionError("could not bring the Ark 3D tab of the sidebar to the front")
-    vp = region("WINDOW")
-    event("MOUSEMOVE", "NOTHING", vp.x + vp.width // 3, vp.y + vp.height // 2)
+    yield from show_ark_tab(panel_draws)
     log(f"sidebar open on Ark 3D, width {region('UI').width}")
 
 
@@ -165,10 +88,8 @@ def screenshot(name: str):  # noqa: ANN201
     """Full-window PNG, and where the sidebar is in it (the test crops the picture to that)."""
     region("UI").tag_redraw()
     yield 0.6
-    SHOTS.mkdir(parents=True, exist_ok=True)
     path = SHOTS / name
-    with bpy.context.temp_override(window=window(), area=view3d(), region=region("WINDOW")):
-        bpy.ops.screen.screenshot(filepath=str(path))
+    window_screenshot(path)
     ui = region("UI")
     report["shots"][name] = {"path": str(path), "exists": path.exists(),
                              "sidebar": {"x": ui.x, "y": ui.y, "width": ui.width, "height": ui.height},
@@ -183,10 +104,6 @@ def state():  # noqa: ANN201
 def items() -> list[dict]:
     return [{"task_id": i.task_id, "status": i.status, "remote": i.remote, "extracted": i.extracted}
             for i in state().tasks]
-
-
-def ark_threads() -> list[str]:
-    return sorted(t.name for t in threading.enumerate() if t.name.startswith("ark3d"))
 
 
 def scenario_browser():  # noqa: ANN201
@@ -291,38 +208,15 @@ def prepare() -> None:
         reregister(bpy.types.ARK3D_PT_generate, {"DEFAULT_CLOSED"})
 
 
-_steps = {"browser": scenario_browser, "generate": scenario_generate}[SCENARIO]()
-
-
-def finish() -> None:
+def cleanup() -> None:
     probe.stop()
     try:
         bpy.types.ARK3D_PT_import.remove(_panel_hook)
     except (AttributeError, ValueError):
         pass
-    if bpy.app.timers.is_registered(main_tick):
-        bpy.app.timers.unregister(main_tick)
     jobs.cancel_all(wait=3.0)
-    report["done"] = True
-    save_report()
-    log("quit")
-    bpy.ops.wm.quit_blender()
-
-
-def main_tick() -> float | None:
-    try:
-        delay = next(_steps)
-    except StopIteration:
-        finish()
-        return None
-    except BaseException as exc:  # noqa: BLE001 - anything must end in a report and a quit
-        report["errors"].append("".join(traceback.format_exception(exc)))
-        log(f"scenario failed: {exc!r}")
-        finish()
-        return None
-    return max(0.0, float(delay))
 
 
 prepare()
-bpy.app.timers.register(main_tick, first_interval=0.2, persistent=True)
+run_steps({"browser": scenario_browser, "generate": scenario_generate}[SCENARIO](), reporter, cleanup)
 log(f"driver ready: scenario {SCENARIO}; library {os.environ.get('ARK3D_LIBRARY')}")
