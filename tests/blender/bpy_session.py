@@ -1,9 +1,8 @@
 """One real Blender (the ``bpy`` wheel) driven by tests/blender/test_extension.py.
 
 Run as ``python bpy_session.py`` by the test, never imported by it: this process loads bpy,
-the test process does not.  The test writes one JSON command per line on stdin; each answer
-is one JSON line written to the file descriptor named by ``ARK3D_RESULT_FD`` (not stdout,
-where Blender and its importers print freely).  ``HOME``/``XDG_CONFIG_HOME`` point at a
+the test process does not.  The protocol (JSON commands on stdin, one JSON answer a line on
+``ARK3D_RESULT_FD``) is ``session_common.serve``.  ``HOME``/``XDG_CONFIG_HOME`` point at a
 fresh folder, so the extension is installed into a throw-away user configuration.
 
 Commands are deliberately plain (install, set a preference, import, undo, save, disable...):
@@ -13,26 +12,21 @@ and the status bar, gathered without judging them; the test asserts.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-import threading
 import time
-import traceback
+from collections.abc import Callable
 from typing import Any
 
 import bpy
-
-ADDON = "bl_ext.user_default.ark3d"
-TASK_PROPERTY = "ark3d_task_id"
+from session_common import ADDON, TASK_PROPERTY, commands_of, serve
+from session_common import jobs_module as _jobs_module
+from session_common import last_message as _last_message
+from session_common import threads as _threads
 
 
 def _vec(v: Any) -> list[float]:
     return [round(float(x), 5) for x in v]
-
-
-def _threads() -> list[str]:
-    return sorted(t.name for t in threading.enumerate() if t is not threading.main_thread())
 
 
 def _image_facts(image: bpy.types.Image) -> dict[str, Any]:
@@ -97,15 +91,6 @@ def scene_facts() -> dict[str, Any]:
     }
 
 
-def _jobs_module() -> Any:
-    return sys.modules.get(ADDON + ".blender.jobs")
-
-
-def _last_message() -> str:
-    jobs = _jobs_module()
-    return jobs.last_message["text"] if jobs is not None else ""
-
-
 # -- commands ---------------------------------------------------------------------------
 
 
@@ -143,18 +128,15 @@ def cmd_cursor(location: list[float]) -> dict[str, Any]:
     return {"cursor": _vec(bpy.context.scene.cursor.location)}
 
 
-def cmd_import(task_id: str, variant: str | None = None, undo: bool = False) -> dict[str, Any]:
-    """``bpy.ops.ark3d.import_task``; ``undo=True`` calls it as a UI button does (pushes a step)."""
+def run_op(call: Callable[[], set[str]]) -> dict[str, Any]:
+    """Run an operator call and report what a user would see: its result or error, the status
+    bar's message, the objects it made and the scene's facts."""
     before = set(bpy.data.objects.keys())
-    kwargs: dict[str, Any] = {"task_id": task_id}
-    if variant:
-        kwargs["variant"] = variant
-    args = ("EXEC_DEFAULT", True) if undo else ()
     started = time.monotonic()
     error = None
     result: list[str] = []
     try:
-        result = sorted(bpy.ops.ark3d.import_task(*args, **kwargs))
+        result = sorted(call())
     except RuntimeError as exc:
         error = str(exc)
     facts = scene_facts()
@@ -167,6 +149,15 @@ def cmd_import(task_id: str, variant: str | None = None, undo: bool = False) -> 
         "facts": facts,
         "threads": _threads(),
     }
+
+
+def cmd_import(task_id: str, variant: str | None = None, undo: bool = False) -> dict[str, Any]:
+    """``bpy.ops.ark3d.import_task``; ``undo=True`` calls it as a UI button does (pushes a step)."""
+    kwargs: dict[str, Any] = {"task_id": task_id}
+    if variant:
+        kwargs["variant"] = variant
+    args = ("EXEC_DEFAULT", True) if undo else ()
+    return run_op(lambda: bpy.ops.ark3d.import_task(*args, **kwargs))
 
 
 def cmd_undo_push(message: str) -> dict[str, Any]:
@@ -221,30 +212,26 @@ def _our_handlers() -> list[str]:
     return found
 
 
-def cmd_disable() -> dict[str, Any]:
-    started = time.monotonic()
-    result = sorted(bpy.ops.preferences.addon_disable(module=ADDON))
+def _registration_facts() -> dict[str, Any]:
+    """What registering/unregistering the extension leaves behind."""
     return {
-        "result": result,
-        "seconds": round(time.monotonic() - started, 3),
         "threads": _threads(),
         "enabled": ADDON in bpy.context.preferences.addons,
         "operator": hasattr(bpy.types, "ARK3D_OT_import_task"),
         "wm_property": hasattr(bpy.types.WindowManager, "ark3d"),
         "handlers": _our_handlers(),
     }
+
+
+def cmd_disable() -> dict[str, Any]:
+    started = time.monotonic()
+    result = sorted(bpy.ops.preferences.addon_disable(module=ADDON))
+    return {"result": result, "seconds": round(time.monotonic() - started, 3), **_registration_facts()}
 
 
 def cmd_enable() -> dict[str, Any]:
     result = sorted(bpy.ops.preferences.addon_enable(module=ADDON))
-    return {
-        "result": result,
-        "threads": _threads(),
-        "enabled": ADDON in bpy.context.preferences.addons,
-        "operator": hasattr(bpy.types, "ARK3D_OT_import_task"),
-        "wm_property": hasattr(bpy.types.WindowManager, "ark3d"),
-        "handlers": _our_handlers(),
-    }
+    return {"result": result, **_registration_facts()}
 
 
 def cmd_threads() -> dict[str, Any]:
@@ -336,26 +323,11 @@ def cmd_draw_panel() -> dict[str, Any]:
     return {"calls": calls, "problems": problems}
 
 
-COMMANDS = {name[4:]: fn for name, fn in globals().items() if name.startswith("cmd_")}
+COMMANDS = commands_of(globals())
 
 
 def main() -> int:
-    out = os.fdopen(int(os.environ["ARK3D_RESULT_FD"]), "w", encoding="utf-8", buffering=1)
-    for line in sys.stdin:
-        if not line.strip():
-            continue
-        request = json.loads(line)
-        name = request.pop("cmd")
-        if name == "quit":
-            out.write(json.dumps({"ok": True, "threads": _threads()}) + "\n")
-            break
-        try:
-            answer = {"ok": True, **COMMANDS[name](**request)}
-        except Exception as exc:  # reported to the test, which fails with it
-            answer = {"ok": False, "exception": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
-        out.write(json.dumps(answer, ensure_ascii=False) + "\n")
-    out.flush()
-    return 0
+    return serve(COMMANDS)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from __future__ import annotations
 import ast
 import re
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,19 +120,30 @@ def _error_texts(node: ast.Call, env: dict[str, list[ast.AST]]) -> list[str]:
     return texts
 
 
-def scan_blender(folder: Path = BLENDER) -> list[Found]:
-    found: list[Found] = []
+_Add = Callable[[list[str], ast.AST], None]
+_Scopes = dict[ast.AST, dict[str, list[ast.AST]]]
+
+
+def _modules(folder: Path, found: list[Found], where: str = "",
+             skip: frozenset[str] | set[str] = frozenset()) -> Iterator[tuple[ast.Module, _Scopes, _Add]]:
+    """Each ``*.py`` of ``folder`` (but ``skip``): its tree, its scopes, and ``add(texts, node)``,
+    which keeps the meaningful texts in ``found`` as ``<where><file>:<line>``."""
     for path in sorted(folder.glob("*.py")):
-        if path.name in _SKIP:
+        if path.name in skip:
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        scopes = _scopes(tree)
 
         def add(texts: list[str], node: ast.AST, path: Path = path) -> None:
             for text in texts:
                 if _meaningful(text):
-                    found.append(Found(text, f"{path.name}:{getattr(node, 'lineno', 0)}"))
+                    found.append(Found(text, f"{where}{path.name}:{getattr(node, 'lineno', 0)}"))
 
+        yield tree, _scopes(tree), add
+
+
+def scan_blender(folder: Path = BLENDER) -> list[Found]:
+    found: list[Found] = []
+    for tree, scopes, add in _modules(folder, found, skip=_SKIP):
         for node in ast.walk(tree):
             env = scopes.get(node, {})
             if isinstance(node, ast.Call):
@@ -182,15 +194,7 @@ def scan_blender(folder: Path = BLENDER) -> list[Found]:
 
 def scan_core(folder: Path = CORE) -> list[Found]:
     found: list[Found] = []
-    for path in sorted(folder.glob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        scopes = _scopes(tree)
-
-        def add(texts: list[str], node: ast.AST, path: Path = path) -> None:
-            for text in texts:
-                if _meaningful(text):
-                    found.append(Found(text, f"core/{path.name}:{getattr(node, 'lineno', 0)}"))
-
+    for tree, scopes, add in _modules(folder, found, where="core/"):
         for node in ast.walk(tree):
             env = scopes.get(node, {})
             if isinstance(node, ast.Call):

@@ -1,59 +1,31 @@
 """bpy_session.py plus the commands of tests/blender/test_issue6_flows.py: generate, batch, resume, API.
 
 Run as ``python issue6_session.py`` by the test, never imported by it: same protocol as
-``bpy_session.py`` (one JSON command a line on stdin, one JSON answer a line on the file
-descriptor ``ARK3D_RESULT_FD``), whose commands it reuses.
+``bpy_session.py`` (``session_common.serve``), whose commands it reuses.
 """
 
 from __future__ import annotations
 
 import importlib
-import json
-import os
 import sys
 import time
-import traceback
 from typing import Any
 
 import bpy
 import bpy_session as base
-
-ADDON = base.ADDON
-
-
-def _module(name: str) -> Any:
-    return sys.modules[f"{ADDON}.{name}"]
-
-
-def _library() -> Any:
-    prefs = _module("blender.preferences")
-    return prefs.library_for(prefs.read_settings(bpy.context))
+from session_common import ADDON, commands_of, serve, threads
+from session_common import addon_module as _module
+from session_common import library as _library
 
 
 def _run_op(call: Any) -> dict[str, Any]:
-    """Run an operator call as cmd_import does and report what a user would see."""
-    before = set(bpy.data.objects.keys())
+    """``bpy_session.run_op``, plus the collections made, the jobs left running and the journal."""
     before_collections = set(bpy.data.collections.keys())
-    started = time.monotonic()
-    error = None
-    result: list[str] = []
-    try:
-        result = sorted(call())
-    except RuntimeError as exc:
-        error = str(exc)
-    facts = base.scene_facts()
-    return {
-        "result": result,
-        "error": error,
-        "message": base._last_message(),
-        "seconds": round(time.monotonic() - started, 3),
-        "new_objects": sorted(set(facts["objects"]) - before),
-        "new_collections": sorted(set(bpy.data.collections.keys()) - before_collections),
-        "facts": facts,
-        "threads": base._threads(),
-        "active": sorted(_module("blender.jobs").active),
-        "journal": [e.task_id for e in _library().journal_entries()],
-    }
+    step = base.run_op(call)
+    step["new_collections"] = sorted(set(bpy.data.collections.keys()) - before_collections)
+    step["active"] = sorted(_module("blender.jobs").active)
+    step["journal"] = [e.task_id for e in _library().journal_entries()]
+    return step
 
 
 def cmd_create(**kwargs: Any) -> dict[str, Any]:
@@ -114,7 +86,7 @@ def cmd_start_journaled(task_id: str) -> dict[str, Any]:
     [job] = operators.import_jobs(bpy.context, task_id)
     jobs.active[job.key] = jobs.ActiveJob(job)
     job.start()
-    return {"key": job.key, "threads": base._threads()}
+    return {"key": job.key, "threads": threads()}
 
 
 def cmd_job_state(task_id: str) -> dict[str, Any]:
@@ -198,27 +170,7 @@ def cmd_files(task_id: str) -> dict[str, Any]:
             if folder.is_dir() else []}
 
 
-COMMANDS = {**base.COMMANDS, **{name[4:]: fn for name, fn in globals().items() if name.startswith("cmd_")}}
-
-
-def main() -> int:
-    out = os.fdopen(int(os.environ["ARK3D_RESULT_FD"]), "w", encoding="utf-8", buffering=1)
-    for line in sys.stdin:
-        if not line.strip():
-            continue
-        request = json.loads(line)
-        name = request.pop("cmd")
-        if name == "quit":
-            out.write(json.dumps({"ok": True, "threads": base._threads()}) + "\n")
-            break
-        try:
-            answer = {"ok": True, **COMMANDS[name](**request)}
-        except Exception as exc:  # reported to the test, which fails with it
-            answer = {"ok": False, "exception": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
-        out.write(json.dumps(answer, ensure_ascii=False, default=str) + "\n")
-    out.flush()
-    return 0
-
+COMMANDS = {**base.COMMANDS, **commands_of(globals())}
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(serve(COMMANDS))

@@ -21,33 +21,24 @@ running pytest (``.venv``, bpy 4.5) and each ``.venvs/bpy-<version>/bin/python``
 ``scripts/setup.sh --matrix`` made from ``requirements-bpy-<version>.txt``; a version whose
 venv is missing or out of date is skipped.  ``ARK3D_BPY_PYTHONS`` (paths joined with
 ``os.pathsep``) replaces that list.  The zip is built once, by ``.venv``'s Blender tool, and
-each Blender validates and installs that same zip.
+each Blender validates and installs that same zip.  The matrix, the session and the zip
+fixture are ``harness.py``'s, shared with the other Blender test modules.
 """
 
 from __future__ import annotations
 
-import importlib.metadata
-import importlib.util
-import json
-import os
 import re
 import secrets
-import select
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 from ark_server import ArkServer
+from harness import BlenderPython, Scenario, session
 
 pytestmark = pytest.mark.blender
-
-REPO = Path(__file__).resolve().parents[2]
-SESSION_SCRIPT = Path(__file__).with_name("bpy_session.py")
 
 #: Keys that must never show up in Blender's output, a saved .blend or the library.
 KEY = "ark-test-" + secrets.token_hex(16)
@@ -56,217 +47,6 @@ WRONG_KEY = "ark-wrong-" + secrets.token_hex(16)
 CURSOR = [2.5, -1.25, 0.75]
 #: Ark's request ids: a timestamp then 10 hex digits (scripts/ark_server.py mimics them).
 REQUEST_ID = re.compile(r"request id \d{14}[0-9A-F]{10}")
-COMMAND_TIMEOUT = 90.0
-#: Asks a Python for its bpy wheel without importing it (no Blender starts).
-BPY_QUERY = (
-    "import importlib.metadata as m, importlib.util as u, json; s = u.find_spec('bpy'); "
-    "print(json.dumps({'version': m.version('bpy'), 'package': next(iter(s.submodule_search_locations))}))"
-)
-
-if sys.platform == "win32":  # pass_fds and select on pipes are POSIX-only
-    pytest.skip("the Blender session protocol needs POSIX pipes", allow_module_level=True)
-if importlib.util.find_spec("bpy") is None:
-    pytest.skip("bpy is not installed in this Python (pip install -r requirements-dev.txt)", allow_module_level=True)
-
-
-# -- the version matrix ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class BlenderPython:
-    """A Python with a ``bpy`` wheel: one Blender of the matrix."""
-
-    python: str
-    version: str  # the bpy wheel's version, e.g. "4.2.23"
-    package: str = ""  # .../site-packages/bpy
-    problem: str = ""  # why it cannot run (the test fails with it)
-
-    @property
-    def id(self) -> str:
-        return f"blender-{self.version}"
-
-    def scripts(self) -> Path:
-        """``bpy/<major.minor>/scripts``: Blender's bundled scripts and the extension tool."""
-        found = sorted(Path(self.package).glob("*/scripts/addons_core/bl_pkg/cli/blender_ext.py"))
-        if not found:
-            pytest.fail(f"blender_ext.py not found under {self.package}")
-        return found[-1].parents[3]
-
-
-def query_python(python: str) -> BlenderPython:
-    try:
-        out = subprocess.run([python, "-c", BPY_QUERY], capture_output=True, text=True, timeout=60)
-    except OSError as exc:
-        return BlenderPython(python, Path(python).parent.parent.name, problem=f"cannot run {python}: {exc}")
-    if out.returncode != 0:
-        tail = out.stderr.strip().splitlines()[-1:] or ["no output"]
-        return BlenderPython(python, Path(python).parent.parent.name, problem=f"{python} has no bpy: {tail[0]}")
-    info = json.loads(out.stdout)
-    return BlenderPython(python, info["version"], info["package"])
-
-
-def _version_key(bp: BlenderPython) -> tuple[int, ...]:
-    return tuple(int(x) if x.isdigit() else 0 for x in re.split(r"[.-]", bp.version))
-
-
-def matrix_params() -> list[Any]:
-    """One ``pytest.param`` per Blender: ``ARK3D_BPY_PYTHONS``, or this Python plus ``.venvs``."""
-    override = os.environ.get("ARK3D_BPY_PYTHONS", "").strip()
-    if override:
-        found = [query_python(p) for p in override.split(os.pathsep) if p]
-        return [pytest.param(bp, id=bp.id) for bp in sorted(found, key=_version_key)]
-    spec = importlib.util.find_spec("bpy")
-    assert spec is not None and spec.submodule_search_locations  # the module is skipped without bpy
-    package = next(iter(spec.submodule_search_locations))
-    found = [BlenderPython(sys.executable, importlib.metadata.version("bpy"), package)]
-    missing: list[tuple[BlenderPython, str]] = []
-    for req in sorted(REPO.glob("requirements-bpy-*.txt")):
-        venv = REPO / ".venvs" / f"bpy-{req.stem.removeprefix('requirements-bpy-')}"
-        pin = re.search(r"^bpy==(\S+)", req.read_text(encoding="utf-8"), re.MULTILINE)
-        wanted = BlenderPython(str(venv / "bin" / "python"), pin.group(1) if pin else venv.name)
-        stamp = venv / f".{req.name}"
-        if not (venv / "bin" / "python").exists():
-            missing.append((wanted, f"{venv.relative_to(REPO)} is missing: run scripts/setup.sh --matrix"))
-        elif not stamp.exists() or stamp.read_bytes() != req.read_bytes():
-            missing.append((wanted, f"{venv.relative_to(REPO)} is not up to date with {req.name}: "
-                                    "run scripts/setup.sh --matrix"))
-        else:
-            found.append(query_python(wanted.python))
-    params = [(bp, pytest.param(bp, id=bp.id)) for bp in found]
-    params += [(bp, pytest.param(bp, id=bp.id, marks=pytest.mark.skip(reason=why))) for bp, why in missing]
-    return [param for _, param in sorted(params, key=lambda pair: _version_key(pair[0]))]
-
-
-# -- one Blender -----------------------------------------------------------------------------
-
-
-class BlenderSession:
-    """``bpy_session.py`` in a subprocess: commands on stdin, JSON answers on a private pipe."""
-
-    def __init__(self, root: Path, env_extra: dict[str, str], python: str = sys.executable) -> None:
-        self.root = root
-        home = root / "home"
-        (home / ".config").mkdir(parents=True)
-        self.library = root / "library"
-        self.stdout_path = root / "blender-stdout.txt"
-        self.stderr_path = root / "blender-stderr.txt"
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("ARK_", "ARK3D_", "BLENDER_USER_", "BLENDER_SYSTEM_"))
-        }
-        env.update(
-            HOME=str(home),
-            XDG_CONFIG_HOME=str(home / ".config"),
-            ARK3D_LIBRARY=str(self.library),
-            PYTHONDONTWRITEBYTECODE="1",
-            **env_extra,
-        )
-        read_fd, write_fd = os.pipe()
-        env["ARK3D_RESULT_FD"] = str(write_fd)
-        with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
-            self.proc = subprocess.Popen(
-                [python, str(SESSION_SCRIPT)],
-                stdin=subprocess.PIPE,
-                stdout=out,
-                stderr=err,
-                env=env,
-                cwd=root,
-                pass_fds=(write_fd,),
-                text=True,
-                encoding="utf-8",
-            )
-        os.close(write_fd)
-        self._fd = read_fd
-        self._buffer = b""
-
-    def call(self, cmd: str, **args: Any) -> dict[str, Any]:
-        assert self.proc.stdin is not None
-        try:
-            self.proc.stdin.write(json.dumps({"cmd": cmd, **args}) + "\n")
-            self.proc.stdin.flush()
-        except (BrokenPipeError, OSError) as exc:
-            raise RuntimeError(f"Blender is gone ({exc})\n{self.tail()}") from None
-        deadline = time.monotonic() + COMMAND_TIMEOUT
-        while b"\n" not in self._buffer:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise RuntimeError(f"Blender did not answer '{cmd}' within {COMMAND_TIMEOUT:.0f} s\n{self.tail()}")
-            ready, _, _ = select.select([self._fd], [], [], left)
-            if ready:
-                chunk = os.read(self._fd, 1 << 16)
-                if not chunk:
-                    raise RuntimeError(f"Blender exited during '{cmd}' (exit {self.proc.poll()})\n{self.tail()}")
-                self._buffer += chunk
-        line, _, self._buffer = self._buffer.partition(b"\n")
-        answer: dict[str, Any] = json.loads(line)
-        if not answer.pop("ok"):
-            raise RuntimeError(f"'{cmd}' raised in Blender: {answer['traceback']}\n{self.tail()}")
-        return answer
-
-    def close(self) -> None:
-        try:
-            if self.proc.poll() is None:
-                self.call("quit")
-                self.proc.wait(timeout=30)
-        except (RuntimeError, subprocess.TimeoutExpired):
-            pass
-        finally:
-            if self.proc.poll() is None:
-                self.proc.kill()
-                self.proc.wait()
-            if self.proc.stdin is not None:
-                self.proc.stdin.close()
-            os.close(self._fd)
-
-    def output(self) -> str:
-        return "".join(p.read_text(encoding="utf-8", errors="replace") for p in (self.stdout_path, self.stderr_path))
-
-    def tail(self, chars: int = 4000) -> str:
-        return f"--- Blender output (tail) ---\n{self.output()[-chars:]}"
-
-
-@dataclass
-class Scenario:
-    """Every step's answer (or the error that stopped it), plus what the server saw."""
-
-    ids: dict[str, str]
-    server: ArkServer
-    root: Path
-    steps: dict[str, dict[str, Any]] = field(default_factory=dict)
-    errors: dict[str, str] = field(default_factory=dict)
-    output: str = ""
-    timings: dict[str, float] = field(default_factory=dict)
-
-    def run(self, blender: BlenderSession, name: str, cmd: str, **args: Any) -> dict[str, Any] | None:
-        started = time.monotonic()
-        try:
-            self.steps[name] = blender.call(cmd, **args)
-        except RuntimeError as exc:
-            self.errors[name] = str(exc)
-            return None
-        finally:
-            self.timings[name] = round(time.monotonic() - started, 2)
-        return self.steps[name]
-
-    def finish(self, blender: BlenderSession) -> None:
-        """Keep Blender's output, and every record in ``steps.json`` beside it for a post-mortem."""
-        self.output = blender.output()
-        record = {"ids": self.ids, "timings": self.timings, "errors": self.errors, "steps": self.steps}
-        (self.root / "steps.json").write_text(json.dumps(record, indent=1, ensure_ascii=False), encoding="utf-8")
-
-    def step(self, name: str) -> dict[str, Any]:
-        if name not in self.steps:
-            pytest.fail(f"step '{name}' did not run: {self.errors.get(name, 'an earlier step failed')}")
-        return self.steps[name]
-
-    def imported(self, name: str) -> dict[str, Any]:
-        """An import step that must have succeeded."""
-        step = self.step(name)
-        assert step["error"] is None, f"import '{name}' failed: {step['error']}"
-        assert step["result"] == ["FINISHED"], step
-        assert step["new_objects"], f"import '{name}' made no objects"
-        return step
 
 
 def new_objects(step: dict[str, Any]) -> list[dict[str, Any]]:
@@ -288,28 +68,7 @@ def requests_for(server: ArkServer, task_id: str) -> int:
     return sum(1 for r in server.requests_log if r.server == "api" and task_id in r.path)
 
 
-# -- fixtures --------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def extension_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``scripts/build.py``'s ``build()``: the zip a user downloads, validated by Blender's tool."""
-    sys.path.insert(0, str(REPO / "scripts"))
-    import build
-
-    try:
-        return Path(build.build(tmp_path_factory.mktemp("dist")))
-    except SystemExit as exc:
-        pytest.fail(f"scripts/build.py failed: {exc}")
-
-
-@pytest.fixture(scope="module", params=matrix_params())
-def blender_python(request: pytest.FixtureRequest) -> BlenderPython:
-    """The Blender (a Python with that ``bpy`` wheel) this round of the module's tests runs on."""
-    bp: BlenderPython = request.param
-    if bp.problem:
-        pytest.fail(bp.problem)
-    return bp
+# -- fixtures (blender_python and extension_zip: harness.py, through conftest.py) ------------
 
 
 def _serve(server: ArkServer, assets: Path, name: str) -> str:
@@ -320,8 +79,7 @@ def _serve(server: ArkServer, assets: Path, name: str) -> str:
 def formats(
     blender_python: BlenderPython, extension_zip: Path, demo_assets: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Scenario]:
-    server = ArkServer(api_key=KEY).start()
-    try:
+    with ArkServer(api_key=KEY) as server:
         glb = _serve(server, demo_assets, "seed3d_glb.zip")
         ids = {
             "rgb": server.add_task(file=glb, fileformat="glb"),
@@ -332,8 +90,7 @@ def formats(
             "long": server.add_task(file=glb, fileformat="glb", queued_s=3600),
         }
         sc = Scenario(ids, server, tmp_path_factory.mktemp(f"formats-{blender_python.id}-"))
-        blender = BlenderSession(sc.root, {}, blender_python.python)
-        try:
+        with session(sc, sc.root, {}, blender_python.python) as blender:
             sc.run(blender, "install", "install", zip_path=str(extension_zip))
             sc.run(blender, "prefs", "prefs", region="CUSTOM", custom_base_url=server.api_base, api_key=KEY,
                    poll_interval=2.0)
@@ -364,20 +121,14 @@ def formats(
             sc.run(blender, "again offline", "import", task_id=ids["obj"])
             sc.steps["log after stop"] = {"count": len(server.requests_log)}
             sc.run(blender, "threads at the end", "threads")
-        finally:
-            blender.close()
-            sc.finish(blender)
         yield sc
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")
 def errors(
     blender_python: BlenderPython, extension_zip: Path, demo_assets: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Scenario]:
-    server = ArkServer(api_key=KEY).start()
-    try:
+    with ArkServer(api_key=KEY) as server:
         ids = {
             "failed": server.add_task(fileformat="glb", outcome="failed",
                                       error_code="InputImageSensitiveContentDetected.PrivacyInformation",
@@ -387,15 +138,14 @@ def errors(
             "unknown": "cgt-20250101000000-zzzzz",
         }
         sc = Scenario(ids, server, tmp_path_factory.mktemp(f"errors-{blender_python.id}-"))
-        blender = BlenderSession(sc.root, {"ARK_BASE_URL": server.api_base}, blender_python.python)
+        with session(sc, sc.root, {"ARK_BASE_URL": server.api_base}, blender_python.python) as blender:
 
-        def counted(name: str, cmd: str, **args: Any) -> None:
-            before = len(server.requests_log)
-            step = sc.run(blender, name, cmd, **args)
-            if step is not None:
-                step["requests"] = len(server.requests_log) - before
+            def counted(name: str, cmd: str, **args: Any) -> None:
+                before = len(server.requests_log)
+                step = sc.run(blender, name, cmd, **args)
+                if step is not None:
+                    step["requests"] = len(server.requests_log) - before
 
-        try:
             sc.run(blender, "install", "install", zip_path=str(extension_zip))
             sc.run(blender, "prefs", "prefs", api_key=KEY)  # region stays China: ARK_BASE_URL wins
             counted("failed", "import", task_id=ids["failed"])
@@ -412,12 +162,7 @@ def errors(
             counted("no key", "import", task_id=ids["ok"])
             sc.run(blender, "good key prefs", "prefs", api_key=KEY)
             counted("good", "import", task_id=ids["ok"])
-        finally:
-            blender.close()
-            sc.finish(blender)
         yield sc
-    finally:
-        server.stop()
 
 
 INVALID_IDS = [

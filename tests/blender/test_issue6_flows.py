@@ -1,8 +1,8 @@
 """Generate, batch, restart-safe jobs and the scripting API in real Blender (issue 6, parts 1, 3, 4, 8).
 
-As in test_extension.py: the built zip is installed into a ``bpy`` wheel in a subprocess
-(``issue6_session.py``, a superset of ``bpy_session.py``), with a fresh HOME and library, once
-per Blender of the version matrix; the Ark server runs in this process on loopback.  A
+As in test_extension.py (and through the same ``harness.py``): the built zip is installed into a
+``bpy`` wheel in a subprocess (``issue6_session.py``, a superset of ``bpy_session.py``), with a
+fresh HOME and library, once per Blender of the version matrix; the Ark server runs in this process on loopback.  A
 module-scoped fixture plays each scenario once and records every step; the tests read them.
 
 * ``flows``: configured through the preferences.  ``create_task`` from a PNG file, from the
@@ -19,10 +19,7 @@ import io
 import json
 import os
 import secrets
-import select
 import struct
-import subprocess
-import sys
 import time
 import zipfile
 import zlib
@@ -33,20 +30,15 @@ from typing import Any
 
 import pytest
 from ark_server import ArkServer
-from test_extension import BlenderPython, matrix_params
+from harness import BlenderPython, BlenderSession, Steps, session
 
 pytestmark = pytest.mark.blender
 
-REPO = Path(__file__).resolve().parents[2]
-SESSION_SCRIPT = Path(__file__).with_name("issue6_session.py")
 KEY = "ark-test-" + secrets.token_hex(16)
-COMMAND_TIMEOUT = 60.0
+#: ``harness.BlenderSession``'s options: this module's session script, its output in ``blender-output.txt``.
+SESSION: dict[str, Any] = {"script": "issue6_session.py", "timeout": 60.0, "merged_output": True}
 MODEL_1 = "doubao-seed3d-1-0-250928"
 MODEL_2 = "doubao-seed3d-2-0-260328"
-
-if sys.platform == "win32":
-    pytest.skip("the Blender session protocol needs POSIX pipes", allow_module_level=True)
-
 
 def png(width: int, height: int, declared: tuple[int, int] | None = None) -> bytes:
     """A valid grey RGB PNG made by hand; ``declared`` writes another size into its header only."""
@@ -77,78 +69,8 @@ def own_copy(asset: Path, folder: Path) -> Path:
     pytest.fail(f"{asset} stayed unreadable (being rebuilt?)")
 
 
-class Session:
-    """``issue6_session.py`` in a subprocess: commands on stdin, JSON answers on a private pipe."""
-
-    def __init__(self, root: Path, library: Path, env_extra: dict[str, str], python: str) -> None:
-        home = root / "home"
-        (home / ".config").mkdir(parents=True)
-        self.output_path = root / "blender-output.txt"
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("ARK_", "ARK3D_", "BLENDER_USER_", "BLENDER_SYSTEM_"))}
-        env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), ARK3D_LIBRARY=str(library),
-                   PYTHONDONTWRITEBYTECODE="1", **env_extra)
-        read_fd, write_fd = os.pipe()
-        env["ARK3D_RESULT_FD"] = str(write_fd)
-        with open(self.output_path, "wb") as out:
-            self.proc = subprocess.Popen([python, str(SESSION_SCRIPT)], stdin=subprocess.PIPE, stdout=out,
-                                         stderr=subprocess.STDOUT, env=env, cwd=root, pass_fds=(write_fd,),
-                                         text=True, encoding="utf-8")
-        os.close(write_fd)
-        self._fd = read_fd
-        self._buffer = b""
-
-    def call(self, cmd: str, **args: Any) -> dict[str, Any]:
-        assert self.proc.stdin is not None
-        try:
-            self.proc.stdin.write(json.dumps({"cmd": cmd, **args}) + "\n")
-            self.proc.stdin.flush()
-        except OSError as exc:
-            raise RuntimeError(f"Blender is gone ({exc})\n{self.tail()}") from None
-        deadline = time.monotonic() + COMMAND_TIMEOUT
-        while b"\n" not in self._buffer:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise RuntimeError(f"Blender did not answer '{cmd}' within {COMMAND_TIMEOUT:.0f} s\n{self.tail()}")
-            ready, _, _ = select.select([self._fd], [], [], left)
-            if ready:
-                chunk = os.read(self._fd, 1 << 16)
-                if not chunk:
-                    raise RuntimeError(f"Blender exited during '{cmd}' (exit {self.proc.poll()})\n{self.tail()}")
-                self._buffer += chunk
-        line, _, self._buffer = self._buffer.partition(b"\n")
-        answer: dict[str, Any] = json.loads(line)
-        if not answer.pop("ok"):
-            raise RuntimeError(f"'{cmd}' raised in Blender: {answer['traceback']}\n{self.tail()}")
-        return answer
-
-    def kill(self) -> None:
-        """SIGKILL, as a crash or a power cut: nothing of the add-on runs on the way out."""
-        self.proc.kill()
-        self.proc.wait()
-
-    def close(self) -> None:
-        try:
-            if self.proc.poll() is None:
-                self.call("quit")
-                self.proc.wait(timeout=30)
-        except (RuntimeError, subprocess.TimeoutExpired):
-            pass
-        finally:
-            if self.proc.poll() is None:
-                self.proc.kill()
-                self.proc.wait()
-            if self.proc.stdin is not None:
-                self.proc.stdin.close()
-            os.close(self._fd)
-
-    def tail(self, chars: int = 4000) -> str:
-        text = self.output_path.read_text(encoding="utf-8", errors="replace")
-        return f"--- Blender output (tail) ---\n{text[-chars:]}"
-
-
 @dataclass
-class Record:
+class Record(Steps):
     """Every step's answer (or the error that stopped it), plus what the server saw."""
 
     server: ArkServer
@@ -159,16 +81,10 @@ class Record:
     timings: dict[str, float] = field(default_factory=dict)
     requests_before: dict[str, int] = field(default_factory=dict)
 
-    def run(self, blender: Session, name: str, cmd: str, **args: Any) -> dict[str, Any] | None:
-        started = time.monotonic()
+    def run(self, blender: BlenderSession, name: str, cmd: str, **args: Any) -> dict[str, Any] | None:
         self.requests_before[name] = len(self.server.requests_log)
-        try:
-            self.steps[name] = blender.call(cmd, **args)
-        except RuntimeError as exc:
-            self.errors[name] = str(exc)
+        if super().run(blender, name, cmd, **args) is None:
             return None
-        finally:
-            self.timings[name] = round(time.monotonic() - started, 2)
         self.steps[name]["requests"] = len(self.server.requests_log) - self.requests_before[name]
         return self.steps[name]
 
@@ -176,15 +92,6 @@ class Record:
         """The requests the server received during one step."""
         start = self.requests_before[name]
         return self.server.requests_log[start:start + self.step(name)["requests"]]
-
-    def step(self, name: str) -> dict[str, Any]:
-        if name not in self.steps:
-            pytest.fail(f"step '{name}' did not run: {self.errors.get(name, 'an earlier step failed')}")
-        return self.steps[name]
-
-    def save(self) -> None:
-        record = {"ids": self.ids, "timings": self.timings, "errors": self.errors, "steps": self.steps}
-        (self.root / "steps.json").write_text(json.dumps(record, indent=1, ensure_ascii=False, default=str))
 
 
 def imported(step: dict[str, Any]) -> list[str]:
@@ -198,30 +105,11 @@ def tagged(step: dict[str, Any], task_id: str) -> list[str]:
     return [n for n in step["new_objects"] if step["facts"]["objects"][n]["task_id"] == task_id]
 
 
-# -- fixtures --------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def extension_zip_issue6(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    sys.path.insert(0, str(REPO / "scripts"))
-    import build
-
-    try:
-        return Path(build.build(tmp_path_factory.mktemp("dist6")))
-    except SystemExit as exc:
-        pytest.fail(f"scripts/build.py failed: {exc}")
-
-
-@pytest.fixture(scope="module", params=matrix_params())
-def blender_python(request: pytest.FixtureRequest) -> BlenderPython:
-    bp: BlenderPython = request.param
-    if bp.problem:
-        pytest.fail(bp.problem)
-    return bp
+# -- fixtures (blender_python and extension_zip: harness.py, through conftest.py) ------------
 
 
 @pytest.fixture(scope="module")
-def flows(blender_python: BlenderPython, extension_zip_issue6: Path, demo_assets: Path,
+def flows(blender_python: BlenderPython, extension_zip: Path, demo_assets: Path,
           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Record]:
     server = ArkServer(api_key=KEY).start()
     root = tmp_path_factory.mktemp(f"flows-{blender_python.id}-")
@@ -239,9 +127,8 @@ def flows(blender_python: BlenderPython, extension_zip_issue6: Path, demo_assets
     rec.ids.update({f"batch{n}": server.add_task(file=slow, fileformat="glb") for n in range(3)})
     rec.ids["api"] = server.add_task(file=server.add_file(glb.name, glb), fileformat="glb")
     rec.ids["queued"] = server.add_task(fileformat="glb", queued_s=3600)
-    blender = Session(root, root / "library", {}, blender_python.python)
-    try:
-        rec.run(blender, "install", "install", zip_path=str(extension_zip_issue6))
+    with session(rec, root, {}, blender_python.python, library=root / "library", **SESSION) as blender:
+        rec.run(blender, "install", "install", zip_path=str(extension_zip))
         rec.run(blender, "prefs", "prefs", region="CUSTOM", custom_base_url=server.api_base, api_key=KEY,
                 poll_interval=2.0)
         rec.run(blender, "registered", "registered")
@@ -271,15 +158,12 @@ def flows(blender_python: BlenderPython, extension_zip_issue6: Path, demo_assets
         rec.run(blender, "api bad image", "api", fn="create_task", args=[str(images / "wide.png")])
         rec.run(blender, "api no wait", "api", fn="import_task", args=[rec.ids["api"]], wait=False)
         rec.run(blender, "journal at the end", "journal")
-    finally:
-        blender.close()
-        rec.save()
     yield rec
     server.stop()
 
 
 @pytest.fixture(scope="module")
-def resume(blender_python: BlenderPython, extension_zip_issue6: Path, demo_assets: Path,
+def resume(blender_python: BlenderPython, extension_zip: Path, demo_assets: Path,
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Record]:
     server = ArkServer(api_key=KEY).start()
     root = tmp_path_factory.mktemp(f"resume-{blender_python.id}-")
@@ -294,9 +178,9 @@ def resume(blender_python: BlenderPython, extension_zip_issue6: Path, demo_asset
     rec.ids["slow"] = server.add_task(file=rec.ids["slow"], fileformat="glb")
     env = {"ARK_BASE_URL": server.api_base, "ARK_API_KEY": KEY}
     part = library / rec.ids["slow"] / "result.zip.part"
-    first = Session(root / "first", library, env, blender_python.python)
+    first = BlenderSession(root / "first", env, blender_python.python, library=library, **SESSION)
     try:
-        rec.run(first, "install 1", "install", zip_path=str(extension_zip_issue6))
+        rec.run(first, "install 1", "install", zip_path=str(extension_zip))
         rec.run(first, "start", "start_journaled", task_id=rec.ids["slow"])
         deadline = time.monotonic() + 20
         while not (part.exists() and part.stat().st_size >= 1 << 20) and time.monotonic() < deadline:
@@ -312,16 +196,12 @@ def resume(blender_python: BlenderPython, extension_zip_issue6: Path, demo_asset
         }
     finally:
         first.close()
-    second = Session(root / "second", library, env, blender_python.python)
-    try:
-        rec.run(second, "install 2", "install", zip_path=str(extension_zip_issue6))
+    with session(rec, root / "second", env, blender_python.python, library=library, **SESSION) as second:
+        rec.run(second, "install 2", "install", zip_path=str(extension_zip))
         rec.run(second, "journal", "journal")
         rec.run(second, "resume", "resume")
         rec.run(second, "files", "files", task_id=rec.ids["slow"])
         rec.run(second, "resume again", "resume")
-    finally:
-        second.close()
-        rec.save()
     yield rec
     server.stop()
 

@@ -30,12 +30,10 @@ from typing import Any
 
 import i18n_scan
 import pytest
-import test_extension as te
 from ark_server import ArkServer
-from test_extension import BlenderPython, blender_python, extension_zip  # noqa: F401 - fixtures
+from harness import BlenderPython, Scenario, session
 
 REPO = Path(__file__).resolve().parents[2]
-UI_SCRIPT = Path(__file__).with_name("ui_session.py")
 ZH_SCRIPT = Path(__file__).with_name("zh_check.py")
 KEY = "ark-ui-" + secrets.token_hex(16)
 WRONG_KEY = "ark-wrong-" + secrets.token_hex(16)
@@ -99,23 +97,10 @@ def test_the_scan_sees_fstrings_and_reports() -> None:
 # -- one Blender of the matrix: the browser, cancel, options, connection check ----------------------
 
 
-class UISession(te.BlenderSession):
-    """``test_extension.BlenderSession`` running ``ui_session.py`` (bpy_session.py plus this file's commands)."""
-
-    def __init__(self, root: Path, env_extra: dict[str, str], python: str) -> None:
-        saved = te.SESSION_SCRIPT
-        te.SESSION_SCRIPT = UI_SCRIPT  # read once, by the constructor below
-        try:
-            super().__init__(root, env_extra, python)
-        finally:
-            te.SESSION_SCRIPT = saved
-
-
 @pytest.fixture(scope="module")
-def ui(blender_python: BlenderPython, extension_zip: Path, demo_assets: Path,  # noqa: F811
-       tmp_path_factory: pytest.TempPathFactory) -> Iterator[te.Scenario]:
-    server = ArkServer(api_key=KEY).start()
-    try:
+def ui(blender_python: BlenderPython, extension_zip: Path, demo_assets: Path,
+       tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
+    with ArkServer(api_key=KEY) as server:
         glb = server.add_file("seed3d_glb.zip", demo_assets / "seed3d_glb.zip")
         ids = {
             "failed": server.add_task(fileformat="glb", outcome="failed",
@@ -127,14 +112,13 @@ def ui(blender_python: BlenderPython, extension_zip: Path, demo_assets: Path,  #
             "queued": server.add_task(fileformat="glb", queued_s=3600),
             "old": OLD_ID,
         }
-        sc = te.Scenario(ids, server, tmp_path_factory.mktemp(f"ui-{blender_python.id}-"))
-        blender = UISession(sc.root, {}, blender_python.python)
+        sc = Scenario(ids, server, tmp_path_factory.mktemp(f"ui-{blender_python.id}-"))
         run = sc.run
 
         def downloads() -> int:
             return server.count(server="file", method="GET")
 
-        try:
+        with session(sc, sc.root, {}, blender_python.python, script="ui_session.py") as blender:
             run(blender, "install", "install", zip_path=str(extension_zip))
             run(blender, "prefs", "prefs", region="CUSTOM", custom_base_url=server.api_base, api_key=KEY,
                 poll_interval=2.0)
@@ -197,19 +181,14 @@ def ui(blender_python: BlenderPython, extension_zip: Path, demo_assets: Path,  #
             run(blender, "undoable", "import", task_id=model, undo=True, target_size=0.5, origin_to_base=True)
             run(blender, "undo", "undo")
             run(blender, "threads at the end", "threads")
-        finally:
-            blender.close()
-            sc.finish(blender)
         yield sc
-    finally:
-        server.stop()
 
 
 def rows(step: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {item["task_id"]: item for item in step["items"]}
 
 
-def test_refresh_lists_arks_tasks_and_the_library(ui: te.Scenario) -> None:
+def test_refresh_lists_arks_tasks_and_the_library(ui: Scenario) -> None:
     step = ui.step("refresh")
     assert step["result"] == ["FINISHED"] and step["message"] == "", step
     ids = ui.ids
@@ -227,7 +206,7 @@ def test_refresh_lists_arks_tasks_and_the_library(ui: te.Scenario) -> None:
     assert step["total"] == 5 and step["pages"] == 1
 
 
-def test_a_task_older_than_7_days_stays_visible_from_the_library(ui: te.Scenario) -> None:
+def test_a_task_older_than_7_days_stays_visible_from_the_library(ui: Scenario) -> None:
     old = rows(ui.step("refresh"))[OLD_ID]
     assert old["status"] == "succeeded" and not old["remote"] and old["in_library"] and old["extracted"]
     assert int(old["created_at"]) < time.time() - 9.9 * 86400
@@ -235,7 +214,7 @@ def test_a_task_older_than_7_days_stays_visible_from_the_library(ui: te.Scenario
     assert int(old["size_bytes"]) > 10000
 
 
-def test_paging_shows_the_library_after_the_last_page(ui: te.Scenario) -> None:
+def test_paging_shows_the_library_after_the_last_page(ui: Scenario) -> None:
     ids = ui.ids
     pages = [ui.step(f"page {n}") for n in (1, 2, 3, 4)]
     assert [p["page"] for p in pages] == [1, 2, 3, 3], "the last page is the end"
@@ -246,14 +225,14 @@ def test_paging_shows_the_library_after_the_last_page(ui: te.Scenario) -> None:
     assert any("page_num=3" in q for q in queries), queries
 
 
-def test_the_status_filter_goes_to_ark_and_to_the_library(ui: te.Scenario) -> None:
+def test_the_status_filter_goes_to_ark_and_to_the_library(ui: Scenario) -> None:
     failed = ui.step("failed only")
     assert failed["filter"] == "failed" and [i["task_id"] for i in failed["items"]] == [ui.ids["failed"]]
     assert any("filter.status=failed" in r.query for r in ui.server.requests_log)
     assert len(ui.step("all")["items"]) == 6
 
 
-def test_import_from_the_browser_then_the_row_is_in_the_library(ui: te.Scenario) -> None:
+def test_import_from_the_browser_then_the_row_is_in_the_library(ui: Scenario) -> None:
     step = ui.step("browser import")
     assert step["result"] == ["FINISHED"] and step["error"] is None, step
     assert step["last_message"].startswith(f"Imported {ui.ids['done']} (mushroom.glb, pbr, downloaded)")
@@ -261,14 +240,14 @@ def test_import_from_the_browser_then_the_row_is_in_the_library(ui: te.Scenario)
     assert row["in_library"] and row["extracted"] and row["remote"]
 
 
-def test_redownload_removes_the_copy_and_downloads_again(ui: te.Scenario) -> None:
+def test_redownload_removes_the_copy_and_downloads_again(ui: Scenario) -> None:
     step = ui.step("redownload")
     assert step["result"] == ["FINISHED"] and step["error"] is None, step
     assert "downloaded" in step["last_message"] and "from the library" not in step["last_message"]
     assert ui.step("downloads after")["n"] == ui.step("downloads before")["n"] + 1
 
 
-def test_redownload_is_refused_when_the_link_has_expired(ui: te.Scenario) -> None:
+def test_redownload_is_refused_when_the_link_has_expired(ui: Scenario) -> None:
     step = ui.step("redownload expired")
     assert step["result"] == [] and "has expired" in step["error"] and "only one left" in step["error"], step
     assert ui.step("old library")["extracted"], "the only copy was kept"
@@ -276,7 +255,7 @@ def test_redownload_is_refused_when_the_link_has_expired(ui: te.Scenario) -> Non
     assert imported["result"] == ["FINISHED"] and "from the library" in imported["last_message"], imported
 
 
-def test_cancel_a_queued_task(ui: te.Scenario) -> None:
+def test_cancel_a_queued_task(ui: Scenario) -> None:
     step = ui.step("cancel queued")
     assert step["result"] == ["FINISHED"] and step["error"] is None, step
     assert rows(step)[ui.ids["queued"]]["status"] == "cancelled"
@@ -285,7 +264,7 @@ def test_cancel_a_queued_task(ui: te.Scenario) -> None:
     assert len(deletes) == 1
 
 
-def test_running_and_cancelled_tasks_are_refused_with_a_clear_message(ui: te.Scenario) -> None:
+def test_running_and_cancelled_tasks_are_refused_with_a_clear_message(ui: Scenario) -> None:
     running = ui.step("cancel running")
     assert running["result"] == [] and "is running and cannot be cancelled" in running["error"], running
     assert "only cancels queued tasks" in running["error"]
@@ -296,7 +275,7 @@ def test_running_and_cancelled_tasks_are_refused_with_a_clear_message(ui: te.Sce
     assert len([r for r in sent if ui.ids["queued"] in r.path]) == 1
 
 
-def test_delete_finished_tasks(ui: te.Scenario) -> None:
+def test_delete_finished_tasks(ui: Scenario) -> None:
     gone = ui.step("delete done2")
     assert gone["result"] == ["FINISHED"], gone
     assert ui.ids["done2"] not in rows(gone), "not in the library: the row goes"
@@ -311,7 +290,7 @@ def test_delete_finished_tasks(ui: te.Scenario) -> None:
     assert ui.step("copy")["result"] == ["FINISHED"]
 
 
-def test_the_list_shows_the_library_when_ark_cannot_be_asked(ui: te.Scenario) -> None:
+def test_the_list_shows_the_library_when_ark_cannot_be_asked(ui: Scenario) -> None:
     bad = ui.step("refresh bad key")
     assert bad["level"] == "WARNING" and "Only the library is shown" in bad["message"], bad
     assert "AuthenticationError" in bad["message"] and WRONG_KEY not in bad["message"]
@@ -321,7 +300,7 @@ def test_the_list_shows_the_library_when_ark_cannot_be_asked(ui: te.Scenario) ->
     assert ui.step("cancel offline")["error"] and "online access" in ui.step("cancel offline")["error"]
 
 
-def test_connection_check_reports_each_step(ui: te.Scenario) -> None:
+def test_connection_check_reports_each_step(ui: Scenario) -> None:
     good = ui.step("check")
     assert good["result"] == ["FINISHED"] and not good["running"], good
     assert [c["name"] for c in good["checks"]] == ["proxy", "dns", "tcp", "auth"]
@@ -332,7 +311,7 @@ def test_connection_check_reports_each_step(ui: te.Scenario) -> None:
     assert WRONG_KEY not in json.dumps(bad)
 
 
-def test_every_new_panel_draws_with_this_blenders_ui_api(ui: te.Scenario) -> None:
+def test_every_new_panel_draws_with_this_blenders_ui_api(ui: Scenario) -> None:
     for name in ("draw empty", "draw"):
         step = ui.step(name)
         assert step["problems"] == [], step["problems"]
@@ -348,13 +327,13 @@ def _size(step: dict[str, Any]) -> list[float]:
     return [hi - lo for lo, hi in zip(b["lo"], b["hi"], strict=True)]
 
 
-def imported(ui: te.Scenario, name: str) -> dict[str, Any]:
+def imported(ui: Scenario, name: str) -> dict[str, Any]:
     step = ui.step(name)
     assert step["error"] is None and step["result"] == ["FINISHED"], step
     return step
 
 
-def test_the_report_counts_triangles_materials_and_dimensions(ui: te.Scenario) -> None:
+def test_the_report_counts_triangles_materials_and_dimensions(ui: Scenario) -> None:
     step = imported(ui, "plain")
     found = SUMMARY.search(step["message"])
     assert found, step["message"]
@@ -366,7 +345,7 @@ def test_the_report_counts_triangles_materials_and_dimensions(ui: te.Scenario) -
     assert reported == pytest.approx(_size(step), abs=0.006)
 
 
-def test_target_size_scales_the_largest_dimension(ui: te.Scenario) -> None:
+def test_target_size_scales_the_largest_dimension(ui: Scenario) -> None:
     plain, scaled = _size(imported(ui, "plain")), _size(imported(ui, "scaled"))
     assert max(scaled) == pytest.approx(0.5, abs=1e-4)
     ratio = max(scaled) / max(plain)
@@ -375,7 +354,7 @@ def test_target_size_scales_the_largest_dimension(ui: te.Scenario) -> None:
     assert found and max(float(found[i]) for i in (5, 6, 7)) == 0.5
 
 
-def test_origin_to_base_puts_the_bottom_centre_at_the_cursor(ui: te.Scenario) -> None:
+def test_origin_to_base_puts_the_bottom_centre_at_the_cursor(ui: Scenario) -> None:
     step = imported(ui, "based")
     lo, hi = step["bounds"]["lo"], step["bounds"]["hi"]
     base = [(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, lo[2]]
@@ -383,7 +362,7 @@ def test_origin_to_base_puts_the_bottom_centre_at_the_cursor(ui: te.Scenario) ->
     assert _size(step) == pytest.approx(_size(imported(ui, "plain")), abs=1e-4), "moved, not scaled"
 
 
-def test_all_options_together_group_under_an_empty_at_the_base(ui: te.Scenario) -> None:
+def test_all_options_together_group_under_an_empty_at_the_base(ui: Scenario) -> None:
     step = imported(ui, "all options")
     task_id = ui.ids["done"]
     objects = step["objects"]
@@ -401,7 +380,7 @@ def test_all_options_together_group_under_an_empty_at_the_base(ui: te.Scenario) 
     assert [(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, lo[2]] == pytest.approx(CURSOR, abs=1e-4)
 
 
-def test_preferences_give_the_defaults_and_arguments_override_them(ui: te.Scenario) -> None:
+def test_preferences_give_the_defaults_and_arguments_override_them(ui: Scenario) -> None:
     from_prefs = imported(ui, "from prefs")
     assert max(_size(from_prefs)) == pytest.approx(1.0, abs=1e-4)
     assert any(o["type"] == "EMPTY" for o in from_prefs["objects"].values())
@@ -410,7 +389,7 @@ def test_preferences_give_the_defaults_and_arguments_override_them(ui: te.Scenar
     assert not any(o["type"] == "EMPTY" for o in overridden["objects"].values())
 
 
-def test_one_undo_removes_an_import_with_options(ui: te.Scenario) -> None:
+def test_one_undo_removes_an_import_with_options(ui: Scenario) -> None:
     made = imported(ui, "undoable")
     assert made["objects"]
     undone = ui.step("undo")
@@ -420,7 +399,7 @@ def test_one_undo_removes_an_import_with_options(ui: te.Scenario) -> None:
     assert ui.step("threads at the end")["threads"] == []
 
 
-def test_the_key_never_shows(ui: te.Scenario) -> None:
+def test_the_key_never_shows(ui: Scenario) -> None:
     assert KEY not in ui.output and WRONG_KEY not in ui.output
     assert KEY not in json.dumps(ui.steps) and WRONG_KEY not in json.dumps(ui.steps)
 
@@ -440,7 +419,7 @@ RUNTIME = ["Downloading 12.3 MB / 45.6 MB (27%) · 8.1 MB/s", "Queued · 0:42", 
 
 
 @pytest.fixture(scope="module")
-def zh(extension_zip: Path, demo_assets: Path,  # noqa: F811
+def zh(extension_zip: Path, demo_assets: Path,
        tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     if BLENDER_34 is None:
         pytest.skip("needs Debian's 'blender' (the bpy wheels have no translations)")

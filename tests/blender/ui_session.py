@@ -2,7 +2,7 @@
 the import options, the connection check, and drawing the new panels.
 
 Run as ``python ui_session.py`` by the test (never imported by it), with the same protocol as
-``bpy_session.py``: JSON commands on stdin, one JSON answer per line on ``ARK3D_RESULT_FD``.
+``bpy_session.py`` (``session_common.serve``).
 """
 
 from __future__ import annotations
@@ -14,12 +14,14 @@ from typing import Any
 
 import bpy
 import bpy_session
-from bpy_session import ADDON, TASK_PROPERTY, _LayoutRecorder, _threads, scene_facts
+from bpy_session import _LayoutRecorder, scene_facts
 from mathutils import Vector
+from session_common import ADDON, TASK_PROPERTY, addon_module, commands_of, last_message, library, serve
+from session_common import threads as _threads
 
 
 def _mod(name: str) -> Any:
-    return sys.modules[f"{ADDON}.blender.{name}"]
+    return addon_module(f"blender.{name}")
 
 
 def _state() -> Any:
@@ -99,7 +101,7 @@ def cmd_op(op: str, **kwargs: Any) -> dict[str, Any]:
     """Any ark3d operator, then the browser's state and what the scene holds."""
     answer = _call(op, **kwargs)
     return {**answer, **_browser(), "message": _mod("browser").status.message,
-            "last_message": bpy_session._last_message(), "objects": len(bpy.data.objects)}
+            "last_message": last_message(), "objects": len(bpy.data.objects)}
 
 
 def _bounds(objects: list[bpy.types.Object]) -> tuple[list[float], list[float]]:
@@ -140,7 +142,7 @@ def cmd_import(task_id: str, undo: bool = False, **options: Any) -> dict[str, An
         "result": result,
         "error": error,
         "seconds": round(time.monotonic() - started, 3),
-        "message": bpy_session._last_message(),
+        "message": last_message(),
         "objects": {
             o.name: {
                 "type": o.type,
@@ -172,10 +174,9 @@ def cmd_remove_imports() -> dict[str, Any]:
 
 
 def cmd_library(task_id: str) -> dict[str, Any]:
-    prefs = _mod("preferences")
-    library = prefs.library_for(prefs.read_settings(bpy.context))
-    folder = library.task_dir(task_id)
-    return {"exists": folder.is_dir(), "extracted": library.is_extracted(task_id),
+    lib = library()
+    folder = lib.task_dir(task_id)
+    return {"exists": folder.is_dir(), "extracted": lib.is_extracted(task_id),
             "files": sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
             if folder.is_dir() else []}
 
@@ -211,17 +212,16 @@ def cmd_draw_ui() -> dict[str, Any]:
 
 def cmd_prepare_old_task(task_id: str, zip_path: str, days: float) -> dict[str, Any]:
     """A result Ark no longer lists (``days`` old), put in the library as the add-on keeps one."""
-    prefs = _mod("preferences")
-    library = prefs.library_for(prefs.read_settings(bpy.context))
-    archive = sys.modules[f"{ADDON}.core.archive"]
+    lib = library()
+    archive = addon_module("core.archive")
     created = int(time.time() - days * 86400)
-    library.save_task({"id": task_id, "model": "doubao-seed3d-1-0-250928", "status": "succeeded",
+    lib.save_task({"id": task_id, "model": "doubao-seed3d-1-0-250928", "status": "succeeded",
                        "created_at": created, "updated_at": created + 240, "fileformat": "obj",
                        "subdivisionlevel": "medium", "content": {"file_url": "https://example.invalid/expired.zip"}})
-    files = library.files_dir(task_id)
+    files = lib.files_dir(task_id)
     archive.safe_extract(Path(zip_path), files)
     model = archive.choose_model(archive.find_models(files), "pbr", root=files)
-    library.mark_extracted(task_id, model.path)
+    lib.mark_extracted(task_id, model.path)
     return {"model": str(model.path)}
 
 
@@ -234,7 +234,7 @@ def cmd_scene() -> dict[str, Any]:
     return scene_facts()
 
 
-bpy_session.COMMANDS.update({name[4:]: fn for name, fn in globals().items() if name.startswith("cmd_")})
+COMMANDS = {**bpy_session.COMMANDS, **commands_of(globals())}
 
 if __name__ == "__main__":
-    sys.exit(bpy_session.main())
+    sys.exit(serve(COMMANDS))
