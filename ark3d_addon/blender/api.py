@@ -98,7 +98,7 @@ def import_task(task_id: str, *, variant: str | None = None, wait: bool | None =
 
 def import_tasks(task_ids: str | list[str], *, variant: str | None = None,
                  wait: bool | None = None) -> list[Imported] | list[ImportJob]:
-    """Several tasks at once: downloaded side by side (at most three at a time), imported one by one.
+    """Several tasks at once: downloaded side by side (up to 20 at a time), imported one by one.
 
     ``task_ids``: a list, or one string of ids (or console URLs) separated by commas, spaces or
     new lines.  Waiting, a failed task raises its error after the others were imported.
