@@ -50,14 +50,9 @@ class ImportOptions:
     origin_to_base: bool = False  # the bottom centre of the bounding box at the 3D cursor
 
 
-class ImportOptionProperties:
-    """The options as operator properties (a mixin for ``ark3d.import_task``).
-
-    A property the caller did not set takes the add-on preferences' value, so the panel's
-    defaults apply to the button and to scripts alike, and a script can still override them.
-    """
-
-    target_size: FloatProperty(  # type: ignore[valid-type]
+def target_size_property(**options: Any) -> Any:
+    """One definition of the option, for the operator and for its preference default."""
+    return FloatProperty(
         name="Target Size",
         description="Scale the import so that its largest dimension is this long (0: keep the size)",
         default=0.0,
@@ -65,20 +60,38 @@ class ImportOptionProperties:
         soft_max=100.0,
         subtype="DISTANCE",
         unit="LENGTH",
-        options={"SKIP_SAVE"},
+        **options,
     )
-    merge_empty: BoolProperty(  # type: ignore[valid-type]
+
+
+def merge_empty_property(**options: Any) -> Any:
+    return BoolProperty(
         name="Group Under an Empty",
         description="Parent the imported objects to one empty named after the task",
         default=False,
-        options={"SKIP_SAVE"},
+        **options,
     )
-    origin_to_base: BoolProperty(  # type: ignore[valid-type]
+
+
+def origin_to_base_property(**options: Any) -> Any:
+    return BoolProperty(
         name="Base at Cursor",
         description="Place the bottom centre of the import's bounding box at the 3D cursor",
         default=False,
-        options={"SKIP_SAVE"},
+        **options,
     )
+
+
+class ImportOptionProperties:
+    """The options as operator properties (a mixin for ``ark3d.import_task``).
+
+    A property the caller did not set takes the add-on preferences' value, so the panel's
+    defaults apply to the button and to scripts alike, and a script can still override them.
+    """
+
+    target_size: target_size_property(options={"SKIP_SAVE"})  # type: ignore[valid-type]
+    merge_empty: merge_empty_property(options={"SKIP_SAVE"})  # type: ignore[valid-type]
+    origin_to_base: origin_to_base_property(options={"SKIP_SAVE"})  # type: ignore[valid-type]
 
     def import_options(self, prefs: "ArkPreferences | None") -> ImportOptions:
         """The operator's options; those the caller left unset come from ``prefs``."""

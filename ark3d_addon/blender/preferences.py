@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import cast
 
 import bpy
-from bpy.props import BoolProperty, EnumProperty, FloatProperty, StringProperty
+from bpy.props import EnumProperty, FloatProperty, StringProperty
 
 from ..core.diagnose import Check
 from ..core.errors import ConfigError
@@ -20,6 +20,7 @@ from ..core.library import Library, default_library_root
 from ..core.settings import BASE_URL_CN, BASE_URL_INTL, DEFAULT_POLL_INTERVAL, Settings
 from . import translations
 from ._typing import Icon, OperatorResult
+from .importer import merge_empty_property, origin_to_base_property, target_size_property
 
 #: The add-on's module name: ``bl_ext.<repo>.ark3d`` as an extension, ``ark3d_addon`` legacy.
 ADDON_ID = __package__.rpartition(".")[0]
@@ -101,25 +102,9 @@ class ArkPreferences(bpy.types.AddonPreferences):
         subtype="FILE_PATH",
     )
     # Defaults of the import options (ark3d.import_task's properties of the same names).
-    target_size: FloatProperty(  # type: ignore[valid-type]
-        name="Target Size",
-        description="Scale the import so that its largest dimension is this long (0: keep the size)",
-        default=0.0,
-        min=0.0,
-        soft_max=100.0,
-        subtype="DISTANCE",
-        unit="LENGTH",
-    )
-    merge_empty: BoolProperty(  # type: ignore[valid-type]
-        name="Group Under an Empty",
-        description="Parent the imported objects to one empty named after the task",
-        default=False,
-    )
-    origin_to_base: BoolProperty(  # type: ignore[valid-type]
-        name="Base at Cursor",
-        description="Place the bottom centre of the import's bounding box at the 3D cursor",
-        default=False,
-    )
+    target_size: target_size_property()  # type: ignore[valid-type]
+    merge_empty: merge_empty_property()  # type: ignore[valid-type]
+    origin_to_base: origin_to_base_property()  # type: ignore[valid-type]
 
     def draw(self, context: bpy.types.Context) -> None:
         layout = self.layout
