@@ -1,6 +1,6 @@
-"""bpy_session.py plus the commands of tests/blender/test_issue6_flows.py: generate, batch, resume, API.
+"""bpy_session.py plus the commands of tests/blender/test_jobs.py: generate, batch, resume, API.
 
-Run as ``python issue6_session.py`` by the test, never imported by it: same protocol as
+Run as ``python jobs_session.py`` by the test, never imported by it: same protocol as
 ``bpy_session.py`` (``session_common.serve``), whose commands it reuses.
 """
 

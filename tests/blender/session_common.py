@@ -1,6 +1,6 @@
 """What every Blender-side session script shares: the add-on's names, small facts, the protocol.
 
-Imported (never run) by ``bpy_session.py``, ``issue6_session.py`` and ``ui_session.py``, which
+Imported (never run) by ``bpy_session.py``, ``jobs_session.py`` and ``ui_session.py``, which
 run inside Blender (the ``bpy`` wheel) as ``python <session>.py``.  The protocol: the test
 writes one JSON command per line on stdin; each answer is one JSON line written to the file
 descriptor named by ``ARK3D_RESULT_FD`` (not stdout, where Blender and its importers print

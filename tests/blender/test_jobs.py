@@ -1,7 +1,7 @@
-"""Generate, batch, restart-safe jobs and the scripting API in real Blender (issue 6, parts 1, 3, 4, 8).
+"""Generate, batch, restart-safe jobs and the scripting API in real Blender.
 
 As in test_extension.py (and through the same ``harness.py``): the built zip is installed into a
-``bpy`` wheel in a subprocess (``issue6_session.py``, a superset of ``bpy_session.py``), with a
+``bpy`` wheel in a subprocess (``jobs_session.py``, a superset of ``bpy_session.py``), with a
 fresh HOME and library, once per Blender of the version matrix; the Ark server runs in this process on loopback.  A
 module-scoped fixture plays each scenario once and records every step; the tests read them.
 
@@ -36,7 +36,7 @@ pytestmark = pytest.mark.blender
 
 KEY = "ark-test-" + secrets.token_hex(16)
 #: ``harness.BlenderSession``'s options: this module's session script, its output in ``blender-output.txt``.
-SESSION: dict[str, Any] = {"script": "issue6_session.py", "timeout": 60.0, "merged_output": True}
+SESSION: dict[str, Any] = {"script": "jobs_session.py", "timeout": 60.0, "merged_output": True}
 MODEL_1 = "doubao-seed3d-1-0-250928"
 MODEL_2 = "doubao-seed3d-2-0-260328"
 

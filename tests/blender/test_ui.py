@@ -1,4 +1,4 @@
-"""Issue 6, parts 2, 5, 6 and 7 in real Blender: the Tasks browser, cancel/delete, the import
+"""In real Blender: the Tasks browser, cancel/delete, the import
 options and report, the connection check, and the Chinese interface.
 
 * ``ui`` (one Blender of the version matrix per round, the ``bpy`` wheel, the built extension

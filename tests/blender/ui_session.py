@@ -1,4 +1,4 @@
-"""``bpy_session.py`` plus the commands of ``test_issue6_ui.py``: the Tasks browser, cancel/delete,
+"""``bpy_session.py`` plus the commands of ``test_ui.py``: the Tasks browser, cancel/delete,
 the import options, the connection check, and drawing the new panels.
 
 Run as ``python ui_session.py`` by the test (never imported by it), with the same protocol as

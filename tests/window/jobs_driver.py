@@ -1,6 +1,6 @@
-"""Runs inside a real Blender window (Xvfb) for ``test_window_issue6.py``: generate, and a job surviving a quit.
+"""Runs inside a real Blender window (Xvfb) for ``test_window_jobs.py``: generate, and a job surviving a quit.
 
-    blender --factory-startup --enable-event-simulate --python issue6_driver.py -- CONFIG.json
+    blender --factory-startup --enable-event-simulate --python jobs_driver.py -- CONFIG.json
 
 ``phase: generate``: the Generate panel on the Ark 3D tab, its button's operator invoked in the
 sidebar (an image file), a screenshot while Ark works, then the model imported.
@@ -43,7 +43,7 @@ CONFIG = load_config()
 LIBRARY = Path(os.environ["ARK3D_LIBRARY"])
 TASK = CONFIG.get("task_id", "")
 SHOTS = Path(CONFIG["shots"]) if CONFIG.get("shots") else None
-reporter = Reporter(Path(CONFIG["report"]), "issue6-driver", {"phase": CONFIG["phase"]})
+reporter = Reporter(Path(CONFIG["report"]), "jobs-driver", {"phase": CONFIG["phase"]})
 report = reporter.report
 T0 = reporter.t0
 log = reporter.log

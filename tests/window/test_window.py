@@ -230,8 +230,8 @@ def test_new_file_and_quit_stop_jobs(tmp_path: Path, server, obj_zip: Path) -> N
     # Quitting with a job running: gone within a few seconds, cleanly, nothing half-written left.
     assert run.returncode == 0, run.explain()
     assert quit_s < 5.0, run.explain()
-    # Quitting stops the job but keeps it resumable (issue 6): its partial download and journal
-    # stay for the next Blender (test_window_resume.py); only the user's cancel removes them.
+    # Quitting stops the job but keeps it resumable: its partial download and journal
+    # stay for the next Blender (test_window_jobs.py); only the user's cancel removes them.
     assert (tmp_path / "library" / second / "result.zip.part").exists()
     assert (tmp_path / "library" / second / "job.json").exists()
     _no_traceback(run)

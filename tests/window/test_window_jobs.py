@@ -1,4 +1,4 @@
-"""Issue 6 in a real window (Debian's Blender 3.4 under Xvfb, ``issue6_driver.py``, legacy add-on).
+"""Generate and restart-safe jobs in a real window (Debian's Blender 3.4 under Xvfb, ``jobs_driver.py``, legacy add-on).
 
 * Generate: the Generate panel's operator in the sidebar, modal: the task is created, shown in
   the panel while Ark works, and the model imported (screenshots in docs/screenshots).
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .harness import API_KEY, SHOTS, WINDOW_MARKS, blender_env, check_report, read_report, run_driver_script
 
-DRIVER = Path(__file__).with_name("issue6_driver.py")
+DRIVER = Path(__file__).with_name("jobs_driver.py")
 
 pytestmark = WINDOW_MARKS
 
