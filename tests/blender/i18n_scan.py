@@ -1,6 +1,6 @@
 """Finds every user-facing English text of the add-on by reading its source (no Blender needed).
 
-Used by ``test_ui.py`` to check that each has a Chinese entry, and runnable to list the
+Used by ``test_translation_catalog.py`` to check that each has a Chinese entry, and runnable to list the
 missing ones: ``python tests/blender/i18n_scan.py``.
 
 What counts as user-facing:

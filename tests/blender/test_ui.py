@@ -1,19 +1,13 @@
-"""In real Blender: the Tasks browser, cancel/delete, the import
-options and report, the connection check, and the Chinese interface.
+"""The Tasks browser, cancel/delete, the import options and report, and the connection check in
+real Blender.
 
-* ``ui`` (one Blender of the version matrix per round, the ``bpy`` wheel, the built extension
-  zip installed as a user installs it; ``ui_session.py``): the browser against the project's
-  Ark server (refresh, paging, the status filter, the library merged in, a library-only task
-  older than 7 days), ``ark3d.cancel_task`` on queued, running, cancelled, succeeded tasks,
-  import and re-download from the browser, the connection check (good and bad key), the
-  import options measured independently (target size, the empty, the base at the cursor,
-  triangles), one undo, and every new panel drawn through an RNA-checking recorder.
-* ``zh`` (Debian's Blender 3.4, ``blender -b``, the legacy zip installed): the ``bpy`` wheels
-  carry no translations at all (their only language is "Automatic"), so Chinese is checked
-  in a real Blender build: labels, tooltips, run-time texts, and the ``RuntimeError`` of a
-  failing import, in Chinese; English again with translation off.
-* Without Blender: every text the add-on shows has a Chinese entry (an AST scan of
-  ``ark3d_addon/blender/*.py`` and of the core's messages, ``i18n_scan.py``).
+One Blender of the version matrix per round, the ``bpy`` wheel, the built extension zip installed
+as a user installs it (``ui_session.py``): the browser against the project's Ark server (refresh,
+paging, the status filter, the library merged in, a library-only task older than 7 days),
+``ark3d.cancel_task`` on queued, running, cancelled, succeeded tasks, import and re-download from
+the browser, the connection check (good and bad key), the import options measured independently
+(target size, the empty, the base at the cursor, triangles), one undo, and every new panel drawn
+through an RNA-checking recorder.
 """
 
 from __future__ import annotations
@@ -21,80 +15,24 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import shutil
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import i18n_scan
 import pytest
 from ark_server import ArkServer
 from harness import BlenderPython, Scenario, session
 
-REPO = Path(__file__).resolve().parents[2]
-ZH_SCRIPT = Path(__file__).with_name("zh_check.py")
+pytestmark = pytest.mark.blender
+
 KEY = "ark-ui-" + secrets.token_hex(16)
 WRONG_KEY = "ark-wrong-" + secrets.token_hex(16)
 OLD_ID = "cgt-20240101000000-oldie"
 CURSOR = [1.0, 2.0, 3.0]
-BLENDER_34 = shutil.which("blender")
 #: "2 objects, 9,788 triangles, 1 materials, 1 textures, 2.00 × 2.00 × 1.80 m"
 SUMMARY = re.compile(r"(\d+) objects, ([\d,]+) triangles, (\d+) materials, (\d+) textures, "
                      r"([\d.]+) × ([\d.]+) × ([\d.]+) m")
-
-
-# -- without Blender: every text has a Chinese entry -------------------------------------------------
-
-
-def test_every_text_of_the_blender_layer_has_a_chinese_entry() -> None:
-    """``text=``/``name=``/``description=``/reports/labels/tooltips/enum items/errors of blender/*.py."""
-    found = i18n_scan.scan_blender()
-    assert len(found) > 150, "the scan finds the add-on's texts"
-    gaps = i18n_scan.missing(i18n_scan.load_catalog(), found)
-    assert not gaps, "no Chinese for:\n" + "\n".join(f"{g.where}: {g.text!r}" for g in gaps)
-
-
-def test_every_message_of_the_core_has_a_chinese_entry() -> None:
-    """Errors, hints, connection checks and job states the core builds (shown translated by the Blender layer)."""
-    found = i18n_scan.scan_core()
-    assert len(found) > 100
-    gaps = i18n_scan.missing(i18n_scan.load_catalog(), found)
-    assert not gaps, "no Chinese for:\n" + "\n".join(f"{g.where}: {g.text!r}" for g in gaps)
-
-
-def test_chinese_entries_keep_their_placeholders() -> None:
-    catalog = i18n_scan.load_catalog()
-    for english, chinese in catalog.items():
-        assert set(re.findall(r"\{(\w*)\}", english)) == set(re.findall(r"\{(\w*)\}", chinese)), english
-        assert chinese.strip(), english
-        words = re.sub(r"\{\w*\}|Ark 3D|PBR|DNS|TCP|TLS|GLB|OBJ|USDZ?", "", english)
-        if re.search(r"[A-Za-z]{3}", words):
-            assert re.search(r"[\u4e00-\u9fff]", chinese), f"not translated: {english!r} -> {chinese!r}"
-
-
-def test_the_scan_sees_fstrings_and_reports() -> None:
-    """The scan itself: an f-string report is a template, and a missing entry is caught."""
-    sample = REPO / "build" / "i18n_sample"
-    sample.mkdir(parents=True, exist_ok=True)
-    (sample / "x.py").write_text(
-        "class ARK3D_OT_x(bpy.types.Operator):\n"
-        "    '''Do a thing'''\n"
-        "    bl_label = 'Thing'\n"
-        "    def execute(self, context):\n"
-        "        self.report({'INFO'}, f'Made {n} things')\n"
-        "        layout.label(text='Brand new label')\n",
-        encoding="utf-8",
-    )
-    found = {f.text for f in i18n_scan.scan_blender(sample)}
-    assert found == {"Do a thing", "Thing", "Made {} things", "Brand new label"}
-    gaps = {g.text for g in i18n_scan.missing({"Made {n} things": "做了 {n} 个", "Thing": "东西"},
-                                              i18n_scan.scan_blender(sample))}
-    assert gaps == {"Do a thing", "Brand new label"}
-
-
-# -- one Blender of the matrix: the browser, cancel, options, connection check ----------------------
 
 
 @pytest.fixture(scope="module")
@@ -402,133 +340,3 @@ def test_one_undo_removes_an_import_with_options(ui: Scenario) -> None:
 def test_the_key_never_shows(ui: Scenario) -> None:
     assert KEY not in ui.output and WRONG_KEY not in ui.output
     assert KEY not in json.dumps(ui.steps) and WRONG_KEY not in json.dumps(ui.steps)
-
-
-# -- Debian's Blender 3.4: the add-on in Chinese --------------------------------------------------
-
-
-LABELS = ["Check Connection", "Tasks", "Refresh Tasks", "Target Size", "Group Under an Empty", "Base at Cursor",
-          "Import Options", "No API key set", "Re-download", "Delete from Ark", "Press Refresh to list your tasks"]
-OPERATOR_NAMES = ["Import Ark Task", "Cancel or Delete Task", "Check Connection", "Refresh Tasks"]
-TIPS = ["Scale the import so that its largest dimension is this long (0: keep the size)",
-        "Cancel a queued task, or delete the record of a finished one, on Ark (the library copy is kept)"]
-RUNTIME = ["Downloading 12.3 MB / 45.6 MB (27%) · 8.1 MB/s", "Queued · 0:42", "Generating · 3:10", "Extracting",
-           "Ark 3D cgt-20251124123456-abcde: Downloading... (Esc cancels)",
-           "Imported cgt-20251124123456-abcde (mushroom.glb, pbr, downloaded): 2 objects, 9,788 triangles, "
-           "1 materials, 1 textures, 2.00 × 2.00 × 1.80 m"]
-
-
-@pytest.fixture(scope="module")
-def zh(extension_zip: Path, demo_assets: Path,
-       tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    if BLENDER_34 is None:
-        pytest.skip("needs Debian's 'blender' (the bpy wheels have no translations)")
-    legacy = next(extension_zip.parent.glob("ark3d_addon-*-legacy.zip"))
-    root = tmp_path_factory.mktemp("zh")
-    with ArkServer(api_key=KEY) as server:
-        ids = {
-            "failed": server.add_task(fileformat="glb", outcome="failed",
-                                      error_code="InputImageSensitiveContentDetected.PrivacyInformation",
-                                      error_message="The input image may contain real-person portrait information."),
-            "running": server.add_task(running_s=3600),
-            "ok": server.add_task(file=server.add_file("m.zip", b"PK\x05\x06" + b"\0" * 18)),
-            "obj": server.add_task(file=server.add_file("seed3d_obj.zip", demo_assets / "seed3d_obj.zip"),
-                                   fileformat="obj"),
-        }
-        config = {
-            "zip": str(legacy), "api_base": server.api_base, "key": KEY, "wrong_key": WRONG_KEY, "ids": ids,
-            "language": "zh_CN", "labels": LABELS, "operator_names": OPERATOR_NAMES, "tips": TIPS,
-            "runtime": RUNTIME, "report": str(root / "report.json"),
-            "long_message": "Ark's rate limit was hit (300 requests a minute, 5 running tasks): "
-                            "wait a minute and try again",
-        }
-        (root / "config.json").write_text(json.dumps(config), encoding="utf-8")
-        (root / "home").mkdir()
-        env = {"PATH": "/usr/bin:/bin", "HOME": str(root / "home"), "LANG": "C.UTF-8",
-               "ARK3D_LIBRARY": str(root / "library"), "TMPDIR": str(root)}
-        proc = subprocess.run([BLENDER_34, "-b", "--factory-startup", "--python", str(ZH_SCRIPT), "--",
-                               str(root / "config.json")], env=env, capture_output=True, text=True, timeout=120)
-        output = proc.stdout + proc.stderr
-        (root / "output.txt").write_text(output, encoding="utf-8")
-        assert (root / "report.json").exists(), output[-5000:]
-        report = json.loads((root / "report.json").read_text(encoding="utf-8"))
-        assert not report["errors"], "".join(report["errors"]) + output[-3000:]
-        yield {**report, "output": output, "ids": ids}
-
-
-def test_chinese_labels_tooltips_and_operator_names(zh: dict[str, Any]) -> None:
-    assert zh["install"] == {"result": ["FINISHED"], "enabled": True}
-    assert zh["locale"] == "zh_CN"
-    assert zh["iface"]["Check Connection"] == "检查连接"
-    assert zh["iface"]["Target Size"] == "目标尺寸"
-    assert zh["iface"]["Press Refresh to list your tasks"] == "点击刷新以列出您的任务"
-    for english, chinese in {**zh["iface"], **zh["operator_names"], **zh["tips"]}.items():
-        assert re.search(r"[\u4e00-\u9fff]", chinese), (english, chinese)
-    assert zh["operator_names"]["Cancel or Delete Task"] == "取消或删除任务"
-    assert zh["tips"][TIPS[0]].startswith("缩放导入的模型")
-
-
-def test_chinese_progress_texts_and_reports_built_at_run_time(zh: dict[str, Any]) -> None:
-    runtime = zh["runtime"]
-    assert runtime[RUNTIME[0]] == "下载中 12.3 MB / 45.6 MB (27%) · 8.1 MB/s"
-    assert runtime[RUNTIME[1]] == "排队中 · 0:42"
-    assert runtime[RUNTIME[2]] == "生成中 · 3:10"
-    assert runtime[RUNTIME[3]] == "解压中"
-    assert runtime[RUNTIME[4]] == "Ark 3D cgt-20251124123456-abcde：下载中……（按 Esc 取消）"
-    assert runtime[RUNTIME[5]] == ("已导入 cgt-20251124123456-abcde（mushroom.glb，pbr，已下载）："
-                                   "2 个物体，9,788 个三角面，1 个材质，1 张贴图，2.00 × 2.00 × 1.80 米")
-    assert zh["ages"] == ["2 分钟", "2 小时", "3 天"]
-    wrapped = zh["wrapped"]
-    assert wrapped["text"].startswith("触发了方舟的限流") and len(wrapped["lines"]) > 2
-    assert max(wrapped["widths"]) <= 24
-    assert "".join(wrapped["lines"]).replace(" ", "") == wrapped["text"].replace(" ", "")
-
-
-def test_a_failing_import_raises_in_chinese(zh: dict[str, Any]) -> None:
-    failed = zh["failed_import"]
-    assert failed["result"] == [] and failed["error"], failed
-    text = failed["error"]
-    assert "方舟无法生成此模型：输入图片可能包含真人肖像信息" in text, text
-    assert "错误码 InputImageSensitiveContentDetected.PrivacyInformation" in text, text
-    assert "方舟的内容审核拒绝了输入图片：请换一张图片" in text, text
-    invalid = zh["invalid_id"]["error"]
-    assert "输入的文字不是有效的方舟任务 ID" in invalid and "任务 ID 形如" in invalid, invalid
-    bad_key = zh["bad_key_import"]["error"]
-    assert "API 密钥缺失或无效" in bad_key and "HTTP 401" in bad_key and "请求 ID" in bad_key, bad_key
-    assert WRONG_KEY not in bad_key
-    running = zh["cancel_running"]["error"]
-    assert f"任务 {zh['ids']['running']} 正在运行，无法取消" in running, running
-    check = zh["check_bad_key"]["error"]
-    assert "连接检查在“身份验证”一步失败：API 密钥缺失或无效（HTTP 401，错误码 AuthenticationError" in check, check
-    assert "请检查 API 密钥。请在 编辑 > 偏好设置" in check, check
-
-
-def test_chinese_messages_of_an_empty_result_and_a_refresh(zh: dict[str, Any]) -> None:
-    assert zh["refresh"]["result"] == ["FINISHED"]
-    ids = zh["ids"]
-    assert [r[0] for r in zh["browser_rows"]] == [ids["obj"], ids["ok"], ids["running"], ids["failed"]]
-    empty = zh["empty_result"]  # the served zip is empty on purpose: an error of the core, in Chinese
-    assert empty["result"] == [] and "结果压缩包为空" in empty["error"], empty
-    assert zh["last_message"] in empty["error"]
-
-
-def test_english_stays_the_source(zh: dict[str, Any]) -> None:
-    english = zh["english"]
-    assert english["iface"] == {m: m for m in LABELS[:3]}, "translation switched off"
-    assert english["runtime"] == {m: m for m in RUNTIME[:2]}
-    assert "Ark could not generate this model" in english["failed_import"]["error"]
-    assert "Ark could not generate this model" in zh["en_us_failed_import"]["error"]
-    assert zh["after_disable"] == {m: m for m in LABELS[:3]}, "disabling unregisters the translations"
-    assert "Traceback" not in zh["output"], zh["output"][-3000:]
-
-
-def test_import_options_without_numpy(zh: dict[str, Any]) -> None:
-    """Debian's Blender 3.4 has no numpy: the bounds and the triangle count take their pure-Python paths."""
-    assert zh["numpy"] is False, "this Blender was expected to lack numpy"
-    assert zh["options_import"]["result"] == ["FINISHED"], zh["options_import"]
-    measured = zh["options_measured"]
-    lo, hi = measured["lo"], measured["hi"]
-    assert max(h - low for low, h in zip(lo, hi, strict=True)) == pytest.approx(0.5, abs=1e-4)
-    assert [(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, lo[2]] == pytest.approx([1.0, 2.0, 3.0], abs=1e-4)
-    assert measured["empty"] == [zh["ids"]["obj"]]
-    assert f"{measured['triangles']:,} 个三角面" in measured["message"], measured

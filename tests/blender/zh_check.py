@@ -1,4 +1,4 @@
-"""Runs inside Debian's Blender 3.4 (``blender -b``) for ``test_ui.py``: the add-on in Chinese.
+"""Runs inside Debian's Blender 3.4 (``blender -b``) for ``test_chinese_interface.py``: the add-on in Chinese.
 
 The ``bpy`` wheels are built without translation support (their only language is "Automatic"),
 so Chinese can only be seen in a real Blender build.  Started as::
