@@ -12,6 +12,7 @@ and everything parented under one empty named after the task.  They only change 
 transforms and add the empty, with no operator call, so the import stays one undo step.
 """
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -173,6 +174,25 @@ def _find_operator(fmt: str, path: Path) -> tuple[_Op, dict[str, Any]]:
     return op, kwargs
 
 
+def report_cause(report: str) -> str:
+    """The cause in an operator's error report (what ``bpy.ops`` raises as ``RuntimeError``).
+
+    Blender prefixes the report ("Error: ..."); when the importer raised a Python exception the
+    report is the whole traceback, and it ends with a "Location: .../ops.py:NNN" line that tells
+    the user nothing.  The cause is the exception's own line(s), after the last frame.
+    """
+    lines = [line.rstrip() for line in report.strip().splitlines()]
+    while lines and (not lines[-1].strip() or lines[-1].startswith("Location: ")):
+        lines.pop()
+    last_frame = max((i for i, line in enumerate(lines) if line.startswith(" ")), default=-1)
+    if any("Traceback (most recent call last)" in line for line in lines[: last_frame + 1]):
+        lines = lines[last_frame + 1:]
+    elif lines:
+        lines = lines[-1:]
+    cause = " ".join(line.strip() for line in lines)
+    return re.sub(r"^(?:(?:Error|Python): )+", "", cause)
+
+
 def _layer_collection(
     root: bpy.types.LayerCollection, coll: bpy.types.Collection
 ) -> bpy.types.LayerCollection | None:
@@ -221,9 +241,8 @@ def import_model(
         for obj in [o for o in bpy.data.objects if o not in before_objects]:
             bpy.data.objects.remove(obj)
         bpy.data.collections.remove(collection)
-        reason = str(exc).strip()
         raise ArkError(
-            f"Blender could not import {model_path.name}: {reason.splitlines()[-1] if reason else exc!r}",
+            f"Blender could not import {model_path.name}: {report_cause(str(exc)) or repr(exc)}",
             code="ImportFailed",
             hint=f"The file is kept in {model_path.parent}; try opening it with File > Import",
         ) from None

@@ -27,9 +27,13 @@ fixture are ``harness.py``'s, shared with the other Blender test modules.
 
 from __future__ import annotations
 
+import io
+import json
 import re
 import secrets
+import struct
 import subprocess
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -136,6 +140,7 @@ def errors(
             "cancelled": server.add_task(fileformat="glb", outcome="cancelled"),
             "ok": server.add_task(file=_serve(server, demo_assets, "seed3d_glb.zip"), fileformat="glb"),
             "unknown": "cgt-20250101000000-zzzzz",
+            "damaged": server.add_task(file=server.add_file("damaged.zip", damaged_glb_zip()), fileformat="glb"),
         }
         sc = Scenario(ids, server, tmp_path_factory.mktemp(f"errors-{blender_python.id}-"))
         with session(sc, sc.root, {"ARK_BASE_URL": server.api_base}, blender_python.python) as blender:
@@ -151,6 +156,7 @@ def errors(
             counted("failed", "import", task_id=ids["failed"])
             counted("cancelled", "import", task_id=ids["cancelled"])
             counted("unknown", "import", task_id=ids["unknown"])
+            counted("damaged", "import", task_id=ids["damaged"])
             for n, bad in enumerate(INVALID_IDS):
                 counted(f"invalid {n}", "import", task_id=bad)
             sc.run(blender, "online off", "online", value=False)
@@ -163,6 +169,22 @@ def errors(
             sc.run(blender, "good key prefs", "prefs", api_key=KEY)
             counted("good", "import", task_id=ids["ok"])
         yield sc
+
+
+def damaged_glb_zip() -> bytes:
+    """A result whose GLB is well-formed JSON that the glTF importer trips over (its mesh points
+    at an accessor that does not exist): the importer raises a Python exception, which Blender
+    reports as a whole traceback ending in a "Location: .../ops.py:NNN" line."""
+    doc = {"asset": {"version": "2.0"}, "scene": 0, "scenes": [{"nodes": [0]}], "nodes": [{"mesh": 0}],
+           "meshes": [{"primitives": [{"attributes": {"POSITION": 5}}]}]}
+    chunk = json.dumps(doc).encode()
+    chunk += b" " * (-len(chunk) % 4)
+    body = struct.pack("<II", len(chunk), 0x4E4F534A) + chunk  # the JSON chunk
+    glb = struct.pack("<III", 0x46546C67, 2, 12 + len(body)) + body  # "glTF", version 2, length
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        zf.writestr("damaged.glb", glb)
+    return out.getvalue()
 
 
 INVALID_IDS = [
@@ -426,6 +448,18 @@ def test_failed_task_reports_arks_code_and_message(errors: Scenario) -> None:
     assert "InputImageSensitiveContentDetected.PrivacyInformation" in message
     assert "The input image may contain real-person portrait information" in message
     assert errors.ids["failed"] not in errors.step("failed")["facts"]["collections"]
+
+
+def test_a_failing_importer_shows_its_cause_not_where_blender_called_it(errors: Scenario) -> None:
+    """Blender's report of an importer's exception ends with "Location: .../ops.py:NNN" (5.0 shows
+    that line last): the user must read the exception's message instead, and what to do."""
+    message = refused(errors, "damaged")
+    assert "Blender could not import damaged.glb: " in message, message
+    cause = message.split("Blender could not import damaged.glb: ", 1)[1].split(" (code ImportFailed")[0]
+    assert re.match(r"\w*(Error|Exception): \S", cause), cause
+    assert "Location" not in message and "Traceback" not in message and ".py" not in message, message
+    assert "File > Import" in message, message  # what to do
+    assert errors.ids["damaged"] not in errors.step("damaged")["facts"]["collections"]
 
 
 def test_cancelled_task_is_reported(errors: Scenario) -> None:
