@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import pathlib
 import sys
 import tempfile
@@ -143,7 +144,8 @@ def build_mesh(name: str) -> bpy.types.Object:
 def textured_material(name: str, image: bpy.types.Image, *, roughness: float, metallic: float) -> bpy.types.Material:
     """A Principled BSDF with ``image`` as Base Color."""
     material = bpy.data.materials.new(name)
-    material.use_nodes = True
+    if material.node_tree is None:  # before 5.0 a new material has no nodes (5.2 deprecates use_nodes)
+        material.use_nodes = True
     nodes = material.node_tree.nodes
     bsdf = nodes["Principled BSDF"]
     texture = nodes.new("ShaderNodeTexImage")
@@ -203,12 +205,28 @@ def export_obj(root: pathlib.Path, name: str, albedo: bpy.types.Image) -> list[p
     return [obj_path, mtl_path, texture]
 
 
+def usd_texture_export() -> dict[str, object]:
+    """The ``wm.usd_export`` keyword that exports textures, as this Blender's operator names it.
+
+    4.2 has the switch ``export_textures``; 4.5 added the mode ``export_textures_mode`` ("NEW":
+    write the images out) beside it, and 5.0 dropped the switch.  Asking the operator for its
+    properties keeps this right on any Blender, whichever release renames it next.
+    """
+    properties = bpy.ops.wm.usd_export.get_rna_type().properties
+    if "export_textures_mode" in properties:
+        return {"export_textures_mode": "NEW"}
+    if "export_textures" in properties:
+        return {"export_textures": True}
+    raise RuntimeError("wm.usd_export has neither export_textures_mode nor export_textures: "
+                       f"cannot export textures with Blender {bpy.app.version_string}")
+
+
 def export_usdz(path: pathlib.Path) -> None:
     """USDZ with its textures packed inside (checked: a usdz is itself a zip)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     bpy.ops.wm.usd_export(filepath=str(path), selected_objects_only=False, export_materials=True,
-                          generate_preview_surface=True, export_textures=True, export_animation=False,
-                          export_lights=False, export_cameras=False)
+                          generate_preview_surface=True, export_animation=False, export_lights=False,
+                          export_cameras=False, **usd_texture_export())
     with zipfile.ZipFile(path) as usdz:
         if not any(n.lower().endswith(".png") for n in usdz.namelist()):
             raise RuntimeError(f"{path} holds no texture")
@@ -289,4 +307,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    # Leave without Blender's exit teardown: bpy 4.2's crashes there (SIGSEGV, exit 139) after any
+    # glTF export, when every file is already written.  Nothing of this run needs tearing down.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
