@@ -261,7 +261,8 @@ def worker_make_model(args: dict) -> None:
     image.file_format = "PNG"
     image.save()
     material = bpy.data.materials.new("model_pbr")
-    material.use_nodes = True
+    if material.node_tree is None:  # before 5.0 a new material has no nodes (5.2 deprecates use_nodes)
+        material.use_nodes = True
     tex = material.node_tree.nodes.new("ShaderNodeTexImage")
     tex.image = image
     material.node_tree.links.new(tex.outputs["Color"], material.node_tree.nodes["Principled BSDF"].inputs[0])

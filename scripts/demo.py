@@ -64,7 +64,8 @@ def frame_and_render(bpy, objects, png: Path) -> None:  # type: ignore[no-untype
     scene.collection.objects.link(sun)
     if scene.world is None:
         scene.world = bpy.data.worlds.new("World")
-    scene.world.use_nodes = True
+    if scene.world.node_tree is None:  # before 5.0 a new world has no nodes (5.2 deprecates use_nodes)
+        scene.world.use_nodes = True
     scene.world.node_tree.nodes["Background"].inputs["Color"].default_value = (0.35, 0.38, 0.42, 1)
 
     scene.render.engine = "CYCLES"

@@ -53,7 +53,7 @@ def _material_facts(material: bpy.types.Material) -> dict[str, Any]:
         for node in material.node_tree.nodes:
             if node.type == "TEX_IMAGE" and node.image is not None:
                 images.append(_image_facts(node.image))
-    return {"name": material.name, "use_nodes": material.use_nodes, "images": images}
+    return {"name": material.name, "images": images}
 
 
 def _object_facts(obj: bpy.types.Object, view_layer: bpy.types.ViewLayer) -> dict[str, Any]:
