@@ -3,8 +3,8 @@
 Why it exists: the add-on must be tested (and demonstrated) without a paid account, and the
 failures that matter most -- throttled, cut and stalled downloads, expired links, rate limits,
 garbled answers -- never happen on demand against the real service.  This server speaks the
-same HTTP as Ark (``/api/v3/contents/generations/tasks``, see ``/work/shared/ark-api.md``;
-the query call follows the seed document) and serves results from a *separate* host, as the
+same HTTP as Ark (``/api/v3/contents/generations/tasks``, as Volcengine Ark's API reference
+describes it: https://www.volcengine.com/docs/82379) and serves results from a *separate* host, as the
 real pre-signed TOS links do, so a client that leaks the API key to the file host is caught.
 
 Standard library only, so it runs anywhere a Python runs: imported by the tests

@@ -21,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "window"))
 
 import bpy  # noqa: E402
+
 import driver_common as dc  # noqa: E402
 
 CONFIG = dc.load_config()

@@ -25,7 +25,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from ark_server import ArkServer, register_demo  # noqa: E402
-
 from build import build  # noqa: E402
 
 DEMO_KEY = "demo-key-0123456789"

@@ -3,7 +3,7 @@
 Why real Blender: the importer must cope with what Blender's own exporters (and so, very
 likely, Seed3D's pipeline tools) write -- embedded GLB images, OBJ+MTL with relative texture
 paths, USDZ with packed textures -- and hand-made fixtures would only prove we can read our
-own guesses.  The layouts copy what is known or feared about real results (ark-api.md):
+own guesses.  The layouts copy what is known or feared about real results (Ark's API reference):
 two GLB variants side by side (``pbr``/``rgb``), extra files, nested texture folders, and
 folder names in GBK without the zip UTF-8 flag, as Chinese Windows tools write them.
 

@@ -10,10 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "scripts"))
+from ark_server import ArkServer  # scripts/, on the path through pyproject.toml's pytest pythonpath
 
-from ark_server import ArkServer  # noqa: E402 - importable only once scripts/ is on the path
+REPO = pathlib.Path(__file__).resolve().parents[1]
 
 DEMO_ASSETS = REPO / ".cache" / "demo_assets"
 

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 import bpy
+
 from session_common import ADDON, TASK_PROPERTY, commands_of, serve
 from session_common import jobs_module as _jobs_module
 from session_common import last_message as _last_message

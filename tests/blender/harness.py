@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from ark_server import ArkServer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -133,8 +134,7 @@ def blender_python(request: pytest.FixtureRequest) -> BlenderPython:
 @pytest.fixture(scope="session")
 def extension_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``scripts/build.py``'s ``build()``: the zip a user downloads, validated by Blender's tool."""
-    sys.path.insert(0, str(REPO / "scripts"))
-    import build
+    import build  # scripts/build.py
 
     try:
         return Path(build.build(tmp_path_factory.mktemp("dist")))

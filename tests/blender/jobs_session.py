@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 import bpy
+
 import bpy_session as base
 from session_common import ADDON, commands_of, serve, threads
 from session_common import addon_module as _module

@@ -17,8 +17,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import harness  # noqa: F401 - skips this module without bpy, which extension_zip needs
 import pytest
+
+import harness  # noqa: F401 - skips this module without bpy, which extension_zip needs
 from ark_server import ArkServer
 
 pytestmark = pytest.mark.blender

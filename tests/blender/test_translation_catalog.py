@@ -9,8 +9,6 @@ from pathlib import Path
 
 import i18n_scan
 
-REPO = Path(__file__).resolve().parents[2]
-
 
 def test_every_text_of_the_blender_layer_has_a_chinese_entry() -> None:
     """``text=``/``name=``/``description=``/reports/labels/tooltips/enum items/errors of blender/*.py."""
@@ -38,10 +36,9 @@ def test_chinese_entries_keep_their_placeholders() -> None:
             assert re.search(r"[\u4e00-\u9fff]", chinese), f"not translated: {english!r} -> {chinese!r}"
 
 
-def test_the_scan_sees_fstrings_and_reports() -> None:
+def test_the_scan_sees_fstrings_and_reports(tmp_path: Path) -> None:
     """The scan itself: an f-string report is a template, and a missing entry is caught."""
-    sample = REPO / "build" / "i18n_sample"
-    sample.mkdir(parents=True, exist_ok=True)
+    sample = tmp_path
     (sample / "x.py").write_text(
         "class ARK3D_OT_x(bpy.types.Operator):\n"
         "    '''Do a thing'''\n"

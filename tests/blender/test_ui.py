@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from ark_server import ArkServer
 from harness import BlenderPython, Scenario, session
 

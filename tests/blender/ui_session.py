@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import bpy
+from mathutils import Vector
+
 import bpy_session
 from bpy_session import _LayoutRecorder, scene_facts
-from mathutils import Vector
 from session_common import ADDON, TASK_PROPERTY, addon_module, commands_of, last_message, library, serve
 from session_common import threads as _threads
 

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 import requests
 import urllib3
-from ark_server import ArkServer
 
 from ark3d_addon.core import download as download_module
 from ark3d_addon.core.download import DownloadProgress, check_url, describe_network_error, download, is_loopback_host
 from ark3d_addon.core.errors import Cancelled, ConfigError, DownloadError, LinkExpired, NetworkError
+from ark_server import ArkServer
 
 DATA = os.urandom(3 * 1024 * 1024 + 12345)
 

@@ -192,7 +192,6 @@ def test_lock_excludes_threads(tmp_path: Path) -> None:
 _CHILD = textwrap.dedent(
     """
     import sys, time
-    sys.path.insert(0, {repo!r})
     from ark3d_addon.core.errors import ArkError
     from ark3d_addon.core.library import Library
     lib = Library({root!r})
@@ -213,10 +212,11 @@ _CHILD = textwrap.dedent(
 
 def test_lock_excludes_processes(tmp_path: Path) -> None:
     lib = Library(tmp_path)
-    code = _CHILD.format(repo=str(REPO), root=str(tmp_path), tid=TID)
+    code = _CHILD.format(root=str(tmp_path), tid=TID)
 
     def run_try() -> str:
-        out = subprocess.run([sys.executable, "-c", code, "try"], capture_output=True, text=True, timeout=30)
+        out = subprocess.run([sys.executable, "-c", code, "try"], capture_output=True, text=True, timeout=30,
+                             cwd=REPO)  # ``-c`` puts the working folder on the path: ark3d_addon
         return out.stdout.strip()
 
     with lib.lock(TID):
@@ -224,7 +224,7 @@ def test_lock_excludes_processes(tmp_path: Path) -> None:
     assert run_try() == "acquired"
 
     holder = subprocess.Popen(
-        [sys.executable, "-c", code, "hold"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", code, "hold"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO
     )
     try:
         assert holder.stdout is not None and holder.stdin is not None

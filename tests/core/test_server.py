@@ -12,6 +12,7 @@ import time
 
 import pytest
 import requests
+
 from ark_server import ArkServer
 
 AUTH = {"Authorization": "Bearer test-key"}

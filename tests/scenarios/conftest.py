@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ark_server import ArkServer
 
 from ark3d_addon.core import download as download_module
+from ark_server import ArkServer
 
 from .support import KEY, HelperServer, Scenario, self_signed_cert, server_context
 

@@ -35,12 +35,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from ark_server import ArkServer
 
 from ark3d_addon.core.errors import ArkError
 from ark3d_addon.core.job import ImportJob, JobResult, JobState
 from ark3d_addon.core.library import Library
 from ark3d_addon.core.settings import Settings
+from ark_server import ArkServer
 from tests.core.test_archive import make_zip, raw_info  # noqa: F401 - re-exported for the scenarios
 
 REPO = Path(__file__).resolve().parents[2]

@@ -10,10 +10,10 @@ import json
 from pathlib import Path
 
 import pytest
-from ark_server import ArkServer
 
 from ark3d_addon.core.errors import ApiError, ConfigError
 from ark3d_addon.core.settings import Settings
+from ark_server import ArkServer
 
 from .support import KEY, HelperServer, Scenario, forwarding_proxy, glb, zip_bytes
 

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import certifi
 import pytest
-from ark_server import ArkServer
 
 from ark3d_addon.core.errors import ApiError, ArkError, ConfigError, DownloadError, NetworkError
 from ark3d_addon.core.job import JobState
 from ark3d_addon.core.settings import Settings
+from ark_server import ArkServer
 
 from .support import KEY, HelperServer, Scenario, glb, redirector, zip_bytes
 

@@ -19,14 +19,12 @@ from __future__ import annotations
 
 import atexit
 import os
-import sys
 import time
 from pathlib import Path
 
 import bpy
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # driver_common, beside this file
-from driver_common import (  # noqa: E402
+from driver_common import (  # on the path through harness.DRIVER_PATH
     Probe,
     Reporter,
     clock,
@@ -42,8 +40,8 @@ from driver_common import (  # noqa: E402
     window,
     window_screenshot,
 )
-from driver_common import ark_threads as _ark_threads  # noqa: E402
-from driver_common import wait_until as _wait_until  # noqa: E402
+from driver_common import ark_threads as _ark_threads
+from driver_common import wait_until as _wait_until
 
 CONFIG = load_config()
 SCENARIO = CONFIG["scenario"]

@@ -1,9 +1,10 @@
 """What the in-Blender drivers of ``tests/window`` share: config, report, the screen, waits, quitting.
 
 Imported by ``blender_driver.py``, ``jobs_driver.py`` and ``ui_driver.py``, which Blender runs
-with ``--python`` (they put this folder on ``sys.path`` first).  A driver is a generator of
-steps (``yield seconds`` waits without blocking Blender's main thread) run from one
-``bpy.app.timers`` function; whatever happens, it ends with the JSON report written and a quit.
+with ``--python`` after ``harness.DRIVER_PATH`` has put this folder on ``sys.path``.  A driver is
+a generator of steps (``yield seconds`` waits without blocking Blender's main thread) run from
+one ``bpy.app.timers`` function; whatever happens, it ends with the JSON report written and a
+quit.
 """
 
 from __future__ import annotations

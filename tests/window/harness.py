@@ -18,6 +18,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+#: Run before each driver: ``--python`` does not put the driver's folder on ``sys.path``, and the
+#: drivers import ``driver_common`` from it.
+DRIVER_PATH = f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})"
 #: The add-on folder Blender loads; ARK3D_WINDOW_ADDON points these tests at another copy.
 ADDON = Path(os.environ.get("ARK3D_WINDOW_ADDON") or REPO / "ark3d_addon")
 SHOTS = REPO / "docs" / "screenshots"
@@ -77,6 +80,8 @@ def run_driver_script(driver: Path, config: Path, env: dict[str, str]) -> tuple[
         BLENDER,
         "--factory-startup",
         "--enable-event-simulate",
+        "--python-expr",
+        DRIVER_PATH,
         "--python",
         str(driver),
         "--",

@@ -16,14 +16,12 @@ unregisters its timers (one left registered at exit makes Blender hang) and quit
 from __future__ import annotations
 
 import os
-import sys
 import time
 from pathlib import Path
 
 import bpy
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # driver_common, beside this file
-from driver_common import (  # noqa: E402
+from driver_common import (  # on the path through harness.DRIVER_PATH
     Reporter,
     ark_threads,
     enable_addon,

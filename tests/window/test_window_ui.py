@@ -61,7 +61,6 @@ def publish(report: dict, name: str) -> Path:
 
 def in_library(tmp: Path, task_id: str, zip_path: Path, days: float = 0.0) -> None:
     """A result the add-on has downloaded before (``days`` ago), as it keeps it in the library."""
-    sys.path.insert(0, str(REPO))
     from ark3d_addon.core.archive import choose_model, find_models, safe_extract
     from ark3d_addon.core.library import Library
 

@@ -19,13 +19,11 @@ report holds what was seen; the test judges.
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import bpy
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # driver_common, beside this file
-from driver_common import (  # noqa: E402
+from driver_common import (  # on the path through harness.DRIVER_PATH
     Probe,
     Reporter,
     ark_threads,
