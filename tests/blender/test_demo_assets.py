@@ -14,6 +14,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
 from harness import REPO, BlenderPython
 
 pytestmark = pytest.mark.blender
