@@ -266,7 +266,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _HTTPServer
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - name fixed by the base class
+    def log_message(self, format: str, *args: Any) -> None:  # name fixed by the base class
         pass
 
     def _split_and_log(self, method: str) -> tuple[str, str]:

@@ -718,7 +718,7 @@ class Bench:
                 client.session.request = request  # type: ignore[method-assign]
                 try:
                     Poller(client, interval, cancel, clock=vt.now).wait_final(tid, lambda t: None)
-                except BaseException as exc:  # noqa: BLE001 - reported below
+                except BaseException as exc:  # reported below
                     errors.append(exc)
                 finally:
                     client.close()

@@ -20,9 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "window"))
 
-import bpy  # noqa: E402
+import bpy
 
-import driver_common as dc  # noqa: E402
+import driver_common as dc
 
 CONFIG = dc.load_config()
 reporter = dc.Reporter(Path(CONFIG["report"]), "bench", {})
@@ -34,7 +34,7 @@ probe = dc.Probe()
 _handles: list = []
 
 
-def _panel_hook(self, context) -> None:  # noqa: ANN001 - Blender's draw signature
+def _panel_hook(self, context) -> None:  # Blender's draw signature
     panel_draws.append(dc.clock())
     trace.append((dc.clock(), "panel_draw"))
 
@@ -87,7 +87,7 @@ def gap_stats(ticks: list[float], start: float, end: float) -> dict:
     }
 
 
-def scenario():  # noqa: ANN201
+def scenario():
     dc.enable_addon()
     from ark3d_addon.blender import jobs
 

@@ -59,7 +59,7 @@ class _LegacyNameZipInfo(zipfile.ZipInfo):
     reproduce what Chinese Windows tools write is to take over the name encoding here.
     """
 
-    def _encodeFilenameFlags(self) -> tuple[bytes, int]:  # noqa: N802 - zipfile's name
+    def _encodeFilenameFlags(self) -> tuple[bytes, int]:  # zipfile's name
         return self.filename.encode("gbk"), self.flag_bits & ~0x800
 
 

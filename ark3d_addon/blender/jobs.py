@@ -144,6 +144,6 @@ def resume_on_start() -> float | None:
         return 1.0 if _resume_tries[0] < _RESUME_TRIES else None
     try:
         resume_journaled(bpy.context)
-    except Exception:  # noqa: BLE001 - a timer must not raise; the console shows what went wrong
+    except Exception:  # a timer must not raise; the console shows what went wrong
         traceback.print_exc()
     return None

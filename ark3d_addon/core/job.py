@@ -275,7 +275,7 @@ class ImportJob:
             self.run()
         except ArkError:
             pass  # already recorded in the state by run()
-        except Exception as exc:  # noqa: BLE001 - a bug must end the job visibly, not kill it silently
+        except Exception as exc:  # a bug must end the job visibly, not kill it silently
             traceback.print_exc()
             detail = redact(str(exc), self.settings.api_key)
             error = ArkError(

@@ -283,7 +283,7 @@ class Background(Generic[T]):
             self.result = self._fn(self.cancel_event)
         except ArkError as exc:
             self.error = exc
-        except Exception as exc:  # noqa: BLE001 - a bug must end the wait, visibly
+        except Exception as exc:  # a bug must end the wait, visibly
             traceback.print_exc()
             self.error = ArkError(
                 f"Unexpected error: {type(exc).__name__}: {redact(str(exc), self._secret)}",

@@ -121,6 +121,6 @@ def main() -> None:
 
 try:
     main()
-except Exception:  # noqa: BLE001 - anything must end in a report
+except Exception:  # anything must end in a report
     report["errors"].append(traceback.format_exc())
 Path(CONFIG["report"]).write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")

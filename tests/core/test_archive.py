@@ -60,7 +60,7 @@ class RawZipInfo(zipfile.ZipInfo):
     raw: bytes
     extra_flags: int
 
-    def _encodeFilenameFlags(self) -> tuple[bytes, int]:  # noqa: N802 - zipfile's name
+    def _encodeFilenameFlags(self) -> tuple[bytes, int]:  # zipfile's name
         return self.raw, self.flag_bits | self.extra_flags
 
 

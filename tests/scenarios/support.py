@@ -287,14 +287,14 @@ class HelperServer:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.0"
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - base class name
+            def log_message(self, format: str, *args: Any) -> None:  # base class name
                 pass
 
             def _any(self) -> None:
                 outer.seen.append(Seen(self.command, self.path, dict(self.headers.items())))
                 answer(self)
 
-            do_GET = do_POST = do_DELETE = do_HEAD = do_CONNECT = _any  # noqa: N815 - http.server names
+            do_GET = do_POST = do_DELETE = do_HEAD = do_CONNECT = _any  # http.server names
 
         self.httpd = _QuietServer(("127.0.0.1", 0), Handler)
         self.port = self.httpd.server_address[1]

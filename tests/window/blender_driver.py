@@ -92,7 +92,7 @@ def _ui_post() -> None:
 panel_draws: list[tuple[float, list]] = []
 
 
-def _panel_hook(self, context) -> None:  # noqa: ANN001 - Blender's draw signature
+def _panel_hook(self, context) -> None:  # Blender's draw signature
     # Runs right after ARK3D_PT_import.draw: what the panel just showed, read from the same data.
     shown = [
         (tid, e.job.snapshot().phase, e.job.snapshot().text, e.job.snapshot().fraction)
@@ -111,7 +111,7 @@ def install_instruments() -> None:
 
     original_status = bpy.types.WorkSpace.status_text_set
 
-    def status_text_set(self, text):  # noqa: ANN001, ANN202
+    def status_text_set(self, text):
         start = clock()
         original_status(self, text)
         mark("status_text", f"{text!r} ({(clock() - start) * 1000:.2f} ms)")
@@ -122,7 +122,7 @@ def install_instruments() -> None:
 
     original_redraw = progress.redraw_sidebars
 
-    def redraw_sidebars(wm):  # noqa: ANN001, ANN202
+    def redraw_sidebars(wm):
         mark("sidebar_tag")
         return original_redraw(wm)
 
@@ -132,7 +132,7 @@ def install_instruments() -> None:
     op_class = operators.ARK3D_OT_import_task
     original_modal = op_class.modal
 
-    def modal(self, context, event):  # noqa: ANN001, ANN202
+    def modal(self, context, event):
         start = clock()
         try:
             return original_modal(self, context, event)
@@ -144,7 +144,7 @@ def install_instruments() -> None:
 
     original_import = operators.import_model
 
-    def import_model(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def import_model(*args, **kwargs):
         mark("import_start")
         try:
             return original_import(*args, **kwargs)
@@ -230,7 +230,7 @@ class StepTimeout(AssertionError):
     pass
 
 
-def wait_until(cond, timeout: float, what: str, step: float = 0.02):  # noqa: ANN001, ANN201
+def wait_until(cond, timeout: float, what: str, step: float = 0.02):
     return _wait_until(cond, timeout, what, step, error=StepTimeout)
 
 
@@ -265,7 +265,7 @@ def invoke_import(task_id: str) -> tuple[set, float]:
     return result, elapsed
 
 
-def active_job(task_id: str):  # noqa: ANN201
+def active_job(task_id: str):
     entry = jobs.active.get(task_id)
     return entry.job if entry else None
 
@@ -290,7 +290,7 @@ def panel_text() -> dict:
     }
 
 
-def setup_ui(widen: bool = True):  # noqa: ANN201
+def setup_ui(widen: bool = True):
     """Sidebar open on the Ark 3D tab, wide enough to read; the default cube out of the way."""
     remove_cube()
     view3d().spaces.active.show_region_ui = True
@@ -304,7 +304,7 @@ def setup_ui(widen: bool = True):  # noqa: ANN201
     report["setup_s"] = round(clock() - T0, 2)
 
 
-def calm(seconds_since_start: float = 4.0):  # noqa: ANN201
+def calm(seconds_since_start: float = 4.0):
     """Xvfb redraws heavily for the first seconds: wait until that has passed."""
     left = seconds_since_start - (clock() - T0)
     if left > 0:
@@ -314,7 +314,7 @@ def calm(seconds_since_start: float = 4.0):  # noqa: ANN201
 # -- scenarios --------------------------------------------------------------------------------
 
 
-def scenario_import():  # noqa: ANN201
+def scenario_import():
     task = TASKS["slow"]
     yield from setup_ui()
     bpy.context.window_manager.ark3d.task_id = task
@@ -450,7 +450,7 @@ def scenario_import():  # noqa: ANN201
     screenshot("panel_imported.png")
 
 
-def scenario_cancel():  # noqa: ANN201
+def scenario_cancel():
     task = TASKS["slow"]
     yield from setup_ui(widen=False)
     # With the sidebar closed the status bar is where the figures go.
@@ -498,7 +498,7 @@ def scenario_cancel():  # noqa: ANN201
     report["scene_tagged"] = [o.name for o in bpy.data.objects if o.get("ark3d_task_id")]
 
 
-def scenario_lifecycle():  # noqa: ANN201
+def scenario_lifecycle():
     first, second = TASKS["slow"], TASKS["slow2"]
     yield from setup_ui(widen=False)
     yield from calm(3.5)
@@ -549,7 +549,7 @@ def scenario_lifecycle():  # noqa: ANN201
     report["quit_while_running"] = True
 
 
-def scenario_errors():  # noqa: ANN201
+def scenario_errors():
     yield from setup_ui()
     # The timeline becomes an Info editor: it lists the operator's reports, which are read back.
     timeline = next(a for a in window().screen.areas if a.type == "DOPESHEET_EDITOR")

@@ -209,7 +209,7 @@ def run_steps(
         except StopIteration:
             finish()
             return None
-        except BaseException as exc:  # noqa: BLE001 - anything must end in a report and a quit
+        except BaseException as exc:  # anything must end in a report and a quit
             reporter.report["errors"].append("".join(traceback.format_exception(exc)))
             reporter.log(f"scenario failed: {exc!r}")
             on_error()

@@ -38,7 +38,7 @@ WINDOW_MARKS = [
 ]
 
 
-def clean_env(tmp: Path, server, library: Path) -> dict[str, str]:  # noqa: ANN001
+def clean_env(tmp: Path, server, library: Path) -> dict[str, str]:
     """Nothing of this venv: Debian's Blender must find the system Python's packages."""
     scripts = tmp / "scripts"
     (scripts / "addons").mkdir(parents=True, exist_ok=True)
@@ -59,7 +59,7 @@ def clean_env(tmp: Path, server, library: Path) -> dict[str, str]:  # noqa: ANN0
     }
 
 
-def blender_env(tmp: Path, server) -> dict[str, str]:  # noqa: ANN001
+def blender_env(tmp: Path, server) -> dict[str, str]:
     """The clean environment, with the add-on's library in ``tmp/library``."""
     library = tmp / "library"
     library.mkdir(exist_ok=True)

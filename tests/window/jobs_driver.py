@@ -57,7 +57,7 @@ def part_size() -> int:
     return part.stat().st_size if part.exists() else 0
 
 
-def scenario_start():  # noqa: ANN201
+def scenario_start():
     yield 1.0
     area = view3d()
     area.spaces.active.show_region_ui = True
@@ -74,7 +74,7 @@ def scenario_start():  # noqa: ANN201
     report["quit_while_running"] = True
 
 
-def scenario_resume():  # noqa: ANN201
+def scenario_resume():
     seen: list[dict] = []
     report["seen"] = seen
     report["journal_at_start"] = (LIBRARY / TASK / "job.json").exists()
@@ -106,11 +106,11 @@ def scenario_resume():  # noqa: ANN201
 generate_draws: list[float] = []
 
 
-def _generate_hook(self, context) -> None:  # noqa: ANN001 - Blender's draw signature
+def _generate_hook(self, context) -> None:  # Blender's draw signature
     generate_draws.append(time.perf_counter())
 
 
-def show_ark_tab_wide():  # noqa: ANN201
+def show_ark_tab_wide():
     """The sidebar open on the Ark 3D tab, widened to read it (the Generate panel's draw hook says
     when the tab shows)."""
     remove_cube()
@@ -127,7 +127,7 @@ def screenshot(name: str) -> None:
     report.setdefault("screenshots", []).append(name)
 
 
-def scenario_generate():  # noqa: ANN201
+def scenario_generate():
     bpy.types.ARK3D_PT_generate.append(_generate_hook)
     yield from show_ark_tab_wide()
     state = bpy.context.window_manager.ark3d_generate

@@ -60,7 +60,7 @@ def run_blender(
     scenario: str,
     tasks: dict[str, str],
     *,
-    shots: Path | None = None,  # noqa: ANN001
+    shots: Path | None = None,
     extra: dict | None = None,
 ) -> Run:
     env = blender_env(tmp, server)
@@ -99,7 +99,7 @@ def obj_zip(demo_assets: Path) -> Path:
     return path
 
 
-def _slow_task(server, zip_path: Path, seconds: float, task_id: str | None = None) -> str:  # noqa: ANN001
+def _slow_task(server, zip_path: Path, seconds: float, task_id: str | None = None) -> str:
     """A succeeded OBJ task whose download is throttled to take about ``seconds``."""
     size = zip_path.stat().st_size
     url = server.add_file(zip_path.name, zip_path, throttle_bps=max(1, int(size / seconds)))
@@ -107,12 +107,12 @@ def _slow_task(server, zip_path: Path, seconds: float, task_id: str | None = Non
 
 
 @pytest.fixture
-def server(ark_server):  # noqa: ANN001, ANN201
+def server(ark_server):
     ark_server.api_key = API_KEY
     return ark_server
 
 
-def test_modal_import_keeps_blender_responsive(tmp_path: Path, server, obj_zip: Path) -> None:  # noqa: ANN001
+def test_modal_import_keeps_blender_responsive(tmp_path: Path, server, obj_zip: Path) -> None:
     task = _slow_task(server, obj_zip, 6.5)
     run = run_blender(tmp_path, server, "import", {"slow": task}, shots=SHOTS)
     r = run.report
@@ -182,7 +182,7 @@ def test_modal_import_keeps_blender_responsive(tmp_path: Path, server, obj_zip: 
     _no_traceback(run)
 
 
-def test_escape_cancels_the_download(tmp_path: Path, server, obj_zip: Path) -> None:  # noqa: ANN001
+def test_escape_cancels_the_download(tmp_path: Path, server, obj_zip: Path) -> None:
     task = _slow_task(server, obj_zip, 20.0)
     run = run_blender(tmp_path, server, "cancel", {"slow": task})
     r = run.report
@@ -205,7 +205,7 @@ def test_escape_cancels_the_download(tmp_path: Path, server, obj_zip: Path) -> N
     _no_traceback(run)
 
 
-def test_new_file_and_quit_stop_jobs(tmp_path: Path, server, obj_zip: Path) -> None:  # noqa: ANN001
+def test_new_file_and_quit_stop_jobs(tmp_path: Path, server, obj_zip: Path) -> None:
     first = _slow_task(server, obj_zip, 20.0)
     second = _slow_task(server, obj_zip, 20.0)
     run = run_blender(tmp_path, server, "lifecycle", {"slow": first, "slow2": second})
@@ -237,7 +237,7 @@ def test_new_file_and_quit_stop_jobs(tmp_path: Path, server, obj_zip: Path) -> N
     _no_traceback(run)
 
 
-def test_failed_task_and_bad_key_are_shown(tmp_path: Path, server, obj_zip: Path) -> None:  # noqa: ANN001
+def test_failed_task_and_bad_key_are_shown(tmp_path: Path, server, obj_zip: Path) -> None:
     failed = server.add_task(
         file=None,
         fileformat="obj",

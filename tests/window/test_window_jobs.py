@@ -22,7 +22,7 @@ DRIVER = Path(__file__).with_name("jobs_driver.py")
 pytestmark = WINDOW_MARKS
 
 
-def run_phase(tmp: Path, server, phase: str, task_id: str = "", **extra: object) -> tuple[dict, str]:  # noqa: ANN001
+def run_phase(tmp: Path, server, phase: str, task_id: str = "", **extra: object) -> tuple[dict, str]:
     run_dir = tmp / phase
     run_dir.mkdir()
     env = blender_env(tmp, server)
@@ -44,7 +44,7 @@ def padded_result(demo_assets: Path) -> bytes:
     return buf.getvalue()
 
 
-def test_a_job_left_by_a_quit_blender_resumes_when_blender_starts(tmp_path: Path, ark_server,  # noqa: ANN001
+def test_a_job_left_by_a_quit_blender_resumes_when_blender_starts(tmp_path: Path, ark_server,
                                                                   demo_assets: Path) -> None:
     ark_server.api_key = API_KEY
     data = padded_result(demo_assets)
@@ -76,7 +76,7 @@ def test_a_job_left_by_a_quit_blender_resumes_when_blender_starts(tmp_path: Path
     assert ranges == [None, f"bytes={kept}-"], ranges
 
 
-def test_generate_from_the_panel_in_a_window(tmp_path: Path, ark_server, demo_assets: Path) -> None:  # noqa: ANN001
+def test_generate_from_the_panel_in_a_window(tmp_path: Path, ark_server, demo_assets: Path) -> None:
     ark_server.api_key = API_KEY
     ark_server.set_create_result("obj", (demo_assets / "seed3d_obj.zip").read_bytes())
     ark_server.create_schedule = (2.5, 2.5)  # queued, then running: the panel shows both

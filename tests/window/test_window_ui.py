@@ -34,7 +34,7 @@ OLD_ID = "cgt-20240101000000-oldie"
 pytestmark = WINDOW_MARKS
 
 
-def run_driver(tmp: Path, server, scenario: str, tasks: dict[str, str], extra: dict | None = None) -> dict:  # noqa: ANN001
+def run_driver(tmp: Path, server, scenario: str, tasks: dict[str, str], extra: dict | None = None) -> dict:
     env = blender_env(tmp, server)
     report_path = tmp / "report.json"
     config = tmp / "config.json"
@@ -75,12 +75,12 @@ def in_library(tmp: Path, task_id: str, zip_path: Path, days: float = 0.0) -> No
 
 
 @pytest.fixture
-def server(ark_server):  # noqa: ANN001, ANN201
+def server(ark_server):
     ark_server.api_key = API_KEY
     return ark_server
 
 
-def test_tasks_browser_and_chinese_panel_in_a_window(tmp_path: Path, server, demo_assets: Path) -> None:  # noqa: ANN001
+def test_tasks_browser_and_chinese_panel_in_a_window(tmp_path: Path, server, demo_assets: Path) -> None:
     glb = server.add_file("seed3d_glb.zip", demo_assets / "seed3d_glb.zip")
     tasks = {
         "failed": server.add_task(fileformat="glb", outcome="failed", error_code="InputImageSensitiveContentDetected",
@@ -123,7 +123,7 @@ def test_tasks_browser_and_chinese_panel_in_a_window(tmp_path: Path, server, dem
         assert dest.stat().st_size > 20_000, dest
 
 
-def test_generate_section_in_a_window(tmp_path: Path, server, demo_assets: Path) -> None:  # noqa: ANN001
+def test_generate_section_in_a_window(tmp_path: Path, server, demo_assets: Path) -> None:
     server.set_create_result("glb", demo_assets / "seed3d_glb.zip")
     server.create_schedule = (3600.0, 60.0)  # stays queued while the picture is taken
     image = REPO / "docs" / "demo_preview.png"

@@ -58,7 +58,7 @@ from ark3d_addon.blender.preferences import connection_report  # noqa: E402
 prefs = bpy.context.preferences.addons["ark3d_addon"].preferences
 
 
-def in_sidebar():  # noqa: ANN201 - a context override, as a click in the sidebar has
+def in_sidebar():  # a context override, as a click in the sidebar has
     return bpy.context.temp_override(window=window(), area=view3d(), region=region("UI"))
 
 
@@ -66,11 +66,11 @@ probe = Probe()
 panel_draws: list[float] = []
 
 
-def _panel_hook(self, context) -> None:  # noqa: ANN001 - Blender's draw signature
+def _panel_hook(self, context) -> None:  # Blender's draw signature
     panel_draws.append(clock())
 
 
-def setup_ui(width: int = 440):  # noqa: ANN201
+def setup_ui(width: int = 440):
     """Sidebar open on the Ark 3D tab and widened (as blender_driver.setup_ui); the cube removed."""
     remove_cube()
     view3d().spaces.active.show_region_ui = True
@@ -82,7 +82,7 @@ def setup_ui(width: int = 440):  # noqa: ANN201
     log(f"sidebar open on Ark 3D, width {region('UI').width}")
 
 
-def screenshot(name: str):  # noqa: ANN201
+def screenshot(name: str):
     """Full-window PNG, and where the sidebar is in it (the test crops the picture to that)."""
     region("UI").tag_redraw()
     yield 0.6
@@ -95,7 +95,7 @@ def screenshot(name: str):  # noqa: ANN201
     log(f"screenshot {path}")
 
 
-def state():  # noqa: ANN201
+def state():
     return bpy.context.window_manager.ark3d.browser
 
 
@@ -104,7 +104,7 @@ def items() -> list[dict]:
             for i in state().tasks]
 
 
-def scenario_browser():  # noqa: ANN201
+def scenario_browser():
     prefs.target_size = 1.0
     prefs.merge_empty = True
     yield from setup_ui()
@@ -175,7 +175,7 @@ def scenario_browser():  # noqa: ANN201
     view.language = "en_US"
 
 
-def scenario_generate():  # noqa: ANN201
+def scenario_generate():
     bpy.context.window_manager.ark3d.show_options = False  # the picture is about Generate
     gen = bpy.context.window_manager.ark3d_generate
     gen.source = "FILE"
