@@ -131,7 +131,9 @@ install_certificates() {
     rm -rf -- "$dst"
     mkdir -p "$dst"
     cp -rL "$src/." "$dst/"
-    in_root "$dir" update-ca-certificates >/dev/null
+    in_root "$dir" update-ca-certificates >"$dir.certificates.log" 2>&1 \
+      || { cat "$dir.certificates.log" >&2; die "update-ca-certificates failed in $dir"; }
+    rm -f "$dir.certificates.log"
   fi
 }
 
@@ -146,15 +148,15 @@ need_host_tools() {
 }
 
 build() {
-  local name=$1 root new started
+  local name=$1 root new started lock
   profile "$name"
   need_host_tools
   root=$ROOTS/$name new=$ROOTS/$name.new
   mkdir -p "$ROOTS"
-  exec 9>"$ROOTS/$name.lock"
-  if ! flock -n 9; then
+  exec {lock}>"$ROOTS/$name.lock"
+  if ! flock -n "$lock"; then
     echo "Waiting for the lock on the $name root (another build or run is using it)" >&2
-    flock 9
+    flock "$lock"
   fi
   if [ -f "$root/.ark3d-root" ] && [ "$(cat "$root/.ark3d-root")" = "$(spec)" ]; then
     install_certificates "$root"
@@ -188,7 +190,7 @@ build() {
 }
 
 run() {
-  local name=$1 root binds=() dir
+  local name=$1 root binds=() dir lock
   shift
   profile "$name"
   root=$ROOTS/$name
@@ -217,9 +219,10 @@ run() {
     seen+="$dir "
     paths+=("$dir")
   done
-  # The shared lock lives on fd 9, inherited through every exec by COMMAND itself.
-  exec 9>"$ROOTS/$name.lock"
-  flock -s 9
+  # The shared lock lives on a free descriptor (never one the caller passed, such as a pipe)
+  # inherited through every exec by COMMAND itself.
+  exec {lock}>"$ROOTS/$name.lock"
+  flock -s "$lock"
   exec unshare -m --propagation private -- /bin/sh -ec '
     root=$1 path=$2 cwd=$3; shift 3
     mount --rbind /dev "$root/dev"
@@ -236,12 +239,12 @@ run() {
 }
 
 remove() {
-  local name=$1 root
+  local name=$1 root lock
   profile "$name"
   root=$ROOTS/$name
   mkdir -p "$ROOTS"
-  exec 9>"$ROOTS/$name.lock"
-  flock -n 9 || die "the $name root is in use (a build or run holds $ROOTS/$name.lock)"
+  exec {lock}>"$ROOTS/$name.lock"
+  flock -n "$lock" || die "the $name root is in use (a build or run holds $ROOTS/$name.lock)"
   safe_remove "$root.new"
   safe_remove "$root"
 }

@@ -7,6 +7,13 @@
 #                               # Blenders tests/blender runs on; wheels kept in ~/.cache/ark3d/wheels
 # The options combine (scripts/test.sh passes both).  Re-running is cheap: a stamp file per
 # venv records the requirements it was installed from, and pip runs only when they changed.
+#
+# A requirements file with a line "# root: PROFILE PYTHON" names a Python this machine may not
+# have (bpy 5.1+ is built for Python 3.13; Debian 12 has 3.11): its venv is made by PYTHON of
+# the Debian root PROFILE (scripts/debian_root.sh, built or reused here) and kept beside that
+# root, in ~/.cache/ark3d/venvs/PROFILE/, named by the file's hash, so a fresh clone reuses it.
+# .venvs/bpy-<version>/bin/python is then a small script that runs that venv's Python in the
+# root, with this checkout, the temp folder and the current folder bound at the same paths.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -54,22 +61,63 @@ if $matrix; then
   # The big bpy wheels are kept in a wheelhouse outside the work tree (pip's own HTTP cache
   # keeps nothing when the index answers without caching headers), so a new venv, a fresh
   # clone or CI on the same machine installs them offline.
-  wheels=${ARK3D_WHEELHOUSE:-${XDG_CACHE_HOME:-$HOME/.cache}/ark3d/wheels}
+  cache=${XDG_CACHE_HOME:-$HOME/.cache}/ark3d
+  wheels=${ARK3D_WHEELHOUSE:-$cache/wheels}
   mkdir -p "$wheels"
+  built_roots=" "
   for req in requirements-bpy-*.txt; do
     [ -e "$req" ] || continue
     version=${req#requirements-bpy-}; version=${version%.txt}
     venv=.venvs/bpy-$version
-    [ -x "$venv/bin/python" ] || "$PYTHON" -m venv "$venv"
     stamp=$venv/.$req
-    if ! cmp -s "$req" "$stamp"; then
-      echo "Installing $(grep -o '^bpy==[^ ]*' "$req") and the modules that Blender bundles into $venv"
-      if ! "$venv/bin/python" -m pip install -q --no-index --find-links "$wheels" -r "$req" 2>/dev/null; then
-        "$venv/bin/python" -m pip download -q -d "$wheels" -r "$req"
-        "$venv/bin/python" -m pip install -q --no-index --find-links "$wheels" -r "$req"
+    read -r root root_python _ < <(sed -n 's/^# root: *//p' "$req"; echo) || true
+    if [ -z "$root" ]; then
+      [ -x "$venv/bin/python" ] && [ -e "$venv/pyvenv.cfg" ] || { rm -rf "$venv"; "$PYTHON" -m venv "$venv"; }
+      if ! cmp -s "$req" "$stamp"; then
+        echo "Installing $(grep -o '^bpy==[^ ]*' "$req") and the modules that Blender bundles into $venv"
+        if ! "$venv/bin/python" -m pip install -q --no-index --find-links "$wheels" -r "$req" 2>/dev/null; then
+          "$venv/bin/python" -m pip download -q -d "$wheels" -r "$req"
+          "$venv/bin/python" -m pip install -q --no-index --find-links "$wheels" -r "$req"
+        fi
+        cp "$req" "$stamp"
       fi
-      cp "$req" "$stamp"
+    else
+      case "$built_roots" in
+        *" $root "*) ;;
+        *) scripts/debian_root.sh build "$root" >/dev/null; built_roots+="$root " ;;
+      esac
+      roots=$(dirname "$(scripts/debian_root.sh path "$root")")
+      target=$cache/venvs/$root/bpy-$version-$(sha256sum "$req" | cut -c1-12)
+      mkdir -p "$target"
+      in_root=(scripts/debian_root.sh run "$root" --bind "$wheels" --bind "$target" --)
+      if ! cmp -s "$req" "$target/.$req"; then
+        echo "Installing $(grep -o '^bpy==[^ ]*' "$req") and the modules that Blender bundles into $target (Debian $root, $root_python)"
+        find "$target" -mindepth 1 -delete
+        "${in_root[@]}" "$root_python" -m venv "$target"
+        pip=("${in_root[@]}" env -u PIP_FIND_LINKS "$target/bin/python" -m pip)
+        if ! "${pip[@]}" install -q --no-index --find-links "$wheels" -r "$req" 2>/dev/null; then
+          "${pip[@]}" download -q -d "$wheels" -r "$req"
+          "${pip[@]}" install -q --no-index --find-links "$wheels" -r "$req"
+        fi
+        cp "$req" "$target/.$req"
+      fi
+      if ! cmp -s "$req" "$stamp" || [ -e "$venv/pyvenv.cfg" ]; then
+        rm -rf "$venv"
+        mkdir -p "$venv/bin"
+        cat >"$venv/bin/python" <<SH
+#!/bin/sh
+# $(grep -o '^bpy==[^ ]*' "$req") in $root_python of the Debian $root root, made by scripts/setup.sh --matrix from
+# $req: runs $target/bin/python
+# in that root (scripts/debian_root.sh run) with this checkout, the temp folder and the current
+# folder at the same paths, so the caller uses it as any Python.
+repo=\$(cd "\$(dirname "\$0")/../../.." && pwd)
+export ARK3D_ROOTS='$roots'
+exec "\$repo/scripts/debian_root.sh" run $root --bind "\$repo" --bind '$target' -- '$target/bin/python' "\$@"
+SH
+        chmod +x "$venv/bin/python"
+        cp "$req" "$stamp"
+      fi
     fi
-    "$venv/bin/python" -c "import bpy; print('ready: Blender', bpy.app.version_string, '(bpy module) in $venv')"
+    "$venv/bin/python" -c "import bpy, sys; print('ready: Blender', bpy.app.version_string, '(bpy module, Python %d.%d)' % sys.version_info[:2], 'in $venv')"
   done
 fi
