@@ -7,7 +7,8 @@ thread, and the job's result into objects in the scene on the main thread.
 
 import bpy
 
-from . import browser, generate_panel, jobs, operators, panel, preferences, translations
+from . import jobs, operators, preferences, translations
+from .ui import browser, generate, panel
 
 _CLASSES = (
     preferences.ArkPreferences,
@@ -17,10 +18,10 @@ _CLASSES = (
     operators.ARK3D_OT_import_task,
     operators.ARK3D_OT_create_task,
     operators.ARK3D_OT_cancel_import,
-    *generate_panel.CLASSES,
+    *generate.CLASSES,
     *browser.CLASSES,
     panel.ARK3D_PT_import,
-    *generate_panel.PANELS,
+    *generate.PANELS,
     *browser.PANELS,
 )
 
@@ -36,8 +37,8 @@ def register() -> None:
     # setattr: the stubs know no WindowManager.ark3d (nor that PointerProperty returns a value)
     state = bpy.props.PointerProperty(type=panel.ArkPanelState)  # type: ignore[func-returns-value]
     setattr(bpy.types.WindowManager, _STATE, state)
-    generate = bpy.props.PointerProperty(type=generate_panel.ArkGenerateState)  # type: ignore[func-returns-value]
-    setattr(bpy.types.WindowManager, generate_panel.STATE, generate)
+    generate_state = bpy.props.PointerProperty(type=generate.ArkGenerateState)  # type: ignore[func-returns-value]
+    setattr(bpy.types.WindowManager, generate.STATE, generate_state)
     if jobs.on_load_pre not in bpy.app.handlers.load_pre:
         bpy.app.handlers.load_pre.append(jobs.on_load_pre)
     # Resume the jobs a previous Blender left unfinished -- only with a window: the bpy module
@@ -56,7 +57,7 @@ def unregister() -> None:
     browser.cancel_refresh()
     if jobs.on_load_pre in bpy.app.handlers.load_pre:
         bpy.app.handlers.load_pre.remove(jobs.on_load_pre)
-    delattr(bpy.types.WindowManager, generate_panel.STATE)
+    delattr(bpy.types.WindowManager, generate.STATE)
     delattr(bpy.types.WindowManager, _STATE)
     for cls in reversed(_CLASSES):
         bpy.utils.unregister_class(cls)

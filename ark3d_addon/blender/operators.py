@@ -29,7 +29,7 @@ from . import image_source, jobs, translations
 from ._typing import OperatorResult
 from .importer import ImportOptionProperties, ImportOptions, ImportSummary, import_model
 from .preferences import get_preferences, library_for, read_settings
-from .progress import ProgressDisplay
+from .ui.progress import ProgressDisplay
 
 TIMER_STEP = 0.1
 #: How often a blocking run (no event loop) looks at its jobs.

@@ -433,7 +433,7 @@ CATALOG: dict[str, str] = {
     "Use {first} or {second}": "请使用 {first} 或 {second}",
     "Cannot read the image {path}: {reason}": "无法读取图片 {path}：{reason}",
     "Pick an existing image file": "请选择一个已存在的图片文件",
-    # -- Generate (generate_panel.py, ark3d.create_task, image_source.py) ---------------------
+    # -- Generate (ui/generate.py, ark3d.create_task, image_source.py) ---------------------
     "Generate": "生成",
     "Generate 3D Model": "生成 3D 模型",
     "Generate a 3D model from an image with Seed3D, then import it (about 2.4 CNY a model, several minutes)":

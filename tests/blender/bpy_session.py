@@ -295,7 +295,7 @@ def cmd_draw_panel() -> dict[str, Any]:
     """Draw the sidebar panel with no key, online access off, a job downloading and a last
     message: every branch of ``draw``."""
     jobs = _jobs_module()
-    panel = sys.modules[ADDON + ".blender.panel"]
+    panel = sys.modules[ADDON + ".blender.ui.panel"]
     prefs = bpy.context.preferences.addons[ADDON].preferences
     system = bpy.context.preferences.system
 

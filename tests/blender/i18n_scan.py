@@ -128,7 +128,7 @@ def _modules(folder: Path, found: list[Found], where: str = "",
              skip: frozenset[str] | set[str] = frozenset()) -> Iterator[tuple[ast.Module, _Scopes, _Add]]:
     """Each ``*.py`` of ``folder`` (but ``skip``): its tree, its scopes, and ``add(texts, node)``,
     which keeps the meaningful texts in ``found`` as ``<where><file>:<line>``."""
-    for path in sorted(folder.glob("*.py")):
+    for path in sorted(folder.rglob("*.py")):
         if path.name in skip:
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))

@@ -44,7 +44,7 @@ def _items() -> list[dict[str, Any]]:
             "extracted": i.extracted,
             "size_bytes": i.size_bytes,
             "error_code": i.error_code,
-            "link_seconds_left": _mod("browser").link_seconds_left(i),
+            "link_seconds_left": _mod("ui.browser").link_seconds_left(i),
         }
         for i in _state().tasks
     ]
@@ -52,7 +52,7 @@ def _items() -> list[dict[str, Any]]:
 
 def _browser() -> dict[str, Any]:
     state = _state()
-    status = _mod("browser").status
+    status = _mod("ui.browser").status
     return {
         "items": _items(),
         "page": state.page,
@@ -77,7 +77,7 @@ def _call(op: str, **kwargs: Any) -> dict[str, Any]:
 
 
 def cmd_page_size(size: int) -> dict[str, Any]:
-    _mod("browser").PAGE_SIZE = size
+    _mod("ui.browser").PAGE_SIZE = size
     return {"page_size": size}
 
 
@@ -101,7 +101,7 @@ def cmd_browser() -> dict[str, Any]:
 def cmd_op(op: str, **kwargs: Any) -> dict[str, Any]:
     """Any ark3d operator, then the browser's state and what the scene holds."""
     answer = _call(op, **kwargs)
-    return {**answer, **_browser(), "message": _mod("browser").status.message,
+    return {**answer, **_browser(), "message": _mod("ui.browser").status.message,
             "last_message": last_message(), "objects": len(bpy.data.objects)}
 
 
@@ -193,7 +193,7 @@ def cmd_check_connection() -> dict[str, Any]:
 def cmd_draw_ui() -> dict[str, Any]:
     """Draw the Tasks sub-panel (list rows and details of every item) and the preferences, through
     the RNA-checking recorder of bpy_session: every call must exist in this Blender."""
-    browser = _mod("browser")
+    browser = _mod("ui.browser")
     calls: list[str] = []
     problems: list[str] = []
     state = _state()

@@ -53,7 +53,7 @@ def main() -> None:
     prefs.custom_base_url = CONFIG["api_base"]
     prefs.api_key = CONFIG["key"]
     tr = sys.modules[f"{module}.blender.translations"]
-    browser = sys.modules[f"{module}.blender.browser"]
+    browser = sys.modules[f"{module}.blender.ui.browser"]
     ids = CONFIG["ids"]
 
     set_language(CONFIG["language"])

@@ -63,7 +63,8 @@ if CONFIG.get("exit_stamp"):
 # Before Blender shows its splash (it does so after --python scripts ran): none, please.
 enable_addon()
 
-from ark3d_addon.blender import jobs, operators, progress  # noqa: E402 - only importable once enabled
+from ark3d_addon.blender import jobs, operators  # noqa: E402 - only importable once enabled
+from ark3d_addon.blender.ui import progress  # noqa: E402 - only importable once enabled
 
 # -- instruments ----------------------------------------------------------------------------
 

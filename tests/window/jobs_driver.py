@@ -138,7 +138,7 @@ def scenario_generate():
     sidebar = region("UI", area)
     started = time.perf_counter()
     with bpy.context.temp_override(window=window(), area=area, region=sidebar):
-        # What the panel's Generate button runs (generate_panel.py sets these from the state).
+        # What the panel's Generate button runs (ui/generate.py sets these from the state).
         result = bpy.ops.ark3d.create_task("INVOKE_DEFAULT", image_path=state.image_path, model=state.model,
                                            subdivisionlevel=state.subdivisionlevel, fileformat=state.fileformat)
     report["invoke"] = {"result": sorted(result), "ms": round((time.perf_counter() - started) * 1000, 1)}

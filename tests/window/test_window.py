@@ -31,7 +31,7 @@ from .harness import (
 DRIVER = Path(__file__).with_name("blender_driver.py")
 #: The main thread should never stall longer than this while a job runs (before the import)...
 MAX_GAP_MS = 50.0
-#: ...and progress.py asks for at most one frame per this many seconds while the phase holds.
+#: ...and ui/progress.py asks for at most one frame per this many seconds while the phase holds.
 DISPLAY_PERIOD = 2.0
 
 pytestmark = WINDOW_MARKS

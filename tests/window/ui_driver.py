@@ -52,8 +52,9 @@ report["shots"] = {}
 log = reporter.log
 enable_addon()
 
-from ark3d_addon.blender import browser, jobs  # noqa: E402 - importable once enabled
+from ark3d_addon.blender import jobs  # noqa: E402 - importable once enabled
 from ark3d_addon.blender.preferences import connection_report  # noqa: E402
+from ark3d_addon.blender.ui import browser  # noqa: E402 - importable once enabled
 
 prefs = bpy.context.preferences.addons["ark3d_addon"].preferences
 

@@ -11,11 +11,11 @@ import os
 import bpy
 from bpy.props import BoolProperty, PointerProperty, StringProperty
 
-from . import jobs, translations
-from ._typing import Icon
+from .. import jobs, translations
+from .._typing import Icon
+from ..operators import online_access_allowed
+from ..preferences import draw_import_options, get_preferences
 from .browser import ArkBrowserState, wrapped
-from .operators import online_access_allowed
-from .preferences import draw_import_options, get_preferences
 
 _WRAP = 38
 

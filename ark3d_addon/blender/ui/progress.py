@@ -18,8 +18,8 @@ import time
 
 import bpy
 
-from ..core.job import JobState
-from . import translations
+from ...core.job import JobState
+from .. import translations
 
 #: While the phase stays the same, progress is redrawn at most this often (seconds).  Every
 #: redraw holds the main thread (60-120 ms under Xvfb); at one every 2 s the 99th percentile

@@ -22,18 +22,18 @@ from typing import Any
 import bpy
 from bpy.props import BoolProperty, CollectionProperty, EnumProperty, IntProperty, StringProperty
 
-from ..core.client import ArkClient
-from ..core.diagnose import Check, check_connection
-from ..core.errors import ArkError, ConfigError
-from ..core.job import format_bytes, format_duration
-from ..core.library import Library
-from ..core.settings import Settings
-from ..core.task import validate_task_id
-from ..core.tasklist import Background, CancelOutcome, TaskListResult, cancel_or_delete, fetch_rows
-from . import jobs, translations
-from ._typing import Icon, OperatorResult
-from .operators import ONLINE_HINT, has_event_loop, online_access_allowed
-from .preferences import connection_report, get_preferences, library_for, library_root, read_settings
+from ...core.client import ArkClient
+from ...core.diagnose import Check, check_connection
+from ...core.errors import ArkError, ConfigError
+from ...core.job import format_bytes, format_duration
+from ...core.library import Library
+from ...core.settings import Settings
+from ...core.task import validate_task_id
+from ...core.tasklist import Background, CancelOutcome, TaskListResult, cancel_or_delete, fetch_rows
+from .. import jobs, translations
+from .._typing import Icon, OperatorResult
+from ..operators import ONLINE_HINT, has_event_loop, online_access_allowed
+from ..preferences import connection_report, get_preferences, library_for, library_root, read_settings
 from .progress import redraw_sidebars
 
 TIMER_STEP = 0.1
@@ -587,7 +587,7 @@ class ARK3D_OT_check_connection(_WorkerOperator, bpy.types.Operator):
             self.report({"ERROR"}, translations.error_text(call.error))
             return {"CANCELLED"}
         if failed is not None:
-            from .preferences import CHECK_NAMES
+            from ..preferences import CHECK_NAMES
 
             self.report({"ERROR"}, translations.rpt("Connection check failed at {step}: {message}").format(
                 step=translations.rpt(CHECK_NAMES.get(failed.name, failed.name)),

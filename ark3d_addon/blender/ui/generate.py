@@ -10,10 +10,10 @@ own state (``WindowManager.ark3d_generate``); it never starts network work itsel
 import bpy
 from bpy.props import EnumProperty, StringProperty
 
-from ..core.image_input import MODELS
-from . import translations
-from ._typing import OperatorResult
-from .operators import _FORMATS, _LEVELS, _MODELS, online_access_allowed
+from ...core.image_input import MODELS
+from .. import translations
+from .._typing import OperatorResult
+from ..operators import _FORMATS, _LEVELS, _MODELS, online_access_allowed
 
 #: ``WindowManager.ark3d_generate``: the panel's state.
 STATE = "ark3d_generate"
