@@ -6,7 +6,6 @@ environment win over what is set here (the core's :meth:`Settings.resolve` decid
 """
 
 import os
-import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
@@ -166,7 +165,7 @@ def draw_connection_report(layout: bpy.types.UILayout) -> None:
 def _wrap(layout: bpy.types.UILayout, text: str, icon: Icon = "NONE", width: int = 90) -> None:
     col = layout.column(align=True)
     col.scale_y = 0.8
-    for i, line in enumerate(textwrap.wrap(text, width) or [""]):
+    for i, line in enumerate(translations.wrap(text, width) or [""]):
         col.label(text=line, icon=icon if i == 0 else "NONE", translate=False)
 
 

@@ -20,7 +20,6 @@ The core stays English and bpy-free; only this layer translates.
 """
 
 import re
-import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
 from typing import cast
@@ -28,6 +27,7 @@ from typing import cast
 import bpy
 
 from ..core.errors import ArkError
+from ..core.linebreak import wrap
 from .translations_zh import CATALOG, CODE_TEXTS
 
 __all__ = [
@@ -227,39 +227,6 @@ def error_text(error: ArkError, kind: str = "rpt") -> str:
     if hint:
         text += gettext(" {hint}.").format(hint=localize(hint, kind))
     return text
-
-
-# -- wrapping ---------------------------------------------------------------------------------
-
-_TOKENS = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef][\u3000-\u303f\uff01-\uff0f\uff1a-\uff20]*|\S+\s*|\s+")
-
-
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
-
-
-def wrap(text: str, width: int) -> list[str]:
-    """Lines of at most ``width`` columns (a CJK character counts two); breaks between CJK characters too."""
-    lines: list[str] = []
-    for paragraph in text.splitlines() or [""]:
-        line, used = "", 0
-        for token in _TOKENS.findall(paragraph):
-            size = _width(token.rstrip())
-            if line and used + size > width:
-                lines.append(line.rstrip())
-                line, used = "", 0
-                token = token.lstrip()
-            while _width(token.rstrip()) > width:  # a word longer than a line
-                cut = 1
-                while cut < len(token) and _width(token[: cut + 1]) <= width:
-                    cut += 1
-                lines.append(token[:cut])
-                token = token[cut:]
-            line += token
-            used += _width(token)
-        if line.strip() or not lines:
-            lines.append(line.rstrip())
-    return lines
 
 
 # -- registration -----------------------------------------------------------------------------

@@ -54,6 +54,7 @@ def main() -> None:
     prefs.api_key = CONFIG["key"]
     tr = sys.modules[f"{module}.blender.translations"]
     browser = sys.modules[f"{module}.blender.ui.browser"]
+    display_width = sys.modules[f"{module}.core.linebreak"].display_width
     ids = CONFIG["ids"]
 
     set_language(CONFIG["language"])
@@ -66,7 +67,7 @@ def main() -> None:
     report["ages"] = [browser.age_text(s) for s in (120, 7200, 3 * 86400)]
     long = tr.localize(CONFIG["long_message"])
     report["wrapped"] = {"text": long, "lines": tr.wrap(long, 24),
-                         "widths": [tr._width(line) for line in tr.wrap(long, 24)]}
+                         "widths": [display_width(line) for line in tr.wrap(long, 24)]}
 
     report["failed_import"] = call("import_task", task_id=ids["failed"])
     report["invalid_id"] = call("import_task", task_id="not-a-task")
