@@ -28,6 +28,7 @@ except ImportError:  # pragma: no cover - exercised by the Blender 3.4 window te
     np = None  # type: ignore[assignment]
 
 from ..core.errors import ArkError
+from . import translations
 
 if TYPE_CHECKING:
     from .preferences import ArkPreferences
@@ -123,24 +124,18 @@ class ImportSummary:
     empty: str = ""  # the empty the import was grouped under, if any
     scale: float = 1.0  # the factor applied for the target size
 
-    #: The English template of :meth:`text` (translations.py translates it).
-    TEMPLATE = "{objects} objects, {triangles} triangles, {materials} materials, {images} textures, {size} m"
-
-    def size_text(self) -> str:
-        x, y, z = self.dimensions
-        return f"{x:.2f} × {y:.2f} × {z:.2f}"
-
-    def fields(self) -> dict[str, str]:
-        return {
-            "objects": str(self.objects),
-            "triangles": f"{self.triangles:,}",
-            "materials": str(self.materials),
-            "images": str(self.images),
-            "size": self.size_text(),
-        }
-
-    def text(self) -> str:
-        return self.TEMPLATE.format(**self.fields())
+    def text(self, kind: str = "rpt") -> str:
+        """"2 objects, 9,788 triangles, 1 material, 1 texture, 0.50 × 0.50 × 0.45 m", in the
+        user's language (``kind``: which of Blender's translation switches applies)."""
+        size = [f"{d:.2f}" for d in self.dimensions]
+        parts = [
+            translations.plural(self.objects, "{n} object", "{n} objects", kind),
+            translations.plural(self.triangles, "{n} triangle", "{n} triangles", kind),
+            translations.plural(self.materials, "{n} material", "{n} materials", kind),
+            translations.plural(self.images, "{n} texture", "{n} textures", kind),
+            translations.localize("{x} × {y} × {z} m", kind).format(**dict(zip("xyz", size, strict=True))),
+        ]
+        return translations.localize(", ", kind).join(parts)
 
 
 #: A ``bpy.ops`` operator, called with keyword arguments; returns its result set.

@@ -206,7 +206,7 @@ def finish(context: bpy.types.Context, job: ImportJob, options: ImportOptions) -
         "Imported {task_id} ({file}, {source}): {summary}"
     text = translations.rpt(template).format(
         task_id=result.task_id, file=f"{result.model.path.name}{variant}", source=translations.rpt(source),
-        summary=translations.localize(summary.text(), "rpt"))
+        summary=summary.text("rpt"))
     return Outcome(job, summary=summary, collection=summary.collection, message=text)
 
 

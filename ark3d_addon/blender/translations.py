@@ -38,6 +38,7 @@ __all__ = [
     "error_text",
     "iface",
     "localize",
+    "plural",
     "register",
     "rpt",
     "tip",
@@ -55,9 +56,10 @@ _CONTEXTS = ("*", "Operator", CONTEXT)
 _NESTED = frozenset({"source", "summary", "phase", "text", "what", "why", "state", "status"})
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 #: Placeholders that only ever hold a number: they match digits only, so a template such as
-#: "{objects} objects, ..." cannot swallow the start of a longer text.
-_NUMBERS = frozenset({"n", "count", "total", "objects", "triangles", "materials", "images", "page", "pages",
-                      "port", "got", "expected", "received", "seconds", "limit", "width", "height"})
+#: "{n} objects" cannot swallow the start of a longer text.
+_NUMBERS = frozenset({"n", "count", "total", "page", "pages",
+                      "port", "got", "expected", "received", "seconds", "limit", "width", "height",
+                      "x", "y", "z"})
 
 _translations = bpy.app.translations
 # (The stubs declare these as returning None.)
@@ -84,6 +86,14 @@ def rpt(msgid: str) -> str:
 
 _KINDS: dict[str, Callable[[str], str]] = {"iface": iface, "tip": tip, "rpt": rpt}
 _SWITCHES = {"iface": "use_translate_interface", "tip": "use_translate_tooltips", "rpt": "use_translate_reports"}
+
+
+def plural(n: int, one: str, many: str, kind: str = "iface") -> str:
+    """A count with its noun: ``one`` or ``many`` (templates with ``{n}``) as English chooses
+    (1 takes the singular), in the user's language.  The catalog holds both forms, as Chinese
+    has one form for both."""
+    template = one if n == 1 else many
+    return _KINDS[kind](template).format(n=f"{n:,}")
 
 
 def _translating(kind: str) -> bool:
@@ -170,6 +180,11 @@ def localize(text: str, kind: str = "iface", overrides: dict[str, str] | None = 
         composed = _from_user_message(text, kind)
         if composed is not None:
             return composed
+    if _depth and ", " in text:  # a list of phrases of ours ("2 objects, 9,788 triangles, ...")
+        parts = text.split(", ")
+        local = [localize(part, kind, None, _depth + 1) for part in parts]
+        if all(a != b for a, b in zip(local, parts, strict=True)):
+            return gettext(", ").join(local)
     found = match(text)
     if found is None:
         return text

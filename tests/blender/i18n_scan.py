@@ -9,7 +9,8 @@ What counts as user-facing:
   ``message=``, ``confirm_text=`` arguments; the message of ``self.report(...)``; ``bl_label``,
   ``bl_description`` and the docstrings of operators, panels and lists (their tooltips);
   enum items ``(id, name, description)``; the values of ``*_NAMES``/``*_LABELS`` dicts; the
-  arguments of the translation helpers (``iface``/``tip``/``rpt``/``confirm``); and the
+  arguments of the translation helpers (``iface``/``tip``/``rpt``/``confirm``, both forms of
+  ``plural``); and the
   message and hint of every error raised there;
 * in ``ark3d_addon/core/*.py``: the message and ``hint=`` of every error, the message of each
   connection ``Check``, the text of each ``JobState``, the hints returned by ``*hint*``
@@ -155,6 +156,9 @@ def scan_blender(folder: Path = BLENDER) -> list[Found]:
                     add(_template(node.args[1], env), node)
                 elif name == "confirm":
                     for arg in node.args[3:6]:
+                        add(_template(arg, env), node)
+                elif name == "plural":  # plural(n, "{n} object", "{n} objects")
+                    for arg in node.args[1:3]:
                         add(_template(arg, env), node)
                 elif name in _HELPERS and node.args:
                     add(_template(node.args[0], env), node)

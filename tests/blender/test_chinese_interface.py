@@ -37,7 +37,7 @@ TIPS = ["Scale the import so that its largest dimension is this long (0: keep th
 RUNTIME = ["Downloading 12.3 MB / 45.6 MB (27%) · 8.1 MB/s", "Queued · 0:42", "Generating · 3:10", "Extracting",
            "Ark 3D cgt-20251124123456-abcde: Downloading... (Esc cancels)",
            "Imported cgt-20251124123456-abcde (mushroom.glb, pbr, downloaded): 2 objects, 9,788 triangles, "
-           "1 materials, 1 textures, 2.00 × 2.00 × 1.80 m"]
+           "1 material, 1 texture, 2.00 × 2.00 × 1.80 m"]
 
 
 @pytest.fixture(scope="module")
@@ -154,3 +154,5 @@ def test_import_options_without_numpy(zh: dict[str, Any]) -> None:
     assert [(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, lo[2]] == pytest.approx([1.0, 2.0, 3.0], abs=1e-4)
     assert measured["empty"] == [zh["ids"]["obj"]]
     assert f"{measured['triangles']:,} 个三角面" in measured["message"], measured
+    assert re.search(r"：\d+ 个物体，[\d,]+ 个三角面，\d+ 个材质，\d+ 张贴图，[\d.]+ × [\d.]+ × [\d.]+ 米",
+                     measured["message"]), measured["message"]

@@ -31,8 +31,8 @@ KEY = "ark-ui-" + secrets.token_hex(16)
 WRONG_KEY = "ark-wrong-" + secrets.token_hex(16)
 OLD_ID = "cgt-20240101000000-oldie"
 CURSOR = [1.0, 2.0, 3.0]
-#: "2 objects, 9,788 triangles, 1 materials, 1 textures, 2.00 × 2.00 × 1.80 m"
-SUMMARY = re.compile(r"(\d+) objects, ([\d,]+) triangles, (\d+) materials, (\d+) textures, "
+#: "2 objects, 9,788 triangles, 1 material, 1 texture, 2.00 × 2.00 × 1.80 m"
+SUMMARY = re.compile(r"(\d+) objects?, ([\d,]+) triangles?, (\d+) materials?, (\d+) textures?, "
                      r"([\d.]+) × ([\d.]+) × ([\d.]+) m")
 
 
@@ -282,6 +282,16 @@ def test_the_report_counts_triangles_materials_and_dimensions(ui: Scenario) -> N
     assert materials == step["materials"] >= 1
     reported = [float(found[i]) for i in (5, 6, 7)]
     assert reported == pytest.approx(_size(step), abs=0.006)
+
+
+def test_the_report_says_1_material_and_2_objects(ui: Scenario) -> None:
+    """English counts agree with their nouns: the demo model has one material and one texture."""
+    message = imported(ui, "plain")["message"]
+    counts = re.findall(r"(\d[\d,]*) (objects?|triangles?|materials?|textures?)\b", message)
+    assert len(counts) == 4, message
+    assert ("1", "material") in counts, message
+    for count, noun in counts:
+        assert noun.endswith("s") == (count != "1"), (count, noun, message)
 
 
 def test_target_size_scales_the_largest_dimension(ui: Scenario) -> None:
