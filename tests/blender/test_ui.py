@@ -64,6 +64,7 @@ def ui(blender_python: BlenderPython, extension_zip: Path, demo_assets: Path,
             run(blender, "old", "prepare_old_task", task_id=OLD_ID, zip_path=str(demo_assets / "seed3d_obj.zip"),
                 days=10)
             run(blender, "draw empty", "draw_ui")
+            run(blender, "list columns", "list_columns")
             run(blender, "refresh", "refresh")
             run(blender, "page size", "page_size", size=2)
             run(blender, "page 1", "refresh", page=1)
@@ -292,6 +293,33 @@ def test_the_report_says_1_material_and_2_objects(ui: Scenario) -> None:
     assert ("1", "material") in counts, message
     for count, noun in counts:
         assert noun.endswith("s") == (count != "1"), (count, noun, message)
+
+
+def test_each_list_column_holds_its_widest_text(ui: Scenario) -> None:
+    """"23 h" showed as "23 …" in the 5.2 window: each column's width must hold its widest text
+    (English and Chinese), its icon (1 UI unit) and a label's margins (1 unit)."""
+    step = ui.step("list columns")
+    for column, texts in step["texts"].items():
+        for text, px in texts:
+            need = px / 20 + (1.0 if step["icons"][column] else 0.0) + (1.0 if text else 0.0)
+            assert need <= step["units"][column], (column, text, px, step["units"][column])
+
+
+def test_the_list_shows_the_columns_that_fit_and_each_gets_its_width(ui: Scenario) -> None:
+    step = ui.step("list columns")
+    units = step["units"]
+    for row, columns in step["rows"]:
+        names = [name for name, _ in columns]
+        assert names[0] == "id" and sum(share for _, share in columns) == pytest.approx(1.0), (row, columns)
+        assert [n for n in ("id", "format", "age", "link", "library") if n in names] == names, "left to right"
+        if row >= units["id"]:
+            for name, share in columns:
+                assert share * row >= units[name] - 1e-9, (row, name, share * row, units[name])
+    # a row as wide as every column needs shows them all; narrower, the format goes first
+    row, columns = min((r for r in step["rows"] if r[0] >= sum(units.values())), key=lambda r: r[0])
+    assert len(columns) == 5, (row, columns)
+    row, columns = max((r for r in step["rows"] if r[0] < sum(units.values())), key=lambda r: r[0])
+    assert [name for name, _ in columns] == ["id", "age", "link", "library"], (row, columns)
 
 
 def test_target_size_scales_the_largest_dimension(ui: Scenario) -> None:

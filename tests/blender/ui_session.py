@@ -211,6 +211,47 @@ def cmd_draw_ui() -> dict[str, Any]:
     return {"calls": calls, "problems": problems, "checks_drawn": len(report.checks)}
 
 
+def cmd_list_columns() -> dict[str, Any]:
+    """The Tasks list's columns: the widest text each can show, measured with Blender's UI font
+    at scale 1 (11 pt: 20 px a UI unit), and the columns chosen for rows of every width.
+
+    The bpy wheels carry no CJK font: a wide character is counted as one em (11 px), as Blender's
+    CJK fallback font draws it."""
+    import blf
+
+    browser = _mod("browser")
+    zh = addon_module("blender.translations_zh").CATALOG
+    points = 11
+
+    def px(text: str) -> float:
+        wide = [ch for ch in text if ord(ch) >= 0x2E80]
+        narrow = "".join(ch for ch in text if ord(ch) < 0x2E80)
+        if bpy.app.version >= (4, 0, 0):
+            blf.size(0, points)
+        else:
+            blf.size(0, points, 72)
+        return blf.dimensions(0, narrow)[0] + len(wide) * points
+
+    hours = [browser.translations.iface("{n} h").format(n=n) for n in (23, 47)]
+    samples = {
+        "id": [browser.short_id("cgt-20251124053107-uavwo"), browser.short_id("cgt-20251124235959-mmmmm")],
+        "format": ["USDZ", "GLB", "OBJ"],
+        "age": [browser.age_text(s) for s in (59 * 60, 47 * 3600, 6 * 86400)]
+        + [zh[t].format(n=n) for t, n in (("{n} min", 59), ("{n} h", 47), ("{n} d", 6))],
+        "link": hours + [zh["{n} h"].format(n=n) for n in (23, 47)],
+        "library": [""],
+    }
+    icons = {"id": True, "format": False, "age": False, "link": True, "library": True}
+    rows = [w / 2 for w in range(8, 81)]  # 4 to 40 UI units
+    return {
+        "units": dict(browser.COLUMN_UNITS),
+        "chrome": browser.LIST_CHROME_UNITS,
+        "texts": {col: [[t, px(t)] for t in texts] for col, texts in samples.items()},
+        "icons": icons,
+        "rows": [[w, browser.list_columns(w)] for w in rows],
+    }
+
+
 def cmd_prepare_old_task(task_id: str, zip_path: str, days: float) -> dict[str, Any]:
     """A result Ark no longer lists (``days`` old), put in the library as the add-on keeps one."""
     lib = library()

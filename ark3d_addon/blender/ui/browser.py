@@ -626,6 +626,40 @@ def short_id(task_id: str) -> str:
     return f"{task_id[:4]}…{task_id[-12:]}" if len(task_id) > 20 else task_id
 
 
+#: The list's columns, most important first, with the least width their widest text needs, in
+#: UI units (20 px at scale 1): a label's icon takes 1 unit and its margins about 1 more.
+#: tests/blender/test_ui.py measures the widest texts with Blender's font: the id
+#: ("cgt-…235959-mmmmm"), the link's hours ("23 小时"), the age ("59 分钟"), the format ("USDZ").
+COLUMN_UNITS: dict[str, float] = {"id": 8.8, "link": 4.0, "library": 1.2, "age": 3.0, "format": 2.5}
+#: Left to right.
+COLUMN_ORDER = ("id", "format", "age", "link", "library")
+#: What a row of the list lacks of the sidebar's width: the panel's margins, the list's box
+#: and its scrollbar (UI units).
+LIST_CHROME_UNITS = 3.0
+
+
+def list_columns(row_units: float) -> list[tuple[str, float]]:
+    """The columns that fit in a row ``row_units`` wide, left to right, each with its share of
+    the row.  The least important go first when the sidebar is narrow (the selected task's
+    details below show everything); the id takes what is left over."""
+    chosen: dict[str, float] = {}
+    for name, need in COLUMN_UNITS.items():
+        if not chosen or sum(chosen.values()) + need <= row_units:
+            chosen[name] = need
+    chosen["id"] += max(0.0, row_units - sum(chosen.values()))
+    total = sum(chosen.values())
+    return [(name, chosen[name] / total) for name in COLUMN_ORDER if name in chosen]
+
+
+def _row_units(context: bpy.types.Context) -> float:
+    region = context.region
+    prefs = context.preferences
+    scale = prefs.system.ui_scale if prefs is not None and prefs.system.ui_scale > 0 else 1.0
+    if region is None or region.width <= 1:
+        return sum(COLUMN_UNITS.values())  # no region to measure (scripts): every column
+    return region.width / (20.0 * scale) - LIST_CHROME_UNITS
+
+
 class ARK3D_UL_tasks(bpy.types.UIList):
     """Status, id, format, age, link time left, in the library"""
 
@@ -633,24 +667,37 @@ class ARK3D_UL_tasks(bpy.types.UIList):
                   icon: int | None, active_data: Any, active_property: str | None, index: int | None = 0,
                   flt_flag: int | None = 0) -> None:
         now = time.time()
-        # Columns of the same width on every row: id | format | age | link left | library.
-        split = layout.split(factor=0.47, align=True)
-        split.label(text=short_id(item.task_id), icon=STATUS_ICONS.get(item.status, "QUESTION"), translate=False)
-        fmt = split.split(factor=0.2, align=True)
-        fmt.label(text=(item.fileformat or "?").upper(), translate=False)
-        age = fmt.split(factor=0.33, align=True)
+        # Columns of the same width on every row, as many as the sidebar's width holds.
+        columns = list_columns(_row_units(context))
+        rest = 1.0
+        for n, (name, share) in enumerate(columns):
+            if n < len(columns) - 1:
+                split = layout.split(factor=share / rest, align=True)
+                cell, layout, rest = split, split, rest - share
+            else:
+                cell = layout
+            _draw_cell(cell, name, item, now)
+
+
+def _draw_cell(cell: bpy.types.UILayout, column: str, item: Any, now: float) -> None:
+    if column == "id":
+        cell.label(text=short_id(item.task_id), icon=STATUS_ICONS.get(item.status, "QUESTION"), translate=False)
+    elif column == "format":
+        cell.label(text=(item.fileformat or "?").upper(), translate=False)
+    elif column == "age":
         created = _int(item.created_at)
-        age.label(text=age_text(now - created) if created is not None else "", translate=False)
-        link = age.split(factor=0.76, align=True)
+        cell.label(text=age_text(now - created) if created is not None else "", translate=False)
+    elif column == "link":
         left = link_seconds_left(item, now)
         if left is None:
-            link.label(text="")
+            cell.label(text="")
         elif left > 0:
-            link.label(text=translations.iface("{n} h").format(n=max(1, int(left // 3600))), icon="TIME",
+            cell.label(text=translations.iface("{n} h").format(n=max(1, int(left // 3600))), icon="TIME",
                        translate=False)
         else:
-            link.label(text="", icon="UNLINKED")
-        link.label(text="", icon="FILE_FOLDER" if item.extracted else "BLANK1")
+            cell.label(text="", icon="UNLINKED")
+    else:
+        cell.label(text="", icon="FILE_FOLDER" if item.extracted else "BLANK1")
 
 
 class ARK3D_PT_tasks(bpy.types.Panel):
