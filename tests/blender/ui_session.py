@@ -219,7 +219,7 @@ def cmd_list_columns() -> dict[str, Any]:
     CJK fallback font draws it."""
     import blf
 
-    browser = _mod("browser")
+    browser = _mod("ui.browser")
     zh = addon_module("blender.translations_zh").CATALOG
     points = 11
 
