@@ -67,17 +67,13 @@ def gap_stats(ticks: list[float], start: float, end: float) -> dict:
     gaps = sorted((b - a) * 1000 for a, b in pairs)
     if not gaps:
         return {"n": 0}
-
-    def pct(p: float) -> float:
-        return gaps[min(len(gaps) - 1, max(0, int(round(p / 100 * len(gaps))) - 1))]
-
     return {
         "n": len(gaps),
         "seconds": round(end - start, 3),
         "max_ms": round(gaps[-1], 2),
-        "p99_ms": round(pct(99), 2),
-        "p95_ms": round(pct(95), 2),
-        "p50_ms": round(pct(50), 2),
+        "p99_ms": round(dc.percentile(gaps, 99), 2),
+        "p95_ms": round(dc.percentile(gaps, 95), 2),
+        "p50_ms": round(dc.percentile(gaps, 50), 2),
         "frames_ms": [round(g, 1) for g in gaps if g > 25],  # gaps that held a frame
         "draws": {k: sum(1 for t, kind in trace if kind == k and start <= t <= end)
                   for k in ("sidebar_draw", "panel_draw", "viewport_draw")},
@@ -92,11 +88,7 @@ def scenario():
     from ark3d_addon.blender import jobs
 
     install()
-    dc.remove_cube()
-    dc.view3d().spaces.active.show_region_ui = True
-    yield 0.3
-    yield from dc.widen_sidebar(380)
-    yield from dc.show_ark_tab(panel_draws)
+    yield from dc.open_ark_tab(panel_draws, 380)
     left = 5.0 - (dc.clock() - reporter.t0)  # Xvfb redraws a lot in the first seconds
     if left > 0:
         yield left

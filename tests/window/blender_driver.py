@@ -1,8 +1,8 @@
 """Runs inside a real Blender window (under Xvfb) for ``tests/window``: drives the add-on as a user would.
 
-Started by ``test_window.py`` as::
+Started by ``test_window.py`` (``harness.DRIVER_PATH`` puts this folder on the path) as::
 
-    blender --factory-startup --enable-event-simulate --python blender_driver.py -- CONFIG.json
+    blender --factory-startup --enable-event-simulate --python-expr DRIVER_PATH --python blender_driver.py -- CONFIG
 
 Why a driver at all: headless ``bpy`` has no event loop, so a modal operator, its window-manager
 timer, region redraws and real key presses only exist in a Blender with a window.  Everything
@@ -27,21 +27,21 @@ import bpy
 from driver_common import (  # on the path through harness.DRIVER_PATH
     Probe,
     Reporter,
+    ark_threads,
     clock,
     enable_addon,
     event,
+    in_sidebar,
     load_config,
+    open_ark_tab,
+    percentile,
     region,
-    remove_cube,
     run_steps,
-    show_ark_tab,
     view3d,
-    widen_sidebar,
+    wait_until,
     window,
     window_screenshot,
 )
-from driver_common import ark_threads as _ark_threads
-from driver_common import wait_until as _wait_until
 
 CONFIG = load_config()
 SCENARIO = CONFIG["scenario"]
@@ -182,19 +182,15 @@ def gap_stats(
     gaps = sorted((b - a) * 1000 for a, b in kept)
     if not gaps:
         return {"n": 0}
-
-    def pct(p: float) -> float:
-        return gaps[min(len(gaps) - 1, max(0, int(round(p / 100 * len(gaps))) - 1))]
-
     worst = sorted(kept, key=lambda g: g[0] - g[1])[:top]
     return {
         "n": len(gaps),
         "excluded": len(pairs) - len(kept),
         "seconds": round(end - start, 3),
         "max_ms": round(gaps[-1], 2),
-        "p99_ms": round(pct(99), 2),
-        "p95_ms": round(pct(95), 2),
-        "p50_ms": round(pct(50), 2),
+        "p99_ms": round(percentile(gaps, 99), 2),
+        "p95_ms": round(percentile(gaps, 95), 2),
+        "p50_ms": round(percentile(gaps, 50), 2),
         "over_50ms": sum(1 for g in gaps if g > 50),
         "over_30ms": sum(1 for g in gaps if g > 30),
         "worst": [
@@ -227,14 +223,6 @@ def draw_summary(start: float, end: float) -> dict:
 # -- helpers for scenarios --------------------------------------------------------------------
 
 
-class StepTimeout(AssertionError):
-    pass
-
-
-def wait_until(cond, timeout: float, what: str, step: float = 0.02):
-    return _wait_until(cond, timeout, what, step, error=StepTimeout)
-
-
 def screenshot(name: str) -> tuple[float, float] | None:
     """Full-window PNG into the shots folder; returns the time window it blocked the main thread."""
     if SHOTS is None:
@@ -256,9 +244,8 @@ def screenshot(name: str) -> tuple[float, float] | None:
 
 def invoke_import(task_id: str) -> tuple[set, float]:
     """As the panel's Import button does: INVOKE in the window, the 3D Viewport and its sidebar."""
-    area = view3d()
     start = clock()
-    with bpy.context.temp_override(window=window(), area=area, region=region("UI", area)):
+    with in_sidebar():
         result = bpy.ops.ark3d.import_task("INVOKE_DEFAULT", task_id=task_id)
     elapsed = clock() - start
     mark("invoke", task_id)
@@ -271,13 +258,22 @@ def active_job(task_id: str):
     return entry.job if entry else None
 
 
+def start_download(task_id: str, what: str):
+    """Import ``task_id`` as the panel's button does and wait until 5% of it is downloaded; the
+    operator's result and the job."""
+    result, _ = invoke_import(task_id)
+    job = active_job(task_id)
+    yield from wait_until(
+        lambda: job.snapshot().phase == "downloading" and (job.snapshot().fraction or 0) > 0.05,
+        15,
+        f"the {what} download to be under way",
+    )
+    return result, job
+
+
 def part_files() -> list[str]:
     found = list(LIBRARY.rglob("*.part")) + list(LIBRARY.rglob(".tmp-*"))
     return sorted(str(p.relative_to(LIBRARY)) for p in found)
-
-
-def ark_threads() -> list[str]:
-    return _ark_threads("ark3d-")
 
 
 def panel_text() -> dict:
@@ -293,14 +289,10 @@ def panel_text() -> dict:
 
 def setup_ui(widen: bool = True):
     """Sidebar open on the Ark 3D tab, wide enough to read; the default cube out of the way."""
-    remove_cube()
-    view3d().spaces.active.show_region_ui = True
-    yield 0.3
-    if widen:
-        yield from widen_sidebar(380, (40, 100, 160))
-        report["sidebar_width"] = region("UI").width
     # The panel's draw hook tells when the Ark 3D tab is the one showing.
-    yield from show_ark_tab(panel_draws)
+    yield from open_ark_tab(panel_draws, 380 if widen else 0, (40, 100, 160))
+    if widen:
+        report["sidebar_width"] = region("UI").width
     log(f"sidebar open on Ark 3D, width {region('UI').width}")
     report["setup_s"] = round(clock() - T0, 2)
 
@@ -503,14 +495,8 @@ def scenario_lifecycle():
     first, second = TASKS["slow"], TASKS["slow2"]
     yield from setup_ui(widen=False)
     yield from calm(3.5)
-    result, _ = invoke_import(first)
+    result, job = yield from start_download(first, "first")
     report["invoke_first"] = sorted(result)
-    job = active_job(first)
-    yield from wait_until(
-        lambda: job.snapshot().phase == "downloading" and (job.snapshot().fraction or 0) > 0.05,
-        15,
-        "the first download to be under way",
-    )
     report["part_before_new_file"] = part_files()
     start = clock()
     bpy.ops.wm.read_homefile()
@@ -538,14 +524,8 @@ def scenario_lifecycle():
     # The new file's screen: the sidebar again, then a second job, and quit while it runs.
     view3d().spaces.active.show_region_ui = True
     yield 0.3
-    result, _ = invoke_import(second)
+    result, job2 = yield from start_download(second, "second")
     report["invoke_second"] = sorted(result)
-    job2 = active_job(second)
-    yield from wait_until(
-        lambda: job2.snapshot().phase == "downloading" and (job2.snapshot().fraction or 0) > 0.05,
-        15,
-        "the second download to be under way",
-    )
     report["quit"] = {"threads": ark_threads(), "part_files": part_files(), "phase": job2.snapshot().phase}
     report["quit_while_running"] = True
 

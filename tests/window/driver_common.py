@@ -15,6 +15,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import addon_utils
@@ -68,6 +69,12 @@ def view3d() -> bpy.types.Area:
 
 def region(kind: str, area: bpy.types.Area | None = None) -> bpy.types.Region:
     return next(r for r in (area or view3d()).regions if r.type == kind)
+
+
+def in_sidebar() -> AbstractContextManager:
+    """The context a click on a button in the 3D Viewport's sidebar gives an operator."""
+    area = view3d()
+    return bpy.context.temp_override(window=window(), area=area, region=region("UI", area))
 
 
 def event(kind: str, value: str, x: int = 0, y: int = 0, **mods: bool) -> None:
@@ -141,6 +148,18 @@ def show_ark_tab(draws: list, tries: int = 8, redraw: bool = False) -> Iterator[
     event("MOUSEMOVE", "NOTHING", vp.x + vp.width // 3, vp.y + vp.height // 2)
 
 
+def open_ark_tab(draws: list, width: int = 0, drags: tuple[int, ...] | None = None, *, tries: int = 8,
+                 redraw: bool = False) -> Iterator[float]:
+    """The default cube out of the way, the sidebar open, widened to ``width`` (0: as it is), on
+    the Ark 3D tab (``draws``, ``tries``, ``redraw``: as :func:`show_ark_tab`)."""
+    remove_cube()
+    view3d().spaces.active.show_region_ui = True
+    yield 0.3
+    if width:
+        yield from widen_sidebar(width, drags)
+    yield from show_ark_tab(draws, tries, redraw)
+
+
 # -- waits and probes -------------------------------------------------------------------------
 
 
@@ -178,7 +197,12 @@ class Probe:
         return self.ticks
 
 
-def ark_threads(prefix: str = "ark3d") -> list[str]:
+def percentile(ordered: list[float], p: float) -> float:
+    """The ``p``-th percentile of the sorted, non-empty ``ordered`` (nearest rank)."""
+    return ordered[min(len(ordered) - 1, max(0, int(round(p / 100 * len(ordered))) - 1))]
+
+
+def ark_threads(prefix: str = "ark3d-") -> list[str]:
     return sorted(t.name for t in threading.enumerate() if t.name.startswith(prefix))
 
 

@@ -1,6 +1,6 @@
 """Runs inside a real Blender window (Xvfb) for ``test_window_jobs.py``: generate, and a job surviving a quit.
 
-    blender --factory-startup --enable-event-simulate --python jobs_driver.py -- CONFIG.json
+    blender --factory-startup --enable-event-simulate --python-expr DRIVER_PATH --python jobs_driver.py -- CONFIG.json
 
 ``phase: generate``: the Generate panel on the Ark 3D tab, its button's operator invoked in the
 sidebar (an image file), a screenshot while Ark works, then the model imported.
@@ -16,7 +16,6 @@ unregisters its timers (one left registered at exit makes Blender hang) and quit
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import bpy
@@ -24,16 +23,15 @@ import bpy
 from driver_common import (  # on the path through harness.DRIVER_PATH
     Reporter,
     ark_threads,
+    clock,
     enable_addon,
+    in_sidebar,
     load_config,
+    open_ark_tab,
     region,
-    remove_cube,
     run_steps,
-    show_ark_tab,
     view3d,
     wait_until,
-    widen_sidebar,
-    window,
     window_screenshot,
 )
 
@@ -59,9 +57,8 @@ def part_size() -> int:
 
 def scenario_start():
     yield 1.0
-    area = view3d()
-    area.spaces.active.show_region_ui = True
-    with bpy.context.temp_override(window=window(), area=area, region=region("UI", area)):
+    view3d().spaces.active.show_region_ui = True
+    with in_sidebar():
         report["invoke"] = sorted(bpy.ops.ark3d.import_task("INVOKE_DEFAULT", task_id=TASK))
     log(f"invoked {report['invoke']}")
     yield from wait_until(lambda: part_size() >= 1 << 20, 20, "a part of the download on disk")
@@ -83,7 +80,7 @@ def scenario_resume():
         entry = jobs.active.get(TASK)
         if entry is not None:
             state = entry.job.snapshot()
-            sample = {"t": round(time.perf_counter() - T0, 2), "phase": state.phase, "text": state.text}
+            sample = {"t": round(clock() - T0, 2), "phase": state.phase, "text": state.text}
             if not seen or seen[-1]["phase"] != sample["phase"]:
                 seen.append(sample)
         return TASK in bpy.data.collections and TASK not in jobs.active
@@ -107,20 +104,13 @@ generate_draws: list[float] = []
 
 
 def _generate_hook(self, context) -> None:  # Blender's draw signature
-    generate_draws.append(time.perf_counter())
+    generate_draws.append(clock())
 
 
-def show_ark_tab_wide():
-    """The sidebar open on the Ark 3D tab, widened to read it (the Generate panel's draw hook says
-    when the tab shows)."""
-    remove_cube()
-    view3d().spaces.active.show_region_ui = True
-    yield 0.3
-    yield from widen_sidebar(380, (40, 100, 160))
-    yield from show_ark_tab(generate_draws, tries=10, redraw=True)
-
-
-def screenshot(name: str) -> None:
+def screenshot(name: str):
+    """The window once the sidebar has redrawn (when the test asks for screenshots)."""
+    region("UI").tag_redraw()
+    yield 0.6
     if SHOTS is None:
         return
     window_screenshot(SHOTS / name)
@@ -129,19 +119,18 @@ def screenshot(name: str) -> None:
 
 def scenario_generate():
     bpy.types.ARK3D_PT_generate.append(_generate_hook)
-    yield from show_ark_tab_wide()
+    # The sidebar widened to read it; the Generate panel's draw hook says when its tab shows.
+    yield from open_ark_tab(generate_draws, 380, (40, 100, 160), tries=10, redraw=True)
     state = bpy.context.window_manager.ark3d_generate
     state.source = "FILE"
     state.image_path = CONFIG["image"]
     state.fileformat = "obj"
-    area = view3d()
-    sidebar = region("UI", area)
-    started = time.perf_counter()
-    with bpy.context.temp_override(window=window(), area=area, region=sidebar):
+    started = clock()
+    with in_sidebar():
         # What the panel's Generate button runs (ui/generate.py sets these from the state).
         result = bpy.ops.ark3d.create_task("INVOKE_DEFAULT", image_path=state.image_path, model=state.model,
                                            subdivisionlevel=state.subdivisionlevel, fileformat=state.fileformat)
-    report["invoke"] = {"result": sorted(result), "ms": round((time.perf_counter() - started) * 1000, 1)}
+    report["invoke"] = {"result": sorted(result), "ms": round((clock() - started) * 1000, 1)}
     keys: list[str] = []
     report["keys"] = keys
     phases: list[str] = []
@@ -157,9 +146,7 @@ def scenario_generate():
         return any(e.job.snapshot().phase in ("queued", "running") for e in jobs.active.values())
 
     yield from wait_until(watch, 15, "the new task to be queued or running")
-    sidebar.tag_redraw()
-    yield 0.6
-    screenshot("panel_generate.png")
+    yield from screenshot("panel_generate.png")
     task_id = next(iter(jobs.active), "")
     report["task_id"] = task_id
 
@@ -168,9 +155,7 @@ def scenario_generate():
         return bool(task_id) and task_id in bpy.data.collections and not jobs.active
 
     yield from wait_until(imported, 30, "the generated model to be imported")
-    sidebar.tag_redraw()
-    yield 0.6
-    screenshot("panel_generated.png")
+    yield from screenshot("panel_generated.png")
     bpy.types.ARK3D_PT_generate.remove(_generate_hook)
     report["after"] = {
         "tagged": sorted(o.name for o in bpy.data.objects if o.get("ark3d_task_id") == task_id),

@@ -1,7 +1,7 @@
 """Runs inside a real Blender window (Xvfb) for ``test_window_ui.py``: the Tasks browser, the
 Generate section and the panel in Chinese, used as a user does, with screenshots.
 
-    blender --factory-startup --enable-event-simulate --python ui_driver.py -- CONFIG.json
+    blender --factory-startup --enable-event-simulate --python-expr DRIVER_PATH --python ui_driver.py -- CONFIG.json
 
 ``scenario: browser``: open the sidebar on the Ark 3D tab, press Refresh (its list call runs in a
 worker thread while the main thread keeps ticking), select a task, screenshot
@@ -30,14 +30,12 @@ from driver_common import (  # on the path through harness.DRIVER_PATH
     clock,
     enable_addon,
     event,
+    in_sidebar,
     load_config,
+    open_ark_tab,
     region,
-    remove_cube,
     run_steps,
-    show_ark_tab,
-    view3d,
     wait_until,
-    widen_sidebar,
     window,
     window_screenshot,
 )
@@ -59,10 +57,6 @@ from ark3d_addon.blender.ui import browser  # noqa: E402 - importable once enabl
 prefs = bpy.context.preferences.addons["ark3d_addon"].preferences
 
 
-def in_sidebar():  # a context override, as a click in the sidebar has
-    return bpy.context.temp_override(window=window(), area=view3d(), region=region("UI"))
-
-
 probe = Probe()
 panel_draws: list[float] = []
 
@@ -72,14 +66,10 @@ def _panel_hook(self, context) -> None:  # Blender's draw signature
 
 
 def setup_ui(width: int = 440):
-    """Sidebar open on the Ark 3D tab and widened (as blender_driver.setup_ui); the cube removed."""
-    remove_cube()
-    view3d().spaces.active.show_region_ui = True
-    yield 0.3
-    yield from widen_sidebar(width)
-    report["sidebar_width"] = region("UI").width
+    """Sidebar open on the Ark 3D tab and widened; the cube removed."""
     bpy.types.ARK3D_PT_import.append(_panel_hook)
-    yield from show_ark_tab(panel_draws)
+    yield from open_ark_tab(panel_draws, width)
+    report["sidebar_width"] = region("UI").width
     log(f"sidebar open on Ark 3D, width {region('UI').width}")
 
 
