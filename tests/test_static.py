@@ -1,21 +1,34 @@
-"""Static checks as tests: ruff over the whole tree, mypy over the package.
+"""Static checks as tests: ruff over the whole tree, mypy over the package, and the layout rules.
 
-The configuration lives in ``pyproject.toml``: ruff's rule set (E, F, W, I, B, UP; line length
-120; the add-on itself kept Python 3.10-clean for the legacy Blenders), and mypy's (the
-bpy-free core strictly typed, the Blender layer checked against fake-bpy-module).  Both run as
-subprocesses of this interpreter, so they are the versions pinned in ``requirements-dev.txt``.
+The configuration lives in ``pyproject.toml``: ruff's rule set (E, F, W, I, B, UP, and RUF100:
+no unused ``noqa``; line length 120; the add-on itself kept Python 3.10-clean for the legacy
+Blenders), and mypy's (the bpy-free core strictly typed, the Blender layer checked against
+fake-bpy-module).  Both run as subprocesses of this interpreter, so they are the versions
+pinned in ``requirements-dev.txt``.
+
+The layout rules read the files git tracks: files named by what they hold or test (never after
+an issue), no ``sys.path`` edits in pytest's own files (``pythonpath`` in the pytest config does
+that), and no reference to a ``.py`` file that does not exist.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import pathlib
+import re
 import subprocess
 import sys
+import tomllib
 
 import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
+#: ``.py`` names the sources mention that are not this repository's: Blender's own files, and
+#: the sample the translation catalog test writes.
+NOT_OURS = {"ops.py", "blender_ext.py", "tags.py", "x.py"}
+#: The list methods that change ``sys.path``.
+LIST_EDITS = {"insert", "append", "extend", "remove", "pop", "clear"}
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -41,3 +54,85 @@ def test_mypy() -> None:
     proc = _run("mypy", "--config-file", "pyproject.toml")
     assert proc.returncode == 0, _explain(proc)
     assert "Success" in proc.stdout, _explain(proc)
+
+
+def tracked_files() -> list[str]:
+    """The repository's files as git tracks them (what a clean clone has)."""
+    try:
+        proc = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    except OSError:
+        pytest.skip("git is not installed")
+    if proc.returncode != 0:
+        pytest.skip(f"not a git checkout: {proc.stderr.strip()}")
+    return proc.stdout.splitlines()
+
+
+def test_files_are_named_by_what_they_hold_not_after_an_issue() -> None:
+    named = [f for f in tracked_files() if "issue" in pathlib.PurePath(f).name.lower() and not f.endswith(".md")]
+    assert not named, f"name these by what they hold or test: {named}"
+
+
+def sys_path_edits(source: str) -> list[int]:
+    """The lines of ``source`` that change ``sys.path``: a list method on it, an assignment to it
+    or to a slice of it, or pytest's ``monkeypatch.syspath_prepend``."""
+
+    def is_sys_path(node: ast.AST) -> bool:
+        if isinstance(node, ast.Subscript):
+            node = node.value
+        return (isinstance(node, ast.Attribute) and node.attr == "path"
+                and isinstance(node.value, ast.Name) and node.value.id == "sys")
+
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and (
+                node.func.attr in LIST_EDITS and is_sys_path(node.func.value)
+                or node.func.attr == "syspath_prepend"):
+            lines.append(node.lineno)
+        elif isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(is_sys_path(target) for target in targets):
+                lines.append(node.lineno)
+    return sorted(lines)
+
+
+def test_pytests_own_files_leave_sys_path_alone() -> None:
+    """conftest.py and test_*.py import through ``pythonpath`` in pyproject.toml's pytest config."""
+    edits = []
+    for name in tracked_files():
+        path = pathlib.PurePath(name)
+        if path.suffix == ".py" and (path.name == "conftest.py" or path.name.startswith("test_")):
+            edits += [f"{name}:{line}" for line in sys_path_edits((REPO / name).read_text(encoding="utf-8"))]
+    assert not edits, "sys.path edited at:\n" + "\n".join(edits)
+
+
+def test_the_sys_path_check_sees_edits() -> None:
+    for edit in ("sys.path.insert(0, x)", "sys.path.append(x)", "sys.path = [x]", "sys.path[:0] = [x]",
+                 "sys.path += [x]", "monkeypatch.syspath_prepend(x)"):
+        assert sys_path_edits("import sys\n" + edit) == [2], edit
+    for read in ("for entry in sys.path: pass", "x = y in sys.path", "paths = list(sys.path)", "z.path.append(x)"):
+        assert sys_path_edits(read) == [], read
+
+
+def test_unused_noqa_is_an_error() -> None:
+    """ruff's RUF100, so that test_ruff fails on a ``noqa`` that silences nothing."""
+    lint = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["ruff"]["lint"]
+    assert "RUF100" in lint.get("select", []) + lint.get("extend-select", [])
+
+
+def test_every_py_file_a_text_names_exists() -> None:
+    """Docstrings, comments, the README and the scripts name files that exist: a path by its
+    tail (``blender/jobs.py``), a bare name anywhere in the tree."""
+    files = tracked_files()
+    names = {pathlib.PurePath(f).name for f in files}
+    stale = []
+    for name in files:
+        if not name.endswith((".py", ".md", ".sh", ".toml", ".txt")):
+            continue
+        text = (REPO / name).read_text(encoding="utf-8")
+        for m in re.finditer(r"(?<![\w./-])[\w./-]*\w\.py\b", text):
+            ref = m.group(0)
+            tail = ref.lstrip("./")
+            found = any(f == tail or f.endswith("/" + tail) for f in files) if "/" in tail else ref in names
+            if not found and pathlib.PurePath(ref).name not in NOT_OURS:
+                stale.append(f"{name}:{text.count(chr(10), 0, m.start()) + 1}: {ref}")
+    assert not stale, "no such file:\n" + "\n".join(stale)
