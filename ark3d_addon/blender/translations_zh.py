@@ -220,6 +220,8 @@ CATALOG: dict[str, str] = {
     "preference to your company's CA file":
         "无法验证 {host} 的证书（{reason}）：如果您的网络会检查 TLS，请在偏好设置“CA 证书包”中指定公司的 CA 文件",
     "The TLS handshake with {host} failed ({reason})": "与 {host} 的 TLS 握手失败（{reason}）",
+    "The CA bundle {bundle} cannot be used ({reason}): set the CA Bundle preference to a PEM file":
+        "无法使用 CA 证书包 {bundle}（{reason}）：请在偏好设置“CA 证书包”中指定一个 PEM 文件",
     "No API key is set: add it above or in ARK_API_KEY": "未设置 API 密钥：请在上方或环境变量 ARK_API_KEY 中设置",
     "The API key is accepted": "API 密钥有效",
     # -- composing error messages (translations.error_text) ------------------------------------
@@ -328,6 +330,11 @@ CATALOG: dict[str, str] = {
         "只下载 https:// 链接（明文 http 仅限本机，用于测试）",
     "Use the link exactly as Ark gave it": "请原样使用方舟给出的链接",
     "The certificate of {host} could not be verified": "无法验证 {host} 的证书",
+    "The certificate of {host} could not be verified ({reason})": "无法验证 {host} 的证书（{reason}）",
+    "The CA bundle {bundle} cannot be used ({reason})": "无法使用 CA 证书包 {bundle}（{reason}）",
+    "Set the add-on's CA bundle setting (or ARK3D_CA_BUNDLE, or REQUESTS_CA_BUNDLE) to a PEM file holding "
+    "your company's CA certificate":
+        "请将插件的“CA 证书包”设置（或 ARK3D_CA_BUNDLE、REQUESTS_CA_BUNDLE）指向包含公司 CA 证书的 PEM 文件",
     "A secure (TLS) connection to {host} could not be made": "无法与 {host} 建立安全（TLS）连接",
     "If a corporate proxy inspects secure connections, set the add-on's CA bundle setting (or ARK3D_CA_BUNDLE, "
     "or REQUESTS_CA_BUNDLE) to your company's CA file; check the computer's date and time too":

@@ -26,6 +26,7 @@ from urllib.parse import quote
 
 import requests
 
+from . import tls
 from .download import describe_network_error
 from .errors import ApiError, ArkError, Cancelled, scrub
 from .settings import KEY_HINT, Settings
@@ -158,6 +159,7 @@ class ArkClient:
         # requests drops Authorization on a redirect to another host; we also refuse to
         # follow redirects at all for API calls (see _send), so the key stays with Ark.
         self.session.verify = settings.verify
+        tls.mount(self.session, settings.verify)
 
     # -- public calls -----------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 
 import requests
 
+from . import tls
 from .client import ArkClient
 from .download import describe_network_error
 from .errors import ArkError
@@ -67,7 +68,13 @@ def check_connection(settings: Settings) -> list[Check]:
     checks.append(Check("tcp", True, f"Connected to {target[0]}:{target[1]}"))
 
     if parsed.scheme == "https" and not proxy:
-        context = ssl.create_default_context(cafile=settings.ca_bundle or None)
+        bundle = tls.user_ca_bundle(settings.verify)
+        try:
+            context = tls.ssl_context(bundle)
+        except (OSError, ValueError) as exc:
+            checks.append(Check("tls", False, f"The CA bundle {bundle} cannot be used ({exc}): set the CA Bundle "
+                                              "preference to a PEM file"))
+            return checks
         try:
             with socket.create_connection((host, port), timeout=TIMEOUT_S) as sock:
                 with context.wrap_socket(sock, server_hostname=host):

@@ -15,6 +15,7 @@ import os
 import random
 import re
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -28,6 +29,7 @@ from urllib.parse import urljoin, urlparse
 import requests
 import urllib3.exceptions
 
+from . import tls
 from .errors import Cancelled, ConfigError, DownloadError, LinkExpired, NetworkError
 from .settings import is_loopback_host
 
@@ -131,6 +133,17 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
         queue.extend(n for n in nested if isinstance(n, BaseException))
 
 
+def _certificate_problem(chain: list[BaseException]) -> str:
+    """What is wrong with the certificate, in OpenSSL's words ("CA cert does not include key usage
+    extension") or urllib3's (a host name the certificate is not for); "" if neither says."""
+    for error in chain:
+        if isinstance(error, ssl.SSLCertVerificationError) and error.verify_message:
+            return str(error.verify_message)
+        if type(error).__name__ == "CertificateError" and str(error):  # urllib3's own host name check
+            return str(error)
+    return ""
+
+
 def describe_network_error(exc: requests.RequestException, url: str) -> NetworkError:
     """Turn a requests failure into a message that says which part of the network failed."""
     parsed = urlparse(url)
@@ -140,6 +153,10 @@ def describe_network_error(exc: requests.RequestException, url: str) -> NetworkE
     text = " ".join(str(e) for e in chain).lower()
     if isinstance(exc, requests.exceptions.SSLError) or any(isinstance(e, urllib3.exceptions.SSLError) for e in chain):
         if "certificate" in text:
+            reason = _certificate_problem(chain)
+            if reason:
+                return NetworkError(f"The certificate of {host} could not be verified ({reason})",
+                                    code="TLSCertificate", hint=_CA_HINT)
             return NetworkError(
                 f"The certificate of {host} could not be verified", code="TLSCertificate", hint=_CA_HINT
             )
@@ -664,6 +681,8 @@ def download(
         raise _disk_error(exc, dest) from exc
     own_session = session is None
     sess = requests.Session() if session is None else session
+    if own_session:
+        tls.mount(sess, verify)
     user_agent = _USER_AGENT if own_session else str(sess.headers.get("User-Agent") or _USER_AGENT)
     meter = _Meter(progress)
     job = _Downloader(url, dest, sess, meter, cancel, stall_timeout, connect_timeout, chunk_size, verify, user_agent)

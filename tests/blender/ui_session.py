@@ -211,6 +211,23 @@ def cmd_draw_ui() -> dict[str, Any]:
     return {"calls": calls, "problems": problems, "checks_drawn": len(report.checks)}
 
 
+def cmd_default_tls(ca_path: str, port: int) -> dict[str, Any]:
+    """This Blender's Python, and whether its default TLS context (strict on Python 3.13)
+    accepts the server's certificate with ``ca_path`` as the only CA: "ok" or OpenSSL's reason."""
+    import socket
+    import ssl
+
+    context = ssl.create_default_context(cafile=ca_path)
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            with context.wrap_socket(sock, server_hostname="127.0.0.1"):
+                result = "ok"
+    except ssl.SSLCertVerificationError as exc:
+        result = str(exc.verify_message)
+    return {"python": list(sys.version_info[:2]), "strict": bool(context.verify_flags & ssl.VERIFY_X509_STRICT),
+            "result": result}
+
+
 def cmd_list_columns() -> dict[str, Any]:
     """The Tasks list's columns: the widest text each can show, measured with Blender's UI font
     at scale 1 (11 pt: 20 px a UI unit), and the columns chosen for rows of every width.

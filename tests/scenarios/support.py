@@ -381,6 +381,39 @@ def self_signed_cert(folder: Path) -> tuple[Path, Path]:
     return cert, key
 
 
+def company_ca_chain(folder: Path, names: str = "IP:127.0.0.1, DNS:localhost") -> tuple[Path, Path, Path]:
+    """A company CA as TLS-inspecting networks have them, without the keyUsage extension (Python
+    3.13's VERIFY_X509_STRICT refuses it, 3.11 accepts it), and a certificate it signed for
+    127.0.0.1/localhost (``names``: its subjectAltName) that is right in every other way.  Returns
+    the CA's certificate, the server's certificate and the server's key."""
+    (folder / "ca.cnf").write_text(
+        "[req]\ndistinguished_name = dn\n[dn]\n"
+        "[ca]\nbasicConstraints = critical, CA:TRUE\nsubjectKeyIdentifier = hash\n"
+        "authorityKeyIdentifier = keyid:always\n"
+        "[leaf]\nbasicConstraints = critical, CA:FALSE\nkeyUsage = critical, digitalSignature, keyEncipherment\n"
+        f"extendedKeyUsage = serverAuth\nsubjectAltName = {names}\n"
+        "subjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n",
+        encoding="utf-8",
+    )
+    ca, ca_key = folder / "company-ca.pem", folder / "company-ca.key"
+    cert, key, csr = folder / "server.pem", folder / "server.key", folder / "server.csr"
+    config = str(folder / "ca.cnf")
+    steps = [
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(ca_key), "-out", str(ca),
+         "-days", "2", "-subj", "/O=Example Corp/CN=Example Corp TLS Inspection CA", "-config", config,
+         "-extensions", "ca"],
+        ["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr),
+         "-subj", "/CN=127.0.0.1", "-config", config],
+        ["openssl", "x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key), "-set_serial", "2",
+         "-out", str(cert), "-days", "2", "-extfile", config, "-extensions", "leaf"],
+    ]
+    for cmd in steps:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        if proc.returncode != 0:
+            pytest.skip(f"openssl could not make the company CA: {proc.stderr[-500:]}")
+    return ca, cert, key
+
+
 def server_context(cert: Path, key: Path) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
