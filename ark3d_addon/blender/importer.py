@@ -12,9 +12,11 @@ and everything parented under one empty named after the task.  They only change 
 transforms and add the empty, with no operator call, so the import stays one undo step.
 """
 
+import importlib.util
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +29,7 @@ try:  # bundled with Blender's own builds; a distribution's Blender (Debian's 3.
 except ImportError:  # pragma: no cover - exercised by the Blender 3.4 window tests
     np = None  # type: ignore[assignment]
 
+from ..core.archive import MODEL_EXTENSIONS
 from ..core.errors import ArkError
 from . import translations
 
@@ -152,7 +155,46 @@ def _operator(idname: str) -> _Op | None:
     return op
 
 
+#: The hint of every format this Blender cannot import: the result itself is fine.
+_OTHER_BLENDER = "Import it in a Blender from blender.org, or create the task with another file format"
+
+
+def format_problem(fileformat: str) -> ArkError | None:
+    """Why this Blender cannot import ``fileformat`` (a task's "glb", "usdz"... or an importer's
+    "gltf", "usd", "obj"), or None if it can.
+
+    Asked before an import is tried (and before the browser offers one): distributions build
+    Blender without USD (Debian's has no ``wm.usd_import``), and Blender's glTF importer needs
+    numpy, which a distribution's Blender may lack.  Without the answer the user would download
+    a result and meet a missing operator or a traceback.
+    """
+    fmt = MODEL_EXTENSIONS.get("." + fileformat.lower().lstrip("."), (fileformat.lower(), 0))[0]
+    if fmt not in _IMPORTERS:
+        return None
+    idname = _IMPORTERS[fmt][0]
+    if fmt == "usd" and (not getattr(bpy.app.build_options, "usd", True) or _operator(idname) is None):
+        return ArkError("This Blender cannot import USD files: it was built without USD support",
+                        code="FormatNotSupported", hint=_OTHER_BLENDER)
+    if fmt == "gltf" and not _has_numpy():
+        return ArkError("This Blender cannot import glTF files: its glTF importer needs numpy, which this "
+                        "Blender's Python lacks", code="FormatNotSupported",
+                        hint="Install numpy for it (Debian: apt install python3-numpy), or import the result in "
+                             "a Blender from blender.org")
+    if fmt == "obj" and _operator(idname) is None:
+        return ArkError(f"This Blender cannot import OBJ files ({idname} is missing)", code="FormatNotSupported",
+                        hint=_OTHER_BLENDER)
+    return None
+
+
+@lru_cache(maxsize=1)
+def _has_numpy() -> bool:
+    return np is not None or importlib.util.find_spec("numpy") is not None
+
+
 def _find_operator(fmt: str, path: Path) -> tuple[_Op, dict[str, Any]]:
+    problem = format_problem(fmt)
+    if problem is not None:
+        raise problem
     idname, kwargs = _IMPORTERS[fmt]
     op = _operator(idname)
     if op is None and fmt == "gltf":
@@ -164,7 +206,7 @@ def _find_operator(fmt: str, path: Path) -> tuple[_Op, dict[str, Any]]:
         raise ArkError(
             f"This Blender cannot import {path.suffix} files ({idname} is missing)",
             code="NoImporter",
-            hint="Use a Blender with that importer, or create the task with another file format",
+            hint=_OTHER_BLENDER,
         )
     return op, kwargs
 

@@ -68,8 +68,14 @@ CATALOG: dict[str, str] = {
     "Base at Cursor": "底部对齐游标",
     "Place the bottom centre of the import's bounding box at the 3D cursor": "将导入模型包围盒的底面中心放到 3D 游标处",
     "This Blender cannot import {suffix} files ({operator} is missing)": "此 Blender 无法导入 {suffix} 文件（缺少 {operator}）",
-    "Use a Blender with that importer, or create the task with another file format":
-        "请使用带有该导入器的 Blender，或以其他文件格式创建任务",
+    "Import it in a Blender from blender.org, or create the task with another file format":
+        "请在 blender.org 的 Blender 中导入，或用其他文件格式创建任务",
+    "This Blender cannot import USD files: it was built without USD support":
+        "此 Blender 无法导入 USD 文件：它在构建时未包含 USD 支持",
+    "This Blender cannot import glTF files: its glTF importer needs numpy, which this Blender's Python lacks":
+        "此 Blender 无法导入 glTF 文件：其 glTF 导入器需要 numpy，而此 Blender 的 Python 中没有",
+    "Install numpy for it (Debian: apt install python3-numpy), or import the result in a Blender from "
+    "blender.org": "请为它安装 numpy（Debian：apt install python3-numpy），或在 blender.org 的 Blender 中导入结果",
     "There is no scene to import into": "没有可导入的场景",
     "Open a scene (or a new file) and import again": "请打开一个场景（或新建文件）后再导入",
     "the importer returned {result}": "导入器返回了 {result}",

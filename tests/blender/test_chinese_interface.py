@@ -49,6 +49,8 @@ def zh(extension_zip: Path, demo_assets: Path,
     root = tmp_path_factory.mktemp("zh")
     with ArkServer(api_key=KEY) as server:
         ids = {
+            "usdz": server.add_task(file=server.add_file("seed3d_usdz.zip", demo_assets / "seed3d_usdz.zip"),
+                                    fileformat="usdz"),
             "failed": server.add_task(fileformat="glb", outcome="failed",
                                       error_code="InputImageSensitiveContentDetected.PrivacyInformation",
                                       error_message="The input image may contain real-person portrait information."),
@@ -75,7 +77,8 @@ def zh(extension_zip: Path, demo_assets: Path,
         assert (root / "report.json").exists(), output[-5000:]
         report = json.loads((root / "report.json").read_text(encoding="utf-8"))
         assert not report["errors"], "".join(report["errors"]) + output[-3000:]
-        yield {**report, "output": output, "ids": ids}
+        usdz_downloads = sum(1 for r in server.requests_log if r.server == "file" and "seed3d_usdz" in r.path)
+        yield {**report, "output": output, "ids": ids, "usdz_downloads": usdz_downloads}
 
 
 def test_chinese_labels_tooltips_and_operator_names(zh: dict[str, Any]) -> None:
@@ -128,7 +131,7 @@ def test_a_failing_import_raises_in_chinese(zh: dict[str, Any]) -> None:
 def test_chinese_messages_of_an_empty_result_and_a_refresh(zh: dict[str, Any]) -> None:
     assert zh["refresh"]["result"] == ["FINISHED"]
     ids = zh["ids"]
-    assert [r[0] for r in zh["browser_rows"]] == [ids["obj"], ids["ok"], ids["running"], ids["failed"]]
+    assert [r[0] for r in zh["browser_rows"]] == [ids["obj"], ids["ok"], ids["running"], ids["failed"], ids["usdz"]]
     empty = zh["empty_result"]  # the served zip is empty on purpose: an error of the core, in Chinese
     assert empty["result"] == [] and "结果压缩包为空" in empty["error"], empty
     assert zh["last_message"] in empty["error"]
@@ -142,6 +145,23 @@ def test_english_stays_the_source(zh: dict[str, Any]) -> None:
     assert "Ark could not generate this model" in zh["en_us_failed_import"]["error"]
     assert zh["after_disable"] == {m: m for m in LABELS[:3]}, "disabling unregisters the translations"
     assert "Traceback" not in zh["output"], zh["output"][-3000:]
+
+
+def test_formats_this_blender_cannot_import_are_said_before_trying(zh: dict[str, Any]) -> None:
+    """Debian's Blender 3.4 is built without USD and has no numpy (its glTF importer needs it): the
+    browser refuses a USDZ task before downloading anything, and the import says why, in Chinese,
+    with what to do; OBJ stays importable."""
+    problems = zh["format_problems"]
+    assert problems["obj"] is None, problems
+    assert problems["usdz"][0] == "FormatNotSupported" and "未包含 USD 支持" in problems["usdz"][1], problems
+    assert "blender.org" in problems["usdz"][1], problems
+    assert problems["glb"][0] == "FormatNotSupported" and "numpy" in problems["glb"][1], problems
+    refused = zh["usdz_browser_import"]
+    assert refused["result"] == [] and "未包含 USD 支持" in refused["error"], refused
+    imported = zh["usdz_import"]
+    assert imported["result"] == [] and "未包含 USD 支持" in imported["error"], imported
+    assert "Traceback" not in imported["error"] and "wm.usd_import" not in imported["error"], imported
+    assert zh["usdz_downloads"] == 1, "only the import downloads the result (kept in the library), not the browser"
 
 
 def test_import_options_without_numpy(zh: dict[str, Any]) -> None:

@@ -65,6 +65,7 @@ def ui(blender_python: BlenderPython, extension_zip: Path, demo_assets: Path,
                 days=10)
             run(blender, "draw empty", "draw_ui")
             run(blender, "list columns", "list_columns")
+            run(blender, "formats", "format_problems")
             run(blender, "refresh", "refresh")
             run(blender, "page size", "page_size", size=2)
             run(blender, "page 1", "refresh", page=1)
@@ -293,6 +294,14 @@ def test_the_report_says_1_material_and_2_objects(ui: Scenario) -> None:
     assert ("1", "material") in counts, message
     for count, noun in counts:
         assert noun.endswith("s") == (count != "1"), (count, noun, message)
+
+
+def test_blenders_from_blender_org_import_every_format(ui: Scenario) -> None:
+    """The bpy wheels are Blender's own builds (USD, numpy): nothing is refused here (Debian's
+    Blender, which refuses USDZ and GLB, is test_chinese_interface.py's)."""
+    step = ui.step("formats")
+    assert step["usd_built"] is True, step
+    assert step["problems"] == {"glb": None, "gltf": None, "obj": None, "usdz": None, "usd": None}, step
 
 
 def test_each_list_column_holds_its_widest_text(ui: Scenario) -> None:

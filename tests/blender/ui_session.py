@@ -211,6 +211,14 @@ def cmd_draw_ui() -> dict[str, Any]:
     return {"calls": calls, "problems": problems, "checks_drawn": len(report.checks)}
 
 
+def cmd_format_problems() -> dict[str, Any]:
+    """What the add-on finds this Blender cannot import, by a task's file format."""
+    importer = _mod("importer")
+    found = {f: importer.format_problem(f) for f in ("glb", "gltf", "obj", "usdz", "usd")}
+    return {"problems": {f: None if p is None else p.user_message() for f, p in found.items()},
+            "usd_built": bool(getattr(bpy.app.build_options, "usd", False))}
+
+
 def cmd_default_tls(ca_path: str, port: int) -> dict[str, Any]:
     """This Blender's Python, and whether its default TLS context (strict on Python 3.13)
     accepts the server's certificate with ``ca_path`` as the only CA: "ok" or OpenSSL's reason."""

@@ -105,6 +105,16 @@ def main() -> None:
         "message": sys.modules[f"{module}.blender.jobs"].last_message["text"],
     }
 
+    # Formats Debian's 3.4 cannot import (built without USD; no numpy for the glTF importer):
+    # said before any import is tried, in the browser (nothing downloaded) and by the import.
+    tr_importer = sys.modules[f"{module}.blender.importer"]
+    report["format_problems"] = {}
+    for fileformat in ("usdz", "glb", "obj"):
+        problem = tr_importer.format_problem(fileformat)
+        report["format_problems"][fileformat] = None if problem is None else [problem.code, tr.error_text(problem)]
+    report["usdz_browser_import"] = call("browser_import", task_id=ids["usdz"])
+    report["usdz_import"] = call("import_task", task_id=ids["usdz"])
+
     # The same, with translation switched off: English, the source, again.
     set_language(CONFIG["language"], on=False)
     report["english"] = {

@@ -32,6 +32,7 @@ from ...core.task import validate_task_id
 from ...core.tasklist import Background, CancelOutcome, TaskListResult, cancel_or_delete, fetch_rows
 from .. import jobs, translations
 from .._typing import Icon, OperatorResult
+from ..importer import format_problem
 from ..operators import ONLINE_HINT, has_event_loop, online_access_allowed
 from ..preferences import connection_report, get_preferences, library_for, library_root, read_settings
 from .progress import redraw_sidebars
@@ -390,6 +391,10 @@ class ARK3D_OT_browser_import(bpy.types.Operator):
     def execute(self, context: bpy.types.Context) -> OperatorResult:
         try:
             task_id = validate_task_id(self.task_id)
+            _, item = find_item(browser_state(context), task_id)
+            problem = format_problem(item.fileformat) if item is not None and item.fileformat else None
+            if problem is not None:  # said before anything is removed or downloaded
+                raise problem
             if self.redownload:
                 self._remove_copy(context, task_id)
         except ArkError as exc:
@@ -793,7 +798,10 @@ def draw_details(layout: bpy.types.UILayout, item: ArkTaskItem) -> None:
     if item.error_code or item.error_message:
         wrapped(layout, f"{item.error_code}: {item.error_message}".strip(": "), "ERROR")
 
-    busy = item.task_id in jobs.active
+    problem = format_problem(item.fileformat) if item.fileformat else None
+    if problem is not None:  # said before the user tries: Import is off
+        wrapped(layout, translations.error_text(problem, "iface"), "ERROR")
+    busy = item.task_id in jobs.active or problem is not None
     row = layout.row(align=True)
     sub = row.row(align=True)
     sub.enabled = not busy and (item.extracted or item.status in ("queued", "running", "succeeded", "unknown"))
