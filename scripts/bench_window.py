@@ -56,9 +56,9 @@ def cleanup() -> None:
         bpy.types.ARK3D_PT_import.remove(_panel_hook)
     except (AttributeError, ValueError):
         pass
-    jobs = sys.modules.get("ark3d_addon.blender.jobs")
-    if jobs is not None:
-        jobs.cancel_all(wait=3.0)
+    runner = sys.modules.get("ark3d_addon.blender.runner")
+    if runner is not None:
+        runner.cancel_all(wait=3.0)
 
 
 def gap_stats(ticks: list[float], start: float, end: float) -> dict:
@@ -85,7 +85,7 @@ def gap_stats(ticks: list[float], start: float, end: float) -> dict:
 
 def scenario():
     dc.enable_addon()
-    from ark3d_addon.blender import jobs
+    from ark3d_addon.blender import runner
 
     install()
     yield from dc.open_ark_tab(panel_draws, 380)
@@ -116,10 +116,10 @@ def scenario():
         with bpy.context.temp_override(window=dc.window(), area=dc.view3d(), region=dc.region("UI")):
             result = bpy.ops.ark3d.import_task("INVOKE_DEFAULT", task_id=task)
         out: dict = {"invoke": {"result": sorted(result), "ms": round((dc.clock() - invoked) * 1000, 2)}}
-        job = jobs.active[task].job
+        job = runner.active[task].job
         phases: list[tuple[float, str]] = []
         deadline = dc.clock() + 150
-        while dc.clock() < deadline and task in jobs.active:
+        while dc.clock() < deadline and task in runner.active:
             phase = job.snapshot().phase
             if not phases or phases[-1][1] != phase:
                 phases.append((dc.clock(), phase))
@@ -134,7 +134,7 @@ def scenario():
         if downloading:
             out["downloading"] = gap_stats(ticks, downloading[0], after[0] if after else finished)
         out["whole_job"] = gap_stats(ticks, invoked, finished)
-        out["last_message"] = dict(jobs.last_message)
+        out["last_message"] = dict(runner.last_message)
         report["runs"][run["name"]] = out
         yield 1.0
 

@@ -136,3 +136,84 @@ def test_every_py_file_a_text_names_exists() -> None:
             if not found and pathlib.PurePath(ref).name not in NOT_OURS:
                 stale.append(f"{name}:{text.count(chr(10), 0, m.start()) + 1}: {ref}")
     assert not stale, "no such file:\n" + "\n".join(stale)
+
+
+# -- the package's structure ----------------------------------------------------------------------
+
+PACKAGE = REPO / "ark3d_addon"
+
+
+def _module_name(path: pathlib.Path) -> str:
+    parts = path.relative_to(REPO).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: pathlib.Path, modules: set[str]) -> set[str]:
+    """Every module of the package that ``path`` imports, wherever the import is (function-level,
+    ``TYPE_CHECKING``), relative imports resolved.  ``from . import x`` imports the module ``x``, not
+    the package (whose ``__init__`` runs before any of its modules anyway)."""
+    name = _module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            for alias in node.names:
+                # ``from p import x``: the module p.x if there is one, else a name that p defines.
+                found.add(f"{target}.{alias.name}" if f"{target}.{alias.name}" in modules else target)
+    return {m for m in found if m in modules and m != name}
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle of ``graph`` (as the list of modules around it), or None."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                return path[path.index(nxt):] + [nxt]
+            if nxt not in state:
+                found = visit(nxt)
+                if found:
+                    return found
+        path.pop()
+        state[node] = 2
+        return None
+
+    for start in sorted(graph):
+        if start not in state:
+            found = visit(start)
+            if found:
+                return found
+    return None
+
+
+def test_cycle_finder_finds_a_cycle() -> None:
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_no_import_cycles_in_the_package() -> None:
+    """Counting every import: function-level and ``TYPE_CHECKING`` ones hide a circle, they do not remove it."""
+    files = sorted(PACKAGE.rglob("*.py"))
+    modules = {_module_name(p) for p in files}
+    graph = {_module_name(p): _imports(p, modules) for p in files}
+    cycle = _cycle(graph)
+    assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
+
+
+def test_only_the_runner_registers_app_timers() -> None:
+    """Every ``bpy.app.timers.register`` is in blender/runner.py, so unregister() can end them all."""
+    offenders = [str(p.relative_to(REPO)) for p in PACKAGE.rglob("*.py")
+                 if "timers.register(" in p.read_text(encoding="utf-8") and p.name != "runner.py"]
+    assert offenders == [], offenders

@@ -1,11 +1,13 @@
 """Ark 3D for scripts: import, generate, list and cancel tasks as plain functions.
 
-Reach it as ``bl_ext.user_default.ark3d.api`` (Blender 4.2+ extension) or ``ark3d_addon.api``
-(legacy add-on); see the README's "Scripting API".  Everything goes through the same jobs as
-the panel: the same settings (preferences, or ``ARK_API_KEY``/``ARK_BASE_URL``/``ARK3D_LIBRARY``),
-library, journal, download slots and rate limit.  Call these from Blender's main thread (the
-Python console, a script, a handler); errors are raised as :class:`ArkError` (``str(error)``
-is the whole story: what, Ark's code and request id, what to do).
+What it offers is listed once, in the bpy-free front (``ark3d_addon/api.py``), which loads
+these names from here on first use.  Reach it as ``bl_ext.user_default.ark3d.api`` (Blender
+4.2+ extension) or ``ark3d_addon.api`` (legacy add-on); see the README's "Scripting API".
+Everything goes through the same jobs and runner as the panel: the same settings
+(preferences, or ``ARK_API_KEY``/``ARK_BASE_URL``/``ARK3D_LIBRARY``), library, journal,
+download slots and rate limit.  Call these from Blender's main thread (the Python console, a
+script, a handler); errors are raised as :class:`ArkError` (``str(error)`` is the whole
+story: what, Ark's code and request id, what to do).
 
 ``wait``: ``True`` runs the job to the end before returning (a window stays frozen meanwhile);
 ``False`` starts it as the panel does and returns the running :class:`ImportJob` at once (its
@@ -18,14 +20,14 @@ from dataclasses import dataclass
 
 import bpy
 
-from ..api import __all__  # noqa: F401 - one list of what the API offers, in the bpy-free front
 from ..core.client import ArkClient
 from ..core.errors import ArkError, Cancelled, ConfigError
 from ..core.image_input import MODELS
 from ..core.job import ImportJob
 from ..core.task import Status, Task, validate_task_id
-from . import jobs, operators
-from .preferences import library_for, read_settings
+from . import env, jobs, runner
+from .options import ImportOptions, options_from_preferences
+from .preferences import get_preferences, library_for, read_settings
 
 
 @dataclass
@@ -44,7 +46,7 @@ def _context() -> bpy.types.Context:
 
 
 def _waits(context: bpy.types.Context, wait: bool | None) -> bool:
-    loop = operators.has_event_loop(context)
+    loop = env.has_event_loop(context)
     if wait is None:
         return not loop
     if not wait and not loop:
@@ -53,7 +55,7 @@ def _waits(context: bpy.types.Context, wait: bool | None) -> bool:
     return wait
 
 
-def _imported(outcome: operators.Outcome) -> Imported:
+def _imported(outcome: runner.Outcome) -> Imported:
     if outcome.error is not None:
         raise outcome.error
     if outcome.cancelled:
@@ -65,18 +67,26 @@ def _imported(outcome: operators.Outcome) -> Imported:
                     bool(result and result.from_library))
 
 
+def _options(context: bpy.types.Context) -> ImportOptions:
+    try:
+        return options_from_preferences(get_preferences(context))
+    except ArkError:
+        return ImportOptions()
+
+
+def _outcomes(context: bpy.types.Context, new_jobs: list[ImportJob]) -> list[runner.Outcome]:
+    """Run the jobs to the end here (the runner, without a loop)."""
+    return runner.run_blocking(context, runner.Work(new_jobs, _options(context))).outcomes
+
+
 def _run(context: bpy.types.Context, new_jobs: list[ImportJob]) -> list[Imported]:
-    outcomes = operators.run_blocking(context, new_jobs, operators.options_from_preferences(context))
-    for outcome in outcomes:
-        if outcome.message:
-            jobs.set_message(outcome.message, "INFO" if outcome.ok else "ERROR")
-    return [_imported(o) for o in outcomes]
+    return [_imported(o) for o in _outcomes(context, new_jobs)]
 
 
-def _start(new_jobs: list[ImportJob]) -> list[ImportJob]:
-    """Hand jobs made here to ``ark3d.import_task``, which runs them as the panel's button does."""
-    operators.adopt(new_jobs)
-    bpy.ops.ark3d.import_task(adopt=True)  # type: ignore[attr-defined]  # ours: the stubs know it not
+def _start(context: bpy.types.Context, new_jobs: list[ImportJob]) -> list[ImportJob]:
+    """Queue the jobs with the runner, which runs them as it runs the panel's."""
+    runner.submit(runner.Work(new_jobs, _options(context)))
+    runner.start(context)
     return new_jobs
 
 
@@ -87,13 +97,10 @@ def import_task(task_id: str, *, variant: str | None = None, wait: bool | None =
     :class:`Imported` when it waited, else the running :class:`ImportJob`.
     """
     context = _context()
-    new_jobs = operators.import_jobs(context, validate_task_id(task_id), _variant(variant))
-    if not new_jobs:
-        raise ArkError(f"Task {task_id} is already being imported", code="Busy",
-                       hint="Wait for it to finish, or cancel it in the Ark 3D panel")
+    new_jobs = jobs.import_jobs(context, validate_task_id(task_id), _variant(variant), busy=runner.active.keys())
     if _waits(context, wait):
         return _run(context, new_jobs)[0]
-    return _start(new_jobs)[0]
+    return _start(context, new_jobs)[0]
 
 
 def import_tasks(task_ids: str | list[str], *, variant: str | None = None,
@@ -105,10 +112,10 @@ def import_tasks(task_ids: str | list[str], *, variant: str | None = None,
     """
     context = _context()
     text = task_ids if isinstance(task_ids, str) else " ".join(task_ids)
-    new_jobs = operators.import_jobs(context, text, _variant(variant))
+    new_jobs = jobs.import_jobs(context, text, _variant(variant), busy=runner.active.keys())
     if not _waits(context, wait):
-        return _start(new_jobs)
-    outcomes = operators.run_blocking(context, new_jobs, operators.options_from_preferences(context))
+        return _start(context, new_jobs)
+    outcomes = _outcomes(context, new_jobs)
     imported = [_imported(o) for o in outcomes if o.ok]
     failed = [o for o in outcomes if not o.ok]
     if failed:
@@ -130,12 +137,12 @@ def create_task(image_path: str | os.PathLike[str] | None = None, *, image: str 
     """
     context = _context()
     image_name = image if isinstance(image, str) else (image.name if image is not None else "")
-    job = operators.create_job(context, image_path=os.fspath(image_path) if image_path else "",
+    job = jobs.create_job(context, image_path=os.fspath(image_path) if image_path else "",
                                image_name=image_name, use_camera=camera, model=model,
                                subdivisionlevel=subdivisionlevel, fileformat=fileformat, variant=_variant(variant))
     if _waits(context, wait):
         return _run(context, [job])[0]
-    return _start([job])[0]
+    return _start(context, [job])[0]
 
 
 def list_tasks(*, status: str | None = None, page_size: int = 20) -> list[Task]:
@@ -150,7 +157,7 @@ def list_tasks(*, status: str | None = None, page_size: int = 20) -> list[Task]:
         raise ConfigError(f"page_size must be between 1 and 500, not {page_size}", code="InvalidParameter",
                           hint="Ark returns at most 500 tasks a page")
     settings = read_settings(_context())
-    operators.require_network(settings)
+    env.require_network(settings)
     client = ArkClient(settings)
     try:
         tasks, _total = client.list_tasks(page_size=page_size, status=Status.parse(status).value if status else None)
@@ -167,13 +174,13 @@ def cancel_task(task_id: str) -> None:
     """
     tid = validate_task_id(task_id)
     settings = read_settings(_context())
-    operators.require_network(settings)
+    env.require_network(settings)
     client = ArkClient(settings)
     try:
         client.delete_task(tid)
     finally:
         client.close()
-    entry = jobs.active.get(tid)
+    entry = runner.active.get(tid)
     if entry is not None:
         entry.job.cancel()
     else:
@@ -182,7 +189,7 @@ def cancel_task(task_id: str) -> None:
 
 def resume_journaled() -> list[str]:
     """Resume the jobs a previous Blender left unfinished (an interactive Blender does it by itself)."""
-    return jobs.resume_journaled(_context())
+    return runner.resume_journaled(_context())
 
 
 def _variant(variant: str | None) -> str | None:

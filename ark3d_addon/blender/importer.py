@@ -5,8 +5,8 @@ the current scene; every object it made carries ``ark3d_task_id`` (so scripts ca
 the result is moved to the 3D cursor, selected and active.  The calling operator has the
 ``UNDO`` option, so the nested importer pushes no step of its own and one undo removes it all.
 
-Options (:class:`ImportOptions`, operator properties of ``ark3d.import_task`` whose defaults
-live in the add-on preferences): scale to a target size (the largest dimension becomes N
+Options (:class:`~.options.ImportOptions`, operator properties of ``ark3d.import_task`` whose
+defaults live in the add-on preferences): scale to a target size (the largest dimension becomes N
 metres), the base (the bottom centre of the whole import's bounding box) at the 3D cursor,
 and everything parented under one empty named after the task.  They only change object
 transforms and add the empty, with no operator call, so the import stays one undo step.
@@ -18,10 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import bpy
-from bpy.props import BoolProperty, FloatProperty
 from mathutils import Matrix, Vector
 
 try:  # bundled with Blender's own builds; a distribution's Blender (Debian's 3.4) may lack it
@@ -32,9 +31,7 @@ except ImportError:  # pragma: no cover - exercised by the Blender 3.4 window te
 from ..core.archive import MODEL_EXTENSIONS
 from ..core.errors import ArkError
 from . import translations
-
-if TYPE_CHECKING:
-    from .preferences import ArkPreferences
+from .options import ImportOptions
 
 TASK_PROPERTY = "ark3d_task_id"
 
@@ -44,74 +41,6 @@ _IMPORTERS: dict[str, tuple[str, dict[str, Any]]] = {
     "obj": ("wm.obj_import", {}),
     "usd": ("wm.usd_import", {}),
 }
-
-
-@dataclass(frozen=True)
-class ImportOptions:
-    """What to do with the import once it is in the scene (all off: as the file says)."""
-
-    target_size: float = 0.0  # metres for the largest dimension; 0 keeps the size
-    merge_empty: bool = False  # parent every root object to one empty named after the task
-    origin_to_base: bool = False  # the bottom centre of the bounding box at the 3D cursor
-
-
-def target_size_property(**options: Any) -> Any:
-    """One definition of the option, for the operator and for its preference default."""
-    return FloatProperty(
-        name="Target Size",
-        description="Scale the import so that its largest dimension is this long (0: keep the size)",
-        default=0.0,
-        min=0.0,
-        soft_max=100.0,
-        subtype="DISTANCE",
-        unit="LENGTH",
-        **options,
-    )
-
-
-def merge_empty_property(**options: Any) -> Any:
-    return BoolProperty(
-        name="Group Under an Empty",
-        description="Parent the imported objects to one empty named after the task",
-        default=False,
-        **options,
-    )
-
-
-def origin_to_base_property(**options: Any) -> Any:
-    return BoolProperty(
-        name="Base at Cursor",
-        description="Place the bottom centre of the import's bounding box at the 3D cursor",
-        default=False,
-        **options,
-    )
-
-
-class ImportOptionProperties:
-    """The options as operator properties (a mixin for ``ark3d.import_task``).
-
-    A property the caller did not set takes the add-on preferences' value, so the panel's
-    defaults apply to the button and to scripts alike, and a script can still override them.
-    """
-
-    target_size: target_size_property(options={"SKIP_SAVE"})  # type: ignore[valid-type]
-    merge_empty: merge_empty_property(options={"SKIP_SAVE"})  # type: ignore[valid-type]
-    origin_to_base: origin_to_base_property(options={"SKIP_SAVE"})  # type: ignore[valid-type]
-
-    def import_options(self, prefs: "ArkPreferences | None") -> ImportOptions:
-        """The operator's options; those the caller left unset come from ``prefs``."""
-        props = getattr(self, "properties", None)
-
-        def pick(name: str) -> Any:
-            if prefs is None or (props is not None and props.is_property_set(name)):
-                return getattr(self, name)
-            return getattr(prefs, name)
-
-        return ImportOptions(
-            target_size=max(0.0, float(pick("target_size"))),
-            merge_empty=bool(pick("merge_empty")),
-            origin_to_base=bool(pick("origin_to_base")),
-        )
 
 
 @dataclass(frozen=True)

@@ -6,20 +6,19 @@ environment win over what is set here (the core's :meth:`Settings.resolve` decid
 """
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
 import bpy
 from bpy.props import EnumProperty, FloatProperty, StringProperty
 
-from ..core.diagnose import Check
 from ..core.errors import ConfigError
 from ..core.library import Library, default_library_root
 from ..core.settings import BASE_URL_CN, BASE_URL_INTL, DEFAULT_POLL_INTERVAL, Settings
-from . import translations
-from ._typing import Icon, OperatorResult
-from .importer import merge_empty_property, origin_to_base_property, target_size_property
+from ._typing import OperatorResult
+from .options import merge_empty_property, origin_to_base_property, target_size_property, variant_property
+from .ui.common import draw_import_options
+from .ui.connection import connection_report, draw_connection_report
 
 #: The add-on's module name: ``bl_ext.<repo>.ark3d`` as an extension, ``ark3d_addon`` legacy.
 ADDON_ID = __package__.rpartition(".")[0]
@@ -29,29 +28,6 @@ _REGIONS = (
     ("INTL", "International (BytePlus)", BASE_URL_INTL),
     ("CUSTOM", "Custom", "Another base URL, e.g. a local test server"),
 )
-
-
-#: What each check of ``core.diagnose.check_connection`` tests, as the preferences name it.
-CHECK_NAMES = {
-    "proxy": "Proxy",
-    "dns": "DNS",
-    "tcp": "TCP",
-    "tls": "TLS",
-    "auth": "Authentication",
-}
-
-
-@dataclass
-class ConnectionReport:
-    """The last "Check Connection" (main-thread data, filled by ``ark3d.check_connection``)."""
-
-    running: bool = False
-    checks: list[Check] = field(default_factory=list)
-    error: str = ""  # a failure before the checks could run (settings, online access)
-    base_url: str = ""
-
-
-connection_report = ConnectionReport()
 
 
 class ArkPreferences(bpy.types.AddonPreferences):
@@ -86,15 +62,7 @@ class ArkPreferences(bpy.types.AddonPreferences):
         max=60.0,
         subtype="TIME_ABSOLUTE" if bpy.app.version >= (4, 0, 0) else "NONE",
     )
-    variant: EnumProperty(  # type: ignore[valid-type]
-        name="Variant",
-        description="Which model to import when the result holds both",
-        items=[
-            ("pbr", "PBR", "Physically based materials (base colour, roughness, metallic, normal)"),
-            ("rgb", "Baked Colour", "Baked colour only"),
-        ],
-        default="pbr",
-    )
+    variant: variant_property(of_operator=False)  # type: ignore[valid-type]
     ca_bundle: StringProperty(  # type: ignore[valid-type]
         name="CA Bundle",
         description="A PEM file of trusted certificates, for networks that inspect TLS",
@@ -136,37 +104,6 @@ class ArkPreferences(bpy.types.AddonPreferences):
         sub.operator("ark3d.check_connection", text="Checking..." if connection_report.running else "Check Connection",
                      icon="SORTTIME" if connection_report.running else "PLAY")
         draw_connection_report(box)
-
-
-def draw_import_options(layout: bpy.types.UILayout, prefs: "ArkPreferences") -> None:
-    col = layout.column(align=True)
-    # Its own context: Blender's catalog has "Variant" as a variable (变量), not a model variant.
-    col.prop(prefs, "variant", text="Variant", text_ctxt=translations.CONTEXT)
-    col.prop(prefs, "target_size")
-    col.prop(prefs, "merge_empty")
-    col.prop(prefs, "origin_to_base")
-
-
-def draw_connection_report(layout: bpy.types.UILayout) -> None:
-    """One line per check (icon, what, result), wrapped; nothing before the first check."""
-    report = connection_report
-    if report.error:
-        _wrap(layout, translations.localize(report.error), "ERROR")
-        return
-    if report.base_url and (report.checks or report.running):
-        layout.label(text=translations.iface("Checking {url}").format(url=report.base_url), translate=False)
-    for check in report.checks:
-        row = layout.row()
-        split = row.split(factor=0.25)
-        split.label(text=CHECK_NAMES.get(check.name, check.name), icon="CHECKMARK" if check.ok else "ERROR")
-        _wrap(split.column(), translations.localize(check.message), "NONE", width=70)
-
-
-def _wrap(layout: bpy.types.UILayout, text: str, icon: Icon = "NONE", width: int = 90) -> None:
-    col = layout.column(align=True)
-    col.scale_y = 0.8
-    for i, line in enumerate(translations.wrap(text, width) or [""]):
-        col.label(text=line, icon=icon if i == 0 else "NONE", translate=False)
 
 
 def get_preferences(context: bpy.types.Context | None = None) -> ArkPreferences:
@@ -211,6 +148,15 @@ def read_settings(context: bpy.types.Context | None = None) -> Settings:
 
 def library_for(settings: Settings) -> Library:
     return Library(settings.library_dir or default_library_root())
+
+
+def library_of_preferences(context: bpy.types.Context | None = None) -> Library:
+    """The library alone, when the rest of the settings cannot be read (a bad base URL).
+
+    Still resolved by :class:`Settings` (``ARK3D_LIBRARY`` wins), with the base URL left out.
+    """
+    environ = {k: v for k, v in os.environ.items() if k != "ARK_BASE_URL"}
+    return library_for(Settings.resolve(library_dir=library_root(get_preferences(context)), environ=environ))
 
 
 class ARK3D_OT_open_preferences(bpy.types.Operator):

@@ -456,6 +456,11 @@ CATALOG: dict[str, str] = {
     # -- Generate (ui/generate.py, ark3d.create_task, image_source.py) ---------------------
     "Generate": "生成",
     "Generate 3D Model": "生成 3D 模型",
+    "Detail": "细节",
+    "Mesh density of the result (Ark's subdivision level)": "结果网格的密度（方舟的细分级别）",
+    "Run Ark 3D Jobs": "运行 Ark 3D 任务",
+    "Run the Ark 3D work waiting in the queue (the scripting API's, the journal's, a list refresh)":
+        "运行队列中等待的 Ark 3D 工作（脚本接口、任务日志恢复或列表刷新）",
     "Generate a 3D model from an image with Seed3D, then import it (about 2.4 CNY a model, several minutes)":
         "用 Seed3D 从图片生成 3D 模型，然后导入（每个模型约 2.4 元，需要几分钟）",
     "About 2.4 CNY a model (Seed3D 1.0). Generation takes several minutes; the model is imported when ready.":

@@ -187,7 +187,7 @@ def cmd_start_worker(task_id: str) -> dict[str, Any]:
     """Start an import in a worker thread as the modal operator does with a window.
 
     Background Blender has no event loop, so the operator itself always runs blocking here;
-    this does the modal path's bookkeeping (``jobs.active`` + ``ImportJob.start``) so that
+    this does the modal path's bookkeeping (``runner.active`` + ``ImportJob.start``) so that
     unregister() has a live worker to stop.
     """
     jobs = _jobs_module()

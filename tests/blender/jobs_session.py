@@ -24,7 +24,7 @@ def _run_op(call: Any) -> dict[str, Any]:
     before_collections = set(bpy.data.collections.keys())
     step = base.run_op(call)
     step["new_collections"] = sorted(set(bpy.data.collections.keys()) - before_collections)
-    step["active"] = sorted(_module("blender.jobs").active)
+    step["active"] = sorted(_module("blender.runner").active)
     step["journal"] = [e.task_id for e in _library().journal_entries()]
     return step
 
@@ -82,16 +82,15 @@ def cmd_render() -> dict[str, Any]:
 
 def cmd_start_journaled(task_id: str) -> dict[str, Any]:
     """Start an import as the modal operator does (worker thread, journaled), without waiting."""
-    operators = _module("blender.operators")
-    jobs = _module("blender.jobs")
-    [job] = operators.import_jobs(bpy.context, task_id)
-    jobs.active[job.key] = jobs.ActiveJob(job)
+    runner = _module("blender.runner")
+    [job] = _module("blender.jobs").import_jobs(bpy.context, task_id)
+    runner.active[job.key] = runner.ActiveJob(job)
     job.start()
     return {"key": job.key, "threads": threads()}
 
 
 def cmd_job_state(task_id: str) -> dict[str, Any]:
-    entry = _module("blender.jobs").active.get(task_id)
+    entry = _module("blender.runner").active.get(task_id)
     if entry is None:
         return {"phase": None}
     state = entry.job.snapshot()
@@ -100,16 +99,16 @@ def cmd_job_state(task_id: str) -> dict[str, Any]:
 
 def cmd_journal() -> dict[str, Any]:
     return {"entries": [e.to_json() for e in _library().journal_entries()],
-            "timer": bpy.app.timers.is_registered(_module("blender.jobs").resume_on_start)}
+            "timer": any(bpy.app.timers.is_registered(t) for t in _module("blender.runner").TIMERS)}
 
 
 def cmd_resume() -> dict[str, Any]:
-    """``jobs.resume_journaled(bpy.context)``: what an interactive Blender runs from its start-up timer."""
-    jobs = _module("blender.jobs")
+    """``runner.resume_journaled(bpy.context)``: what an interactive Blender runs from its start-up timer."""
+    runner = _module("blender.runner")
     holder: dict[str, Any] = {}
 
     def call() -> set[str]:
-        holder["ids"] = jobs.resume_journaled(bpy.context)
+        holder["ids"] = runner.resume_journaled(bpy.context)
         return {"FINISHED"}
 
     step = _run_op(call)
@@ -132,7 +131,7 @@ def cmd_registered() -> dict[str, Any]:
             "models": [i.identifier for i in state.bl_rna.properties["model"].enum_items],
         },
         "import_props": sorted(p.identifier for p in bpy.ops.ark3d.import_task.get_rna_type().properties),
-        "timer": bpy.app.timers.is_registered(_module("blender.jobs").resume_on_start),
+        "timer": any(bpy.app.timers.is_registered(t) for t in _module("blender.runner").TIMERS),
     }
 
 

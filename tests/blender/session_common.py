@@ -29,12 +29,12 @@ def threads() -> list[str]:
 
 
 def addon_module(name: str) -> Any:
-    """A loaded module of the installed extension, e.g. ``addon_module("blender.jobs")``."""
+    """A loaded module of the installed extension, e.g. ``addon_module("blender.runner")``."""
     return sys.modules[f"{ADDON}.{name}"]
 
 
 def jobs_module() -> Any:
-    return sys.modules.get(ADDON + ".blender.jobs")
+    return sys.modules.get(ADDON + ".blender.runner")
 
 
 def last_message() -> str:

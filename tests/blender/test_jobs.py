@@ -10,7 +10,7 @@ module-scoped fixture plays each scenario once and records every step; the tests
   image) with no request at all; a batch of three ids with two download slots; the console API.
 * ``resume``: configured through the environment.  A journaled job whose Blender is killed
   mid-download (SIGKILL: a crash), then a second Blender resumes it from the journal
-  (``jobs.resume_journaled``: background Blender runs no timers) with a Range request.
+  (``runner.resume_journaled``: background Blender runs no timers) with a Range request.
 """
 
 from __future__ import annotations

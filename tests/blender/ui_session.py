@@ -184,7 +184,7 @@ def cmd_library(task_id: str) -> dict[str, Any]:
 
 def cmd_check_connection() -> dict[str, Any]:
     answer = _call("check_connection")
-    report = _mod("preferences").connection_report
+    report = _mod("ui.connection").connection_report
     return {**answer, "running": report.running, "error": answer["error"], "report_error": report.error,
             "checks": [{"name": c.name, "ok": c.ok, "message": c.message} for c in report.checks],
             "threads": _threads()}
@@ -205,7 +205,7 @@ def cmd_draw_ui() -> dict[str, Any]:
                                          index)
         browser.draw_details(_LayoutRecorder(calls, problems), item)
     prefs = ctx.preferences.addons[ADDON].preferences
-    report = _mod("preferences").connection_report
+    report = _mod("ui.connection").connection_report
     type(prefs).draw(type("Prefs", (), {"layout": _LayoutRecorder(calls, problems), "bl_rna": prefs.bl_rna, **{
         name: getattr(prefs, name) for name in prefs.bl_rna.properties.keys() if name != "rna_type"}})(), ctx)
     return {"calls": calls, "problems": problems, "checks_drawn": len(report.checks)}

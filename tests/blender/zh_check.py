@@ -79,7 +79,7 @@ def main() -> None:
     report["check_bad_key"] = call("check_connection")
     prefs.api_key = CONFIG["key"]
     report["empty_result"] = call("import_task", task_id=ids["ok"])
-    report["last_message"] = sys.modules[f"{module}.blender.jobs"].last_message["text"]
+    report["last_message"] = sys.modules[f"{module}.blender.runner"].last_message["text"]
 
     # Import options in a Blender without numpy (Debian's 3.4 has none): the pure-Python paths.
     # (An OBJ: the glTF importer of Debian's 3.4 needs numpy too.)
@@ -102,7 +102,7 @@ def main() -> None:
         "hi": [max(c[i] for c in corners) for i in range(3)],
         "triangles": triangles,
         "empty": [o.name for o in made if o.type == "EMPTY"],
-        "message": sys.modules[f"{module}.blender.jobs"].last_message["text"],
+        "message": sys.modules[f"{module}.blender.runner"].last_message["text"],
     }
 
     # Formats Debian's 3.4 cannot import (built without USD; no numpy for the glTF importer):

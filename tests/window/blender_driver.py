@@ -63,7 +63,7 @@ if CONFIG.get("exit_stamp"):
 # Before Blender shows its splash (it does so after --python scripts ran): none, please.
 enable_addon()
 
-from ark3d_addon.blender import jobs, operators  # noqa: E402 - only importable once enabled
+from ark3d_addon.blender import finish, operators, runner  # noqa: E402 - only importable once enabled
 from ark3d_addon.blender.ui import progress  # noqa: E402 - only importable once enabled
 
 # -- instruments ----------------------------------------------------------------------------
@@ -97,7 +97,7 @@ def _panel_hook(self, context) -> None:  # Blender's draw signature
     # Runs right after ARK3D_PT_import.draw: what the panel just showed, read from the same data.
     shown = [
         (tid, e.job.snapshot().phase, e.job.snapshot().text, e.job.snapshot().fraction)
-        for tid, e in jobs.active.items()
+        for tid, e in runner.active.items()
     ]
     panel_draws.append((clock(), shown))
     mark("panel_draw", "; ".join(s[2] for s in shown))
@@ -143,7 +143,7 @@ def install_instruments() -> None:
 
     op_class.modal = modal
 
-    original_import = operators.import_model
+    original_import = finish.import_model
 
     def import_model(*args, **kwargs):
         mark("import_start")
@@ -152,7 +152,7 @@ def install_instruments() -> None:
         finally:
             mark("import_end")
 
-    operators.import_model = import_model
+    finish.import_model = import_model
 
 
 def remove_instruments() -> None:
@@ -254,7 +254,7 @@ def invoke_import(task_id: str) -> tuple[set, float]:
 
 
 def active_job(task_id: str):
-    entry = jobs.active.get(task_id)
+    entry = runner.active.get(task_id)
     return entry.job if entry else None
 
 
@@ -281,9 +281,9 @@ def panel_text() -> dict:
     return {
         "active": {
             tid: {"phase": e.job.snapshot().phase, "text": e.job.snapshot().text, "fraction": e.job.snapshot().fraction}
-            for tid, e in jobs.active.items()
+            for tid, e in runner.active.items()
         },
-        "last_message": dict(jobs.last_message),
+        "last_message": dict(runner.last_message),
     }
 
 
@@ -384,7 +384,7 @@ def scenario_import():
             if window_:
                 excluded.append(window_)
             shot_taken = True
-        if task not in jobs.active and any(k == "import_end" for _, k, _ in trace):
+        if task not in runner.active and any(k == "import_end" for _, k, _ in trace):
             break
         yield 0.05
     ticks = probe.stop()
@@ -474,7 +474,7 @@ def scenario_cancel():
     while clock() < end and (dead is None or finished_op is None):
         if dead is None and not job.alive:
             dead = clock()
-        if finished_op is None and task not in jobs.active:
+        if finished_op is None and task not in runner.active:
             finished_op = clock()
         yield 0.005
     report["esc"] = {
@@ -505,7 +505,7 @@ def scenario_lifecycle():
         "read_homefile_ms": round((loaded - start) * 1000, 1),
         "job_alive_right_after": job.alive,
         "phase_right_after": job.snapshot().phase,
-        "active_right_after": sorted(jobs.active),
+        "active_right_after": sorted(runner.active),
     }
     yield from wait_until(lambda: not job.alive, 12, "the first job's thread to end")
     report["new_file"]["thread_dead_ms"] = round((clock() - start) * 1000, 1)
@@ -513,11 +513,11 @@ def scenario_lifecycle():
     report["new_file"].update(
         {
             "phase": job.snapshot().phase,
-            "active": sorted(jobs.active),
+            "active": sorted(runner.active),
             "threads": ark_threads(),
             "part_files": part_files(),
             "addon_still_registered": hasattr(bpy.types, "ARK3D_PT_import"),
-            "last_message": dict(jobs.last_message),
+            "last_message": dict(runner.last_message),
             "scene_tagged": [o.name for o in bpy.data.objects if o.get("ark3d_task_id")],
         }
     )
@@ -542,9 +542,9 @@ def scenario_errors():
         if name == "bad_key":
             os.environ["ARK_API_KEY"] = CONFIG["bad_key"]
         status_texts.clear()
-        jobs.set_message("", "")
+        runner.set_message("", "")
         result, elapsed = invoke_import(task)
-        yield from wait_until(lambda t=task: t not in jobs.active, 20, f"the {name} job to end")
+        yield from wait_until(lambda t=task: t not in runner.active, 20, f"the {name} job to end")
         yield 0.5
         info = timeline
         with bpy.context.temp_override(window=window(), area=info, region=region("WINDOW", info)):
@@ -554,7 +554,7 @@ def scenario_errors():
         results[name] = {
             "invoke": sorted(result),
             "invoke_ms": round(elapsed * 1000, 2),
-            "last_message": dict(jobs.last_message),
+            "last_message": dict(runner.last_message),
             "status_texts": [s for _, s in status_texts],
             "info_reports": bpy.context.window_manager.clipboard,
             "threads": ark_threads(),
@@ -581,7 +581,7 @@ def cleanup() -> None:
     probe.stop()
     remove_instruments()
     if not report.get("quit_while_running", False):
-        jobs.cancel_all(wait=3.0)
+        runner.cancel_all(wait=3.0)
     report["quit_called_wall"] = time.time()
 
 

@@ -8,7 +8,7 @@ sidebar (an image file), a screenshot while Ark works, then the model imported.
 ``phase: start``: import the slow task as the panel's button does, wait until part of it is on
 disk, then quit Blender with the job running (the add-on must keep its journal and ``.part``).
 ``phase: resume``: do nothing but watch: the add-on's own start-up timer must find the journal
-and resume the job (modal, in ``jobs.active`` like any job, shown in the panel), which imports
+and resume the job (modal, in ``runner.active`` like any job, shown in the panel), which imports
 it.  Everything runs from ``bpy.app.timers`` on the main thread; the driver writes a JSON report,
 unregisters its timers (one left registered at exit makes Blender hang) and quits.
 """
@@ -45,9 +45,9 @@ T0 = reporter.t0
 log = reporter.log
 enable_addon()
 
-from ark3d_addon.blender import jobs  # noqa: E402 - importable once enabled
+from ark3d_addon.blender import runner  # noqa: E402 - importable once enabled
 
-report["resume_timer_registered_at_start"] = bpy.app.timers.is_registered(jobs.resume_on_start)
+report["resume_timer_registered_at_start"] = any(bpy.app.timers.is_registered(t) for t in runner.TIMERS)
 
 
 def part_size() -> int:
@@ -62,7 +62,7 @@ def scenario_start():
         report["invoke"] = sorted(bpy.ops.ark3d.import_task("INVOKE_DEFAULT", task_id=TASK))
     log(f"invoked {report['invoke']}")
     yield from wait_until(lambda: part_size() >= 1 << 20, 20, "a part of the download on disk")
-    entry = jobs.active.get(TASK)
+    entry = runner.active.get(TASK)
     report["before_quit"] = {
         "phase": entry.job.snapshot().phase if entry else None,
         "part": part_size(),
@@ -77,26 +77,26 @@ def scenario_resume():
     report["journal_at_start"] = (LIBRARY / TASK / "job.json").exists()
 
     def imported() -> bool:
-        entry = jobs.active.get(TASK)
+        entry = runner.active.get(TASK)
         if entry is not None:
             state = entry.job.snapshot()
             sample = {"t": round(clock() - T0, 2), "phase": state.phase, "text": state.text}
             if not seen or seen[-1]["phase"] != sample["phase"]:
                 seen.append(sample)
-        return TASK in bpy.data.collections and TASK not in jobs.active
+        return TASK in bpy.data.collections and TASK not in runner.active
 
     yield from wait_until(imported, 30, "the resumed job to import its model")
     yield 0.5
     report["after"] = {
         "objects": sorted(o.name for o in bpy.data.collections[TASK].objects),
         "tagged": sorted(o.name for o in bpy.data.objects if o.get("ark3d_task_id") == TASK),
-        "last_message": dict(jobs.last_message),
-        "active": sorted(jobs.active),
+        "last_message": dict(runner.last_message),
+        "active": sorted(runner.active),
         "journal": (LIBRARY / TASK / "job.json").exists(),
         "part": (LIBRARY / TASK / "result.zip.part").exists(),
         "zip": (LIBRARY / TASK / "result.zip").exists(),
         "threads": ark_threads(),
-        "resume_timer_registered": bpy.app.timers.is_registered(jobs.resume_on_start),
+        "resume_timer_registered": any(bpy.app.timers.is_registered(t) for t in runner.TIMERS),
     }
 
 
@@ -137,29 +137,29 @@ def scenario_generate():
     report["phases"] = phases
 
     def watch() -> bool:
-        for key, entry in jobs.active.items():
+        for key, entry in runner.active.items():
             if key not in keys:
                 keys.append(key)
             phase = entry.job.snapshot().phase
             if not phases or phases[-1] != phase:
                 phases.append(phase)
-        return any(e.job.snapshot().phase in ("queued", "running") for e in jobs.active.values())
+        return any(e.job.snapshot().phase in ("queued", "running") for e in runner.active.values())
 
     yield from wait_until(watch, 15, "the new task to be queued or running")
     yield from screenshot("panel_generate.png")
-    task_id = next(iter(jobs.active), "")
+    task_id = next(iter(runner.active), "")
     report["task_id"] = task_id
 
     def imported() -> bool:
         watch()
-        return bool(task_id) and task_id in bpy.data.collections and not jobs.active
+        return bool(task_id) and task_id in bpy.data.collections and not runner.active
 
     yield from wait_until(imported, 30, "the generated model to be imported")
     yield from screenshot("panel_generated.png")
     bpy.types.ARK3D_PT_generate.remove(_generate_hook)
     report["after"] = {
         "tagged": sorted(o.name for o in bpy.data.objects if o.get("ark3d_task_id") == task_id),
-        "last_message": dict(jobs.last_message),
+        "last_message": dict(runner.last_message),
         "journal": sorted(p.parent.name for p in LIBRARY.glob("*/job.json")),
         "threads": ark_threads(),
         "generate_draws": len(generate_draws),

@@ -50,9 +50,9 @@ report["shots"] = {}
 log = reporter.log
 enable_addon()
 
-from ark3d_addon.blender import jobs  # noqa: E402 - importable once enabled
-from ark3d_addon.blender.preferences import connection_report  # noqa: E402
+from ark3d_addon.blender import runner  # noqa: E402 - importable once enabled
 from ark3d_addon.blender.ui import browser  # noqa: E402 - importable once enabled
+from ark3d_addon.blender.ui.connection import connection_report  # noqa: E402
 
 prefs = bpy.context.preferences.addons["ark3d_addon"].preferences
 
@@ -176,10 +176,10 @@ def scenario_generate():
     with in_sidebar():
         result = bpy.ops.ark3d.create_task("INVOKE_DEFAULT", image_path=CONFIG["image"])
     report["generate"] = {"result": sorted(result)}
-    yield from wait_until(lambda: any(e.job.snapshot().phase in ("queued", "running") for e in jobs.active.values()),
+    yield from wait_until(lambda: any(e.job.snapshot().phase in ("queued", "running") for e in runner.active.values()),
                           15, "the new task to be queued")
     yield 1.5
-    report["generate"]["active"] = {k: e.job.snapshot().text for k, e in jobs.active.items()}
+    report["generate"]["active"] = {k: e.job.snapshot().text for k, e in runner.active.items()}
     yield from screenshot("generate.png")
 
 
@@ -203,7 +203,7 @@ def cleanup() -> None:
         bpy.types.ARK3D_PT_import.remove(_panel_hook)
     except (AttributeError, ValueError):
         pass
-    jobs.cancel_all(wait=3.0)
+    runner.cancel_all(wait=3.0)
 
 
 prepare()

@@ -10,14 +10,14 @@ own state (``WindowManager.ark3d_generate``); it never starts network work itsel
 import bpy
 from bpy.props import EnumProperty, StringProperty
 
-from ...core.image_input import MODELS
 from .. import translations
 from .._typing import OperatorResult
-from ..operators import _FORMATS, _LEVELS, _MODELS, online_access_allowed
+from ..env import online_access_allowed
+from ..options import fileformat_property, image_path_property, model_property, subdivision_property
+from .common import wrap_width, wrapped
 
 #: ``WindowManager.ark3d_generate``: the panel's state.
 STATE = "ark3d_generate"
-_WRAP = 38
 
 NOTE = "About 2.4 CNY a model (Seed3D 1.0). Generation takes several minutes; the model is imported when ready."
 
@@ -35,33 +35,14 @@ class ArkGenerateState(bpy.types.PropertyGroup):
         items=_SOURCES,
         default="FILE",
     )
-    image_path: StringProperty(  # type: ignore[valid-type]
-        name="Image File",
-        description="A jpg, png, webp or bmp image of the object: at most 10 MB and 4096 x 4096 pixels",
-        subtype="FILE_PATH",
-    )
+    image_path: image_path_property()  # type: ignore[valid-type]
     image_name: StringProperty(  # type: ignore[valid-type]
         name="Image",
         description="An image of this file (the Render Result, or one open in the Image Editor)",
     )
-    model: EnumProperty(  # type: ignore[valid-type]
-        name="Model",
-        description="The Seed3D model version",
-        items=_MODELS,
-        default=MODELS[0],
-    )
-    subdivisionlevel: EnumProperty(  # type: ignore[valid-type]
-        name="Subdivision",
-        description="Mesh density of the result",
-        items=_LEVELS,
-        default="medium",
-    )
-    fileformat: EnumProperty(  # type: ignore[valid-type]
-        name="Format",
-        description="The format Ark makes the model in",
-        items=_FORMATS,
-        default="glb",
-    )
+    model: model_property()  # type: ignore[valid-type]
+    subdivisionlevel: subdivision_property()  # type: ignore[valid-type]
+    fileformat: fileformat_property()  # type: ignore[valid-type]
 
 
 def editor_image(context: bpy.types.Context) -> bpy.types.Image | None:
@@ -95,16 +76,6 @@ class ARK3D_OT_generate_use_editor_image(bpy.types.Operator):
         state.image_name = image.name
         state.source = "IMAGE"
         return {"FINISHED"}
-
-
-def _wrap_width(context: bpy.types.Context) -> int:
-    """How many characters of the note fit on a line of this sidebar (an icon's width less)."""
-    region = context.region
-    prefs = context.preferences
-    scale = prefs.system.ui_scale if prefs is not None else 1.0
-    if region is None or region.width <= 1:
-        return _WRAP
-    return max(16, min(_WRAP * 2, int((region.width - 50 * scale) / (6.5 * scale))))
 
 
 def _ready(context: bpy.types.Context, state: ArkGenerateState) -> tuple[bool, str]:
@@ -162,10 +133,7 @@ class ARK3D_PT_generate(bpy.types.Panel):
         if not ready:
             layout.label(text=why, icon="INFO")
 
-        col = layout.column(align=True)
-        col.scale_y = 0.8
-        for i, line in enumerate(translations.wrap(translations.iface(NOTE), _wrap_width(context))):
-            col.label(text=line, icon="INFO" if i == 0 else "BLANK1", translate=False)
+        wrapped(layout, translations.iface(NOTE), "INFO", wrap_width(context))
 
 
 CLASSES: tuple[type, ...] = (ArkGenerateState, ARK3D_OT_generate_use_editor_image)

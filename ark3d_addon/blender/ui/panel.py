@@ -2,22 +2,20 @@
 
 It only reads: the task id field (a window-manager property, so it is not part of the
 scene), the running jobs' snapshots, and the last message.  It never starts network work.
-The Tasks browser is its sub-panel (``browser.py``).  Job texts come from the core in
-English and are translated here, by their pattern (``translations.localize``).
+The Tasks browser is its sub-panel (``browser.py``), Generate another (``generate.py``).
+Job texts come from the core in English and are translated here (``translations.localize``).
 """
-
-import os
 
 import bpy
 from bpy.props import BoolProperty, PointerProperty, StringProperty
 
-from .. import jobs, translations
-from .._typing import Icon
-from ..operators import online_access_allowed
-from ..preferences import draw_import_options, get_preferences
-from .browser import ArkBrowserState, wrapped
-
-_WRAP = 38
+from ...core.errors import ArkError
+from ...core.settings import Settings
+from .. import runner, translations
+from ..env import online_access_allowed
+from ..preferences import ArkPreferences, get_preferences
+from .browser import ArkBrowserState
+from .common import draw_import_options, wrapped
 
 
 class ArkPanelState(bpy.types.PropertyGroup):
@@ -34,16 +32,20 @@ class ArkPanelState(bpy.types.PropertyGroup):
     )
 
 
-def _wrapped(layout: bpy.types.UILayout, text: str, icon: Icon = "NONE") -> None:
-    wrapped(layout, text, icon, _WRAP)
-
-
 def _progress(layout: bpy.types.UILayout, fraction: float | None, text: str) -> None:
     text = translations.localize(text)
     if fraction is not None and hasattr(layout, "progress"):  # UILayout.progress: Blender 4.0+
         layout.progress(factor=fraction, type="BAR", text=text)
     else:
-        _wrapped(layout, text, icon="TIME")
+        wrapped(layout, text, icon="TIME")
+
+
+def _has_key(prefs: ArkPreferences) -> bool:
+    """A key is set (the preferences' or ``ARK_API_KEY``, as :class:`Settings` decides)."""
+    try:
+        return bool(Settings.resolve(api_key=prefs.api_key).api_key)
+    except ArkError:  # a bad base URL: said when a request is made; the key may well be set
+        return True
 
 
 class ARK3D_PT_import(bpy.types.Panel):
@@ -60,7 +62,7 @@ class ARK3D_PT_import(bpy.types.Panel):
             return
         prefs = get_preferences(context)
 
-        if not (prefs.api_key or os.environ.get("ARK_API_KEY")):
+        if not _has_key(prefs):
             box = layout.box()
             box.label(text="No API key set", icon="ERROR")
             box.operator("ark3d.open_preferences", icon="PREFERENCES")
@@ -80,7 +82,7 @@ class ARK3D_PT_import(bpy.types.Panel):
         if state.show_options:
             draw_import_options(layout.box(), prefs)
 
-        for task_id, entry in list(jobs.active.items()):
+        for task_id, entry in list(runner.active.items()):
             snap = entry.job.snapshot()
             box = layout.box()
             header = box.row()
@@ -89,7 +91,7 @@ class ARK3D_PT_import(bpy.types.Panel):
             cancel.task_id = task_id
             _progress(box, snap.fraction, snap.text)
 
-        message = jobs.last_message
+        message = runner.last_message
         if message["text"]:
-            _wrapped(layout.box(), translations.localize(message["text"]),
+            wrapped(layout.box(), translations.localize(message["text"]),
                      icon="ERROR" if message["level"] == "ERROR" else "CHECKMARK")

@@ -1,0 +1,52 @@
+"""What Blender allows and offers right now: online access and an event loop, and the errors they raise.
+
+Each refusal is built here once, so the panel, the operators, the browser and the scripting
+API say the same thing the same way.
+"""
+
+import bpy
+
+from ..core.errors import ArkError, ConfigError
+from ..core.settings import Settings
+
+__all__ = [
+    "ONLINE_HINT",
+    "busy_error",
+    "has_event_loop",
+    "offline_error_or_none",
+    "online_access_allowed",
+    "require_network",
+]
+
+ONLINE_HINT = "Turn on Edit > Preferences > System > Network > Allow Online Access, then try again"
+
+
+def online_access_allowed() -> bool:
+    """Blender 4.2+ lets users forbid network use; older Blenders have no such switch."""
+    return bool(getattr(bpy.app, "online_access", True))
+
+
+def has_event_loop(context: bpy.types.Context) -> bool:
+    """A window to run modal work in; background Blender and the ``bpy`` module have none."""
+    return not bpy.app.background and context.window is not None
+
+
+def offline_error_or_none() -> ConfigError | None:
+    """The error of a request Blender may not make now, or None when it may."""
+    if online_access_allowed():
+        return None
+    return ConfigError("Blender's online access is turned off", code="OnlineAccessDisabled", hint=ONLINE_HINT)
+
+
+def require_network(settings: Settings) -> None:
+    """Refuse, before any request, what needs the network when Blender may not use it or has no key."""
+    error = offline_error_or_none()
+    if error is not None:
+        raise error
+    settings.require_key()
+
+
+def busy_error(task_id: str) -> ArkError:
+    """A second job for a task this Blender is already working on."""
+    return ArkError(f"Task {task_id} is already being imported", code="Busy",
+                    hint="Wait for it to finish, or cancel it in the Ark 3D panel")

@@ -1,0 +1,566 @@
+"""The one runner: every job and background call of the add-on, with every timer and modal loop.
+
+No bpy in the workers, no network on the main thread: work (:class:`Work`) is either jobs
+(:class:`ImportJob`: import, generate, batch, resume) or one background call (the task list,
+Check Connection, cancel/delete on Ark).  The runner keeps, on the main thread:
+
+- :data:`active`, the registry of running jobs (the panel lists them; one job per task);
+- the queue of work no operator runs (the scripting API, the journal resumed at start-up, a
+  list refresh from a filter change), which the ``ark3d.run`` operator picks up;
+- the modal loops (:class:`_Handle`): each owns its window timer and takes Esc and Blender's
+  cancel, as ``CommandHandle`` does in Blender's own extension manager (``bl_pkg``);
+- the one app timer (the journal's resume at start-up), registered and unregistered here.
+
+An operator that runs work derives from :class:`RunnerOperator` and implements two hooks,
+``make_work`` and ``work_done`` (checked when the class is made).  With a window it returns
+``RUNNING_MODAL`` at once and the runner moves its jobs' states to the UI and imports each
+ready model on the main thread, one per tick.  Without one (background Blender, the ``bpy``
+module) nothing drives a modal loop, so the work runs to the end in place.
+
+Quitting Blender or disabling the add-on *stops* the workers (journal and partial download
+are kept for the next Blender); the user's cancel and loading another .blend *cancel* them.
+"""
+
+import time
+import traceback
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import bpy
+from bpy.app.handlers import persistent
+
+from ..core.errors import ArkError
+from ..core.job import ImportJob
+from ..core.tasklist import Background
+from . import env, jobs, translations
+from ._typing import OperatorResult
+from .finish import Outcome, Report, conclude, finish
+from .options import ImportOptions, options_from_preferences
+from .preferences import get_preferences
+from .ui.progress import ProgressDisplay
+
+__all__ = [
+    # the registry
+    "ActiveJob",
+    "active",
+    "last_message",
+    "set_message",
+    # work
+    "Outcome",
+    "Report",
+    "Work",
+    "RunnerOperator",
+    "report_works",
+    "run_blocking",
+    "start",
+    "submit",
+    "resume_journaled",
+    # ending work
+    "cancel_all",
+    "on_load_pre",
+    "stop",
+    # the add-on's life
+    "TIMERS",
+    "register",
+    "unregister",
+]
+
+#: Seconds between two looks at the work (a window timer; the workers do not wait for it).
+TIMER_STEP = 0.1
+#: How often a blocking run (no event loop) looks at its jobs.
+BLOCKING_STEP = 0.05
+#: Longest the main thread waits, in all, for a worker asked to stop (new file, quit, disable).
+STOP_WAIT = 2.0
+#: Seconds after start-up (or enabling) before the journal is looked at: the window is up by then.
+RESUME_DELAY = 1.0
+#: The resume timer, finding no window yet, tries again this many times, once a second.
+_RESUME_TRIES = 30
+
+
+# -- the registry of running jobs ---------------------------------------------------------------
+
+
+@dataclass
+class ActiveJob:
+    job: ImportJob
+    started: float = field(default_factory=time.monotonic)
+
+
+#: job key -> the job: the task id, or ``new-<n>`` for a generate until Ark gave the id
+#: (:func:`_sync_keys` renames it then).  One job per task: a second import is refused.
+active: dict[str, ActiveJob] = {}
+
+#: The last finished work's message, shown in the panel until the next one starts.
+last_message: dict[str, str] = {"text": "", "level": ""}
+
+
+def set_message(text: str, level: str) -> None:
+    last_message["text"] = text
+    last_message["level"] = level
+
+
+def _sync_keys() -> None:
+    """Key each generate job by its task id as soon as Ark has given one."""
+    for key, entry in list(active.items()):
+        task_id = entry.job.task_id
+        if task_id and key != task_id and task_id not in active:
+            active[task_id] = active.pop(key)
+
+
+def _forget(job: ImportJob) -> None:
+    for key, entry in list(active.items()):
+        if entry.job is job:
+            del active[key]
+
+
+# When each worker was first asked to stop, plus STOP_WAIT: loading a file asks twice (the
+# load_pre handler, then Blender cancels the modal operator), and the waits must not add up.
+_stop_deadlines: "weakref.WeakKeyDictionary[ImportJob, float]" = weakref.WeakKeyDictionary()
+
+
+def stop(job: ImportJob, wait: float = STOP_WAIT) -> bool:
+    """Ask a worker to stop (keeping its journal) and wait, until ``wait`` s after it was *first* asked."""
+    job.stop()
+    now = time.monotonic()
+    deadline = _stop_deadlines.setdefault(job, now + wait)
+    return job.join(max(0.0, deadline - now))
+
+
+def cancel_all(wait: float = STOP_WAIT, discard: bool = False) -> None:
+    """Ask every worker to end, then wait up to ``wait`` seconds in all for them to exit.
+
+    ``discard``: as the user's cancel (partial files and journal removed); else stopped, to
+    be resumed by the next Blender.
+    """
+    running = [entry.job for entry in active.values()]
+    deadline = time.monotonic() + wait
+    for job in running:  # all asked first, so they wind down together
+        if discard:
+            job.cancel()
+        else:
+            job.stop()
+        _stop_deadlines.setdefault(job, deadline)
+    for job in running:
+        stop(job)
+    for work in _queue:
+        if work.call is not None:
+            work.call.cancel()
+
+
+@persistent
+def on_load_pre(*_args: object) -> None:
+    """Loading another .blend ends every job: its result would land in the wrong file."""
+    cancel_all(discard=True)
+
+
+# -- work ---------------------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class Work:
+    """What one operator (or the queue) runs: jobs to import with their options, or one call.
+
+    ``on_call_done`` turns a finished call into reports on the main thread; ``after`` runs
+    once everything has ended (e.g. the browser updates a row's library flags).
+    """
+
+    jobs: list[ImportJob] = field(default_factory=list)
+    options: ImportOptions = field(default_factory=ImportOptions)
+    call: "Background[Any] | None" = None
+    on_call_done: "Callable[[bpy.types.Context, Background[Any]], list[Report]] | None" = None
+    after: "Callable[[Work], None] | None" = None
+    outcomes: list[Outcome] = field(default_factory=list)
+    reports: list[Report] = field(default_factory=list)
+    ok: bool = False
+    begun: bool = False
+    ended: bool = False
+
+    def pending(self) -> list[ImportJob]:
+        return [j for j in self.jobs if not any(o.job is j for o in self.outcomes)]
+
+    @property
+    def running(self) -> bool:
+        """Something is still being worked on (Esc has something to cancel)."""
+        return any(not j.snapshot().finished for j in self.pending()) or (
+            self.call is not None and not self.call.done)
+
+    def cancel(self) -> None:
+        """The user's cancel: partial downloads and journals go."""
+        for job in self.pending():
+            job.cancel()
+        if self.call is not None:
+            self.call.cancel()
+
+    def stop(self) -> None:
+        """Blender ends the loop (quit, file load): stopped, the jobs resume in the next Blender."""
+        for job in self.pending():
+            stop(job)
+        if self.call is not None:
+            self.call.cancel()
+
+
+def _worker_died(job: ImportJob) -> bool:
+    """Liveness first, then the state: a worker sets its final state before it exits, so a dead
+    worker with an unfinished state died of an unexpected error and would never finish."""
+    alive = job.alive
+    return not alive and not job.snapshot().finished
+
+
+def _finish_one(context: bpy.types.Context, work: Work) -> bool:
+    """Finish the first ended job of ``work`` (an import is a main-thread stall: one per tick)."""
+    done = next((j for j in work.pending() if j.snapshot().finished or _worker_died(j)), None)
+    if done is None:
+        return False
+    done.join(1.0)
+    _forget(done)
+    outcome = finish(context, done, work.options)
+    work.outcomes.append(outcome)
+    if outcome.ok or outcome.error is not None:
+        set_message(outcome.message, "INFO" if outcome.ok else "ERROR")
+    return True
+
+
+def _end(context: bpy.types.Context, work: Work) -> None:
+    """Everything of ``work`` has ended: its reports, then its ``after``."""
+    if work.ended:
+        return
+    work.ended = True
+    if work.call is not None:
+        work.reports.extend(work.on_call_done(context, work.call) if work.on_call_done is not None else [])
+        work.ok = work.call.error is None and not any(level == "ERROR" for level, _text in work.reports)
+    if work.jobs:
+        reports, work.ok, message = conclude(work.outcomes)
+        work.reports.extend(reports)
+        if message is not None:
+            set_message(message[1], message[0])
+    if work.after is not None:
+        work.after(work)
+
+
+def _begin(work: Work) -> None:
+    """Register the jobs and start every worker of ``work`` (once)."""
+    if work.begun:
+        return
+    work.begun = True
+    for job in work.jobs:
+        active[job.key] = ActiveJob(job)
+    if work.jobs:
+        set_message("", "")
+    for job in work.jobs:
+        job.start()
+    if work.call is not None:
+        work.call.start()
+
+
+# -- without an event loop ----------------------------------------------------------------------
+
+
+def run_blocking(context: bpy.types.Context, work: Work) -> Work:
+    """Run ``work`` to the end on this thread's watch: jobs side by side, each imported as it is ready."""
+    work.begun = True
+    if work.call is not None:
+        work.call.run()
+    for job in work.jobs:
+        active[job.key] = ActiveJob(job)
+        job.start()
+    try:
+        while work.pending():
+            _sync_keys()
+            if not _finish_one(context, work):
+                work.pending()[0].join(BLOCKING_STEP)  # back at once when it ends: a library hit takes ms
+    except BaseException:  # KeyboardInterrupt in a script: nothing may keep running unseen
+        for job in work.pending():
+            job.cancel()
+            _forget(job)
+        raise
+    _end(context, work)
+    return work
+
+
+# -- with an event loop: the modal loops --------------------------------------------------------
+
+#: Work waiting for ``ark3d.run`` (made with no operator to run it: the API, resume, a refresh).
+_queue: list[Work] = []
+#: Every modal loop running now.
+_handles: "list[_Handle]" = []
+_display: "ProgressDisplay | None" = None
+_last_tick = [0.0]
+
+
+def _tick(context: bpy.types.Context) -> None:
+    """What every loop shares, once per step whichever loop's timer fired: keys and progress."""
+    global _display
+    now = time.monotonic()
+    if now - _last_tick[0] < TIMER_STEP / 2:
+        return
+    _last_tick[0] = now
+    _sync_keys()
+    running = [entry.job for entry in active.values() if not entry.job.snapshot().finished]
+    if not running:
+        return
+    if _display is None:
+        _display = ProgressDisplay(running[0].label)
+    _display.task_id = running[0].label + (f" (+{len(running) - 1})" if len(running) > 1 else "")
+    _display.update(context, running[0].snapshot())
+
+
+def _clear_display(context: bpy.types.Context) -> None:
+    global _display
+    if _display is not None and not active:
+        _display.clear(context)
+        _display = None
+
+
+class _Handle:
+    """One modal loop: its operator, its window timer, the work it runs (bl_pkg's CommandHandle)."""
+
+    def __init__(self, op: "RunnerOperator", context: bpy.types.Context, works: list[Work]) -> None:
+        wm = context.window_manager
+        assert wm is not None
+        self.works = works
+        self.takes_queue = op.runs_queue
+        self.wm: bpy.types.WindowManager | None = wm
+        self.timer: bpy.types.Timer | None = wm.event_timer_add(TIMER_STEP, window=context.window)
+        wm.modal_handler_add(op)
+        _handles.append(self)
+
+    def modal(self, op: "RunnerOperator", context: bpy.types.Context, event: bpy.types.Event) -> OperatorResult:
+        if event.type == "ESC" and event.value == "PRESS" and any(w.running for w in self.works):
+            for work in self.works:
+                work.cancel()
+            return {"RUNNING_MODAL"}
+        # Event has no ``timer`` attribute: any TIMER event is a cue to look at the work.
+        if event.type != "TIMER":
+            return {"PASS_THROUGH"}
+        _tick(context)
+        for work in self.works:
+            if work.jobs and _finish_one(context, work):
+                break
+        for work in self.works:
+            if not work.pending() and (work.call is None or work.call.done):
+                _end(context, work)
+        if not all(w.ended for w in self.works):
+            return {"PASS_THROUGH"}
+        self.close()
+        _clear_display(context)
+        return op.work_done(context, self.works)
+
+    def adopt(self, works: list[Work]) -> None:
+        """Run ``works`` in this loop too (work queued while it runs)."""
+        for work in works:
+            _begin(work)
+        self.works.extend(works)
+
+    def cancel(self, context: bpy.types.Context) -> None:
+        """Blender ends the loop (a file is loaded, Blender quits): stop the workers."""
+        for work in self.works:
+            work.stop()  # bounded: the load_pre handler may have waited for them already
+            for job in work.jobs:
+                _forget(job)
+        self.close()
+        _clear_display(context)
+
+    def close(self) -> None:
+        if self.timer is not None and self.wm is not None:
+            self.wm.event_timer_remove(self.timer)
+        self.timer = None
+        if self in _handles:
+            _handles.remove(self)
+
+
+def report_works(op: bpy.types.Operator, works: list[Work]) -> OperatorResult:
+    """Report every line of ``works``; ``FINISHED`` when any did its work, else ``CANCELLED``."""
+    errors = [text for w in works for level, text in w.reports if level == "ERROR"]
+    for work in works:
+        for level, text in work.reports:
+            op.report({level}, text)  # type: ignore[arg-type]  # one of INFO, WARNING, ERROR
+    if errors and not any(w.ok for w in works):
+        return {"CANCELLED"}
+    return {"FINISHED"} if any(w.ok for w in works) else {"CANCELLED"}
+
+
+class RunnerOperator(bpy.types.Operator):
+    """An operator whose work the runner runs: ``make_work`` builds it, ``work_done`` ends it.
+
+    Not registered itself (no ``bl_idname``).  ``make_work`` raises :class:`ArkError` to
+    refuse (reported, nothing started) or returns None when there is nothing to do.
+    """
+
+    _handle: "_Handle | None" = None
+    #: ``ark3d.run`` only: the loop runs the queued work (:func:`start`).
+    runs_queue = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "bl_idname" not in cls.__dict__:
+            return  # a shared base of operators, not an operator
+        for hook in ("make_work", "work_done"):
+            if getattr(cls, hook) is getattr(RunnerOperator, hook):
+                raise TypeError(" ".join((cls.__name__, "does not define", hook)))  # for developers only
+
+    def make_work(self, context: bpy.types.Context) -> Work | None:
+        raise NotImplementedError
+
+    def work_done(self, context: bpy.types.Context, works: list[Work]) -> OperatorResult:
+        raise NotImplementedError
+
+    def fail(self, error: ArkError) -> OperatorResult:
+        """``make_work`` refused: say why (``bpy.ops`` raises it as a ``RuntimeError``)."""
+        self.report({"ERROR"}, translations.error_text(error))
+        return {"CANCELLED"}
+
+    def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> OperatorResult:
+        return self.execute(context)
+
+    def execute(self, context: bpy.types.Context) -> OperatorResult:
+        try:
+            work = self.make_work(context)
+        except ArkError as exc:
+            return self.fail(exc)
+        works = [work] if work is not None else []
+        if self.runs_queue:
+            works += _queue
+            _queue.clear()
+        if not works:
+            return {"CANCELLED"}
+        if not env.has_event_loop(context) or context.window_manager is None:
+            return self.work_done(context, [run_blocking(context, w) for w in works])
+        for w in works:
+            _begin(w)
+        self._handle = _Handle(self, context, works)
+        return {"RUNNING_MODAL"}
+
+    def modal(self, context: bpy.types.Context, event: bpy.types.Event) -> OperatorResult:
+        handle = self._handle
+        if handle is None:
+            return {"CANCELLED"}
+        return handle.modal(self, context, event)
+
+    def cancel(self, context: bpy.types.Context) -> None:
+        if self._handle is not None:
+            self._handle.cancel(context)
+
+
+class ARK3D_OT_run(RunnerOperator):
+    """Run the Ark 3D work waiting in the queue (the scripting API's, the journal's, a list refresh)"""
+
+    bl_idname = "ark3d.run"
+    bl_label = "Run Ark 3D Jobs"
+    bl_options = {"INTERNAL", "UNDO"}
+    runs_queue = True
+
+    def make_work(self, context: bpy.types.Context) -> Work | None:
+        return None  # it runs the queue (runs_queue)
+
+    def work_done(self, context: bpy.types.Context, works: list[Work]) -> OperatorResult:
+        return report_works(self, works)
+
+
+def submit(work: Work) -> None:
+    """Queue ``work`` for the next :func:`start` (its workers start then)."""
+    _queue.append(work)
+
+
+def start(context: bpy.types.Context) -> None:
+    """Run the queued work: in the running ``ark3d.run`` loop, in a new one, or (no window) now.
+
+    Errors of a blocking run end up in :data:`last_message` (``bpy.ops`` raises them too).
+    """
+    if not _queue:
+        return
+    running_loop = next((h for h in _handles if h.takes_queue), None)
+    if running_loop is not None:
+        running_loop.adopt(list(_queue))
+        _queue.clear()
+        return
+    wm = context.window_manager
+    run = bpy.ops.ark3d.run  # type: ignore[attr-defined]  # ours: the stubs know it not
+    try:
+        if env.has_event_loop(context):
+            run("INVOKE_DEFAULT")
+        elif not bpy.app.background and wm is not None and wm.windows:
+            # A timer has no window in its context; the modal loop needs one.
+            with context.temp_override(window=wm.windows[0]):
+                run("INVOKE_DEFAULT")
+        else:
+            run()
+    except RuntimeError:
+        pass  # reported by the operator, and kept in last_message
+
+
+# -- resuming the journal -----------------------------------------------------------------------
+
+
+def resume_journaled(context: bpy.types.Context) -> list[str]:
+    """Resume the library journal's unfinished jobs; returns their task ids.
+
+    With a window the jobs run like any import (modal, shown in the panel); without one (a
+    script, background Blender) this returns once they are imported.  Jobs already running
+    here or in another Blender, and those needing the network while Blender may not use it,
+    stay journaled.
+    """
+    new_jobs = jobs.resume_jobs(context, busy=active.keys())
+    if not new_jobs:
+        return []
+    try:
+        options = options_from_preferences(get_preferences(context))
+    except ArkError:
+        options = ImportOptions()
+    submit(Work(new_jobs, options))
+    start(context)
+    return [job.task_id for job in new_jobs]
+
+
+_resume_tries = [0]
+
+
+def _resume_on_start() -> float | None:
+    """App timer, once, in an interactive Blender: resume the journal when a window is up."""
+    wm = bpy.context.window_manager
+    if wm is None or not wm.windows:
+        _resume_tries[0] += 1
+        return 1.0 if _resume_tries[0] < _RESUME_TRIES else None
+    try:
+        resume_journaled(bpy.context)
+    except Exception:
+        traceback.print_exc()
+    return None
+
+
+# -- the add-on's life --------------------------------------------------------------------------
+
+#: Every function the add-on ever registers with ``bpy.app.timers``.
+TIMERS: tuple[Callable[[], float | None], ...] = (_resume_on_start,)
+CLASSES: tuple[type, ...] = (ARK3D_OT_run,)
+
+
+def register() -> None:
+    if on_load_pre not in bpy.app.handlers.load_pre:
+        bpy.app.handlers.load_pre.append(on_load_pre)
+    # Resume the jobs a previous Blender left unfinished -- only with a window: the bpy module
+    # never runs timers, and a timer still registered when it exits hangs the process.
+    if not bpy.app.background and not bpy.app.timers.is_registered(_resume_on_start):
+        _resume_tries[0] = 0
+        # persistent: a .blend given on the command line loads after register(), which would drop it
+        bpy.app.timers.register(_resume_on_start, first_interval=RESUME_DELAY, persistent=True)
+
+
+def unregister() -> None:
+    """Nothing of the add-on may run after this: timers, loops and workers end here."""
+    for timer in TIMERS:
+        if bpy.app.timers.is_registered(timer):
+            bpy.app.timers.unregister(timer)
+    # Stop workers first: a job must not outlive the code that would import its result.  They
+    # are stopped, not cancelled: journal and partial download stay for the next Blender.
+    cancel_all(wait=STOP_WAIT)
+    for handle in list(_handles):
+        for work in handle.works:
+            if work.call is not None:
+                work.call.cancel()
+        handle.close()
+    _queue.clear()
+    active.clear()
+    if on_load_pre in bpy.app.handlers.load_pre:
+        bpy.app.handlers.load_pre.remove(on_load_pre)

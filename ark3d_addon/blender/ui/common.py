@@ -1,0 +1,54 @@
+"""Drawing helpers every panel shares: wrapped text (one CJK-aware wrap), wrap widths, redraws.
+
+Blender's labels do not wrap, so long texts are cut into lines here, by
+:func:`~..translations.wrap`, which counts a Chinese character as two columns.
+"""
+
+import bpy
+
+from .. import translations
+from .._typing import Icon
+
+__all__ = ["WRAP", "draw_import_options", "redraw_preferences", "wrap_width", "wrapped"]
+
+#: Columns of text on one line of the sidebar at its default width.
+WRAP = 38
+
+
+def wrapped(layout: bpy.types.UILayout, text: str, icon: Icon = "NONE", width: int = WRAP,
+            indent: Icon = "BLANK1") -> None:
+    """``text`` as tight labels of at most ``width`` columns; ``icon`` on the first, ``indent`` on the others."""
+    col = layout.column(align=True)
+    col.scale_y = 0.8
+    for i, line in enumerate(translations.wrap(text, width) or [""]):
+        col.label(text=line, icon=icon if i == 0 else indent, translate=False)
+
+
+def wrap_width(context: bpy.types.Context, default: int = WRAP) -> int:
+    """How many columns fit on a line of this region (an icon's width less)."""
+    region = context.region
+    prefs = context.preferences
+    scale = prefs.system.ui_scale if prefs is not None else 1.0
+    if region is None or region.width <= 1:
+        return default
+    return max(16, min(default * 2, int((region.width - 50 * scale) / (6.5 * scale))))
+
+
+def redraw_preferences(wm: bpy.types.WindowManager | None) -> None:
+    """Tag every open Preferences editor (where the connection report shows)."""
+    if wm is None:
+        return
+    for window in wm.windows:
+        for area in window.screen.areas:
+            if area.type == "PREFERENCES":
+                area.tag_redraw()
+
+
+def draw_import_options(layout: bpy.types.UILayout, prefs: bpy.types.AddonPreferences) -> None:
+    """The import options of the preferences (the panel shows the same, as defaults of the button)."""
+    col = layout.column(align=True)
+    # Its own context: Blender's catalog has "Variant" as a variable (变量), not a model variant.
+    col.prop(prefs, "variant", text="Variant", text_ctxt=translations.CONTEXT)
+    col.prop(prefs, "target_size")
+    col.prop(prefs, "merge_empty")
+    col.prop(prefs, "origin_to_base")
