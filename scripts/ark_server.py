@@ -14,6 +14,28 @@ Standard library only, so it runs anywhere a Python runs: imported by the tests
 
 Task status is computed from the clock on every query (``queued`` -> ``running`` -> outcome),
 so no background thread drives the tasks and a test only has to choose short durations.
+
+What it models beyond Seed3D (sources and confidence: the team's research note MODELS11.md):
+
+- Other 3D models on the same endpoint, each with its own create rules (:data:`MODEL_RULES`):
+  Hyper3D Gen2 (text or 1-5 images, an English prompt before its flags) and Hitem3D 2.0 (1-4
+  image URLs, flags only, file formats as codes 1-5).  A create that breaks a rule gets 400
+  ``InvalidParameter`` (or ``MissingParameter``) whose ``param`` is the JSON path of the
+  offending item, as Ark's own messages name it (``content[1].image_url``, ``content[0].text``).
+  What Ark really answers for each broken rule is not documented: the codes are a guess.
+- Their results: Ark links Seed3D's zip for 24 h, but Hyper3D's and Hitem3D's answers seen in
+  public were a *bare* model file (``.../<hex>.glb``) linked for 7 days.  So tasks of those models
+  serve whatever file they were given (the demo: a bare FBX with embedded textures, a bare STL)
+  with ``X-Tos-Expires=604800``, and their task JSON has no ``fileformat``/``subdivisionlevel``.
+  How their FBX, OBJ, STL and USDZ results are packed was never seen: bare files are a guess.
+- Video (Seedance) tasks, which the same query and list calls return mixed with 3D ones:
+  ``content.video_url`` (and ``last_frame_url``), no ``file_url``, and one more final status,
+  ``expired``.  They are only ever registered (:meth:`ArkServer.add_video_task`), never created.
+- ``GET /api/v3/models``: the model catalog (``domain``, ``status``), shaped like rows captured from
+  the real call; the statuses in :data:`DEFAULT_CATALOG` are illustrative, not Ark's.
+- Endpoints (``ep-...``): a create may name one instead of a model.  Ark's list filter
+  ``filter.model`` takes an endpoint id; with ``endpoint_filter`` off (the default, which the
+  existing tests rely on) it also matches a model id, with it on a model id matches nothing.
 """
 
 from __future__ import annotations
@@ -37,26 +59,35 @@ import sys
 import threading
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote
 
-__all__ = ["ArkServer", "DownloadSpan", "LoggedRequest"]
+__all__ = ["DEFAULT_CATALOG", "MODEL_RULES", "ArkServer", "DownloadSpan", "LoggedRequest", "ModelRules",
+           "register_demo"]
 
 DEFAULT_MODEL = "doubao-seed3d-1-0-250928"
+SEED3D_2_MODEL = "doubao-seed3d-2-0-260328"
+HYPER3D_MODEL = "hyper3d-gen2-260112"
+HITEM3D_MODEL = "hitem3d-2-0-251223"
+VIDEO_MODEL = "doubao-seedance-1-0-pro-250528"
 TASKS_PATH = "/api/v3/contents/generations/tasks"
+MODELS_PATH = "/api/v3/models"
 SUBDIVISION_LEVELS = ("low", "medium", "high")
-FILE_FORMATS = ("glb", "obj", "usd", "usdz")
+FILE_FORMATS = ("glb", "obj", "usd", "usdz")  # Seed3D's
+#: How long result links are signed for: Seed3D's zips a day, Hyper3D's and Hitem3D's files a week.
+SEED3D_LINK_S = 86400
+OTHER_LINK_S = 604800
 #: Write size of the file host: large enough to stream 500 MB quickly, small enough that a
 #: stop request or a throttle is noticed between two writes.
 CHUNK_SIZE = 256 * 1024
 #: How long a stalled download stays silent before the server gives up on it.
 STALL_S = 60.0
-#: Largest request body read (a 10 MB image as a base64 data URL is about 13.4 MB).
-MAX_BODY = 32 * 1024 * 1024
+#: Largest request body read: five 30 MB images (Hyper3D's limits) as base64 data URLs, and slack.
+MAX_BODY = 5 * 41 * 1024 * 1024
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 #: Schedule of the demo tasks and of tasks created in script mode, in seconds.
 DEMO_SCHEDULE = (2.0, 3.0)
@@ -68,10 +99,150 @@ _FAULT_MESSAGES = {
     500: "The service encountered an unexpected internal error.",
     503: "The service is temporarily overloaded. Please retry later.",
 }
-_DATA_URL = re.compile(r"^data:image/(png|jpeg|jpg|webp|bmp);base64,(.*)$", re.DOTALL)
-_TEXT_PARAMS = {"subdivisionlevel": "subdivisionlevel", "sl": "subdivisionlevel",
-                "fileformat": "fileformat", "ff": "fileformat"}
+#: Messages of fault codes whose meaning is not the status's usual one (the texts are ours).
+_CODE_MESSAGES = {
+    "QuotaExceeded": "Your account has used up its free quota for this model, or has too many tasks "
+                     "waiting in the queue.",
+    "SetLimitExceeded": "Your account has reached the spending limit you set for this model.",
+}
+_DATA_URL = re.compile(r"^data:image/([a-z]+);base64,(.*)$", re.DOTALL)
 _ID_ALPHABET = string.ascii_lowercase + string.digits
+#: A stand-in for a video: just an ISO base media ``ftyp`` box, so the file host has bytes to
+#: serve (nothing is meant to play it: the add-on must not download videos at all).
+PLACEHOLDER_MP4 = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2"
+
+
+def _choice(*values: str) -> Callable[[str], str | None]:
+    def check(value: str) -> str | None:
+        return None if value in values else f"expected one of {', '.join(values)}"
+    return check
+
+
+def _integer(low: int, high: int) -> Callable[[str], str | None]:
+    def check(value: str) -> str | None:
+        if not re.fullmatch(r"\d+", value) or not low <= int(value) <= high:
+            return f"expected an integer from {low} to {high}"
+        return None
+    return check
+
+
+def _pattern(regex: str, what: str) -> Callable[[str], str | None]:
+    def check(value: str) -> str | None:
+        return None if re.fullmatch(regex, value) else f"expected {what}"
+    return check
+
+
+_BOOL = _choice("true", "false")
+
+
+@dataclass(frozen=True)
+class ModelRules:
+    """What a create call for one 3D model may carry, as its Ark page documents it.
+
+    ``flags`` maps every accepted spelling (``ff`` and ``fileformat``) to its canonical name and
+    the check of its value; ``formats`` maps the canonical ``fileformat`` value to the format it
+    makes (Hitem3D's codes ``1``-``5``).  Values are checked as spelled in the documents
+    (``Quad``, ``PBR``, ``true``): whether Ark accepts other cases is unknown, and a client that
+    sends the documented spelling never finds out.
+    """
+
+    family: str
+    images: tuple[int, int]  # fewest and most image_url items
+    prompt: bool  # free text allowed before the flags
+    data_url_formats: tuple[str, ...]  # image formats accepted as base64 data URLs; () = URLs only
+    max_image_bytes: int
+    flags: dict[str, tuple[str, Callable[[str], str | None]]]
+    defaults: dict[str, str]
+    formats: dict[str, str]
+    link_s: int
+
+    def usage_tokens(self, params: dict[str, str]) -> int:
+        """Tokens a succeeded task reports (price / 0.8 CNY per 10k tokens for Seed3D, etc.)."""
+        if self.family == "hitem3d":
+            return {("1536", "1"): 58000, ("1536", "3"): 101500, ("1536pro", "1"): 87000,
+                    ("1536pro", "3"): 130500}[(params["resolution"], params["request_type"])]
+        return USAGE_TOKENS
+
+
+_SEED3D_FLAGS = {
+    "subdivisionlevel": ("subdivisionlevel", _choice(*SUBDIVISION_LEVELS)),
+    "fileformat": ("fileformat", _choice(*FILE_FORMATS)),
+}
+_SEED3D_RULES = ModelRules(
+    family="seed3d", images=(1, 1), prompt=False, data_url_formats=("png", "jpeg", "jpg", "webp", "bmp"),
+    max_image_bytes=MAX_IMAGE_BYTES,
+    flags={**_SEED3D_FLAGS, "sl": _SEED3D_FLAGS["subdivisionlevel"], "ff": _SEED3D_FLAGS["fileformat"]},
+    defaults={"subdivisionlevel": "medium", "fileformat": "glb"}, formats={f: f for f in FILE_FORMATS},
+    link_s=SEED3D_LINK_S)
+_HYPER3D_FLAGS = {
+    "mesh_mode": ("mesh_mode", _choice("Raw", "Quad")),
+    "hd_texture": ("hd_texture", _BOOL),
+    "material": ("material", _choice("PBR", "Shaded", "All", "None")),
+    "addons": ("addons", _choice("HighPack")),
+    "quality_override": ("quality_override", _integer(500, 1_000_000)),  # narrowed by mesh_mode below
+    "use_original_alpha": ("use_original_alpha", _BOOL),
+    "bbox_condition": ("bbox_condition", _pattern(r"\[\d+,\d+,\d+\]", "[x,y,z], three integers")),
+    "TAPose": ("TAPose", _BOOL),
+    "subdivisionlevel": ("subdivisionlevel", _choice(*SUBDIVISION_LEVELS)),
+    "fileformat": ("fileformat", _choice("glb", "obj", "usdz", "fbx", "stl")),
+}
+_HYPER3D_RULES = ModelRules(
+    family="hyper3d", images=(0, 5), prompt=True, data_url_formats=("png", "jpeg", "jpg"),
+    max_image_bytes=30 * 1024 * 1024,
+    flags={**_HYPER3D_FLAGS, "sl": _HYPER3D_FLAGS["subdivisionlevel"], "ff": _HYPER3D_FLAGS["fileformat"]},
+    defaults={"mesh_mode": "Quad", "material": "PBR", "fileformat": "glb"},
+    formats={f: f for f in ("glb", "obj", "usdz", "fbx", "stl")}, link_s=OTHER_LINK_S)
+_HITEM3D_FLAGS = {
+    "fileformat": ("fileformat", _choice("1", "2", "3", "4", "5")),
+    "resolution": ("resolution", _choice("1536", "1536pro")),
+    "face": ("face", _integer(100_000, 2_000_000)),
+    "request_type": ("request_type", _choice("1", "3")),
+    "multi_images_bit": ("multi_images_bit", _pattern(r"[01]{4}", "four digits 0 or 1 (front, back, left, right)")),
+}
+_HITEM3D_RULES = ModelRules(
+    family="hitem3d", images=(1, 4), prompt=False, data_url_formats=(), max_image_bytes=MAX_IMAGE_BYTES,
+    flags={**_HITEM3D_FLAGS, "ff": _HITEM3D_FLAGS["fileformat"]},
+    defaults={"fileformat": "1", "resolution": "1536", "request_type": "3"},
+    formats={"1": "obj", "2": "glb", "3": "stl", "4": "fbx", "5": "usdz"}, link_s=OTHER_LINK_S)
+#: The create rules of every 3D model Ark serves on the task endpoint.
+MODEL_RULES: dict[str, ModelRules] = {
+    DEFAULT_MODEL: _SEED3D_RULES, SEED3D_2_MODEL: _SEED3D_RULES,
+    HYPER3D_MODEL: _HYPER3D_RULES, HITEM3D_MODEL: _HITEM3D_RULES,
+}
+
+
+def _catalog_row(model_id: str, domain: str, created: int, status: str | None = None,
+                 task_type: list[str] | None = None, modalities: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    row: dict[str, Any] = {"id": model_id, "name": model_id.rsplit("-", 1)[0], "created": created}
+    if status:
+        row["status"] = status
+    row["domain"] = domain
+    if task_type:
+        row["task_type"] = task_type
+    row.update({"modalities": modalities or {}, "token_limits": {}, "features": {}})
+    return row
+
+
+#: ``GET /models``: ids and domains as Ark lists them; the statuses are illustrative (which of
+#: these Ark really marks ``Retiring`` is not known), chosen so every status is present.
+DEFAULT_CATALOG: tuple[dict[str, Any], ...] = (
+    _catalog_row(DEFAULT_MODEL, "3DGeneration", 1759017600, "Retiring"),
+    _catalog_row(SEED3D_2_MODEL, "3DGeneration", 1774656000),
+    _catalog_row(HYPER3D_MODEL, "3DGeneration", 1768176000),
+    _catalog_row(HITEM3D_MODEL, "3DGeneration", 1774855941),
+    _catalog_row(VIDEO_MODEL, "VideoGeneration", 1748390400, task_type=["TextToVideo", "ImageToVideo"],
+                 modalities={"input_modalities": ["text", "image"], "output_modalities": ["video"]}),
+    _catalog_row("doubao-seedance-1-5-pro-251215", "VideoGeneration", 1765756800, "Retiring",
+                 task_type=["TextToVideo", "ImageToVideo"],
+                 modalities={"input_modalities": ["text", "image"], "output_modalities": ["video"]}),
+    _catalog_row("doubao-seedream-4-0-250828", "ImageGeneration", 1756339200,
+                 task_type=["TextToImage", "ImageToImage"],
+                 modalities={"input_modalities": ["text", "image"], "output_modalities": ["image"]}),
+    _catalog_row("doubao-seed-1-6-250615", "VLM", 1749945600, task_type=["TextGeneration"],
+                 modalities={"input_modalities": ["text", "image", "video"], "output_modalities": ["text"]}),
+    _catalog_row("doubao-pro-32k-241215", "LLM", 1734220800, "Shutdown", task_type=["TextGeneration"],
+                 modalities={"input_modalities": ["text"], "output_modalities": ["text"]}),
+)
 
 
 @dataclass(frozen=True)
@@ -150,13 +321,19 @@ class _File:
 
 @dataclass
 class _Task:
-    """A task whose status follows a schedule measured from ``created_mono``."""
+    """A task whose status follows a schedule measured from ``created_mono``.
+
+    ``content`` holds the signed links a succeeded task reports (``file_url``, or a video's
+    ``video_url`` and ``last_frame_url``); ``model_fields`` the model's own top-level fields
+    (Seed3D's ``subdivisionlevel``/``fileformat``, a video's ``resolution``...).
+    """
 
     id: str
     model: str
-    fileformat: str
-    subdivisionlevel: str
-    file_url: str
+    endpoint: str | None
+    content: dict[str, str]
+    model_fields: dict[str, Any]
+    usage_tokens: int
     created_wall: float
     created_mono: float
     queued_s: float
@@ -191,12 +368,11 @@ class _Task:
             doc["error"] = {"code": self.error_code, "message": self.error_message}
         doc["created_at"] = str(created) if self.times_as_strings else created
         doc["updated_at"] = str(updated) if self.times_as_strings else updated
-        if status == "succeeded" and self.file_url:
-            doc["content"] = {"file_url": self.file_url}
-        doc["subdivisionlevel"] = self.subdivisionlevel
-        doc["fileformat"] = self.fileformat
+        if status == "succeeded" and self.content:
+            doc["content"] = dict(self.content)
+        doc.update(self.model_fields)
         if status == "succeeded":
-            doc["usage"] = {"completion_tokens": USAGE_TOKENS, "total_tokens": USAGE_TOKENS}
+            doc["usage"] = {"completion_tokens": self.usage_tokens, "total_tokens": self.usage_tokens}
         doc.update(self.extra_fields)
         return doc
 
@@ -438,44 +614,72 @@ def _xml_error(status: int, code: str, message: str, headers: tuple[tuple[str, s
     return _Response(status, body, "application/xml", headers)
 
 
-def _check_image_url(url: object) -> str | None:
-    """Why the image URL is unacceptable, or None if it is fine."""
+def _check_image_url(url: object, rules: ModelRules) -> str | None:
+    """Why the image URL is unacceptable for this model, or None if it is fine."""
     if not isinstance(url, str) or not url:
-        return "content.image_url.url must be a non-empty string."
+        return "image_url.url must be a non-empty string."
     if url.startswith("data:"):
+        if not rules.data_url_formats:
+            return "This model takes image URLs only, not base64 data URLs."
         match = _DATA_URL.match(url)
-        if not match:
-            return "A data URL must look like data:image/<png|jpeg|jpg|webp|bmp>;base64,<data>."
+        if not match or match.group(1) not in rules.data_url_formats:
+            formats = "|".join(rules.data_url_formats)
+            return f"A data URL must look like data:image/<{formats}>;base64,<data>."
         try:
             image = base64.b64decode(match.group(2), validate=True)
         except (binascii.Error, ValueError):
             return "The base64 data of the image is invalid."
         if not image:
             return "The image is empty."
-        if len(image) > MAX_IMAGE_BYTES:
-            return "The image is larger than 10 MB."
+        if len(image) > rules.max_image_bytes:
+            return f"The image is larger than {rules.max_image_bytes // (1024 * 1024)} MB."
         return None
     if not re.match(r"^https?://[^/\s]+", url):
-        return "content.image_url.url must be an http(s) URL or a base64 data URL."
+        return "image_url.url must be an http(s) URL or a base64 data URL."
     return None
 
 
-def _parse_text(text: str) -> tuple[dict[str, str], tuple[str, str] | None]:
-    """The ``--name value`` parameters of the text item, or ``(param, message)`` of the first problem."""
-    params = {"subdivisionlevel": "medium", "fileformat": "glb"}
+def _parse_text(text: str, rules: ModelRules, images: int) -> tuple[dict[str, str], str | None]:
+    """The prompt and ``--name value`` flags of the text, defaults filled in, or the first problem.
+
+    The prompt (where the model takes one) is the words before the first flag; it comes back
+    under the key ``prompt``.  A bracketed value (``--bbox_condition [1, 2, 3]``) may hold spaces.
+    """
+    params = dict(rules.defaults)
     tokens = text.split()
-    for index in range(0, len(tokens), 2):
+    first_flag = next((i for i, token in enumerate(tokens) if token.startswith("--")), len(tokens))
+    if first_flag:
+        if not rules.prompt:
+            return params, (f"The text holds parameters only (--name value), not a prompt: "
+                            f"unexpected {tokens[0]!r}.")
+        params["prompt"] = " ".join(tokens[:first_flag])
+    index = first_flag
+    while index < len(tokens):
         flag = tokens[index]
-        name = _TEXT_PARAMS.get(flag[2:]) if flag.startswith("--") else None
-        if name is None:
-            return params, ("content.text", f"Unsupported text parameter {flag!r}: the text holds parameters only.")
-        if index + 1 >= len(tokens):
-            return params, (name, f"Parameter {flag} needs a value.")
-        value = tokens[index + 1]
-        allowed = SUBDIVISION_LEVELS if name == "subdivisionlevel" else FILE_FORMATS
-        if value not in allowed:
-            return params, (name, f"Invalid value {value!r} for {flag}: expected one of {', '.join(allowed)}.")
+        spec = rules.flags.get(flag[2:]) if flag.startswith("--") else None
+        if spec is None:
+            return params, f"Unsupported text parameter {flag!r} for this model."
+        if index + 1 >= len(tokens) or tokens[index + 1].startswith("--"):
+            return params, f"Parameter {flag} needs a value."
+        end = index + 1
+        if tokens[end].startswith("[") and "]" not in tokens[end]:
+            while end + 1 < len(tokens) and "]" not in tokens[end]:
+                end += 1
+        value = "".join(tokens[index + 1 : end + 1])
+        name, check = spec
+        problem = check(value)
+        if problem:
+            return params, f"Invalid value {value!r} for {flag}: {problem}."
         params[name] = value
+        index = end + 1
+    if "quality_override" in params:
+        low, high = (500, 1_000_000) if params["mesh_mode"] == "Raw" else (1000, 200_000)
+        if not low <= int(params["quality_override"]) <= high:
+            return params, (f"Invalid value {params['quality_override']!r} for --quality_override: with "
+                            f"--mesh_mode {params['mesh_mode']} expected an integer from {low} to {high}.")
+    bits = params.get("multi_images_bit")
+    if bits is not None and bits.count("1") != images:
+        return params, f"--multi_images_bit {bits} marks {bits.count('1')} views but {images} images were sent."
     return params, None
 
 
@@ -501,7 +705,14 @@ class ArkServer:
         self._files: dict[str, _File] = {}  # by token
         self._faults: list[_Fault] = []
         self._raw: dict[str, _RawResponse] = {}
-        self._create_results: dict[str, str] = {}  # fileformat -> file URL
+        self._create_results: dict[tuple[str, str], str] = {}  # (model family, format) -> file URL
+        #: ``GET /models`` answers these rows (a test may edit them); a 3D model ``Shutdown``
+        #: here refuses creates.
+        self.models: list[dict[str, Any]] = json.loads(json.dumps(DEFAULT_CATALOG))
+        #: Off: ``filter.model`` matches a task's model id or endpoint id.  On: only an endpoint
+        #: id, as Ark documents it (a model id then matches nothing -- Ark's answer is unknown).
+        self.endpoint_filter = False
+        self._endpoints: dict[str, str] = {}  # ep-... -> model id
         self._seq = itertools.count()
         self._request_ids = itertools.count(1)
         self._signing_key = secrets.token_bytes(16)
@@ -578,36 +789,96 @@ class ArkServer:
                  fileformat: str = "glb", subdivisionlevel: str = "medium", queued_s: float = 0.0,
                  running_s: float = 0.0, outcome: str = "succeeded", error_code: str = "",
                  error_message: str = "", times_as_strings: bool = False,
-                 extra_fields: dict[str, Any] | None = None, status_override: str | None = None) -> str:
-        """Register a task that starts now and return its id.
+                 extra_fields: dict[str, Any] | None = None, status_override: str | None = None,
+                 endpoint: str | None = None, usage_tokens: int | None = None) -> str:
+        """Register a 3D task that starts now and return its id.
 
         ``file`` is a URL from :meth:`add_file`, the name of a file already added, or a path on
         disk to add; None makes a succeeded task without ``content`` (a malformed answer).
+        Seed3D tasks (and tasks of models this server does not know) report ``fileformat`` and
+        ``subdivisionlevel``; Hyper3D and Hitem3D tasks report neither, as theirs do not.
         ``extra_fields`` are merged over the top-level JSON; ``status_override`` replaces the
         reported status text while content/error still follow the schedule.
         """
         if outcome not in ("succeeded", "failed", "cancelled"):
             raise ValueError(f"outcome must be succeeded, failed or cancelled, not {outcome!r}")
+        rules = MODEL_RULES.get(model, _SEED3D_RULES)
+        fields = {"subdivisionlevel": subdivisionlevel, "fileformat": fileformat} if rules.family == "seed3d" else {}
         with self._lock:
-            task_id = task_id or self._new_task_id()
-            if task_id in self._tasks:
-                raise ValueError(f"task {task_id} already exists")
             url = self._resolve_file(file) if file is not None else ""
-            self._tasks[task_id] = _Task(
-                id=task_id, model=model, fileformat=fileformat, subdivisionlevel=subdivisionlevel,
-                file_url=self._sign(task_id, url) if url else "", created_wall=time.time(),
-                created_mono=time.monotonic(), queued_s=queued_s * self.time_scale,
-                running_s=running_s * self.time_scale, outcome=outcome, error_code=error_code,
-                error_message=error_message, times_as_strings=times_as_strings,
-                extra_fields=dict(extra_fields or {}), status_override=status_override, seq=next(self._seq))
+            return self._register(task_id, model=model, endpoint=endpoint, links={"file_url": url},
+                                  link_s=rules.link_s, model_fields=fields,
+                                  usage_tokens=USAGE_TOKENS if usage_tokens is None else usage_tokens,
+                                  queued_s=queued_s, running_s=running_s, outcome=outcome, error_code=error_code,
+                                  error_message=error_message, times_as_strings=times_as_strings,
+                                  extra_fields=extra_fields, status_override=status_override)
+
+    def add_video_task(self, task_id: str | None = None, *, video: str | None = None, last_frame: str | None = None,
+                       model: str = VIDEO_MODEL, queued_s: float = 0.0, running_s: float = 0.0,
+                       outcome: str = "succeeded", error_code: str = "", error_message: str = "",
+                       fields: dict[str, Any] | None = None) -> str:
+        """Register a Seedance video task, as the same query and list calls return them.
+
+        A succeeded one carries ``content.video_url`` (and ``last_frame_url`` if ``last_frame``
+        is given: Ark adds it when the task asked for it) and never a ``file_url``.  ``video``
+        and ``last_frame`` are what ``file`` is to :meth:`add_task`; ``fields`` override the
+        video's own top-level fields (values from a real Seedance answer by default).  The
+        outcome may also be ``expired``: a video task that outlived ``execution_expires_after``.
+        """
+        if outcome not in ("succeeded", "failed", "cancelled", "expired"):
+            raise ValueError(f"outcome must be succeeded, failed, cancelled or expired, not {outcome!r}")
+        model_fields: dict[str, Any] = {
+            "seed": 1276, "resolution": "720p", "ratio": "16:9", "duration": 5, "framespersecond": 24,
+            "service_tier": "default", "execution_expires_after": 172800, "generate_audio": True, "draft": False,
+            **(fields or {})}
+        with self._lock:
+            links = {"video_url": self._resolve_file(video) if video is not None else "",
+                     "last_frame_url": self._resolve_file(last_frame) if last_frame is not None else ""}
+            return self._register(task_id, model=model, endpoint=None, links=links, link_s=SEED3D_LINK_S,
+                                  model_fields=model_fields, usage_tokens=108900, queued_s=queued_s,
+                                  running_s=running_s, outcome=outcome, error_code=error_code,
+                                  error_message=error_message, times_as_strings=False, extra_fields=None,
+                                  status_override=None)
+
+    def add_endpoint(self, model: str, endpoint_id: str | None = None) -> str:
+        """An inference endpoint (``ep-...``) of ``model`` that creates may name instead of the model."""
+        with self._lock:
+            endpoint_id = endpoint_id or f"ep-{time.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(3)[:5]}"
+            self._endpoints[endpoint_id] = model
+        return endpoint_id
+
+    def _register(self, task_id: str | None, *, model: str, endpoint: str | None, links: dict[str, str],
+                  link_s: int, model_fields: dict[str, Any], usage_tokens: int, queued_s: float, running_s: float,
+                  outcome: str, error_code: str, error_message: str, times_as_strings: bool,
+                  extra_fields: dict[str, Any] | None, status_override: str | None) -> str:
+        """Store a task (the caller holds the lock); links are signed here, empty ones dropped."""
+        task_id = task_id or self._new_task_id()
+        if task_id in self._tasks:
+            raise ValueError(f"task {task_id} already exists")
+        self._tasks[task_id] = _Task(
+            id=task_id, model=model, endpoint=endpoint,
+            content={key: self._sign(task_id, url, link_s) for key, url in links.items() if url},
+            model_fields=model_fields, usage_tokens=usage_tokens, created_wall=time.time(),
+            created_mono=time.monotonic(), queued_s=queued_s * self.time_scale,
+            running_s=running_s * self.time_scale, outcome=outcome, error_code=error_code,
+            error_message=error_message, times_as_strings=times_as_strings,
+            extra_fields=dict(extra_fields or {}), status_override=status_override, seq=next(self._seq))
         return task_id
 
-    def set_create_result(self, fileformat: str, data: bytes | pathlib.Path) -> str:
-        """The zip that tasks created through POST with this ``fileformat`` will serve."""
-        name = data.name if isinstance(data, pathlib.Path) else f"seed3d_{fileformat}.zip"
+    def set_create_result(self, fileformat: str, data: bytes | pathlib.Path, *, model: str = DEFAULT_MODEL) -> str:
+        """The file that tasks created through POST for this model's family and format will serve.
+
+        ``fileformat`` is the format's name (``fbx``, not Hitem3D's code ``4``).  Seed3D serves
+        zips; give Hyper3D and Hitem3D what they should link (a bare model file, as seen).
+        """
+        family = MODEL_RULES[model].family
+        if family != "seed3d":
+            name = _ark_file_name(data, fileformat)
+        else:
+            name = data.name if isinstance(data, pathlib.Path) else f"seed3d_{fileformat}.zip"
         url = self.add_file(name, data)
         with self._lock:
-            self._create_results[fileformat] = url
+            self._create_results[(family, fileformat)] = url
         return url
 
     def fail_next(self, n: int, status: int = 500, code: str = "InternalServiceError",
@@ -675,10 +946,10 @@ class ArkServer:
             return self.add_file(path.name, path)
         raise ValueError(f"{file!r} is neither a URL from add_file, an added file's name nor an existing file")
 
-    def _sign(self, task_id: str, url: str) -> str:
+    def _sign(self, task_id: str, url: str, expires_s: int) -> str:
         """Append a fake TOS pre-signature, so clients see (and must cope with) a query string."""
         signature = hmac.new(self._signing_key, f"{task_id} {url}".encode(), hashlib.sha256).hexdigest()
-        return f"{url}?X-Tos-Algorithm=TOS4-HMAC-SHA256&X-Tos-Expires=86400&X-Tos-Signature={signature}"
+        return f"{url}?X-Tos-Algorithm=TOS4-HMAC-SHA256&X-Tos-Expires={expires_s}&X-Tos-Signature={signature}"
 
     def _lookup_file(self, path: str) -> _File | None:
         parts = path.split("/")
@@ -705,7 +976,8 @@ class ArkServer:
             fault.remaining -= 1
             self._faults = [f for f in self._faults if f.remaining > 0]
         headers = (("Retry-After", f"{fault.retry_after:g}"),) if fault.retry_after is not None else ()
-        message = _FAULT_MESSAGES.get(fault.status, f"Simulated failure {fault.code}.")
+        message = (_CODE_MESSAGES.get(fault.code)
+                   or _FAULT_MESSAGES.get(fault.status, f"Simulated failure {fault.code}."))
         return _error(fault.status, fault.code, message, headers=headers)
 
     def _answer_api(self, method: str, path: str, query: str, headers: Message, body: bytes) -> _Response:
@@ -714,6 +986,9 @@ class ArkServer:
             return fault
         if headers.get("Authorization", "").strip() != f"Bearer {self.api_key}":
             return _error(401, "AuthenticationError", "The API key or AK/SK in the request is missing or invalid.")
+        if path.rstrip("/") == MODELS_PATH and method == "GET":
+            with self._lock:
+                return _json(200, {"data": json.loads(json.dumps(self.models))})
         if path.rstrip("/") == TASKS_PATH:
             if method == "GET":
                 return self._list(query)
@@ -766,7 +1041,8 @@ class ArkServer:
             tasks = sorted(self._tasks.values(), key=lambda t: (t.created_wall, t.seq), reverse=True)
             items = [t.to_json(now) for t in tasks
                      if (not wanted_status or t.status(now)[0] == wanted_status)
-                     and (not wanted_model or t.model == wanted_model)
+                     and (not wanted_model or wanted_model == t.endpoint
+                          or (not self.endpoint_filter and wanted_model == t.model))
                      and (not wanted_ids or t.id in wanted_ids)]
         first = (numbers["page_num"] - 1) * numbers["page_size"]
         return _json(200, {"items": items[first : first + numbers["page_size"]], "total": len(items)})
@@ -781,41 +1057,56 @@ class ArkServer:
         model = request.get("model")
         if not isinstance(model, str) or not model:
             return _error(400, "MissingParameter", "The parameter model is required.", "model")
-        if not model.startswith("doubao-seed3d-"):
+        with self._lock:
+            endpoint = model if model in self._endpoints else None
+            model_id = self._endpoints.get(model, model)
+            shut_down = any(row.get("id") == model_id and row.get("status") == "Shutdown" for row in self.models)
+        rules = MODEL_RULES.get(model_id)
+        if rules is None or shut_down:
             return _error(404, "InvalidEndpointOrModel.NotFound",
                           f"The model or endpoint {model} does not exist or you do not have access to it.", "model")
         content = request.get("content")
         if not isinstance(content, list) or not content:
             return _error(400, "MissingParameter", "The parameter content is required.", "content")
-        images: list[object] = []
-        texts: list[str] = []
-        for item in content:
+        images: list[tuple[int, object]] = []
+        texts: list[tuple[int, str]] = []
+        for index, item in enumerate(content):
             kind = item.get("type") if isinstance(item, dict) else None
             if kind == "image_url" and isinstance(item.get("image_url"), dict):
-                images.append(item["image_url"].get("url"))
+                images.append((index, item["image_url"].get("url")))
             elif kind == "text" and isinstance(item.get("text"), str):
-                texts.append(item["text"])
+                texts.append((index, item["text"]))
             else:
-                return _error(400, "InvalidParameter", f"Unsupported content item {item!r}.", "content")
-        if not images:
-            return _error(400, "MissingParameter", "One image_url item is required.", "content.image_url")
-        if len(images) > 1:
-            return _error(400, "InvalidParameter", "Exactly one image is allowed.", "content.image_url")
-        problem = _check_image_url(images[0])
+                return _error(400, "InvalidParameter", f"Unsupported content item {item!r}.", f"content[{index}]")
+        fewest, most = rules.images
+        if len(images) > most:
+            return _error(400, "InvalidParameter", f"{model} takes at most {most} image(s), got {len(images)}.",
+                          "content")
+        if len(images) < fewest:
+            return _error(400, "MissingParameter", f"{model} needs at least {fewest} image_url item(s).", "content")
+        for index, url in images:
+            problem = _check_image_url(url, rules)
+            if problem:
+                return _error(400, "InvalidParameter", problem, f"content[{index}].image_url")
+        text_param = f"content[{texts[0][0]}].text" if texts else "content"
+        params, problem = _parse_text(" ".join(text for _, text in texts), rules, len(images))
         if problem:
-            return _error(400, "InvalidParameter", problem, "content.image_url.url")
-        params, bad = _parse_text(" ".join(texts))
-        if bad:
-            return _error(400, "InvalidParameter", bad[1], bad[0])
-        fileformat = params["fileformat"]
-        with self._lock:
-            result = self._create_results.get(fileformat)
+            return _error(400, "InvalidParameter", problem, text_param)
+        if not images and not params.get("prompt"):
+            return _error(400, "MissingParameter", f"{model} needs a text prompt or 1 to {most} images.", "content")
+        fmt = rules.formats[params["fileformat"]]
+        fields = ({"subdivisionlevel": params["subdivisionlevel"], "fileformat": fmt}
+                  if rules.family == "seed3d" else {})
         queued_s, running_s = self.create_schedule
-        task_id = self.add_task(
-            file=result, model=model, fileformat=fileformat, subdivisionlevel=params["subdivisionlevel"],
-            queued_s=queued_s, running_s=running_s, outcome="succeeded" if result else "failed",
-            error_code="" if result else "InternalServiceError",
-            error_message="" if result else f"This test server has no result registered for {fileformat}.")
+        with self._lock:
+            result = self._create_results.get((rules.family, fmt), "")
+            task_id = self._register(
+                None, model=model_id, endpoint=endpoint, links={"file_url": result}, link_s=rules.link_s,
+                model_fields=fields, usage_tokens=rules.usage_tokens(params), queued_s=queued_s,
+                running_s=running_s, outcome="succeeded" if result else "failed",
+                error_code="" if result else "InternalServiceError",
+                error_message="" if result else f"This test server has no {fmt} result registered for {model_id}.",
+                times_as_strings=False, extra_fields=None, status_override=None)
         return _json(200, {"id": task_id})
 
     def _delete(self, task_id: str) -> _Response:
@@ -827,16 +1118,27 @@ class ArkServer:
             status = task.status(now)[0]
             if status == "queued":
                 task.cancelled_after = now - task.created_mono
-            elif status in ("succeeded", "failed"):
+            elif status in ("succeeded", "failed", "expired"):
                 del self._tasks[task_id]
             else:
                 return _error(400, "InvalidParameter",
                               f"The task {task_id} is {status}: only queued tasks can be cancelled, "
-                              "and only succeeded or failed tasks deleted.", "id")
+                              "and only succeeded, failed or expired tasks deleted.", "id")
         return _Response(200)
 
 
+def _ark_file_name(data: bytes | pathlib.Path, fileformat: str) -> str:
+    """A result name like Ark's for Hyper3D and Hitem3D (``<hex>.glb``), fixed for given content."""
+    digest = hashlib.sha256(data.read_bytes() if isinstance(data, pathlib.Path) else data).hexdigest()
+    return f"0217{digest[:48]}.{fileformat}"
+
+
 # -- script mode -------------------------------------------------------------------------------
+
+#: The demo's bare results of the other models (made by make_demo_assets.py): name -> model, format.
+DEMO_BARE_RESULTS = {"hyper3d_fbx.fbx": (HYPER3D_MODEL, "fbx"), "hitem3d_stl.stl": (HITEM3D_MODEL, "stl")}
+#: The demo video task's last frame (a render of the demo model).
+DEMO_LAST_FRAME = "video_last_frame.png"
 
 
 def _zip_format(path: pathlib.Path) -> str | None:
@@ -850,11 +1152,15 @@ def _zip_format(path: pathlib.Path) -> str | None:
 
 
 def register_demo(server: ArkServer, asset_dir: pathlib.Path) -> list[dict[str, Any]]:
-    """One task per result zip in ``asset_dir`` plus one that fails; returns their descriptions.
+    """The demo's task set from the results in ``asset_dir``; returns their descriptions.
 
-    Tasks created through POST then serve the zip named after their format (``*_glb.zip``...).
+    One Seed3D task per result zip, a Hyper3D Gen2 task whose result is a bare FBX, a Hitem3D 2.0
+    task whose result is a bare STL, a Seedance video task and a task that fails.  Tasks created
+    through POST then serve the zip named after their format (``*_glb.zip``...), or the FBX/STL
+    for those two models.  The demo also filters the task list by endpoint id, as Ark documents.
     The descriptions give the schedule in real seconds, i.e. after ``time_scale``.
     """
+    server.endpoint_filter = True
     queued_s, running_s = DEMO_SCHEDULE
     scaled = {"queued_s": round(queued_s * server.time_scale, 3), "running_s": round(running_s * server.time_scale, 3)}
     found = [(path, fmt) for path in asset_dir.glob("*.zip") if (fmt := _zip_format(path))]
@@ -864,15 +1170,32 @@ def register_demo(server: ArkServer, asset_dir: pathlib.Path) -> list[dict[str, 
     for path, fmt in found:
         task_id = server.add_task(file=server.add_file(path.name, path), fileformat=fmt,
                                   queued_s=queued_s, running_s=running_s)
-        described.append({"task_id": task_id, "fileformat": fmt, "archive": path.name, **scaled,
-                          "outcome": "succeeded"})
+        described.append({"task_id": task_id, "model": DEFAULT_MODEL, "kind": "3d", "fileformat": fmt,
+                          "archive": path.name, **scaled, "outcome": "succeeded"})
         if path.stem.endswith(f"_{fmt}"):
             server.set_create_result(fmt, path)
+    for name, (model, fmt) in DEMO_BARE_RESULTS.items():
+        path = asset_dir / name
+        if not path.is_file():
+            continue
+        task_id = server.add_task(file=server.add_file(_ark_file_name(path, fmt), path), model=model,
+                                  queued_s=queued_s, running_s=running_s,
+                                  usage_tokens=MODEL_RULES[model].usage_tokens(MODEL_RULES[model].defaults))
+        described.append({"task_id": task_id, "model": model, "kind": "3d", "fileformat": fmt, "archive": None,
+                          "file": name, **scaled, "outcome": "succeeded"})
+        server.set_create_result(fmt, path, model=model)
+    last_frame = asset_dir / DEMO_LAST_FRAME
+    task_id = server.add_video_task(video=server.add_file(_ark_file_name(PLACEHOLDER_MP4, "mp4"), PLACEHOLDER_MP4),
+                                    last_frame=str(last_frame) if last_frame.is_file() else None,
+                                    queued_s=queued_s, running_s=running_s)
+    described.append({"task_id": task_id, "model": VIDEO_MODEL, "kind": "video", "fileformat": None,
+                      "archive": None, **scaled, "outcome": "succeeded"})
     task_id = server.add_task(queued_s=queued_s, running_s=running_s, outcome="failed",
                               error_code="InputImageSensitiveContentDetected",
                               error_message="The request failed because the input image may contain "
                                             "sensitive information.")
-    described.append({"task_id": task_id, "fileformat": "glb", "archive": None, **scaled, "outcome": "failed"})
+    described.append({"task_id": task_id, "model": DEFAULT_MODEL, "kind": "3d", "fileformat": "glb",
+                      "archive": None, **scaled, "outcome": "failed"})
     return described
 
 
@@ -882,7 +1205,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8400, help="API port (0: any free port)")
     parser.add_argument("--file-port", type=int, default=8401, help="file host port (0: any free port)")
     parser.add_argument("--key", default="demo-key", help="the API key clients must send")
-    parser.add_argument("--demo", type=pathlib.Path, metavar="ASSET_DIR", help="register demo tasks for the zips here")
+    parser.add_argument("--demo", type=pathlib.Path, metavar="ASSET_DIR",
+                        help="register the demo tasks for the results in this folder")
     parser.add_argument("--time-scale", type=float, default=1.0, help="multiplies every task schedule")
     args = parser.parse_args(argv)
 

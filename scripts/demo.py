@@ -4,7 +4,8 @@
 
 Steps, each printed: make the demo results with Blender (cached in ``.cache/demo_assets``),
 build the extension zip with Blender's own tool, start the Ark-compatible server on loopback
-with its demo tasks (queued, then running, then succeeded, a few seconds each), install the
+with its demo tasks (queued, then running, then succeeded, a few seconds each: Seed3D zips, a
+Hyper3D FBX, a Hitem3D STL, a video task and a failure, all listed), install the
 zip into Blender exactly as a user does (Get Extensions > Install from Disk), import the task
 with ``bpy.ops.ark3d.import_task``, save ``demo.blend`` and render ``preview.png`` (Cycles, CPU).
 Blender runs with its own ``HOME`` under the output folder, so no real configuration is touched.
@@ -100,9 +101,14 @@ def main() -> int:
     step("Starting the local Ark-compatible server")
     server = ArkServer(api_key=DEMO_KEY).start()
     tasks = register_demo(server, assets)
-    task = next(t for t in tasks if t["outcome"] == "succeeded" and t["fileformat"] == args.format)
+    task = next(t for t in tasks if t["outcome"] == "succeeded" and t["fileformat"] == args.format
+                and t["model"].startswith("doubao-seed3d-"))
     print(f"    API {server.api_base}, files {server.file_base}")
-    print(f"    task {task['task_id']} ({args.format}): queued {task['queued_s']} s, running {task['running_s']} s")
+    for other in tasks:  # the whole set, to try by hand (import, fetch, the tasks browser)
+        what = other["kind"] if other["kind"] == "video" else other["fileformat"]
+        print(f"    {other['task_id']}  {other['model']}  {what}  {other['outcome']}")
+    print(f"    importing {task['task_id']} ({args.format}): queued {task['queued_s']} s, "
+          f"running {task['running_s']} s")
 
     # Blender gets a private home: its user config, the installed extension and the library.
     home = out / "home"

@@ -1,11 +1,15 @@
-"""Build Seed3D-like result zips with real Blender, for the demo server and the import tests.
+"""Build Ark-like results with real Blender, for the demo server and the import tests.
 
 Why real Blender: the importer must cope with what Blender's own exporters (and so, very
-likely, Seed3D's pipeline tools) write -- embedded GLB images, OBJ+MTL with relative texture
-paths, USDZ with packed textures -- and hand-made fixtures would only prove we can read our
-own guesses.  The layouts copy what is known or feared about real results (Ark's API reference):
-two GLB variants side by side (``pbr``/``rgb``), extra files, nested texture folders, and
-folder names in GBK without the zip UTF-8 flag, as Chinese Windows tools write them.
+likely, the services' pipeline tools) write -- embedded GLB images, OBJ+MTL with relative texture
+paths, USDZ with packed textures, FBX with embedded textures, binary STL -- and hand-made
+fixtures would only prove we can read our own guesses.  The Seed3D zips copy what is known or
+feared about real results (Ark's API reference): two GLB variants side by side (``pbr``/``rgb``),
+extra files, nested texture folders, and folder names in GBK without the zip UTF-8 flag, as
+Chinese Windows tools write them.  Hyper3D's and Hitem3D's results seen in public were bare model
+files, not zips, so ``hyper3d_fbx.fbx`` and ``hitem3d_stl.stl`` are bare files too (how those
+two services pack FBX and STL was never seen).  ``video_last_frame.png`` stands in for a video
+task's last frame.
 
 Run with the bpy venv::
 
@@ -34,7 +38,8 @@ from mathutils import Matrix, Vector
 
 NAME = "mushroom"
 GBK_NAME = "蘑菇"  # "mushroom"
-OUTPUTS = ("seed3d_glb.zip", "seed3d_obj.zip", "seed3d_usdz.zip", "seed3d_gbk.zip")
+OUTPUTS = ("seed3d_glb.zip", "seed3d_obj.zip", "seed3d_usdz.zip", "seed3d_gbk.zip", "hyper3d_fbx.fbx",
+           "hitem3d_stl.stl", "video_last_frame.png")
 #: Fixed member timestamps, so rebuilding gives byte-identical zip headers.
 ZIP_DATE = (2025, 11, 24, 12, 0, 0)
 TEXTURE_SIZE = 512
@@ -232,6 +237,28 @@ def export_usdz(path: pathlib.Path) -> None:
             raise RuntimeError(f"{path} holds no texture")
 
 
+def export_fbx(path: pathlib.Path) -> None:
+    """FBX with its textures embedded, so the one file is the whole result (checked)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    bpy.ops.export_scene.fbx(filepath=str(path), use_selection=False, object_types={"MESH"},
+                             path_mode="COPY", embed_textures=True, bake_anim=False)
+    if b"\x89PNG" not in path.read_bytes():
+        raise RuntimeError(f"{path} holds no embedded texture")
+
+
+def export_stl(path: pathlib.Path) -> None:
+    """Binary STL: geometry only, as a 3D printing format carries (``wm.stl_export``, Blender 4.2+)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    bpy.ops.wm.stl_export(filepath=str(path), export_selected_objects=False, ascii_format=False)
+
+
+def publish(source: pathlib.Path, target: pathlib.Path) -> None:
+    """Copy a finished file into the output folder under a temporary name, then rename."""
+    partial = target.with_name(target.name + ".part")
+    partial.write_bytes(source.read_bytes())
+    partial.replace(target)
+
+
 def write_zip(target: pathlib.Path, root: pathlib.Path, files: list[pathlib.Path], *, legacy_gbk: bool = False) -> None:
     """Zip ``files`` under names relative to ``root``; write to a temporary name, then rename.
 
@@ -289,11 +316,19 @@ def build(out_dir: pathlib.Path) -> None:
         gbk_root = stage / "gbk"
         write_zip(out_dir / "seed3d_gbk.zip", gbk_root, export_obj(gbk_root, GBK_NAME, albedo), legacy_gbk=True)
 
+        fbx = stage / "fbx" / f"{NAME}.fbx"
+        export_fbx(fbx)
+        publish(fbx, out_dir / "hyper3d_fbx.fbx")
+        stl = stage / "stl" / f"{NAME}.stl"
+        export_stl(stl)
+        publish(stl, out_dir / "hitem3d_stl.stl")
+        publish(preview, out_dir / "video_last_frame.png")
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out_dir", type=pathlib.Path)
-    parser.add_argument("--force", action="store_true", help="rebuild even if the zips are up to date")
+    parser.add_argument("--force", action="store_true", help="rebuild even if the outputs are up to date")
     args = parser.parse_args(argv)
     out_dir: pathlib.Path = args.out_dir.resolve()
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ behaviour they rely on, so a broken fake shows up here and not as a puzzling cli
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -174,3 +175,214 @@ def test_stop_is_prompt_with_a_stalled_download() -> None:
     assert time.monotonic() - started < 2
     client.join(timeout=5)
     assert not client.is_alive() and isinstance(outcome[0], requests.RequestException)
+
+
+# -- the other models, video tasks, the model list and the create rules ------------------------
+
+TASKS_PATH = "/contents/generations/tasks"
+PNG_DATA_URL = "data:image/png;base64,iVBORw0KGgo="
+
+
+def image(url: str = "https://images.example.com/a.png") -> dict[str, object]:
+    return {"type": "image_url", "image_url": {"url": url}}
+
+
+def text(value: str) -> dict[str, object]:
+    return {"type": "text", "text": value}
+
+
+def create(server: ArkServer, model: str, *content: dict[str, object]) -> requests.Response:
+    return requests.post(server.api_base + TASKS_PATH, json={"model": model, "content": list(content)},
+                         headers=AUTH, timeout=5)
+
+
+def test_models_lists_every_domain_and_status(ark_server: ArkServer) -> None:
+    assert requests.get(f"{ark_server.api_base}/models", timeout=5).status_code == 401
+    rows = requests.get(f"{ark_server.api_base}/models", headers=AUTH, timeout=5).json()["data"]
+    by_id = {row["id"]: row for row in rows}
+    three_d = {row["id"] for row in rows if row["domain"] == "3DGeneration"}
+    assert three_d == {"doubao-seed3d-1-0-250928", "doubao-seed3d-2-0-260328", "hyper3d-gen2-260112",
+                       "hitem3d-2-0-251223"}
+    assert {row["domain"] for row in rows} > {"3DGeneration", "VideoGeneration", "LLM"}
+    assert {row.get("status") for row in rows} == {None, "Retiring", "Shutdown"}  # absent: active
+    assert by_id["hitem3d-2-0-251223"] == {"id": "hitem3d-2-0-251223", "name": "hitem3d-2-0",
+                                           "created": by_id["hitem3d-2-0-251223"]["created"],
+                                           "domain": "3DGeneration", "modalities": {}, "token_limits": {},
+                                           "features": {}}
+    ark_server.models = [row for row in ark_server.models if row["id"] != "hyper3d-gen2-260112"]
+    rows = requests.get(f"{ark_server.api_base}/models", headers=AUTH, timeout=5).json()["data"]
+    assert "hyper3d-gen2-260112" not in {row["id"] for row in rows}
+
+
+@pytest.mark.parametrize(("model", "content", "status", "code", "param"), [
+    # Seed3D: one image, the text holds flags only, its own formats.
+    ("doubao-seed3d-2-0-260328", [image(), image()], 400, "InvalidParameter", "content"),
+    ("doubao-seed3d-2-0-260328", [text("--sl high")], 400, "MissingParameter", "content"),
+    ("doubao-seed3d-2-0-260328", [image(), text("a red mushroom --sl high")], 400, "InvalidParameter",
+     "content[1].text"),
+    ("doubao-seed3d-1-0-250928", [image(), text("--ff fbx")], 400, "InvalidParameter", "content[1].text"),
+    ("doubao-seed3d-1-0-250928", [text("--mesh_mode Raw"), image()], 400, "InvalidParameter", "content[0].text"),
+    ("doubao-seed3d-1-0-250928", [image("data:image/gif;base64,R0lGOD==")], 400, "InvalidParameter",
+     "content[0].image_url"),
+    # Hyper3D: text or 1-5 images, a prompt before its flags, documented spellings only.
+    ("hyper3d-gen2-260112", [text("--mesh_mode Raw")], 400, "MissingParameter", "content"),
+    ("hyper3d-gen2-260112", [image()] * 6, 400, "InvalidParameter", "content"),
+    ("hyper3d-gen2-260112", [text("a chair --mesh_mode quad")], 400, "InvalidParameter", "content[0].text"),
+    ("hyper3d-gen2-260112", [text("a chair --quality_override 300000")], 400, "InvalidParameter",
+     "content[0].text"),  # Quad (the default) allows 1000-200000
+    ("hyper3d-gen2-260112", [text("a chair --ff usd")], 400, "InvalidParameter", "content[0].text"),
+    ("hyper3d-gen2-260112", [text("a chair --bbox_condition [1,2]")], 400, "InvalidParameter", "content[0].text"),
+    ("hyper3d-gen2-260112", [image("data:image/webp;base64,UklGRg==")], 400, "InvalidParameter",
+     "content[0].image_url"),
+    # Hitem3D: 1-4 image URLs (no base64), flags only, formats as codes.
+    ("hitem3d-2-0-251223", [image(PNG_DATA_URL)], 400, "InvalidParameter", "content[0].image_url"),
+    ("hitem3d-2-0-251223", [image()] * 5, 400, "InvalidParameter", "content"),
+    ("hitem3d-2-0-251223", [text("--ff 3")], 400, "MissingParameter", "content"),
+    ("hitem3d-2-0-251223", [image(), text("--ff stl")], 400, "InvalidParameter", "content[1].text"),
+    ("hitem3d-2-0-251223", [image(), text("--ff 6")], 400, "InvalidParameter", "content[1].text"),
+    ("hitem3d-2-0-251223", [image(), text("--face 99999")], 400, "InvalidParameter", "content[1].text"),
+    ("hitem3d-2-0-251223", [image(), text("--request_type 2")], 400, "InvalidParameter", "content[1].text"),
+    ("hitem3d-2-0-251223", [image(), text("--multi_images_bit 1100")], 400, "InvalidParameter",
+     "content[1].text"),  # two views marked, one image sent
+    ("hitem3d-2-0-251223", [image(), text("a mushroom --ff 3")], 400, "InvalidParameter", "content[1].text"),
+    # Not a 3D model on this endpoint, or shut down.
+    ("doubao-pro-32k-241215", [image()], 404, "InvalidEndpointOrModel.NotFound", "model"),
+])
+def test_create_rules_per_model(ark_server: ArkServer, model: str, content: list[dict[str, object]], status: int,
+                                code: str, param: str) -> None:
+    response = create(ark_server, model, *content)
+    error = response.json()["error"]
+    assert (response.status_code, error["code"], error["param"]) == (status, code, param), error["message"]
+    assert requests.get(ark_server.api_base + TASKS_PATH, headers=AUTH, timeout=5).json()["total"] == 0
+
+
+@pytest.mark.parametrize(("model", "content"), [
+    ("doubao-seed3d-2-0-260328", [text("--subdivisionlevel low --fileformat usdz"), image(PNG_DATA_URL)]),
+    ("hyper3d-gen2-260112", [text("A wooden chair, game asset --mesh_mode Raw --quality_override 300000 "
+                                  "--material All --addons HighPack --hd_texture true --TAPose false "
+                                  "--use_original_alpha true --bbox_condition [100, 60, 80] --sl low --ff fbx")]),
+    ("hyper3d-gen2-260112", [image(PNG_DATA_URL), image(), image(), image(), image()]),
+    ("hitem3d-2-0-251223", [text("--ff 3 --resolution 1536pro --face 2000000 --request_type 1 "
+                                 "--multi_images_bit 1010"), image(), image("https://images.example.com/left.png")]),
+])
+def test_create_accepts_every_documented_flag(ark_server: ArkServer, model: str,
+                                              content: list[dict[str, object]]) -> None:
+    response = create(ark_server, model, *content)
+    assert response.status_code == 200, response.text
+    doc = requests.get(task_url(ark_server, response.json()["id"]), headers=AUTH, timeout=5).json()
+    assert doc["model"] == model and doc["status"] == "queued"
+
+
+def test_other_models_serve_bare_files_linked_for_a_week(ark_server: ArkServer) -> None:
+    ark_server.create_schedule = (0.0, 0.0)
+    fbx = b"Kaydara FBX Binary  \x00\x1a\x00" + bytes(100)
+    ark_server.set_create_result("fbx", fbx, model="hyper3d-gen2-260112")
+    ark_server.set_create_result("stl", bytes(80) + b"\x00\x00\x00\x00", model="hitem3d-2-0-251223")
+    hyper = create(ark_server, "hyper3d-gen2-260112", text("a chair --ff fbx")).json()["id"]
+    hitem = create(ark_server, "hitem3d-2-0-251223", image(), text("--ff 3 --resolution 1536pro")).json()["id"]
+    obj = create(ark_server, "hitem3d-2-0-251223", image()).json()["id"]  # default: code 1, obj
+    docs = {tid: requests.get(task_url(ark_server, tid), headers=AUTH, timeout=5).json() for tid in (hyper, hitem, obj)}
+
+    assert list(docs[hyper]) == ["id", "model", "status", "created_at", "updated_at", "content", "usage"]
+    url = docs[hyper]["content"]["file_url"]
+    assert re.search(r"/0217[0-9a-f]{48}\.fbx\?", url) and "X-Tos-Expires=604800" in url
+    assert requests.get(url, timeout=5).content == fbx
+    assert docs[hyper]["usage"]["total_tokens"] == 30000
+    assert docs[hitem]["content"]["file_url"].split("?")[0].endswith(".stl")
+    assert docs[hitem]["usage"]["total_tokens"] == 130500  # 13.05 CNY: high precision, textured
+    assert docs[obj]["status"] == "failed" and "no obj result" in docs[obj]["error"]["message"]
+    seed3d = ark_server.add_task(file=ark_server.add_file("r.zip", PAYLOAD))
+    seed3d_doc = requests.get(task_url(ark_server, seed3d), headers=AUTH, timeout=5).json()
+    assert "X-Tos-Expires=86400" in seed3d_doc["content"]["file_url"]
+
+
+def test_video_tasks_come_back_in_queries_and_lists(ark_server: ArkServer) -> None:
+    model_task = ark_server.add_task(file=ark_server.add_file("r.zip", PAYLOAD))
+    video = ark_server.add_video_task(video=ark_server.add_file("v.mp4", b"mp4"),
+                                      last_frame=ark_server.add_file("f.png", b"png"))
+    expired = ark_server.add_video_task(outcome="expired", model="doubao-seedance-2-0-260128")
+    doc = requests.get(task_url(ark_server, video), headers=AUTH, timeout=5).json()
+    assert doc["model"].startswith("doubao-seedance-") and doc["status"] == "succeeded"
+    assert set(doc["content"]) == {"video_url", "last_frame_url"}
+    assert requests.get(doc["content"]["video_url"], timeout=5).content == b"mp4"
+    assert {"resolution", "ratio", "duration", "framespersecond", "execution_expires_after"} <= set(doc)
+    assert "fileformat" not in doc and "file_url" not in json.dumps(doc)
+    listing = requests.get(ark_server.api_base + TASKS_PATH, headers=AUTH, timeout=5).json()
+    assert [item["id"] for item in listing["items"]] == [expired, video, model_task] and listing["total"] == 3
+    assert listing["items"][0]["status"] == "expired" and "content" not in listing["items"][0]
+    # An expired task can be deleted like a finished one; a running one cannot be cancelled.
+    assert requests.delete(task_url(ark_server, expired), headers=AUTH, timeout=5).status_code == 200
+    running = ark_server.add_video_task(queued_s=0, running_s=60)
+    refused = requests.delete(task_url(ark_server, running), headers=AUTH, timeout=5)
+    assert refused.status_code == 400 and "running" in refused.json()["error"]["message"]
+
+
+def test_list_filters_by_endpoint_ids_and_repeated_task_ids(ark_server: ArkServer) -> None:
+    ark_server.set_create_result("glb", b"PK zip")
+    endpoint = ark_server.add_endpoint("doubao-seed3d-2-0-260328")
+    assert re.fullmatch(r"ep-\d{14}-[0-9a-f]{5}", endpoint)
+    via_endpoint = create(ark_server, endpoint, image()).json()["id"]
+    via_model = create(ark_server, "doubao-seed3d-2-0-260328", image()).json()["id"]
+    other = ark_server.add_task()
+    doc = requests.get(task_url(ark_server, via_endpoint), headers=AUTH, timeout=5).json()
+    assert doc["model"] == "doubao-seed3d-2-0-260328"  # the model behind the endpoint
+
+    def ids(**params: object) -> list[str]:
+        listing = requests.get(ark_server.api_base + TASKS_PATH, params=params, headers=AUTH, timeout=5).json()
+        return [item["id"] for item in listing["items"]]
+
+    assert ids(**{"filter.model": "doubao-seed3d-2-0-260328"}) == [via_model, via_endpoint]  # lenient default
+    ark_server.endpoint_filter = True
+    assert ids(**{"filter.model": endpoint}) == [via_endpoint]
+    assert ids(**{"filter.model": "doubao-seed3d-2-0-260328"}) == []
+    assert ids(**{"filter.task_ids": [other, via_model]}) == [other, via_model]
+    assert ids(**{"filter.task_ids": f"{other},{via_model}"}) == []  # one id per repeated key
+    assert len(ids(page_size=500)) == 3
+    too_big = requests.get(ark_server.api_base + TASKS_PATH, params={"page_size": 501}, headers=AUTH, timeout=5)
+    assert too_big.status_code == 400 and too_big.json()["error"]["param"] == "page_size"
+    unknown = create(ark_server, "ep-20250101000000-abcde", image())
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "InvalidEndpointOrModel.NotFound"
+
+
+@pytest.mark.parametrize("code", ["QuotaExceeded", "SetLimitExceeded", "RateLimitExceeded.EndpointRPMExceeded",
+                                  "ModelAccountRpmRateLimitExceeded"])
+def test_429_codes_as_faults(ark_server: ArkServer, code: str) -> None:
+    ark_server.fail_next(1, status=429, code=code, path_prefix="/api/v3/contents")
+    response = create(ark_server, "doubao-seed3d-1-0-250928", image())
+    error = response.json()["error"]
+    assert response.status_code == 429 and error["code"] == code and error["type"] == "TooManyRequests"
+    expected = {"QuotaExceeded": "free quota", "SetLimitExceeded": "spending limit"}.get(code, "rate")
+    assert expected in error["message"]
+    assert create(ark_server, "doubao-seed3d-1-0-250928", image()).status_code == 200  # one fault only
+
+
+def test_a_shut_down_model_refuses_creates(ark_server: ArkServer) -> None:
+    for row in ark_server.models:
+        if row["id"] == "hitem3d-2-0-251223":
+            row["status"] = "Shutdown"
+    response = create(ark_server, "hitem3d-2-0-251223", image())
+    assert response.status_code == 404 and response.json()["error"]["param"] == "model"
+
+
+def test_register_demo_serves_every_kind_of_task(demo_assets) -> None:  # type: ignore[no-untyped-def]
+    from ark_server import register_demo
+
+    with ArkServer(time_scale=0.0) as server:
+        described = register_demo(server, demo_assets)
+        kinds = {(t["model"], t["kind"], t["fileformat"]) for t in described if t["outcome"] == "succeeded"}
+        assert {("hyper3d-gen2-260112", "3d", "fbx"), ("hitem3d-2-0-251223", "3d", "stl"),
+                ("doubao-seedance-1-0-pro-250528", "video", None)} <= kinds
+        assert {("doubao-seed3d-1-0-250928", "3d", fmt) for fmt in ("glb", "obj", "usdz")} <= kinds
+        for task in described:
+            doc = requests.get(task_url(server, task["task_id"]), headers={"Authorization": "Bearer test-key"},
+                               timeout=5).json()
+            assert doc["status"] == task["outcome"]
+            if task["kind"] == "video":
+                assert requests.get(doc["content"]["last_frame_url"], timeout=5).content[:4] == b"\x89PNG"
+            elif task["fileformat"] == "fbx":
+                body = requests.get(doc["content"]["file_url"], timeout=5).content
+                assert body.startswith(b"Kaydara FBX Binary") and b"\x89PNG" in body  # textures inside
+            elif task["fileformat"] == "stl":  # binary: 80-byte header, triangle count, 50 bytes a triangle
+                body = requests.get(doc["content"]["file_url"], timeout=5).content
+                assert len(body) == 84 + 50 * int.from_bytes(body[80:84], "little") > 84
+        assert server.endpoint_filter
