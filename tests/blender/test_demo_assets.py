@@ -3,7 +3,8 @@
 The demo and the tests build their result zips with ``.venv``'s Blender, but the script is also
 what a user runs with the Blender they have; its exporters' options changed between releases
 (``wm.usd_export``'s ``export_textures`` became ``export_textures_mode`` in 4.5, and 5.0 dropped
-the old name).  Each Blender builds the four zips into a fresh folder.
+the old name).  Each Blender builds the four zips, the bare FBX and STL and the video task's last
+frame into a fresh folder.
 """
 
 from __future__ import annotations
@@ -33,3 +34,8 @@ def test_make_demo_assets_builds_every_zip(blender_python: BlenderPython, tmp_pa
         (tmp_path / "model.usdz").write_bytes(result.read(usdz_name))
     with zipfile.ZipFile(tmp_path / "model.usdz") as usdz:  # a usdz is itself a zip
         assert any(n.lower().endswith(".png") for n in usdz.namelist()), usdz.namelist()
+    fbx = (out / "hyper3d_fbx.fbx").read_bytes()
+    assert fbx.startswith(b"Kaydara FBX Binary") and b"\x89PNG" in fbx  # the textures are embedded
+    stl = (out / "hitem3d_stl.stl").read_bytes()  # binary: 80-byte header, count, 50 bytes a triangle
+    assert len(stl) == 84 + 50 * int.from_bytes(stl[80:84], "little") > 84
+    assert (out / "video_last_frame.png").read_bytes().startswith(b"\x89PNG")
