@@ -140,6 +140,8 @@ install_certificates() {
 need_host_tools() {
   [ "$(id -u)" -eq 0 ] || die "needs root (debootstrap, chroot and mounts)"
   command -v unshare >/dev/null 2>&1 || die "unshare (util-linux) is missing"
+  unshare -m --propagation private true 2>/dev/null \
+    || die "cannot make a private mount namespace (unshare -m); inside a chroot, / must be a mount point"
   if ! command -v debootstrap >/dev/null 2>&1; then
     echo "Installing debootstrap" >&2
     apt-get update -qq
