@@ -259,23 +259,25 @@ def age_text(seconds: float) -> str:
 
 
 def short_id(task_id: str) -> str:
-    """``cgt-…053021-s3phl``: the tail that tells tasks apart (a clipped label would lose it).
+    """``…053021-s3phl``: the tail that tells tasks apart (a clipped label would lose it; every id
+    starts with ``cgt-``, which would only take room).
 
     The full id is in the details below the list, and the list's filter searches it.
     """
-    return f"{task_id[:4]}…{task_id[-12:]}" if len(task_id) > 20 else task_id
+    return f"…{task_id[-12:]}" if len(task_id) > 20 else task_id
 
 
 #: The list's columns, most important first, with the least width their widest text needs, in
-#: UI units (20 px at scale 1): a label's icon takes 1 unit and its margins about 1 more.
-#: tests/blender/test_ui.py measures the widest texts with Blender's font: the id
-#: ("cgt-…235959-mmmmm"), the link's hours ("23 小时"), the age ("59 分钟"), the format ("USDZ").
-COLUMN_UNITS: dict[str, float] = {"id": 8.8, "link": 4.0, "library": 1.2, "age": 3.0, "format": 2.5}
+#: UI units (20 px at scale 1): a label's icon takes 1 unit and its margins 0.8 (Blender clips a
+#: label's text before it touches the edge).  tests/blender/test_ui.py measures the widest texts
+#: with Blender's font: the id ("…235959-mmmmm"), the link's hours ("23 小时"), the age
+#: ("59 分钟"), the format ("USDZ").
+COLUMN_UNITS: dict[str, float] = {"id": 7.3, "link": 3.9, "library": 1.2, "age": 2.8, "format": 2.3}
 #: Left to right.
 COLUMN_ORDER = ("id", "format", "age", "link", "library")
 #: What a row of the list lacks of the sidebar's width: the panel's margins, the list's box
-#: and its scrollbar (UI units).
-LIST_CHROME_UNITS = 3.0
+#: and its scrollbar (UI units; about 70 of the 440 px sidebar of the window tests).
+LIST_CHROME_UNITS = 3.3
 
 
 def list_columns(row_units: float) -> list[tuple[str, float]]:
