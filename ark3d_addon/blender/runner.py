@@ -45,6 +45,7 @@ __all__ = [
     # the registry
     "ActiveJob",
     "active",
+    "last_import",
     "last_message",
     "set_message",
     # work
@@ -94,11 +95,14 @@ active: dict[str, ActiveJob] = {}
 
 #: The last finished work's message, shown in the panel until the next one starts.
 last_message: dict[str, str] = {"text": "", "level": ""}
+#: The import that message is about, when it is about one: the panel shows its figures as rows.
+last_import: list[Outcome] = []
 
 
-def set_message(text: str, level: str) -> None:
+def set_message(text: str, level: str, outcome: Outcome | None = None) -> None:
     last_message["text"] = text
     last_message["level"] = level
+    last_import[:] = [outcome] if outcome is not None and outcome.summary is not None else []
 
 
 def _sync_keys() -> None:
@@ -218,7 +222,7 @@ def _finish_one(context: bpy.types.Context, work: Work) -> bool:
     outcome = finish(context, done, work.options)
     work.outcomes.append(outcome)
     if outcome.ok or outcome.error is not None:
-        set_message(outcome.message, "INFO" if outcome.ok else "ERROR")
+        set_message(outcome.message, "INFO" if outcome.ok else "ERROR", outcome)
     return True
 
 
@@ -234,7 +238,8 @@ def _end(context: bpy.types.Context, work: Work) -> None:
         reports, work.ok, message = conclude(work.outcomes)
         work.reports.extend(reports)
         if message is not None:
-            set_message(message[1], message[0])
+            single = work.outcomes[0] if len(work.outcomes) == 1 else None
+            set_message(message[1], message[0], single)
     if work.after is not None:
         work.after(work)
 

@@ -456,6 +456,16 @@ CATALOG: dict[str, str] = {
     # -- Generate (ui/generate.py, ark3d.create_task, image_source.py) ---------------------
     "Generate": "生成",
     "Generate 3D Model": "生成 3D 模型",
+    # -- the panel's last import, as rows (ui/panel.py) and the import options' short labels ----
+    "Created and imported": "已创建并导入",
+    "Imported": "已导入",
+    "Source": "来源",
+    "Objects": "物体",
+    "Triangles": "三角面",
+    "Materials": "材质",
+    "Textures": "纹理",
+    "Size": "尺寸",
+    "Size X": "尺寸 X",
     "Detail": "细节",
     "Mesh density of the result (Ark's subdivision level)": "结果网格的密度（方舟的细分级别）",
     "Run Ark 3D Jobs": "运行 Ark 3D 任务",

@@ -135,3 +135,23 @@ def test_generate_section_in_a_window(tmp_path: Path, server, demo_assets: Path)
     assert len(created) == 1 and created[0].header("Authorization") == f"Bearer {API_KEY}"
     dest = publish(report, "generate.png")
     assert dest.stat().st_size > 20_000, dest
+
+
+def test_the_panel_at_the_sidebars_default_width(tmp_path: Path, server, demo_assets: Path) -> None:
+    """The sidebar as Blender first opens it: labels in two columns, the last import as short rows.
+
+    Whether a text is cut shows in the pictures (docs/screenshots/panel_default_width*.png); what
+    the test judges is that they were taken at the default width, after a real import.
+    """
+    task = "cgt-20251124093000-slo01"
+    in_library(tmp_path, task, demo_assets / "seed3d_obj.zip")
+    image = REPO / "docs" / "demo_preview.png"
+    report = run_driver(tmp_path, server, "default_width", {"done": task}, {"image": str(image)})
+    print("\ndefault width:", report["sidebar_width"], json.dumps(report["import"], indent=1, ensure_ascii=False))
+    assert report["import"]["result"] == ["RUNNING_MODAL"], report["import"]
+    assert report["import"]["last_message"]["text"].startswith(f"Imported {task}"), report["import"]
+    assert report["import"]["rows"], "the panel shows the import as rows"
+    assert report["sidebar_width"] < 300, "the sidebar was left at the width Blender gives it"
+    for name in ("panel_default_width.png", "panel_default_width_zh.png"):
+        dest = publish(report, name)
+        assert dest.stat().st_size > 10_000, dest

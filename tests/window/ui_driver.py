@@ -10,6 +10,9 @@ presses OK); run the preferences' Check Connection; then switch the interface to
 Chinese and screenshot again (``panel_zh.png``).
 ``scenario: generate``: the Generate sub-panel open with an image file chosen, Generate pressed,
 screenshot while the new task is queued (``generate.png``).
+``scenario: default_width``: the sidebar as Blender opens it (not widened), the import options
+and Generate open, a task imported from the library: screenshots in English and Chinese
+(``panel_default_width.png``, ``panel_default_width_zh.png``).
 
 Everything runs from ``bpy.app.timers`` on Blender's main thread (``yield 0.5`` waits without
 blocking it); a 10 ms probe timer measures the main thread's stalls while the refresh runs.  The
@@ -183,6 +186,31 @@ def scenario_generate():
     yield from screenshot("generate.png")
 
 
+def scenario_default_width():
+    gen = bpy.context.window_manager.ark3d_generate
+    gen.source = "FILE"
+    gen.image_path = CONFIG["image"]
+    bpy.context.window_manager.ark3d.show_options = True
+    yield from setup_ui(width=0)
+    yield 1.0
+    task = TASKS["done"]
+    with in_sidebar():
+        result = bpy.ops.ark3d.import_task("INVOKE_DEFAULT", task_id=task)
+    report["import"] = {"result": sorted(result)}
+    yield from wait_until(lambda: task not in runner.active and task in bpy.data.collections, 20, "the import")
+    yield 0.5
+    report["import"]["last_message"] = dict(runner.last_message)
+    report["import"]["rows"] = bool(runner.last_import)
+    yield from screenshot("panel_default_width.png")
+    view = bpy.context.preferences.view
+    languages = {i.identifier for i in view.bl_rna.properties["language"].enum_items}
+    view.language = "zh_HANS" if "zh_HANS" in languages else "zh_CN"
+    view.use_translate_interface = True
+    yield 0.5
+    yield from screenshot("panel_default_width_zh.png")
+    view.language = "en_US"
+
+
 def prepare() -> None:
     """Panels opened or closed as each picture needs (their open state is set when first drawn)."""
     def reregister(cls: type, options: set[str]) -> None:
@@ -190,7 +218,7 @@ def prepare() -> None:
         cls.bl_options = options
         bpy.utils.register_class(cls)
 
-    if SCENARIO == "generate":
+    if SCENARIO in ("generate", "default_width"):
         reregister(bpy.types.ARK3D_PT_tasks, {"DEFAULT_CLOSED"})
         reregister(bpy.types.ARK3D_PT_generate, set())
     else:  # the browser's pictures: Generate folded away
@@ -207,5 +235,6 @@ def cleanup() -> None:
 
 
 prepare()
-run_steps({"browser": scenario_browser, "generate": scenario_generate}[SCENARIO](), reporter, cleanup)
+scenarios = {"browser": scenario_browser, "generate": scenario_generate, "default_width": scenario_default_width}
+run_steps(scenarios[SCENARIO](), reporter, cleanup)
 log(f"driver ready: scenario {SCENARIO}; library {os.environ.get('ARK3D_LIBRARY')}")

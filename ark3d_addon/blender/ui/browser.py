@@ -27,7 +27,7 @@ from .. import env, runner, translations
 from .._typing import Icon
 from ..importer import format_problem
 from ..preferences import library_for, library_of_preferences, read_settings
-from .common import wrapped
+from .common import short_id, wrapped
 from .progress import redraw_sidebars
 
 PAGE_SIZE = 20
@@ -256,15 +256,6 @@ def age_text(seconds: float) -> str:
     if seconds < 2 * 86400:
         return translations.iface("{n} h").format(n=int(seconds // 3600))
     return translations.iface("{n} d").format(n=int(seconds // 86400))
-
-
-def short_id(task_id: str) -> str:
-    """``…053021-s3phl``: the tail that tells tasks apart (a clipped label would lose it; every id
-    starts with ``cgt-``, which would only take room).
-
-    The full id is in the details below the list, and the list's filter searches it.
-    """
-    return f"…{task_id[-12:]}" if len(task_id) > 20 else task_id
 
 
 #: The list's columns, most important first, with the least width their widest text needs, in

@@ -9,7 +9,7 @@ import bpy
 from .. import translations
 from .._typing import Icon
 
-__all__ = ["WRAP", "draw_import_options", "redraw_preferences", "wrap_width", "wrapped"]
+__all__ = ["WRAP", "draw_import_options", "field_row", "redraw_preferences", "short_id", "wrap_width", "wrapped"]
 
 #: Columns of text on one line of the sidebar at its default width.
 WRAP = 38
@@ -44,11 +44,36 @@ def redraw_preferences(wm: bpy.types.WindowManager | None) -> None:
                 area.tag_redraw()
 
 
+def short_id(task_id: str) -> str:
+    """``…053021-s3phl``: the tail that tells tasks apart (a clipped label would lose it; every id
+    starts with ``cgt-``, which would only take room).
+
+    The full id is in the browser's details, and its list's filter searches it.
+    """
+    return f"…{task_id[-12:]}" if len(task_id) > 20 else task_id
+
+
+def field_row(layout: bpy.types.UILayout, label: str, value: str, icon: Icon = "NONE") -> None:
+    """A read-only "label  value" row in the columns of ``use_property_split`` (label right-aligned)."""
+    split = layout.split(factor=0.36, align=True)
+    left = split.row()
+    left.alignment = "RIGHT"
+    left.label(text=label, translate=False)
+    split.label(text=value, icon=icon, translate=False)
+
+
 def draw_import_options(layout: bpy.types.UILayout, prefs: bpy.types.AddonPreferences) -> None:
-    """The import options of the preferences (the panel shows the same, as defaults of the button)."""
-    col = layout.column(align=True)
+    """The import options of the preferences (the panel shows the same, as defaults of the button).
+
+    Label and field in two columns, as Blender's own properties editors draw them; the checkboxes
+    across the whole width, where their names fit a sidebar at its default width.
+    """
+    col = layout.column()
+    col.use_property_split = True
+    col.use_property_decorate = False
     # Its own context: Blender's catalog has "Variant" as a variable (变量), not a model variant.
     col.prop(prefs, "variant", text="Variant", text_ctxt=translations.CONTEXT)
-    col.prop(prefs, "target_size")
-    col.prop(prefs, "merge_empty")
+    col.prop(prefs, "target_size", text="Size")
+    col = layout.column(align=True)
     col.prop(prefs, "origin_to_base")
+    col.prop(prefs, "merge_empty")

@@ -115,7 +115,9 @@ class ARK3D_PT_generate(bpy.types.Panel):
                          icon="CAMERA_DATA" if camera is not None else "ERROR", translate=False)
 
         col = layout.column(align=True)
-        col.prop(state, "model", text="")
+        col.use_property_split = True  # label | field, as Blender's own editors: no label is cut
+        col.use_property_decorate = False
+        col.prop(state, "model")
         col.prop(state, "subdivisionlevel")
         col.prop(state, "fileformat")
 
@@ -131,7 +133,7 @@ class ARK3D_PT_generate(bpy.types.Panel):
         op.subdivisionlevel = state.subdivisionlevel
         op.fileformat = state.fileformat
         if not ready:
-            layout.label(text=why, icon="INFO")
+            wrapped(layout, translations.iface(why), "INFO", wrap_width(context))
 
         wrapped(layout, translations.iface(NOTE), "INFO", wrap_width(context))
 

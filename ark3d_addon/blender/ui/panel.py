@@ -13,9 +13,10 @@ from ...core.errors import ArkError
 from ...core.settings import Settings
 from .. import runner, translations
 from ..env import online_access_allowed
+from ..finish import Outcome
 from ..preferences import ArkPreferences, get_preferences
 from .browser import ArkBrowserState
-from .common import draw_import_options, wrapped
+from .common import draw_import_options, field_row, short_id, wrapped
 
 
 class ArkPanelState(bpy.types.PropertyGroup):
@@ -67,7 +68,7 @@ class ARK3D_PT_import(bpy.types.Panel):
             box.label(text="No API key set", icon="ERROR")
             box.operator("ark3d.open_preferences", icon="PREFERENCES")
         if not online_access_allowed():
-            layout.label(text="Online access is off (Preferences > System)", icon="INTERNET_OFFLINE")
+            wrapped(layout, translations.iface("Online access is off (Preferences > System)"), "INTERNET_OFFLINE")
 
         col = layout.column(align=True)
         col.prop(state, "task_id", text="", icon="URL")
@@ -86,12 +87,37 @@ class ARK3D_PT_import(bpy.types.Panel):
             snap = entry.job.snapshot()
             box = layout.box()
             header = box.row()
-            header.label(text=task_id, icon="SORTTIME", translate=False)
+            header.label(text=short_id(task_id), icon="SORTTIME", translate=False)
             cancel = header.operator("ark3d.cancel_import", text="", icon="CANCEL")
             cancel.task_id = task_id
             _progress(box, snap.fraction, snap.text)
 
         message = runner.last_message
-        if message["text"]:
+        if runner.last_import:
+            _draw_imported(layout.box(), runner.last_import[0])
+        elif message["text"]:
             wrapped(layout.box(), translations.localize(message["text"]),
-                     icon="ERROR" if message["level"] == "ERROR" else "CHECKMARK")
+                    icon="ERROR" if message["level"] == "ERROR" else "CHECKMARK")
+
+
+def _draw_imported(layout: bpy.types.UILayout, outcome: Outcome) -> None:
+    """The last import as short rows: what, from where, and its figures (the report has it all in one line)."""
+    summary, result = outcome.summary, outcome.job.result
+    if summary is None or result is None:
+        return
+    iface = translations.iface
+    created = outcome.job.kind == "create"
+    layout.label(text=iface("Created and imported" if created else "Imported"), icon="CHECKMARK", translate=False)
+    layout.label(text=short_id(result.task_id), icon="BLANK1", translate=False)
+    col = layout.column(align=True)
+    col.scale_y = 0.85
+    variant = f" · {result.model.variant}" if result.model.variant else ""
+    field_row(col, iface("File"), f"{result.model.path.name}{variant}")
+    field_row(col, iface("Source"), iface("from the library" if result.from_library else "downloaded"))
+    field_row(col, iface("Objects"), f"{summary.objects:,}")
+    field_row(col, iface("Triangles"), f"{summary.triangles:,}")
+    field_row(col, iface("Materials"), f"{summary.materials:,}")
+    field_row(col, iface("Textures"), f"{summary.images:,}")
+    # One row per axis, as Blender's own vector properties ("Location X", "Y", "Z").
+    for axis, size in zip(("Size X", "Y", "Z"), summary.dimensions, strict=True):
+        field_row(col, iface(axis), f"{size:.2f} m")
