@@ -44,9 +44,10 @@ def _progress_printer(enabled: bool) -> Callable[[JobState], None]:
     last = [""]
 
     def show(state: JobState) -> None:
-        if enabled and state.text != last[0]:
-            last[0] = state.text
-            print(state.text, file=sys.stderr, flush=True)
+        text = state.text.render()
+        if enabled and text != last[0]:
+            last[0] = text
+            print(text, file=sys.stderr, flush=True)
 
     return show
 

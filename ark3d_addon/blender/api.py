@@ -21,9 +21,10 @@ from dataclasses import dataclass
 import bpy
 
 from ..core.client import ArkClient
-from ..core.errors import ArkError, Cancelled, ConfigError
+from ..core.errors import ArkError, Cancelled, ConfigError, ErrorCode
 from ..core.image_input import MODELS
 from ..core.job import ImportJob
+from ..core.messages import msg, verbatim
 from ..core.task import Status, Task, validate_task_id
 from . import env, jobs, runner
 from .options import ImportOptions, options_from_preferences
@@ -50,8 +51,8 @@ def _waits(context: bpy.types.Context, wait: bool | None) -> bool:
     if wait is None:
         return not loop
     if not wait and not loop:
-        raise ConfigError("wait=False needs a Blender window: there is no event loop to import the model later",
-                          code="NoEventLoop", hint="Leave wait unset (or True) in background Blender")
+        raise ConfigError(msg("wait=False needs a Blender window: there is no event loop to import the model later"),
+                          code=ErrorCode.NO_EVENT_LOOP, hint=msg("Leave wait unset (or True) in background Blender"))
     return wait
 
 
@@ -59,7 +60,7 @@ def _imported(outcome: runner.Outcome) -> Imported:
     if outcome.error is not None:
         raise outcome.error
     if outcome.cancelled:
-        raise Cancelled(outcome.message or "Cancelled")
+        raise Cancelled(verbatim(outcome.message) if outcome.message else None)
     collection = bpy.data.collections.get(outcome.collection) if outcome.collection else None
     objects: list[bpy.types.Object] = list(collection.all_objects) if collection is not None else []
     result = outcome.job.result
@@ -119,7 +120,7 @@ def import_tasks(task_ids: str | list[str], *, variant: str | None = None,
     imported = [_imported(o) for o in outcomes if o.ok]
     failed = [o for o in outcomes if not o.ok]
     if failed:
-        raise failed[0].error or Cancelled(failed[0].message)
+        raise failed[0].error or Cancelled(verbatim(failed[0].message))
     return imported
 
 
@@ -151,11 +152,11 @@ def list_tasks(*, status: str | None = None, page_size: int = 20) -> list[Task]:
     ``status``: queued, running, cancelled, succeeded or failed (None: all).
     """
     if status is not None and (Status.parse(status) is Status.UNKNOWN):
-        raise ConfigError(f"Unknown task status '{status}'", code="InvalidParameter",
-                          hint="Use queued, running, cancelled, succeeded or failed")
+        raise ConfigError(msg("Unknown task status '{status}'", status=status), code=ErrorCode.INVALID_PARAMETER,
+                          hint=msg("Use queued, running, cancelled, succeeded or failed"))
     if not 1 <= page_size <= 500:
-        raise ConfigError(f"page_size must be between 1 and 500, not {page_size}", code="InvalidParameter",
-                          hint="Ark returns at most 500 tasks a page")
+        raise ConfigError(msg("page_size must be between 1 and 500, not {n}", n=str(page_size)),
+                          code=ErrorCode.INVALID_PARAMETER, hint=msg("Ark returns at most 500 tasks a page"))
     settings = read_settings(_context())
     env.require_network(settings)
     client = ArkClient(settings)
@@ -194,5 +195,6 @@ def resume_journaled() -> list[str]:
 
 def _variant(variant: str | None) -> str | None:
     if variant not in (None, "pbr", "rgb"):
-        raise ConfigError(f"Unknown variant '{variant}'", code="InvalidParameter", hint="Use pbr or rgb (or None)")
+        raise ConfigError(msg("Unknown variant '{variant}'", variant=str(variant)), code=ErrorCode.INVALID_PARAMETER,
+                          hint=msg("Use pbr or rgb (or None)"))
     return variant

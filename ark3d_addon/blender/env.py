@@ -6,7 +6,8 @@ API say the same thing the same way.
 
 import bpy
 
-from ..core.errors import ArkError, ConfigError
+from ..core.errors import ArkError, ConfigError, ErrorCode
+from ..core.messages import msg
 from ..core.settings import Settings
 
 __all__ = [
@@ -18,7 +19,7 @@ __all__ = [
     "require_network",
 ]
 
-ONLINE_HINT = "Turn on Edit > Preferences > System > Network > Allow Online Access, then try again"
+ONLINE_HINT = msg("Turn on Edit > Preferences > System > Network > Allow Online Access, then try again")
 
 
 def online_access_allowed() -> bool:
@@ -35,7 +36,8 @@ def offline_error_or_none() -> ConfigError | None:
     """The error of a request Blender may not make now, or None when it may."""
     if online_access_allowed():
         return None
-    return ConfigError("Blender's online access is turned off", code="OnlineAccessDisabled", hint=ONLINE_HINT)
+    return ConfigError(msg("Blender's online access is turned off"), code=ErrorCode.ONLINE_ACCESS_DISABLED,
+                       hint=ONLINE_HINT)
 
 
 def require_network(settings: Settings) -> None:
@@ -48,5 +50,5 @@ def require_network(settings: Settings) -> None:
 
 def busy_error(task_id: str) -> ArkError:
     """A second job for a task this Blender is already working on."""
-    return ArkError(f"Task {task_id} is already being imported", code="Busy",
-                    hint="Wait for it to finish, or cancel it in the Ark 3D panel")
+    return ArkError(msg("Task {task_id} is already being imported", task_id=task_id), code=ErrorCode.BUSY,
+                    hint=msg("Wait for it to finish, or cancel it in the Ark 3D panel"))

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 
 import bpy
 
-from ..core.errors import ArkError
+from ..core.errors import ArkError, ErrorCode
 from ..core.job import ImportJob
+from ..core.jobstate import JobKind, Phase
+from ..core.messages import msg
 from . import translations
 from .importer import ImportSummary, import_model
 from .options import ImportOptions
@@ -41,14 +43,14 @@ def finish(context: bpy.types.Context, job: ImportJob, options: ImportOptions) -
     """Import a ready job's model (if it should be imported) and end its journal; or say how it ended."""
     state = job.snapshot()
     result = job.result
-    if state.phase == "cancelled":
+    if state.phase is Phase.CANCELLED:
         text = translations.rpt("Cancelled {task_id}").format(task_id=job.label)
         return Outcome(job, cancelled=True, message=text)
-    if state.phase != "ready" or result is None:
+    if state.phase is not Phase.READY or result is None:
         error = state.error or ArkError(
-            f"The import of {job.label} stopped unexpectedly during '{state.text}'",
-            code="WorkerDied",
-            hint="The system console shows the error; please report it with the task id",
+            msg("The import of {task_id} stopped unexpectedly during '{state}'", task_id=job.label, state=state.text),
+            code=ErrorCode.WORKER_DIED,
+            hint=msg("The system console shows the error; please report it with the task id"),
         )
         return Outcome(job, error=error, message=translations.error_text(error))
     if not job.import_when_ready:
@@ -62,7 +64,7 @@ def finish(context: bpy.types.Context, job: ImportJob, options: ImportOptions) -
         job.close_journal()  # imported, or its import failed: either way the job is over
     source = "from the library" if result.from_library else "downloaded"
     variant = f", {result.model.variant}" if result.model.variant else ""
-    template = "Created and imported {task_id} ({file}, {source}): {summary}" if job.kind == "create" else \
+    template = "Created and imported {task_id} ({file}, {source}): {summary}" if job.kind is JobKind.GENERATE else \
         "Imported {task_id} ({file}, {source}): {summary}"
     text = translations.rpt(template).format(
         task_id=result.task_id, file=f"{result.model.path.name}{variant}", source=translations.rpt(source),

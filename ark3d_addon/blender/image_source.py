@@ -16,7 +16,8 @@ from typing import Any
 
 import bpy
 
-from ..core.errors import ConfigError
+from ..core.errors import ConfigError, ErrorCode
+from ..core.messages import msg, verbatim
 
 #: Formats Ark takes, by extension: a file in one of them is sent as it is, never re-encoded.
 _SENDABLE = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
@@ -24,6 +25,8 @@ _SENDABLE = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
 CAMERA_MAX_SIDE = 1024
 #: Cycles samples for the camera render (the scene's own count when lower).
 CAMERA_MAX_SAMPLES = 64
+
+_RENDER_HINT = msg("Render it yourself (F12) and pick the Render Result")
 
 
 def temp_png(prefix: str) -> Path:
@@ -77,15 +80,17 @@ def image_file(image: bpy.types.Image, scene: bpy.types.Scene) -> tuple[Path, bo
             image.save_render(filepath=str(out), scene=scene)
     except RuntimeError as exc:
         out.unlink(missing_ok=True)
-        what = "There is no render yet" if image.type == "RENDER_RESULT" else f"The image '{image.name}' has no pixels"
+        what = (msg("There is no render yet") if image.type == "RENDER_RESULT"
+                else msg("The image '{name}' has no pixels", name=image.name))
         raise ConfigError(
-            f"{what}: it cannot be sent ({str(exc).strip().splitlines()[-1] if str(exc).strip() else 'empty'})",
-            code="ImageUnreadable",
-            hint="Render first (F12), or pick an image file",
+            msg("{what}: it cannot be sent ({reason})", what=what,
+                reason=str(exc).strip().splitlines()[-1] if str(exc).strip() else "empty"),
+            code=ErrorCode.IMAGE_UNREADABLE,
+            hint=msg("Render first (F12), or pick an image file"),
         ) from None
     if not out.is_file():
-        raise ConfigError(f"Blender did not save the image '{image.name}'", code="ImageUnreadable",
-                          hint="Pick an image file instead")
+        raise ConfigError(msg("Blender did not save the image '{name}'", name=image.name),
+                          code=ErrorCode.IMAGE_UNREADABLE, hint=msg("Pick an image file instead"))
     return out, True
 
 
@@ -96,8 +101,8 @@ def render_camera(scene: bpy.types.Scene) -> Path:
     :data:`CAMERA_MAX_SAMPLES` samples, so it takes seconds; every setting is put back after.
     """
     if scene.camera is None:
-        raise ConfigError("The scene has no active camera", code="NoCamera",
-                          hint="Add a camera and make it the active one (Ctrl+Numpad 0), or pick an image")
+        raise ConfigError(msg("The scene has no active camera"), code=ErrorCode.NO_CAMERA,
+                          hint=msg("Add a camera and make it the active one (Ctrl+Numpad 0), or pick an image"))
     render = scene.render
     longest = max(render.resolution_x, render.resolution_y) * render.resolution_percentage / 100
     percentage = render.resolution_percentage
@@ -115,11 +120,13 @@ def render_camera(scene: bpy.types.Scene) -> Path:
             bpy.ops.render.render(write_still=True, scene=scene.name)
         except RuntimeError as exc:
             out.unlink(missing_ok=True)
-            raise ConfigError(f"Rendering the camera's view failed: {str(exc).strip() or 'no reason given'}",
-                              code="RenderFailed", hint="Render it yourself (F12) and pick the Render Result") from None
+            reason = str(exc).strip()
+            raise ConfigError(msg("Rendering the camera's view failed: {reason}",
+                                  reason=verbatim(reason) if reason else msg("no reason given")),
+                              code=ErrorCode.RENDER_FAILED, hint=_RENDER_HINT) from None
     if not out.is_file():
-        raise ConfigError("Rendering the camera's view made no image", code="RenderFailed",
-                          hint="Render it yourself (F12) and pick the Render Result")
+        raise ConfigError(msg("Rendering the camera's view made no image"), code=ErrorCode.RENDER_FAILED,
+                          hint=_RENDER_HINT)
     return out
 
 
@@ -129,17 +136,19 @@ def resolve(context: bpy.types.Context, *, image_path: str = "", image_name: str
     scene = context.scene
     if use_camera:
         if scene is None:
-            raise ConfigError("There is no scene to render", code="NoScene", hint="Open a scene first")
+            raise ConfigError(msg("There is no scene to render"), code=ErrorCode.NO_SCENE,
+                              hint=msg("Open a scene first"))
         return render_camera(scene), True
     if image_name:
         image = bpy.data.images.get(image_name)
         if image is None:
-            raise ConfigError(f"There is no image named '{image_name}' in this file", code="ImageUnreadable",
-                              hint="Pick an image from the list")
+            raise ConfigError(msg("There is no image named '{name}' in this file", name=image_name),
+                              code=ErrorCode.IMAGE_UNREADABLE, hint=msg("Pick an image from the list"))
         if scene is None:
-            raise ConfigError("There is no scene to save the image with", code="NoScene", hint="Open a scene first")
+            raise ConfigError(msg("There is no scene to save the image with"), code=ErrorCode.NO_SCENE,
+                              hint=msg("Open a scene first"))
         return image_file(image, scene)
     if image_path:
         return Path(os.path.normpath(bpy.path.abspath(image_path))), False
-    raise ConfigError("No input image was chosen", code="NoImage",
-                      hint="Pick an image file, an image in Blender, or the active camera")
+    raise ConfigError(msg("No input image was chosen"), code=ErrorCode.NO_IMAGE,
+                      hint=msg("Pick an image file, an image in Blender, or the active camera"))

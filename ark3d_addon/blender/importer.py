@@ -29,7 +29,8 @@ except ImportError:  # pragma: no cover - exercised by the Blender 3.4 window te
     np = None  # type: ignore[assignment]
 
 from ..core.archive import MODEL_EXTENSIONS
-from ..core.errors import ArkError
+from ..core.errors import ArkError, ErrorCode
+from ..core.messages import msg
 from . import translations
 from .options import ImportOptions
 
@@ -85,7 +86,7 @@ def _operator(idname: str) -> _Op | None:
 
 
 #: The hint of every format this Blender cannot import: the result itself is fine.
-_OTHER_BLENDER = "Import it in a Blender from blender.org, or create the task with another file format"
+_OTHER_BLENDER = msg("Import it in a Blender from blender.org, or create the task with another file format")
 
 
 def format_problem(fileformat: str) -> ArkError | None:
@@ -102,16 +103,16 @@ def format_problem(fileformat: str) -> ArkError | None:
         return None
     idname = _IMPORTERS[fmt][0]
     if fmt == "usd" and (not getattr(bpy.app.build_options, "usd", True) or _operator(idname) is None):
-        return ArkError("This Blender cannot import USD files: it was built without USD support",
-                        code="FormatNotSupported", hint=_OTHER_BLENDER)
+        return ArkError(msg("This Blender cannot import USD files: it was built without USD support"),
+                        code=ErrorCode.FORMAT_NOT_SUPPORTED, hint=_OTHER_BLENDER)
     if fmt == "gltf" and not _has_numpy():
-        return ArkError("This Blender cannot import glTF files: its glTF importer needs numpy, which this "
-                        "Blender's Python lacks", code="FormatNotSupported",
-                        hint="Install numpy for it (Debian: apt install python3-numpy), or import the result in "
-                             "a Blender from blender.org")
+        return ArkError(msg("This Blender cannot import glTF files: its glTF importer needs numpy, which this "
+                            "Blender's Python lacks"), code=ErrorCode.FORMAT_NOT_SUPPORTED,
+                        hint=msg("Install numpy for it (Debian: apt install python3-numpy), or import the result in "
+                                 "a Blender from blender.org"))
     if fmt == "obj" and _operator(idname) is None:
-        return ArkError(f"This Blender cannot import OBJ files ({idname} is missing)", code="FormatNotSupported",
-                        hint=_OTHER_BLENDER)
+        return ArkError(msg("This Blender cannot import {suffix} files ({operator} is missing)", suffix="OBJ",
+                            operator=idname), code=ErrorCode.FORMAT_NOT_SUPPORTED, hint=_OTHER_BLENDER)
     return None
 
 
@@ -133,8 +134,9 @@ def _find_operator(fmt: str, path: Path) -> tuple[_Op, dict[str, Any]]:
         op = _operator(idname)
     if op is None:
         raise ArkError(
-            f"This Blender cannot import {path.suffix} files ({idname} is missing)",
-            code="NoImporter",
+            msg("This Blender cannot import {suffix} files ({operator} is missing)", suffix=path.suffix,
+                operator=idname),
+            code=ErrorCode.NO_IMPORTER,
             hint=_OTHER_BLENDER,
         )
     return op, kwargs
@@ -185,9 +187,9 @@ def import_model(
     view_layer = context.view_layer
     if scene is None or view_layer is None:
         raise ArkError(
-            "There is no scene to import into",
-            code="NoScene",
-            hint="Open a scene (or a new file) and import again",
+            msg("There is no scene to import into"),
+            code=ErrorCode.NO_SCENE,
+            hint=msg("Open a scene (or a new file) and import again"),
         )
     collection = bpy.data.collections.new(task_id)
     scene.collection.children.link(collection)
@@ -208,9 +210,10 @@ def import_model(
             bpy.data.objects.remove(obj)
         bpy.data.collections.remove(collection)
         raise ArkError(
-            f"Blender could not import {model_path.name}: {report_cause(str(exc)) or repr(exc)}",
-            code="ImportFailed",
-            hint=f"The file is kept in {model_path.parent}; try opening it with File > Import",
+            msg("Blender could not import {file}: {reason}", file=model_path.name,
+                reason=report_cause(str(exc)) or repr(exc)),
+            code=ErrorCode.IMPORT_FAILED,
+            hint=msg("The file is kept in {folder}; try opening it with File > Import", folder=str(model_path.parent)),
         ) from None
     finally:
         view_layer.active_layer_collection = previous_active

@@ -11,7 +11,8 @@ from bpy.props import BoolProperty, IntProperty, StringProperty
 
 from ..core.client import ArkClient
 from ..core.diagnose import Check, check_connection
-from ..core.errors import ArkError
+from ..core.errors import ArkError, ErrorCode
+from ..core.messages import msg
 from ..core.task import validate_task_id
 from ..core.tasklist import Background, CancelOutcome, cancel_or_delete
 from . import env, jobs, runner, translations
@@ -259,9 +260,10 @@ class ARK3D_OT_browser_import(_ImportsOperator):
         if item is not None and item.in_library and (not item.remote or left is None or left <= 60):
             # The library holds the only copy left: never delete it for a download that must fail.
             raise ArkError(
-                f"The download link of {task_id} has expired, so the library copy is the only one left",
-                code="LinkExpired",
-                hint="It was kept; import it from the library instead",
+                msg("The download link of {task_id} has expired, so the library copy is the only one left",
+                    task_id=task_id),
+                code=ErrorCode.LINK_EXPIRED,
+                hint=msg("It was kept; import it from the library instead"),
             )
         library_for(read_settings(context)).remove(task_id)
 
@@ -311,7 +313,7 @@ def _cancel_done(context: bpy.types.Context, call: "Background[Any]") -> "list[r
     outcome: CancelOutcome | None = call.result
     status = browser.status
     if outcome is None:
-        text = translations.error_text(call.error or ArkError("The request failed", code="Unknown"))
+        text = translations.error_text(call.error or ArkError(msg("The request failed"), code=ErrorCode.UNKNOWN))
         status.message, status.level = text, "ERROR"
         redraw_sidebars(context.window_manager)
         return [("ERROR", text)]
@@ -389,7 +391,8 @@ def _connection_checked(context: bpy.types.Context, call: "Background[Any]") -> 
     if failed is not None:
         return [("ERROR", translations.rpt("Connection check failed at {step}: {message}").format(
             step=translations.rpt(CHECK_NAMES.get(failed.name, failed.name)),
-            message=translations.localize(failed.message, "rpt")))]
+            message=translations.error_text(failed.error, "rpt") if failed.error
+            else translations.localize(str(failed.message), "rpt")))]
     return [("INFO", translations.rpt("Connection OK: Ark answered and accepted the API key"))]
 
 

@@ -12,8 +12,9 @@ from typing import cast
 import bpy
 from bpy.props import EnumProperty, FloatProperty, StringProperty
 
-from ..core.errors import ConfigError
+from ..core.errors import ConfigError, ErrorCode
 from ..core.library import Library, default_library_root
+from ..core.messages import msg
 from ..core.settings import BASE_URL_CN, BASE_URL_INTL, DEFAULT_POLL_INTERVAL, Settings
 from ._typing import OperatorResult
 from .options import merge_empty_property, origin_to_base_property, target_size_property, variant_property
@@ -110,8 +111,8 @@ def get_preferences(context: bpy.types.Context | None = None) -> ArkPreferences:
     user_prefs = (context or bpy.context).preferences
     addon = user_prefs.addons.get(ADDON_ID) if user_prefs is not None else None
     if addon is None or addon.preferences is None:
-        raise ConfigError("The Ark 3D add-on is not enabled", code="NotEnabled",
-                          hint="Enable it in Edit > Preferences > Add-ons")
+        raise ConfigError(msg("The Ark 3D add-on is not enabled"), code=ErrorCode.NOT_ENABLED,
+                          hint=msg("Enable it in Edit > Preferences > Add-ons"))
     return cast(ArkPreferences, addon.preferences)
 
 

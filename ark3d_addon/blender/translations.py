@@ -28,6 +28,7 @@ import bpy
 
 from ..core.errors import ArkError
 from ..core.linebreak import wrap
+from ..core.messages import verbatim
 from .translations_zh import CATALOG, CODE_TEXTS
 
 __all__ = [
@@ -151,7 +152,7 @@ def _from_user_message(text: str, kind: str) -> str | None:
     found = _USER_MESSAGE.match(text)
     if found is None:
         return None
-    error = ArkError(found["message"], hint=found["hint"] or "")
+    error = ArkError(verbatim(found["message"]), hint=verbatim(found["hint"]) if found["hint"] else None)
     for item in (found["details"] or "").split(", "):
         if item.startswith("HTTP "):
             error.http_status = int(item[5:])
@@ -161,7 +162,7 @@ def _from_user_message(text: str, kind: str) -> str | None:
             error.request_id = item[11:]
     ours = (
         localize(error.message, kind, None, 1) != error.message
-        or bool(error.hint and localize(error.hint, kind, None, 1) != error.hint)
+        or bool(error.hint and localize(str(error.hint), kind, None, 1) != str(error.hint))
         or bool(code_text(error.code))
     )
     # Nothing of it was ours to translate: leave the text alone rather than change its punctuation.
@@ -238,7 +239,7 @@ def error_text(error: ArkError, kind: str = "rpt") -> str:
         text = gettext("{message} ({details}).").format(message=local, details=gettext(", ").join(details))
     else:
         text = gettext("{message}.").format(message=local)
-    hint = error.hint.rstrip(". ")
+    hint = str(error.hint).rstrip(". ") if error.hint is not None else ""
     if hint:
         text += gettext(" {hint}.").format(hint=localize(hint, kind))
     return text

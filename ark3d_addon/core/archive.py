@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from urllib.parse import unquote, urlparse
 
-from .errors import ArchiveError, Cancelled, NoModelError
+from .errors import ArchiveError, Cancelled, ErrorCode, NoModelError
+from .messages import Message, msg
 
 __all__ = [
     "MODEL_EXTENSIONS",
@@ -43,7 +44,7 @@ __all__ = [
 ]
 
 _CHUNK = 1 << 20
-_HINT = (
+_HINT = msg(
     "The result archive looks damaged or unsafe; download it again, "
     "and report the task id to Ark support if it persists"
 )
@@ -97,8 +98,9 @@ class _Entry:
     is_dir: bool
 
 
-def _refuse(name: str, why: str) -> ArchiveError:
-    return ArchiveError(f"Refusing the result archive: entry '{name}' {why}", code="UnsafeArchive", hint=_HINT)
+def _refuse(name: str, why: Message) -> ArchiveError:
+    return ArchiveError(msg("Refusing the result archive: entry '{name}' {why}", name=name, why=why),
+                        code=ErrorCode.UNSAFE_ARCHIVE, hint=_HINT)
 
 
 def decode_name(info: zipfile.ZipInfo) -> str:
@@ -124,36 +126,37 @@ def decode_name(info: zipfile.ZipInfo) -> str:
 def _split_name(name: str, limits: Limits) -> tuple[tuple[str, ...], bool]:
     """Validate one entry name; return its clean components and whether it is a folder."""
     if "\x00" in name:
-        raise _refuse(name.replace("\x00", "\\0"), "contains a NUL character")
+        raise _refuse(name.replace("\x00", "\\0"), msg("contains a NUL character"))
     if len(name) > limits.max_name_length:
-        raise _refuse(name[:60] + "...", f"has a name longer than {limits.max_name_length} characters")
+        raise _refuse(name[:60] + "...", msg("has a name longer than {n} characters",
+                                                     n=str(limits.max_name_length)))
     text = name.replace("\\", "/")
     if text.startswith("/"):
-        raise _refuse(name, "has an absolute path")
+        raise _refuse(name, msg("has an absolute path"))
     if re.match(r"^[A-Za-z]:", text):
-        raise _refuse(name, "starts with a drive letter")
+        raise _refuse(name, msg("starts with a drive letter"))
     is_dir = text.endswith("/")
     parts = []
     for part in text.split("/"):
         if part in ("", "."):
             continue
         if part == "..":
-            raise _refuse(name, "points outside the folder ('..')")
+            raise _refuse(name, msg("points outside the folder ('..')"))
         if ":" in part:
-            raise _refuse(name, "contains ':', which Windows reads as a drive or a stream")
+            raise _refuse(name, msg("contains ':', which Windows reads as a drive or a stream"))
         if part.rstrip(". ") == "":
-            raise _refuse(name, "has a component made only of dots and spaces")
+            raise _refuse(name, msg("has a component made only of dots and spaces"))
         if any(ord(ch) < 32 for ch in part):
-            raise _refuse(name.encode("unicode_escape").decode(), "contains control characters")
+            raise _refuse(name.encode("unicode_escape").decode(), msg("contains control characters"))
         if len(part.encode("utf-8", "surrogatepass")) > limits.max_component_bytes:
             raise _refuse(
                 name[:60] + "...",
-                f"has a file or folder name longer than {limits.max_component_bytes} bytes, "
-                "which the file system cannot store",
+                msg("has a file or folder name longer than {n} bytes, which the file system cannot store",
+                    n=str(limits.max_component_bytes)),
             )
         parts.append(part)
     if not parts:
-        raise _refuse(name, "has an empty path")
+        raise _refuse(name, msg("has an empty path"))
     return tuple(parts), is_dir
 
 
@@ -163,25 +166,32 @@ def _not_a_zip(zip_path: Path) -> ArchiveError:
         with open(zip_path, "rb") as fh:
             head = fh.read(512)
     except OSError as exc:
-        return ArchiveError(f"Cannot read the downloaded file {zip_path}: {exc.strerror}", hint=_HINT)
+        return _unreadable(zip_path, exc)
     if not head:
-        return ArchiveError("The download is empty (0 bytes)", code="NotAZip", hint=_HINT)
+        return ArchiveError(msg("The download is empty (0 bytes)"), code=ErrorCode.NOT_A_ZIP, hint=_HINT)
     if head.startswith(b"PK\x03\x04"):
         return ArchiveError(
-            "The download is not a zip file that can be read: it starts like one but its end is missing "
-            "or damaged (a truncated download?)",
-            code="NotAZip",
+            msg("The download is not a zip file that can be read: it starts like one but its end is missing "
+                "or damaged (a truncated download?)"),
+            code=ErrorCode.NOT_A_ZIP,
             hint=_HINT,
         )
     text = head.lstrip()
     if text[:1] == b"<":
         summary = " ".join(re.sub(rb"<[^>]*>", b" ", text).decode("utf-8", "replace").split())[:120]
         return ArchiveError(
-            "The download is not a zip: the server sent an HTML/XML page" + (f" ({summary})" if summary else ""),
-            code="NotAZip",
+            msg("The download is not a zip: the server sent an HTML/XML page ({summary})", summary=summary)
+            if summary else msg("The download is not a zip: the server sent an HTML/XML page"),
+            code=ErrorCode.NOT_A_ZIP,
             hint=_HINT,
         )
-    return ArchiveError(f"The download is not a zip file (it starts with {head[:16]!r})", code="NotAZip", hint=_HINT)
+    return ArchiveError(msg("The download is not a zip file (it starts with {head})", head=repr(head[:16])),
+                        code=ErrorCode.NOT_A_ZIP, hint=_HINT)
+
+
+def _unreadable(zip_path: Path, exc: OSError) -> ArchiveError:
+    return ArchiveError(msg("Cannot read the downloaded file {file}: {reason}", file=str(zip_path),
+                            reason=str(exc.strerror)), hint=_HINT)
 
 
 def _check_directory(zf: zipfile.ZipFile, limits: Limits) -> list[_Entry]:
@@ -189,8 +199,9 @@ def _check_directory(zf: zipfile.ZipFile, limits: Limits) -> list[_Entry]:
     infos = zf.infolist()
     if len(infos) > limits.max_entries:
         raise ArchiveError(
-            f"Refusing the result archive: it has {len(infos)} entries (limit {limits.max_entries})",
-            code="UnsafeArchive",
+            msg("Refusing the result archive: it has {n} entries (limit {limit})", n=str(len(infos)),
+                limit=str(limits.max_entries)),
+            code=ErrorCode.UNSAFE_ARCHIVE,
             hint=_HINT,
         )
     entries: list[_Entry] = []
@@ -202,11 +213,11 @@ def _check_directory(zf: zipfile.ZipFile, limits: Limits) -> list[_Entry]:
         parts, is_dir = _split_name(name, limits)
         mode = info.external_attr >> 16
         if stat.S_ISLNK(mode):
-            raise _refuse(name, "is a symbolic link")
+            raise _refuse(name, msg("is a symbolic link"))
         if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
-            raise _refuse(name, "is a special file (device, pipe or socket)")
+            raise _refuse(name, msg("is a special file (device, pipe or socket)"))
         if info.flag_bits & 0x1:
-            raise _refuse(name, "is encrypted")
+            raise _refuse(name, msg("is encrypted"))
         if any(p.lower() in _SKIPPED_DIRS for p in parts) or parts[-1].lower() in _SKIPPED_FILES:
             continue
         is_dir = is_dir or stat.S_ISDIR(mode)
@@ -214,40 +225,44 @@ def _check_directory(zf: zipfile.ZipFile, limits: Limits) -> list[_Entry]:
         key = tuple(normal.casefold().split("/"))
         if is_dir:
             if key in files:
-                raise _refuse(name, f"is both a file and a folder (clashes with '{files[key][0]}')")
+                raise _refuse(name, msg("is both a file and a folder (clashes with '{other}')", other=files[key][0]))
             folders.setdefault(key, name)
             entries.append(_Entry(info, parts, True))
             continue
         if info.compress_type not in _SUPPORTED_METHODS:
-            raise _refuse(name, f"uses compression method {info.compress_type}, which is not supported")
+            raise _refuse(name, msg("uses compression method {method}, which is not supported",
+                                    method=str(info.compress_type)))
         if key in files:
             other, other_normal = files[key]
-            why = "differ only in case" if other_normal != normal else "are the same path"
-            raise _refuse(name, f"appears twice: it clashes with '{other}' (the names {why})")
+            why = (msg("appears twice: it clashes with '{other}' (the names differ only in case)", other=other)
+                   if other_normal != normal else
+                   msg("appears twice: it clashes with '{other}' (the names are the same path)", other=other))
+            raise _refuse(name, why)
         if key in folders:
-            raise _refuse(name, f"is both a file and a folder (clashes with '{folders[key]}')")
+            raise _refuse(name, msg("is both a file and a folder (clashes with '{other}')", other=folders[key]))
         for depth in range(1, len(key)):
             prefix = key[:depth]
             if prefix in files:
-                raise _refuse(name, f"is inside '{files[prefix][0]}', which is a file")
+                raise _refuse(name, msg("is inside '{other}', which is a file", other=files[prefix][0]))
             folders.setdefault(prefix, "/".join(parts[:depth]))
         files[key] = (name, normal)
         if info.file_size > _CHUNK and info.file_size > limits.max_ratio * max(info.compress_size, 1):
             raise _refuse(
                 name,
-                f"expands {info.file_size / max(info.compress_size, 1):.0f} times (limit {limits.max_ratio:g}): "
-                "a zip bomb",
+                msg("expands {ratio} times (limit {limit}): a zip bomb",
+                    ratio=f"{info.file_size / max(info.compress_size, 1):.0f}", limit=f"{limits.max_ratio:g}"),
             )
         total += info.file_size
         if total > limits.max_total_bytes:
             raise ArchiveError(
-                f"Refusing the result archive: it would expand to more than {limits.max_total_bytes} bytes",
-                code="UnsafeArchive",
+                msg("Refusing the result archive: it would expand to more than {limit} bytes",
+                    limit=str(limits.max_total_bytes)),
+                code=ErrorCode.UNSAFE_ARCHIVE,
                 hint=_HINT,
             )
         entries.append(_Entry(info, parts, False))
     if not any(not e.is_dir for e in entries):
-        raise ArchiveError("The result archive is empty", code="EmptyArchive", hint=_HINT)
+        raise ArchiveError(msg("The result archive is empty"), code=ErrorCode.EMPTY_ARCHIVE, hint=_HINT)
     return entries
 
 
@@ -259,11 +274,12 @@ def _open_new(path: Path) -> int:
 
 def _write_error(exc: OSError, where: Path) -> ArchiveError:
     if exc.errno == errno.ENOSPC:
-        return ArchiveError("The disk is full", code="DiskFull", hint=f"Free some space where {where} lives")
+        return ArchiveError(msg("The disk is full"), code=ErrorCode.DISK_FULL,
+                            hint=msg("Free some space where {where} lives", where=str(where)))
     return ArchiveError(
-        f"Could not write {where}: {exc.strerror or exc}",
-        code="WriteFailed",
-        hint="Check that the library folder is writable, or choose another one in the add-on preferences",
+        msg("Could not write {file}: {reason}", file=str(where), reason=exc.strerror or str(exc)),
+        code=ErrorCode.WRITE_FAILED,
+        hint=msg("Check that the library folder is writable, or choose another one in the add-on preferences"),
     )
 
 
@@ -286,7 +302,7 @@ def safe_extract(
     except (zipfile.BadZipFile, EOFError) as exc:
         raise _not_a_zip(zip_path) from exc
     except OSError as exc:
-        raise ArchiveError(f"Cannot read the downloaded file {zip_path}: {exc.strerror}", hint=_HINT) from exc
+        raise _unreadable(zip_path, exc) from exc
     with zf:
         entries = _check_directory(zf, limits)
         declared = sum(e.info.file_size for e in entries if not e.is_dir)
@@ -335,7 +351,7 @@ def _extract_into(
             folder.mkdir(parents=True, exist_ok=True)
             made.add(folder)
         if not target.resolve().is_relative_to(root):
-            raise _refuse(decode_name(entry.info), "resolves outside the destination folder")
+            raise _refuse(decode_name(entry.info), msg("resolves outside the destination folder"))
         if entry.is_dir:
             continue
         size = 0
@@ -343,21 +359,21 @@ def _extract_into(
         try:
             src = zf.open(entry.info)
         except (zipfile.BadZipFile, NotImplementedError, ValueError) as exc:
-            raise _refuse(name, f"is damaged ({exc})") from exc
+            raise _refuse(name, msg("is damaged ({reason})", reason=str(exc))) from exc
         with src, open(_open_new(target), "wb", buffering=0) as out:
             while True:
                 try:
                     chunk = src.read(_CHUNK)
                 except (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error, lzma.LZMAError) as exc:
-                    raise _refuse(name, f"is damaged ({exc})") from exc
+                    raise _refuse(name, msg("is damaged ({reason})", reason=str(exc))) from exc
                 if not chunk:
                     break
                 size += len(chunk)
                 done += len(chunk)
                 if size > entry.info.file_size:
-                    raise _refuse(name, "is larger than its header says (a damaged or forged archive)")
+                    raise _refuse(name, msg("is larger than its header says (a damaged or forged archive)"))
                 if done > limits.max_total_bytes:
-                    raise _refuse(name, f"takes the archive over {limits.max_total_bytes} bytes")
+                    raise _refuse(name, msg("takes the archive over {limit} bytes", limit=str(limits.max_total_bytes)))
                 out.write(chunk)
                 if cancel is not None and cancel.is_set():
                     raise Cancelled()
@@ -365,7 +381,7 @@ def _extract_into(
                     last_report = time.monotonic()
                     progress(done, declared)
         if size != entry.info.file_size:
-            raise _refuse(name, "is shorter than its header says (a damaged archive)")
+            raise _refuse(name, msg("is shorter than its header says (a damaged archive)"))
         written.append(entry.parts)
     if progress is not None:
         progress(done, declared)
@@ -418,11 +434,12 @@ def choose_model(models: list[ModelFile], variant: str = "pbr", *, root: Path | 
     """
     if not models:
         held = _few_files(root) if root is not None else []
-        listing = f" (it holds: {', '.join(held)})" if held else ""
         raise NoModelError(
-            "The result archive holds no model file (.glb, .gltf, .obj, .usd, .usdz)" + listing,
-            code="NoModel",
-            hint="Check the task's file format; report the task id to Ark support if the result is wrong",
+            msg("The result archive holds no model file (.glb, .gltf, .obj, .usd, .usdz) (it holds: {files})",
+                files=", ".join(held))
+            if held else msg("The result archive holds no model file (.glb, .gltf, .obj, .usd, .usdz)"),
+            code=ErrorCode.NO_MODEL,
+            hint=msg("Check the task's file format; report the task id to Ark support if the result is wrong"),
         )
     wanted = variant.lower()
 

@@ -28,7 +28,8 @@ import requests
 
 from . import tls
 from .download import describe_network_error
-from .errors import ApiError, ArkError, Cancelled, scrub
+from .errors import ApiError, ArkError, Cancelled, ErrorCode, scrub
+from .messages import Message, msg
 from .settings import KEY_HINT, Settings
 from .task import Task, parse_task, validate_task_id
 
@@ -115,25 +116,25 @@ class RateLimiter:
 RATE_LIMITER = RateLimiter()
 
 
-def _hint_for(status: int, code: str) -> str:
+def _hint_for(status: int, code: str) -> Message | None:
     if status == 401:
-        return "Check the API key. " + KEY_HINT
+        return msg("Check the API key. {text}", text=KEY_HINT)
     if code == "AccountOverdueError":
-        return "Your Volcengine account is overdue: top it up in the console, then try again"
+        return msg("Your Volcengine account is overdue: top it up in the console, then try again")
     if status == 403:
-        return "The key may not have access to this model or region: enable Seed3D in the Ark console"
+        return msg("The key may not have access to this model or region: enable Seed3D in the Ark console")
     if status == 404:
-        return (
+        return msg(
             "Check the task id, and that the base URL is the region where the task was created. "
             "Ark only keeps tasks for 7 days"
         )
     if status == 429:
-        return "Ark's rate limit was hit (300 requests a minute, 5 running tasks): wait a minute and try again"
+        return msg("Ark's rate limit was hit (300 requests a minute, 5 running tasks): wait a minute and try again")
     if status >= 500:
-        return "The Ark service had a problem: try again in a few minutes"
+        return msg("The Ark service had a problem: try again in a few minutes")
     if status == 400:
-        return "Ark refused the request as invalid: check the parameters named above"
-    return ""
+        return msg("Ark refused the request as invalid: check the parameters named above")
+    return None
 
 
 class ArkClient:
@@ -174,9 +175,10 @@ class ArkClient:
         if task.id != tid:
             # Never let an answer about another task be stored or imported as this one.
             error = ApiError(
-                f"Ark answered about task {task.id[:60]!r} when asked about {tid}",
-                code="InvalidResponse",
-                hint="Check the base URL in the add-on preferences; try again later",
+                msg("Ark answered about task {other} when asked about {task_id}", other=repr(task.id[:60]),
+                    task_id=tid),
+                code=ErrorCode.INVALID_RESPONSE,
+                hint=msg("Check the base URL in the add-on preferences; try again later"),
             )
             raise scrub(error, self.settings.api_key)
         return task
@@ -214,7 +216,7 @@ class ArkClient:
         data = self._request_json("POST", "/contents/generations/tasks", json_body=body, retry=False)
         task_id = data.get("id") if isinstance(data, dict) else None
         if not isinstance(task_id, str):
-            raise ApiError("Ark accepted the task but sent no id", code="InvalidResponse")
+            raise ApiError(msg("Ark accepted the task but sent no id"), code=ErrorCode.INVALID_RESPONSE)
         return task_id
 
     def delete_task(self, task_id: str) -> None:
@@ -232,9 +234,9 @@ class ArkClient:
             return parse_task(data)
         except ValueError as exc:
             raise ApiError(
-                f"Ark sent a task this add-on cannot read: {exc}",
-                code="InvalidResponse",
-                hint="Try again; if it persists, update the add-on",
+                msg("Ark sent a task this add-on cannot read: {reason}", reason=str(exc)),
+                code=ErrorCode.INVALID_RESPONSE,
+                hint=msg("Try again; if it persists, update the add-on"),
             ) from None
 
     def _request_json(
@@ -297,17 +299,17 @@ class ArkClient:
         if not resp.content.strip():
             if allow_empty:
                 return {}
-            raise ApiError("Ark sent an empty answer", code="InvalidResponse", request_id=request_id,
-                           http_status=resp.status_code, hint="Try again in a moment")
+            raise ApiError(msg("Ark sent an empty answer"), code=ErrorCode.INVALID_RESPONSE, request_id=request_id,
+                           http_status=resp.status_code, hint=msg("Try again in a moment"))
         try:
             return resp.json()
         except (ValueError, RecursionError):  # RecursionError: nesting deeper than the reader goes
             raise ApiError(
-                "Ark sent an answer that is not JSON",
-                code="InvalidResponse",
+                msg("Ark sent an answer that is not JSON"),
+                code=ErrorCode.INVALID_RESPONSE,
                 request_id=request_id,
                 http_status=resp.status_code,
-                hint="Check the base URL in the add-on preferences: it should end in /api/v3",
+                hint=msg("Check the base URL in the add-on preferences: it should end in /api/v3"),
                 retryable=True,
             ) from None
 
@@ -325,20 +327,28 @@ class ArkClient:
             code = str(err.get("code") or "")
             message = str(err.get("message") or "")
             param = str(err.get("param") or "")
+        what: Message
+        hint: Message | None
         if 300 <= status < 400:
-            message = f"Ark answered with a redirect to {resp.headers.get('Location', '?')}"
-            hint = "Check the base URL in the add-on preferences"
+            what = msg("Ark answered with a redirect to {location}", location=resp.headers.get("Location", "?"))
+            hint = msg("Check the base URL in the add-on preferences")
         else:
             hint = _hint_for(status, code)
-        if not message:
-            message = f"Ark answered HTTP {status} {resp.reason or ''}".strip()
+            if message:
+                # Ark's own words; the interface may explain its code in the user's language instead.
+                what = msg("{ark_message}", ark_message=message.rstrip(". ") if param else message)
+            elif resp.reason:
+                what = msg("Ark answered HTTP {status} {reason}", status=status, reason=resp.reason)
+            else:
+                what = msg("Ark answered HTTP {status}", status=status)
         if param:
-            message = f"{message.rstrip('. ')} (parameter {param})"
+            what = msg("{server_message} (parameter {param})", server_message=what, param=param)
         return ApiError(
-            message,
+            what,
             code=code,
             request_id=request_id,
             http_status=status,
             hint=hint,
             retryable=status in RETRY_STATUSES,
         )
+

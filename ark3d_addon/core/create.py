@@ -15,7 +15,8 @@ from collections.abc import Callable
 import requests
 
 from .client import ArkClient
-from .errors import ApiError, ArkError, Cancelled, NetworkError
+from .errors import ApiError, ArkError, Cancelled, ErrorCode, NetworkError
+from .messages import msg
 
 __all__ = ["submit_create"]
 
@@ -70,16 +71,16 @@ def submit_create(
             return new[0].id
         if len(new) > 1:
             raise ArkError(
-                f"Creating the task failed midway ({failure.message}), and {len(new)} new tasks appeared "
-                f"meanwhile: {', '.join(t.id for t in new[:5])}",
-                code="CreateUncertain",
+                msg("Creating the task failed midway ({reason}), and {n} new tasks appeared meanwhile: {ids}",
+                    reason=failure.what, n=str(len(new)), ids=", ".join(t.id for t in new[:5])),
+                code=ErrorCode.CREATE_UNCERTAIN,
                 request_id=failure.request_id,
-                hint="Do not create again: import the right one of these ids (see the task list)",
+                hint=msg("Do not create again: import the right one of these ids (see the task list)"),
             )
     raise ArkError(
-        f"Creating the task failed ({failure.message}) and no new task is in your task list",
-        code=failure.code or "CreateFailed",
+        msg("Creating the task failed ({reason}) and no new task is in your task list", reason=failure.what),
+        code=failure.code or ErrorCode.CREATE_FAILED,
         request_id=failure.request_id,
         http_status=failure.http_status,
-        hint="Nothing was made, so nothing is charged: try again in a minute",
+        hint=msg("Nothing was made, so nothing is charged: try again in a minute"),
     )

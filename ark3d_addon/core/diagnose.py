@@ -19,6 +19,7 @@ from . import tls
 from .client import ArkClient
 from .download import describe_network_error
 from .errors import ArkError
+from .messages import Message, msg
 from .settings import Settings
 
 __all__ = ["Check", "check_connection"]
@@ -28,9 +29,12 @@ TIMEOUT_S = 8.0
 
 @dataclass(frozen=True)
 class Check:
+    """One layer's outcome; a failed authenticated call keeps its error (Ark's code, request id)."""
+
     name: str  # proxy, dns, tcp, tls, auth
     ok: bool
-    message: str
+    message: Message
+    error: ArkError | None = None
 
 
 def check_connection(settings: Settings) -> list[Check]:
@@ -43,29 +47,33 @@ def check_connection(settings: Settings) -> list[Check]:
     proxies = requests.utils.get_environ_proxies(settings.base_url)
     proxy = proxies.get(parsed.scheme) or proxies.get("all")
     if proxy:
-        checks.append(Check("proxy", True, f"Using the proxy {_without_password(proxy)} (HTTPS_PROXY / NO_PROXY)"))
+        checks.append(Check("proxy", True, msg("Using the proxy {proxy} (HTTPS_PROXY / NO_PROXY)",
+                                                  proxy=_without_password(proxy))))
         proxy_url = urlparse(proxy if "://" in proxy else f"http://{proxy}")
         target = (proxy_url.hostname or "", proxy_url.port or 8080)
     else:
-        checks.append(Check("proxy", True, "No proxy: connecting directly"))
+        checks.append(Check("proxy", True, msg("No proxy: connecting directly")))
         target = (host, port)
 
     try:
         socket.getaddrinfo(target[0], target[1], type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        checks.append(Check("dns", False, f"Could not resolve {target[0]} ({exc.strerror}): check the address, "
-                                          "your network and DNS, or the proxy setting"))
+        checks.append(Check("dns", False, msg("Could not resolve {host} ({reason}): check the address, your network "
+                                              "and DNS, or the proxy setting",
+                                              host=target[0], reason=str(exc.strerror))))
         return checks
-    checks.append(Check("dns", True, f"{target[0]} resolves"))
+    checks.append(Check("dns", True, msg("{host} resolves", host=target[0])))
 
     try:
         with socket.create_connection(target, timeout=TIMEOUT_S):
             pass
     except OSError as exc:
-        what = "refused the connection" if isinstance(exc, ConnectionRefusedError) else f"is unreachable ({exc})"
-        checks.append(Check("tcp", False, f"{target[0]}:{target[1]} {what}: a firewall or proxy may block it"))
+        what = (msg("refused the connection") if isinstance(exc, ConnectionRefusedError)
+                else msg("is unreachable ({reason})", reason=str(exc)))
+        checks.append(Check("tcp", False, msg("{host}:{port} {what}: a firewall or proxy may block it",
+                                              host=target[0], port=str(target[1]), what=what)))
         return checks
-    checks.append(Check("tcp", True, f"Connected to {target[0]}:{target[1]}"))
+    checks.append(Check("tcp", True, msg("Connected to {host}:{port}", host=target[0], port=str(target[1]))))
 
     if parsed.scheme == "https" and not proxy:
         bundle = tls.user_ca_bundle(settings.verify)
@@ -80,27 +88,29 @@ def check_connection(settings: Settings) -> list[Check]:
                 with context.wrap_socket(sock, server_hostname=host):
                     pass
         except ssl.SSLCertVerificationError as exc:
-            checks.append(Check("tls", False, f"The certificate of {host} could not be verified "
-                                              f"({exc.verify_message}): if your network inspects TLS, set the "
-                                              "CA Bundle preference to your company's CA file"))
+            checks.append(Check("tls", False, msg("The certificate of {host} could not be verified ({reason}): if your "
+                                                  "network inspects TLS, set the CA Bundle preference to your "
+                                                  "company's CA file", host=host, reason=str(exc.verify_message))))
             return checks
         except (ssl.SSLError, OSError) as exc:
-            checks.append(Check("tls", False, f"The TLS handshake with {host} failed ({exc})"))
+            checks.append(Check("tls", False, msg("The TLS handshake with {host} failed ({reason})",
+                                                  host=host, reason=str(exc))))
             return checks
-        checks.append(Check("tls", True, "TLS certificate verified"))
+        checks.append(Check("tls", True, msg("TLS certificate verified")))
 
     if not settings.api_key:
-        checks.append(Check("auth", False, "No API key is set: add it above or in ARK_API_KEY"))
+        checks.append(Check("auth", False, msg("No API key is set: add it above or in ARK_API_KEY")))
         return checks
     client = ArkClient(settings, max_retries=0)
     try:
         client.list_tasks(page_size=1)
     except ArkError as exc:
-        checks.append(Check("auth", False, exc.user_message()))
+        checks.append(Check("auth", False, exc.what, exc))
     except requests.RequestException as exc:
-        checks.append(Check("auth", False, describe_network_error(exc, settings.base_url).user_message()))
+        error = describe_network_error(exc, settings.base_url)
+        checks.append(Check("auth", False, error.what, error))
     else:
-        checks.append(Check("auth", True, "The API key is accepted"))
+        checks.append(Check("auth", True, msg("The API key is accepted")))
     finally:
         client.close()
     return checks

@@ -30,7 +30,8 @@ import requests
 import urllib3.exceptions
 
 from . import tls
-from .errors import Cancelled, ConfigError, DownloadError, LinkExpired, NetworkError
+from .errors import Cancelled, ConfigError, DownloadError, ErrorCode, LinkExpired, NetworkError
+from .messages import Message, msg
 from .settings import is_loopback_host
 
 __all__ = [
@@ -58,14 +59,15 @@ _FADVISE = getattr(os, "POSIX_FADV_DONTNEED", None) if sys.platform.startswith("
 _DNS_ERRORS: tuple[type[BaseException], ...] = (socket.gaierror,) + tuple(
     getattr(urllib3.exceptions, name) for name in ("NameResolutionError",) if hasattr(urllib3.exceptions, name)
 )
-_EXPIRED_HINT = (
+_EXPIRED_HINT = msg(
     "Ark deletes results 24 hours after the task finished; create the task again, "
     "or import it from the library if you downloaded it before"
 )
-_CA_HINT = (
+_CA_HINT = msg(
     "If a corporate proxy inspects secure connections, set the add-on's CA bundle setting (or ARK3D_CA_BUNDLE, "
     "or REQUESTS_CA_BUNDLE) to your company's CA file; check the computer's date and time too"
 )
+_STALLED_HINT = msg("The network or the file host is too slow or interrupted; try again later")
 
 
 @dataclass(frozen=True)
@@ -91,31 +93,32 @@ def _shown(url: str) -> str:
     return text if len(text) <= 100 else text[:97] + "..."
 
 
-def check_url(url: str, what: str = "download link") -> None:
+def check_url(url: str, what: Message | None = None) -> None:
     """Refuse anything but https (plain http only to this computer, for the local test server).
 
     Also refuses user names/passwords in the URL: requests would turn them into an
     ``Authorization`` header, and nothing may ever send one to the file host.
     """
+    what = what if what is not None else msg("download link")
     parsed = urlparse(url or "")
     scheme = parsed.scheme.lower()
     if scheme not in ("http", "https") or not parsed.hostname:
         raise ConfigError(
-            f"The {what} '{_shown(url)}' is not an http(s) address",
-            code="InvalidURL",
-            hint="Only https:// links can be downloaded; query the task again for a fresh link",
+            msg("The {what} '{url}' is not an http(s) address", what=what, url=_shown(url)),
+            code=ErrorCode.INVALID_URL,
+            hint=msg("Only https:// links can be downloaded; query the task again for a fresh link"),
         )
     if scheme == "http" and not is_loopback_host(parsed.hostname):
         raise ConfigError(
-            f"The {what} '{_shown(url)}' uses plain http to another computer",
-            code="InsecureURL",
-            hint="Only https:// links are downloaded (plain http only from this computer, for testing)",
+            msg("The {what} '{url}' uses plain http to another computer", what=what, url=_shown(url)),
+            code=ErrorCode.INSECURE_URL,
+            hint=msg("Only https:// links are downloaded (plain http only from this computer, for testing)"),
         )
     if parsed.username is not None or parsed.password is not None:
         raise ConfigError(
-            f"The {what} '{_shown(url)}' carries a user name or password",
-            code="InvalidURL",
-            hint="Use the link exactly as Ark gave it",
+            msg("The {what} '{url}' carries a user name or password", what=what, url=_shown(url)),
+            code=ErrorCode.INVALID_URL,
+            hint=msg("Use the link exactly as Ark gave it"),
         )
 
 
@@ -155,60 +158,67 @@ def describe_network_error(exc: requests.RequestException, url: str) -> NetworkE
         if "certificate" in text:
             reason = _certificate_problem(chain)
             if reason:
-                return NetworkError(f"The certificate of {host} could not be verified ({reason})",
-                                    code="TLSCertificate", hint=_CA_HINT)
+                return NetworkError(msg("The certificate of {host} could not be verified ({reason})", host=host,
+                                        reason=reason), code=ErrorCode.TLS_CERTIFICATE, hint=_CA_HINT)
             return NetworkError(
-                f"The certificate of {host} could not be verified", code="TLSCertificate", hint=_CA_HINT
+                msg("The certificate of {host} could not be verified", host=host),
+                code=ErrorCode.TLS_CERTIFICATE,
+                hint=_CA_HINT,
             )
         return NetworkError(
-            f"A secure (TLS) connection to {host} could not be made", code="TLSError", hint=_CA_HINT, retryable=True
+            msg("A secure (TLS) connection to {host} could not be made", host=host),
+            code=ErrorCode.TLS_ERROR,
+            hint=_CA_HINT,
+            retryable=True,
         )
     if isinstance(exc, requests.exceptions.ProxyError):
         return NetworkError(
-            f"The proxy refused or failed the connection to {host}",
-            code="ProxyError",
-            hint="Check the HTTPS_PROXY / HTTP_PROXY settings, or ask your network administrator",
+            msg("The proxy refused or failed the connection to {host}", host=host),
+            code=ErrorCode.PROXY_ERROR,
+            hint=msg("Check the HTTPS_PROXY / HTTP_PROXY settings, or ask your network administrator"),
             retryable=True,
         )
     if any(isinstance(e, _DNS_ERRORS) for e in chain):
         return NetworkError(
-            f"Could not resolve host {host}",
-            code="DNSFailure",
-            hint="Check the address and your network/proxy",
+            msg("Could not resolve host {host}", host=host),
+            code=ErrorCode.DNS_FAILURE,
+            hint=msg("Check the address and your network/proxy"),
             retryable=True,
         )
     if any(isinstance(e, ConnectionRefusedError) for e in chain) or "connection refused" in text:
         return NetworkError(
-            f"The connection to {where} was refused",
-            code="ConnectionRefused",
-            hint="The server is not running there or a firewall blocks it; check the address and your network/proxy",
+            msg("The connection to {host} was refused", host=where),
+            code=ErrorCode.CONNECTION_REFUSED,
+            hint=msg(
+                "The server is not running there or a firewall blocks it; check the address and your network/proxy"
+            ),
             retryable=True,
         )
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return NetworkError(
-            f"Connecting to {host} timed out",
-            code="ConnectTimeout",
-            hint="Check your network connection, proxy and firewall, then try again",
+            msg("Connecting to {host} timed out", host=host),
+            code=ErrorCode.CONNECT_TIMEOUT,
+            hint=msg("Check your network connection, proxy and firewall, then try again"),
             retryable=True,
         )
     if isinstance(exc, requests.exceptions.ReadTimeout):
         return NetworkError(
-            f"{host} stopped answering (read timed out)",
-            code="ReadTimeout",
-            hint="The network or the server is slow; try again in a moment",
+            msg("{host} stopped answering (read timed out)", host=host),
+            code=ErrorCode.READ_TIMEOUT,
+            hint=msg("The network or the server is slow; try again in a moment"),
             retryable=True,
         )
     if any(isinstance(e, ConnectionResetError) for e in chain) or "reset by peer" in text:
         return NetworkError(
-            f"The connection to {host} was reset",
-            code="ConnectionReset",
-            hint="A network device or the server dropped the connection; try again",
+            msg("The connection to {host} was reset", host=host),
+            code=ErrorCode.CONNECTION_RESET,
+            hint=msg("A network device or the server dropped the connection; try again"),
             retryable=True,
         )
     return NetworkError(
-        f"Could not connect to {host}: {exc.__class__.__name__}",
-        code="NetworkError",
-        hint="Check your network connection and proxy, then try again",
+        msg("Could not connect to {host}: {kind}", host=host, kind=exc.__class__.__name__),
+        code=ErrorCode.NETWORK_ERROR,
+        hint=msg("Check your network connection and proxy, then try again"),
         retryable=True,
     )
 
@@ -259,7 +269,7 @@ def _http_error(resp: requests.Response) -> Exception:
     detail = f": {message}" if message else ""
     if status == 403:
         return LinkExpired(
-            "The download link has expired",
+            msg("The download link has expired"),
             code=code or "AccessDenied",
             request_id=request_id,
             http_status=status,
@@ -267,18 +277,18 @@ def _http_error(resp: requests.Response) -> Exception:
         )
     if status == 404:
         return DownloadError(
-            f"The result file was not found on the file host{detail}",
+            msg("The result file was not found on the file host{detail}", detail=detail),
             code=code or "NoSuchKey",
             request_id=request_id,
             http_status=status,
-            hint="Query the task again for a fresh link; results are deleted 24 hours after the task finished",
+            hint=msg("Query the task again for a fresh link; results are deleted 24 hours after the task finished"),
         )
     error = DownloadError(
-        f"The file host answered HTTP {status}{detail}",
+        msg("The file host answered HTTP {status}{detail}", status=str(status), detail=detail),
         code=code,
         request_id=request_id,
         http_status=status,
-        hint="The file host has a problem; try again in a few minutes",
+        hint=msg("The file host has a problem; try again in a few minutes"),
         retryable=status == 429 or status >= 500,
     )
     if error.retryable:
@@ -295,18 +305,22 @@ def _disk_error(exc: OSError, dest: Path) -> DownloadError:
     folder = dest.parent
     if exc.errno == errno.ENOSPC:
         return DownloadError(
-            "The disk is full", code="DiskFull", hint=f"Free some space in {folder} or choose another library folder"
+            msg("The disk is full"),
+            code=ErrorCode.DISK_FULL,
+            hint=msg("Free some space in {folder} or choose another library folder", folder=str(folder)),
         )
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return DownloadError(
-            f"Cannot write to {folder}: permission denied",
-            code="PermissionDenied",
-            hint=f"Make {folder} writable or choose another library folder in the add-on preferences",
+            msg("Cannot write to {folder}: permission denied", folder=str(folder)),
+            code=ErrorCode.PERMISSION_DENIED,
+            hint=msg("Make {folder} writable or choose another library folder in the add-on preferences",
+                     folder=str(folder)),
         )
     return DownloadError(
-        f"Could not write {dest.name}: {exc.strerror or exc}",
-        code="WriteFailed",
-        hint=f"Check the folder {folder}, or choose another library folder in the add-on preferences",
+        msg("Could not write {file}: {reason}", file=dest.name, reason=exc.strerror or str(exc)),
+        code=ErrorCode.WRITE_FAILED,
+        hint=msg("Check the folder {folder}, or choose another library folder in the add-on preferences",
+                 folder=str(folder)),
     )
 
 
@@ -391,32 +405,33 @@ class _Downloader:
             resp.close()
             url = urljoin(url, location)
             try:
-                check_url(url, "download link's redirect")
+                check_url(url, msg("download link's redirect"))
             except ConfigError as exc:
                 raise DownloadError(
-                    f"The file host redirected to a refused address: {exc.message}",
-                    code="UnsafeRedirect",
-                    hint="Only https:// redirects are followed; report the task id to Ark support",
+                    msg("The file host redirected to a refused address: {reason}", reason=exc.what),
+                    code=ErrorCode.UNSAFE_REDIRECT,
+                    hint=msg("Only https:// redirects are followed; report the task id to Ark support"),
                 ) from None
         raise DownloadError(
-            f"The file host redirected more than {_MAX_REDIRECTS} times",
-            code="TooManyRedirects",
-            hint="Query the task again for a fresh link; report the task id to Ark support if it persists",
+            msg("The file host redirected more than {n} times", n=str(_MAX_REDIRECTS)),
+            code=ErrorCode.TOO_MANY_REDIRECTS,
+            hint=msg("Query the task again for a fresh link; report the task id to Ark support if it persists"),
         )
 
     def _stalled(self) -> DownloadError:
         return DownloadError(
-            f"The file host stopped sending data for {self.stall_timeout:g} s",
-            code="Stalled",
-            hint="The network or the file host is too slow or interrupted; try again later",
+            msg("The file host stopped sending data for {seconds} s", seconds=f"{self.stall_timeout:g}"),
+            code=ErrorCode.STALLED,
+            hint=_STALLED_HINT,
             retryable=True,
         )
 
     def _trickling(self, received: int) -> DownloadError:
         return DownloadError(
-            f"The file host sent only {received} bytes in {self.stall_timeout:g} s: the download has stalled",
-            code="Stalled",
-            hint="The network or the file host is too slow or interrupted; try again later",
+            msg("The file host sent only {received} bytes in {seconds} s: the download has stalled",
+                received=str(received), seconds=f"{self.stall_timeout:g}"),
+            code=ErrorCode.STALLED,
+            hint=_STALLED_HINT,
             retryable=True,
         )
 
@@ -454,7 +469,8 @@ class _Downloader:
                 return
             self._restart()
             raise _Retry(
-                DownloadError("The file host refused to resume the download", code="InvalidRange", hint="Try again"),
+                DownloadError(msg("The file host refused to resume the download"), code=ErrorCode.INVALID_RANGE,
+                              hint=msg("Try again")),
                 immediate=True,
             )
         if status not in (200, 206):
@@ -470,7 +486,9 @@ class _Downloader:
                 self._restart()
                 raise _Retry(
                     DownloadError(
-                        "The file host answered a different range than asked for", code="InvalidRange", hint="Try again"
+                        msg("The file host answered a different range than asked for"),
+                        code=ErrorCode.INVALID_RANGE,
+                        hint=msg("Try again"),
                     ),
                     immediate=True,
                 )
@@ -489,15 +507,16 @@ class _Downloader:
 
     def _short(self, got: int, expected: int | None) -> _Retry:
         announced = (
-            f"{got} of the {expected} bytes it announced (Content-Length mismatch)"
+            msg("{got} of the {expected} bytes it announced (Content-Length mismatch)",
+                got=str(got), expected=str(expected))
             if expected
-            else (f"{got} bytes and closed the connection before the end of the file")
+            else msg("{got} bytes and closed the connection before the end of the file", got=str(got))
         )
         return _Retry(
             DownloadError(
-                f"The download ended early: the file host sent {announced}",
-                code="IncompleteBody",
-                hint="The connection was interrupted; try again",
+                msg("The download ended early: the file host sent {what}", what=announced),
+                code=ErrorCode.INCOMPLETE_BODY,
+                hint=msg("The connection was interrupted; try again"),
                 retryable=True,
             )
         )
@@ -627,15 +646,15 @@ def _stream_error(exc: BaseException, url: str) -> NetworkError:
     host = urlparse(url).hostname or url
     if any(isinstance(e, ConnectionResetError) for e in _causes(exc)):
         return NetworkError(
-            f"The connection to {host} was reset during the download",
-            code="ConnectionReset",
-            hint="A network device or the server dropped the connection; try again",
+            msg("The connection to {host} was reset during the download", host=host),
+            code=ErrorCode.CONNECTION_RESET,
+            hint=msg("A network device or the server dropped the connection; try again"),
             retryable=True,
         )
     return NetworkError(
-        f"The connection to {host} broke during the download ({type(exc).__name__})",
-        code="ConnectionBroken",
-        hint="Check your network connection and try again",
+        msg("The connection to {host} broke during the download ({kind})", host=host, kind=type(exc).__name__),
+        code=ErrorCode.CONNECTION_BROKEN,
+        hint=msg("Check your network connection and try again"),
         retryable=True,
     )
 

@@ -3,7 +3,8 @@
 Every failure the add-on reports is an :class:`ArkError` (or a subclass), carrying what went
 wrong, the Ark error code and ``X-Request-Id`` when the service gave them, and a hint that
 says what to do.  The panel, the operator reports and the command line all print
-:meth:`ArkError.user_message`, so one place decides how an error reads.
+:meth:`ArkError.user_message`, so one place decides how an error reads.  What and hint are
+:class:`~.messages.Message` values, so the interface translates them by id.
 
 Nothing here ever holds the API key: messages are built from server answers and our own
 texts, and :func:`redact` scrubs a key out of any text that came from elsewhere.
@@ -12,9 +13,14 @@ texts, and :func:`redact` scrubs a key out of any text that came from elsewhere.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+
+from .messages import Message, msg
+from .strenum import StrEnum
 
 __all__ = [
     "ArkError",
+    "ErrorCode",
     "ApiError",
     "ConfigError",
     "NetworkError",
@@ -30,36 +36,113 @@ __all__ = [
 ]
 
 
+class ErrorCode(StrEnum):
+    """The add-on's own error codes (Ark's come as plain strings from its answers)."""
+
+    MISSING_API_KEY = "MissingAPIKey"
+    INVALID_BASE_URL = "InvalidBaseURL"
+    INSECURE_BASE_URL = "InsecureBaseURL"
+    INVALID_TASK_ID = "InvalidTaskId"
+    INVALID_RESPONSE = "InvalidResponse"
+    INVALID_PARAMETER = "InvalidParameter"
+    UNSUPPORTED_IMAGE = "UnsupportedImage"
+    IMAGE_TOO_LARGE = "ImageTooLarge"
+    IMAGE_ASPECT_RATIO = "ImageAspectRatio"
+    IMAGE_UNREADABLE = "ImageUnreadable"
+    NO_IMAGE = "NoImage"
+    NO_CAMERA = "NoCamera"
+    NO_SCENE = "NoScene"
+    RENDER_FAILED = "RenderFailed"
+    PROXY_ERROR = "ProxyError"
+    TLS_CERTIFICATE = "TLSCertificate"
+    TLS_ERROR = "TLSError"
+    DNS_FAILURE = "DNSFailure"
+    CONNECTION_REFUSED = "ConnectionRefused"
+    CONNECT_TIMEOUT = "ConnectTimeout"
+    READ_TIMEOUT = "ReadTimeout"
+    CONNECTION_RESET = "ConnectionReset"
+    NETWORK_ERROR = "NetworkError"
+    INVALID_URL = "InvalidURL"
+    INSECURE_URL = "InsecureURL"
+    UNSAFE_REDIRECT = "UnsafeRedirect"
+    TOO_MANY_REDIRECTS = "TooManyRedirects"
+    STALLED = "Stalled"
+    INVALID_RANGE = "InvalidRange"
+    INCOMPLETE_BODY = "IncompleteBody"
+    CONNECTION_BROKEN = "ConnectionBroken"
+    LINK_EXPIRED = "LinkExpired"
+    DISK_FULL = "DiskFull"
+    PERMISSION_DENIED = "PermissionDenied"
+    WRITE_FAILED = "WriteFailed"
+    DISK_ERROR = "DiskError"
+    LIBRARY_NOT_WRITABLE = "LibraryNotWritable"
+    REMOVE_FAILED = "RemoveFailed"
+    BUSY = "Busy"
+    NOT_A_ZIP = "NotAZip"
+    UNSAFE_ARCHIVE = "UnsafeArchive"
+    EMPTY_ARCHIVE = "EmptyArchive"
+    NO_MODEL = "NoModel"
+    UNSAFE_REFERENCE = "UnsafeReference"
+    NO_FILE_URL = "NoFileURL"
+    POLL_TIMEOUT = "PollTimeout"
+    CREATE_UNCERTAIN = "CreateUncertain"
+    CREATE_FAILED = "CreateFailed"
+    TASK_RUNNING = "TaskRunning"
+    ALREADY_CANCELLED = "AlreadyCancelled"
+    UNKNOWN_STATUS = "UnknownStatus"
+    OFFLINE = "Offline"
+    CANCELLED = "Cancelled"
+    INTERNAL_ERROR = "InternalError"
+    WORKER_DIED = "WorkerDied"
+    UNKNOWN = "Unknown"
+    ONLINE_ACCESS_DISABLED = "OnlineAccessDisabled"
+    NOT_ENABLED = "NotEnabled"
+    NO_EVENT_LOOP = "NoEventLoop"
+    NO_IMPORTER = "NoImporter"
+    FORMAT_NOT_SUPPORTED = "FormatNotSupported"
+    IMPORT_FAILED = "ImportFailed"
+
+
+def _same(msgid: str) -> str:
+    return msgid
+
+
 class ArkError(Exception):
     """A failure the user can act on.
 
-    ``code`` is Ark's ``error.code`` (or our own short code such as ``LinkExpired``),
-    ``request_id`` the ``X-Request-Id`` header (vendor support asks for it),
-    ``http_status`` the HTTP status when there was one, ``hint`` what to do next.
-    ``retryable`` tells the poller that trying again later may succeed.
+    ``what`` says what went wrong, ``hint`` what to do next.  ``code`` is Ark's ``error.code``
+    or one of ours (:class:`ErrorCode`, kept as its plain string value so both compare alike),
+    ``request_id`` the ``X-Request-Id`` header (vendor support asks for it), ``http_status``
+    the HTTP status when there was one.  ``retryable`` tells the poller that trying again
+    later may succeed.
     """
 
     def __init__(
         self,
-        message: str,
+        what: Message,
         *,
-        code: str = "",
+        code: ErrorCode | str = "",
         request_id: str = "",
         http_status: int | None = None,
-        hint: str = "",
+        hint: Message | None = None,
         retryable: bool = False,
     ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
+        super().__init__(what.render())
+        self.what = what
+        self.code = code.value if isinstance(code, ErrorCode) else code
         self.request_id = request_id
         self.http_status = http_status
         self.hint = hint
         self.retryable = retryable
 
-    def user_message(self) -> str:
+    @property
+    def message(self) -> str:
+        """What went wrong, in English."""
+        return self.what.render()
+
+    def user_message(self, translate: Callable[[str], str] = _same) -> str:
         """The whole story in one line: what, Ark's code and request id, what to do."""
-        text = self.message.rstrip(".")
+        text = self.what.render(translate).rstrip(".")
         details = []
         if self.http_status is not None:
             details.append(f"HTTP {self.http_status}")
@@ -70,8 +153,8 @@ class ArkError(Exception):
         if details:
             text += f" ({', '.join(details)})"
         text += "."
-        if self.hint:
-            text += " " + self.hint.rstrip(".") + "."
+        if self.hint is not None:
+            text += " " + self.hint.render(translate).rstrip(".") + "."
         return text
 
     def as_dict(self) -> dict[str, object]:
@@ -82,7 +165,7 @@ class ArkError(Exception):
             "code": self.code,
             "request_id": self.request_id,
             "http_status": self.http_status,
-            "hint": self.hint,
+            "hint": self.hint.render() if self.hint is not None else "",
         }
 
     def __str__(self) -> str:
@@ -128,8 +211,8 @@ class NoModelError(ArchiveError):
 class Cancelled(ArkError):
     """The user cancelled the job; not an error to report loudly."""
 
-    def __init__(self, message: str = "Cancelled") -> None:
-        super().__init__(message, code="Cancelled")
+    def __init__(self, what: Message | None = None) -> None:
+        super().__init__(what if what is not None else msg("Cancelled"), code=ErrorCode.CANCELLED)
 
 
 #: A bearer token as RFC 6750 spells it (b64token), so punctuation after it stays.
@@ -149,11 +232,21 @@ def scrub(error: ArkError, secret: str | None) -> ArkError:
     A gateway may echo the token it refused; ``repr()`` and tracebacks read ``args``, the
     messages read the attributes: both are cleaned, in place.
     """
-    error.message = redact(error.message, secret)
+    error.what = _redact_message(error.what, secret)
     error.code = redact(error.code, secret)
     error.request_id = redact(error.request_id, secret)
-    error.hint = redact(error.hint, secret)
+    error.hint = _redact_message(error.hint, secret) if error.hint is not None else None
     error.args = (error.message,) + tuple(
         redact(a, secret) if isinstance(a, str) else a for a in error.args[1:]
     )
     return error
+
+
+def _redact_message(message: Message, secret: str | None) -> Message:
+    """``message`` with the key removed from every text value (ours, the msgids, never hold it)."""
+    params = {
+        name: _redact_message(value, secret) if isinstance(value, Message)
+        else redact(value, secret) if isinstance(value, str) else value
+        for name, value in message.params.items()
+    }
+    return Message(message.msgid, params)

@@ -14,7 +14,8 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ConfigError
+from .errors import ConfigError, ErrorCode
+from .messages import msg
 
 __all__ = ["ImageInfo", "MAX_BYTES", "MAX_SIDE", "probe_image", "check_image", "image_data_url", "create_body"]
 
@@ -25,7 +26,7 @@ MODELS = ("doubao-seed3d-1-0-250928", "doubao-seed3d-2-0-260328")
 SUBDIVISION_LEVELS = ("low", "medium", "high")
 FILE_FORMATS = ("glb", "obj", "usd", "usdz")
 
-_HINT = "Use a jpg, png, webp or bmp image of at most 10 MB and 4096 x 4096 pixels, between 2:5 and 5:2"
+_HINT = msg("Use a jpg, png, webp or bmp image of at most 10 MB and 4096 x 4096 pixels, between 2:5 and 5:2")
 
 
 @dataclass(frozen=True)
@@ -83,25 +84,28 @@ def probe_image(data: bytes) -> ImageInfo:
         width, height = struct.unpack("<ii", data[18:26])
         size = (abs(width), abs(height))
     if not fmt:
-        raise ConfigError("The image is not a jpg, png, webp or bmp file", code="UnsupportedImage", hint=_HINT)
-    if size is None or size[0] <= 0 or size[1] <= 0:
-        raise ConfigError(f"The {fmt} image is damaged: its size cannot be read", code="UnsupportedImage",
+        raise ConfigError(msg("The image is not a jpg, png, webp or bmp file"), code=ErrorCode.UNSUPPORTED_IMAGE,
                           hint=_HINT)
+    if size is None or size[0] <= 0 or size[1] <= 0:
+        raise ConfigError(msg("The {fmt} image is damaged: its size cannot be read", fmt=fmt),
+                          code=ErrorCode.UNSUPPORTED_IMAGE, hint=_HINT)
     return ImageInfo(fmt, int(size[0]), int(size[1]), len(data))
 
 
 def check_image(info: ImageInfo) -> None:
     """Refuse, with the numbers, an image Ark would refuse."""
     if info.size > MAX_BYTES:
-        raise ConfigError(f"The image is {info.size / 1048576:.1f} MB; Ark accepts at most 10 MB",
-                          code="ImageTooLarge", hint="Save it smaller (e.g. as jpg) or scale it down")
+        raise ConfigError(msg("The image is {size} MB; Ark accepts at most 10 MB", size=f"{info.size / 1048576:.1f}"),
+                          code=ErrorCode.IMAGE_TOO_LARGE, hint=msg("Save it smaller (e.g. as jpg) or scale it down"))
     if info.width > MAX_SIDE or info.height > MAX_SIDE:
-        raise ConfigError(f"The image is {info.width} x {info.height} pixels; Ark accepts at most 4096 a side",
-                          code="ImageTooLarge", hint="Scale it down to 4096 pixels or less on each side")
+        raise ConfigError(msg("The image is {width} x {height} pixels; Ark accepts at most 4096 a side",
+                              width=str(info.width), height=str(info.height)),
+                          code=ErrorCode.IMAGE_TOO_LARGE, hint=msg("Scale it down to 4096 pixels or less on each side"))
     ratio = info.width / info.height
     if not ASPECT_MIN < ratio < ASPECT_MAX:
-        raise ConfigError(f"The image's aspect ratio is {ratio:.2f}; Ark accepts between 0.4 and 2.5",
-                          code="ImageAspectRatio", hint="Crop it closer to square around the object")
+        raise ConfigError(msg("The image's aspect ratio is {ratio}; Ark accepts between 0.4 and 2.5",
+                              ratio=f"{ratio:.2f}"),
+                          code=ErrorCode.IMAGE_ASPECT_RATIO, hint=msg("Crop it closer to square around the object"))
 
 
 def image_data_url(path: Path) -> tuple[str, ImageInfo]:
@@ -112,8 +116,9 @@ def image_data_url(path: Path) -> tuple[str, ImageInfo]:
             check_image(ImageInfo("", 1, 1, size))
         data = path.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"Cannot read the image {path}: {exc.strerror or exc}", code="ImageUnreadable",
-                          hint="Pick an existing image file") from None
+        raise ConfigError(msg("Cannot read the image {path}: {reason}", path=str(path),
+                              reason=exc.strerror or str(exc)),
+                          code=ErrorCode.IMAGE_UNREADABLE, hint=msg("Pick an existing image file")) from None
     info = probe_image(data)
     check_image(info)
     return f"data:image/{info.format};base64,{base64.b64encode(data).decode('ascii')}", info
@@ -123,14 +128,15 @@ def create_body(image_url: str, *, model: str = MODELS[0], subdivisionlevel: str
                 fileformat: str = "glb") -> dict[str, object]:
     """The create call's JSON: one image and a text holding only the parameters."""
     if subdivisionlevel not in SUBDIVISION_LEVELS:
-        raise ConfigError(f"Unknown subdivision level '{subdivisionlevel}'", code="InvalidParameter",
-                          hint="Use low, medium or high")
+        raise ConfigError(msg("Unknown subdivision level '{level}'", level=subdivisionlevel),
+                          code=ErrorCode.INVALID_PARAMETER, hint=msg("Use low, medium or high"))
     if fileformat not in FILE_FORMATS:
-        raise ConfigError(f"Unknown file format '{fileformat}'", code="InvalidParameter",
-                          hint="Use glb, obj, usd or usdz")
+        raise ConfigError(msg("Unknown file format '{fmt}'", fmt=fileformat),
+                          code=ErrorCode.INVALID_PARAMETER, hint=msg("Use glb, obj, usd or usdz"))
     if not model.startswith("doubao-seed3d-"):
-        raise ConfigError(f"'{model}' is not a Seed3D model", code="InvalidParameter",
-                          hint=f"Use {MODELS[0]} or {MODELS[1]}")
+        raise ConfigError(msg("'{model}' is not a Seed3D model", model=model),
+                          code=ErrorCode.INVALID_PARAMETER,
+                          hint=msg("Use {first} or {second}", first=MODELS[0], second=MODELS[1]))
     return {
         "model": model,
         "content": [

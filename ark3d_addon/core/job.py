@@ -42,8 +42,10 @@ from .archive import ModelFile, check_references, choose_model, find_models, saf
 from .client import ArkClient
 from .create import submit_create
 from .download import DownloadProgress, check_url, download
-from .errors import ArchiveError, ArkError, Cancelled, NetworkError, TaskCancelled, TaskFailed, redact, scrub
+from .errors import ArchiveError, ArkError, Cancelled, ErrorCode, NetworkError, TaskCancelled, TaskFailed, redact, scrub
+from .jobstate import JobKind, JobState, Phase
 from .library import JobJournal, Library
+from .messages import Message, msg
 from .settings import Settings
 from .slots import DOWNLOAD_SLOTS, DownloadSlots
 from .task import Status, Task, parse_task, validate_task_id
@@ -59,7 +61,7 @@ MAX_POLL_S = 6 * 3600.0
 #: A download that receives (next to) nothing for this long is retried, then abandoned.
 STALL_TIMEOUT_S = 30.0
 #: Extraction errors that say nothing against the zip itself: it is kept for the next try.
-_KEEP_ZIP_CODES = frozenset({"DiskFull", "WriteFailed"})
+_KEEP_ZIP_CODES = frozenset({ErrorCode.DISK_FULL, ErrorCode.WRITE_FAILED})
 
 
 def format_bytes(n: float) -> str:
@@ -75,21 +77,6 @@ def format_duration(seconds: float) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
-@dataclass(frozen=True)
-class JobState:
-    """What the UI shows: a phase, one line of text, and a 0..1 fraction when known."""
-
-    # starting, creating, queued, running, downloading, extracting, ready, done, failed, cancelled
-    phase: str = "starting"
-    text: str = "Starting"
-    fraction: float | None = None
-    error: ArkError | None = None
-
-    @property
-    def finished(self) -> bool:
-        return self.phase in ("ready", "done", "failed", "cancelled")
 
 
 @dataclass(frozen=True)
@@ -142,7 +129,7 @@ class Poller:
                 # network once the task was seen, are ridden out for a bounded time.
                 now = self.clock()
                 first_error_at = first_error_at if first_error_at is not None else now
-                misconfigured = isinstance(exc, NetworkError) or exc.code == "InvalidResponse"
+                misconfigured = isinstance(exc, NetworkError) or exc.code == ErrorCode.INVALID_RESPONSE
                 if (not seen and misconfigured) or now - first_error_at > self.error_budget:
                     raise
                 wait = min(MAX_QUEUED_INTERVAL, max(wait, self.interval) * 2)
@@ -158,9 +145,10 @@ class Poller:
                     wait = self.interval
             if self.clock() - start > MAX_POLL_S:
                 raise ArkError(
-                    f"Task {task_id} did not finish within {format_duration(MAX_POLL_S)}",
-                    code="PollTimeout",
-                    hint="Import it again later: the result will be fetched then",
+                    msg("Task {task_id} did not finish within {duration}", task_id=task_id,
+                        duration=format_duration(MAX_POLL_S)),
+                    code=ErrorCode.POLL_TIMEOUT,
+                    hint=msg("Import it again later: the result will be fetched then"),
                 )
             if self.cancel.wait(wait):
                 raise Cancelled()
@@ -199,8 +187,8 @@ class ImportJob:
         #: A name for the job that never changes: the task id, or ``new-<n>`` for a create.
         self.key = self.task_id or f"new-{next(_new_job_numbers)}"
         self.create = create if not self.task_id else None
-        #: ``create`` for a generate job (also once resumed), ``import`` otherwise.
-        self.kind = "create" if self.create is not None else (resumed.kind if resumed is not None else "import")
+        #: Generate (also once resumed) or import.
+        self.kind = JobKind.GENERATE if self.create is not None else (resumed.kind if resumed else JobKind.IMPORT)
         #: The model and file format asked for, when this job creates the task (for the journal).
         self.model = str(create.get("model", "")) if create else (resumed.model if resumed else "")
         self.fileformat = _fileformat_of(create) if create else (resumed.fileformat if resumed else "")
@@ -279,11 +267,12 @@ class ImportJob:
             traceback.print_exc()
             detail = redact(str(exc), self.settings.api_key)
             error = ArkError(
-                f"The import stopped on an unexpected error: {type(exc).__name__}: {detail}",
-                code="InternalError",
-                hint="The system console shows the details; please report them with the task id",
+                msg("The import stopped on an unexpected error: {kind}: {detail}", kind=type(exc).__name__,
+                    detail=detail),
+                code=ErrorCode.INTERNAL_ERROR,
+                hint=msg("The system console shows the details; please report them with the task id"),
             )
-            self._set(JobState("failed", error.user_message(), None, error))
+            self._set(JobState(Phase.FAILED, error.what, None, error))
 
     # -- the work ---------------------------------------------------------------------
 
@@ -294,42 +283,43 @@ class ImportJob:
         except Cancelled as exc:
             if self._discard:
                 self._discard_everything()
-                self._set(JobState("cancelled", "Cancelled", None, exc))
+                self._set(JobState(Phase.CANCELLED, msg("Cancelled"), None, exc))
             else:
-                kept = " (it resumes when Blender starts again)" if self._journal_written else ""
-                self._set(JobState("cancelled", f"Stopped{kept}", None, exc))
+                stopped = msg("Stopped (it resumes when Blender starts again)" if self._journal_written else "Stopped")
+                self._set(JobState(Phase.CANCELLED, stopped, None, exc))
             raise
         except ArkError as exc:
             scrub(exc, self.settings.api_key)
             self._end_journal()
-            self._set(JobState("failed", exc.user_message(), None, exc))
+            self._set(JobState(Phase.FAILED, exc.what, None, exc))
             raise
         except OSError as exc:
-            where = f" ({exc.filename})" if exc.filename else ""
+            reason = exc.strerror or str(exc)
             error = ArkError(
-                f"Could not write to the library{where}: {exc.strerror or exc}",
-                code="DiskError",
-                hint="Free some disk space or choose another library folder in the add-on preferences",
+                msg("Could not write to the library ({file}): {reason}", file=str(exc.filename), reason=reason)
+                if exc.filename else msg("Could not write to the library: {reason}", reason=reason),
+                code=ErrorCode.DISK_ERROR,
+                hint=msg("Free some disk space or choose another library folder in the add-on preferences"),
             )
             self._end_journal()
-            self._set(JobState("failed", error.user_message(), None, error))
+            self._set(JobState(Phase.FAILED, error.what, None, error))
             raise error from None
         except Exception as exc:
             # A bug must not leave the UI waiting for a job that is no longer running.
             error = scrub(
                 ArkError(
-                    f"Unexpected error: {type(exc).__name__}: {exc}",
-                    code="InternalError",
-                    hint="Please report this to the add-on's authors with the task id",
+                    msg("Unexpected error: {kind}: {detail}", kind=type(exc).__name__, detail=str(exc)),
+                    code=ErrorCode.INTERNAL_ERROR,
+                    hint=msg("Please report this to the add-on's authors with the task id"),
                 ),
                 self.settings.api_key,
             )
             self._end_journal()
-            self._set(JobState("failed", error.user_message(), None, error))
+            self._set(JobState(Phase.FAILED, error.what, None, error))
             raise error from exc
         if not self.import_when_ready:
             self._end_journal()  # nothing left to do for this job
-        self._set(JobState("ready", f"Importing {self.result.model.path.name}", 1.0))
+        self._set(JobState(Phase.READY, msg("Importing {file}", file=self.result.model.path.name), 1.0))
         return self.result
 
     # -- the journal --------------------------------------------------------------------
@@ -372,7 +362,7 @@ class ImportJob:
         # Only a task known to be queued: DELETE on a finished one would delete its record.
         # Not yet queried: queued if this job has just created it, unknown if resumed.
         queued = self.task.status is Status.QUEUED if self.task is not None else self.resumed is None
-        if self.kind == "create" and queued:
+        if self.kind is JobKind.GENERATE and queued:
             self._cancel_on_ark()
 
     def _cancel_on_ark(self) -> None:
@@ -392,7 +382,7 @@ class ImportJob:
         if self.create is not None:
             self._submit(self.create)
             self._write_journal()  # at once: from here on, a crash must not lose the paid task
-        self._set(JobState("starting", "Waiting for the library", None))
+        self._set(JobState(Phase.STARTING, msg("Waiting for the library"), None))
         with self.library.lock(self.task_id, cancel=self.cancel_event):
             self.library.clear_temp(self.task_id)  # what a crash left; we hold the lock
             cached = self._from_library()
@@ -407,7 +397,7 @@ class ImportJob:
 
     def _submit(self, body: dict[str, object]) -> None:
         """The create call, once; afterwards this job is an import job of the new task."""
-        self._set(JobState("creating", "Creating the task (sending the image)", None))
+        self._set(JobState(Phase.CREATING, msg("Creating the task (sending the image)"), None))
         client = ArkClient(self.settings, cancel=self.cancel_event)
         try:
             task_id = submit_create(client, body)
@@ -415,7 +405,7 @@ class ImportJob:
             client.close()
         self.task_id = validate_task_id(task_id)
         self.create = None  # the image is sent: let go of it (a data URL of up to 13 MB)
-        self._set(JobState("queued", f"Created {self.task_id}", None))
+        self._set(JobState(Phase.QUEUED, msg("Created {task_id}", task_id=self.task_id), None))
 
     def _from_library(self) -> JobResult | None:
         """The offline path: results already extracted (or downloaded) need no request."""
@@ -433,29 +423,30 @@ class ImportJob:
     def _poll(self) -> Task:
         client = ArkClient(self.settings, cancel=self.cancel_event)
         try:
-            self._set(JobState("starting", f"Asking Ark about {self.task_id}", None))
+            self._set(JobState(Phase.STARTING, msg("Asking Ark about {task_id}", task_id=self.task_id), None))
             poller = Poller(client, self.settings.poll_interval, self.cancel_event, error_budget=self.poll_error_budget)
             task = poller.wait_final(self.task_id, self._on_task)
         finally:
             client.close()
         if task.status is Status.FAILED:
             err = task.error
+            reason = msg("{ark_message}", ark_message=err.message) if err and err.message else msg("no reason given")
             raise TaskFailed(
-                f"Ark could not generate this model: {err.message if err and err.message else 'no reason given'}",
+                msg("Ark could not generate this model: {reason}", reason=reason),
                 code=err.code if err else "",
                 hint=_failure_hint(err.code if err else ""),
             )
         if task.status is Status.CANCELLED:
             raise TaskCancelled(
-                f"Task {self.task_id} was cancelled before it ran",
-                code="Cancelled",
-                hint="Create the task again to get a model",
+                msg("Task {task_id} was cancelled before it ran", task_id=self.task_id),
+                code=ErrorCode.CANCELLED,
+                hint=msg("Create the task again to get a model"),
             )
         if not task.file_url:
             raise ArkError(
-                "The task succeeded but Ark gave no file link",
-                code="NoFileURL",
-                hint="Query it again in a minute; report the task id to Ark support if it persists",
+                msg("The task succeeded but Ark gave no file link"),
+                code=ErrorCode.NO_FILE_URL,
+                hint=msg("Query it again in a minute; report the task id to Ark support if it persists"),
             )
         return task
 
@@ -464,27 +455,32 @@ class ImportJob:
         self.task = task
         if previous is None or previous.raw != task.raw:
             self.library.save_task(task.raw)
-        elapsed = task.elapsed()
-        clock = f" · {format_duration(elapsed)}" if elapsed is not None else ""
+        seconds = task.elapsed()
+        elapsed = format_duration(seconds) if seconds is not None else None
         if task.status is Status.QUEUED:
-            self._set(JobState("queued", f"Queued{clock}", None))
+            self._set(JobState(Phase.QUEUED, _timed("Queued", "Queued · {elapsed}", elapsed), None))
         elif task.status is Status.RUNNING:
-            self._set(JobState("running", f"Generating{clock}", None))
+            self._set(JobState(Phase.RUNNING, _timed("Generating", "Generating · {elapsed}", elapsed), None))
         elif task.status is Status.UNKNOWN:
-            self._set(JobState("running", f"Status '{task.status_text}'{clock}", None))
+            text = _timed("Status '{status}'", "Status '{status}' · {elapsed}", elapsed, status=task.status_text)
+            self._set(JobState(Phase.RUNNING, text, None))
 
     def _download(self, task: Task, zip_path: Path) -> None:
-        check_url(task.file_url, "result link")
-        self._set(JobState("downloading", "Downloading", 0.0))
+        check_url(task.file_url, msg("result link"))
+        self._set(JobState(Phase.DOWNLOADING, msg("Downloading"), 0.0))
 
         def report(p: DownloadProgress) -> None:
-            total = f" / {format_bytes(p.total)}" if p.total else ""
-            pct = f" ({p.percent:.0f}%)" if p.percent is not None else ""
-            text = f"Downloading {format_bytes(p.done)}{total}{pct} · {format_bytes(p.speed_bps)}/s"
-            self._set(JobState("downloading", text, p.percent / 100 if p.percent is not None else None))
+            done, speed = format_bytes(p.done), format_bytes(p.speed_bps)
+            if p.total and p.percent is not None:
+                text = msg("Downloading {done} / {total} ({percent}%) · {speed}/s", done=done,
+                           total=format_bytes(p.total), percent=f"{p.percent:.0f}", speed=speed)
+            else:
+                text = msg("Downloading {done} · {speed}/s", done=done, speed=speed)
+            self._set(JobState(Phase.DOWNLOADING, text, p.percent / 100 if p.percent is not None else None))
 
         def queued() -> None:
-            self._set(JobState("downloading", f"Waiting to download ({self.slots.limit} at a time)", 0.0))
+            self._set(JobState(Phase.DOWNLOADING, msg("Waiting to download ({n} at a time)", n=str(self.slots.limit)),
+                               0.0))
 
         with self.slots.hold(self.cancel_event, on_wait=queued):
             download(
@@ -500,10 +496,10 @@ class ImportJob:
 
     def _extract(self, task: Task | None, zip_path: Path, *, from_library: bool) -> JobResult:
         files = self.library.files_dir(self.task_id)
-        self._set(JobState("extracting", "Extracting", 0.0))
+        self._set(JobState(Phase.EXTRACTING, msg("Extracting"), 0.0))
 
         def report(done: int, total: int) -> None:
-            self._set(JobState("extracting", "Extracting", done / total if total else None))
+            self._set(JobState(Phase.EXTRACTING, msg("Extracting"), done / total if total else None))
 
         try:
             safe_extract(zip_path, files, cancel=self.cancel_event, progress=report)
@@ -517,9 +513,10 @@ class ImportJob:
         outside = check_references(model, files)
         if outside:
             raise ArchiveError(
-                f"{model.path.name} refers to files outside its folder: {', '.join(outside[:3])}",
-                code="UnsafeReference",
-                hint="The result looks tampered with: do not import it; report the task id to Ark support",
+                msg("{file} refers to files outside its folder: {files}", file=model.path.name,
+                    files=", ".join(outside[:3])),
+                code=ErrorCode.UNSAFE_REFERENCE,
+                hint=msg("The result looks tampered with: do not import it; report the task id to Ark support"),
             )
         _sync_file(zip_path)  # the result's one lasting copy is on disk before the marker says done
         self.library.mark_extracted(self.task_id, model.path)
@@ -551,9 +548,14 @@ def _parse_saved(saved: dict | None) -> Task | None:
         return None
 
 
-def _failure_hint(code: str) -> str:
+def _failure_hint(code: str) -> Message:
     if "Sensitive" in code:
-        return "Ark's content check refused the input image: try another image"
+        return msg("Ark's content check refused the input image: try another image")
     if code:
-        return "Check the input and try again; quote the task id if you contact Ark support"
-    return "Try creating the task again"
+        return msg("Check the input and try again; quote the task id if you contact Ark support")
+    return msg("Try creating the task again")
+
+
+def _timed(plain: str, timed: str, elapsed: str | None, **params: object) -> Message:
+    """A progress line with the time the task has spent so far, when Ark says when it began."""
+    return msg(timed, elapsed=elapsed, **params) if elapsed is not None else msg(plain, **params)

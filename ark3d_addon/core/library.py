@@ -33,7 +33,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import ArkError, Cancelled, ConfigError
+from .errors import ArkError, Cancelled, ConfigError, ErrorCode
+from .jobstate import JobKind
+from .messages import msg
 from .task import validate_task_id
 
 __all__ = ["JobJournal", "Library", "LibraryEntry", "default_library_root"]
@@ -76,14 +78,15 @@ class LibraryEntry:
 class JobJournal:
     """A job in flight, as ``job.json`` records it, so a restarted Blender can finish it.
 
-    ``kind`` is ``import`` (started from a task id) or ``create`` (started from an image: the
-    create call is done once the journal exists, so a resume only polls and downloads).
+    ``kind`` is :attr:`~.JobKind.IMPORT` (started from a task id) or :attr:`~.JobKind.GENERATE`
+    (started from an image: the create call is done once the journal exists, so a resume only
+    polls and downloads).
     ``variant`` is None for the preferences' choice.  ``created_at`` is when the job began
     (Unix seconds).  ``model`` and ``fileformat`` are shown to the user, nothing more.
     """
 
     task_id: str
-    kind: str = "import"
+    kind: JobKind = JobKind.IMPORT
     variant: str | None = None
     import_when_ready: bool = True
     created_at: float = 0.0
@@ -94,7 +97,7 @@ class JobJournal:
         return {
             "version": 1,
             "task_id": self.task_id,
-            "kind": self.kind,
+            "kind": self.kind.value,
             "variant": self.variant,
             "import_when_ready": self.import_when_ready,
             "created_at": self.created_at,
@@ -113,7 +116,7 @@ class JobJournal:
         created = data.get("created_at")
         return cls(
             task_id=task_id,
-            kind="create" if data.get("kind") == "create" else "import",
+            kind=JobKind.GENERATE if data.get("kind") == JobKind.GENERATE else JobKind.IMPORT,
             variant=variant if variant in ("pbr", "rgb") else None,
             import_when_ready=data.get("import_when_ready") is not False,
             created_at=float(created) if isinstance(created, (int, float)) and not isinstance(created, bool) else 0.0,
@@ -302,9 +305,9 @@ class Library:
             return
         except OSError as exc:
             raise ArkError(
-                f"Could not remove {folder}: {exc.strerror or exc}",
-                code="RemoveFailed",
-                hint="Close any program using those files (or wait for the running job), then try again",
+                msg("Could not remove {folder}: {reason}", folder=str(folder), reason=exc.strerror or str(exc)),
+                code=ErrorCode.REMOVE_FAILED,
+                hint=msg("Close any program using those files (or wait for the running job), then try again"),
             ) from exc
 
     def entries(self) -> list[LibraryEntry]:
@@ -351,9 +354,9 @@ class Library:
                     raise Cancelled()
                 if deadline is not None and time.monotonic() >= deadline:
                     raise ArkError(
-                        f"Task {task_id} is busy: another job or Blender is working on it",
-                        code="Busy",
-                        hint="Wait for the other job to finish, or cancel it, then try again",
+                        msg("Task {task_id} is busy: another job or Blender is working on it", task_id=task_id),
+                        code=ErrorCode.BUSY,
+                        hint=msg("Wait for the other job to finish, or cancel it, then try again"),
                     )
                 if cancel is not None:
                     cancel.wait(_LOCK_POLL)
@@ -375,9 +378,10 @@ class Library:
             probe.unlink()
         except OSError as exc:
             raise ConfigError(
-                f"The library folder {self.root} is not writable ({exc.strerror or exc})",
-                code="LibraryNotWritable",
-                hint="Choose another folder in the add-on preferences or set ARK3D_LIBRARY",
+                msg("The library folder {folder} is not writable ({reason})", folder=str(self.root),
+                    reason=exc.strerror or str(exc)),
+                code=ErrorCode.LIBRARY_NOT_WRITABLE,
+                hint=msg("Choose another folder in the add-on preferences or set ARK3D_LIBRARY"),
             ) from exc
 
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
-from .errors import ConfigError
+from .errors import ConfigError, ErrorCode
+from .messages import msg
 
 __all__ = [
     "BASE_URL_CN",
@@ -29,7 +30,7 @@ BASE_URL_CN = "https://ark.cn-beijing.volces.com/api/v3"
 BASE_URL_INTL = "https://ark.ap-southeast.bytepluses.com/api/v3"
 DEFAULT_POLL_INTERVAL = 5.0
 
-KEY_HINT = (
+KEY_HINT = msg(
     "Set your Ark API key in Edit > Preferences > Add-ons > Ark 3D, or in the ARK_API_KEY "
     "environment variable (create one in the Ark console under API Key management)"
 )
@@ -54,16 +55,16 @@ def check_base_url(url: str) -> str:
         # Not echoed: text pasted into the wrong field (the API key, most likely) must not
         # end up in a message or a log.
         raise ConfigError(
-            "The Ark base URL is not a web address (it must start with https://)",
-            code="InvalidBaseURL",
-            hint=f"Use {BASE_URL_CN} (or {BASE_URL_INTL} for BytePlus ModelArk)",
+            msg("The Ark base URL is not a web address (it must start with https://)"),
+            code=ErrorCode.INVALID_BASE_URL,
+            hint=msg("Use {cn} (or {intl} for BytePlus ModelArk)", cn=BASE_URL_CN, intl=BASE_URL_INTL),
         )
     if parsed.scheme == "http" and not is_loopback_host(parsed.hostname):
         shown = f"{parsed.scheme}://{parsed.netloc.rpartition('@')[2]}{parsed.path}"
         raise ConfigError(
-            f"The Ark base URL '{shown}' uses plain http, which would send your API key unencrypted",
-            code="InsecureBaseURL",
-            hint="Use an https:// address; plain http is only allowed for a local test server",
+            msg("The Ark base URL '{url}' uses plain http, which would send your API key unencrypted", url=shown),
+            code=ErrorCode.INSECURE_BASE_URL,
+            hint=msg("Use an https:// address; plain http is only allowed for a local test server"),
         )
     return text
 
@@ -109,7 +110,7 @@ class Settings:
     def require_key(self) -> str:
         """The key, or a :class:`ConfigError` that says where to set it."""
         if not self.api_key:
-            raise ConfigError("No Ark API key is set", code="MissingAPIKey", hint=KEY_HINT)
+            raise ConfigError(msg("No Ark API key is set"), code=ErrorCode.MISSING_API_KEY, hint=KEY_HINT)
         return self.api_key
 
     @property

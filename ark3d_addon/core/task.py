@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from .errors import ConfigError
+from .errors import ConfigError, ErrorCode
+from .messages import msg
 
 __all__ = [
     "Status",
@@ -200,7 +201,7 @@ def validate_task_id(text: str) -> str:
     """
     candidate = (text or "").strip().strip(_INVISIBLE).strip()
     if not candidate:
-        raise ConfigError("No task id given", hint="Paste the task id (it starts with cgt-)")
+        raise ConfigError(msg("No task id given"), hint=msg("Paste the task id (it starts with cgt-)"))
     if "://" in candidate:
         path = urlparse(candidate).path.rstrip("/")
         candidate = path.rsplit("/", 1)[-1]
@@ -210,13 +211,13 @@ def validate_task_id(text: str) -> str:
         if candidate.startswith("cgt-"):
             shown = candidate if len(candidate) <= 40 else candidate[:37] + "..."
             visible = "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in shown)
-            what = f"'{visible}' is not a valid Ark task id"
+            what = msg("'{text}' is not a valid Ark task id", text=visible)
         else:
-            what = "The text given is not a valid Ark task id (it does not start with cgt-)"
+            what = msg("The text given is not a valid Ark task id (it does not start with cgt-)")
         raise ConfigError(
             what,
-            code="InvalidTaskId",
-            hint="A task id looks like cgt-20251124123456-abcde: letters, digits and dashes only",
+            code=ErrorCode.INVALID_TASK_ID,
+            hint=msg("A task id looks like cgt-20251124123456-abcde: letters, digits and dashes only"),
         )
     return candidate
 

@@ -19,8 +19,9 @@ from dataclasses import dataclass, field, replace
 from typing import Generic, TypeVar
 
 from .client import ArkClient
-from .errors import ArkError, redact
+from .errors import ArkError, ErrorCode, redact
 from .library import Library, LibraryEntry
+from .messages import msg
 from .settings import Settings
 from .task import Status, Task, parse_task
 
@@ -175,7 +176,7 @@ def fetch_rows(
     status = status if status in STATUSES else None
     entries = library.entries()
     if offline is not None or settings is None:
-        reason = offline or ArkError("Ark was not asked", code="Offline")
+        reason = offline or ArkError(msg("Ark was not asked"), code=ErrorCode.OFFLINE)
         return TaskListResult(merge_rows((), entries, last_page=True, status=status), 1, page_size, 0, reason)
     client = ArkClient(settings, cancel=cancel, max_retries=1)
     try:
@@ -230,21 +231,22 @@ def cancel_or_delete(client: ArkClient, task_id: str) -> CancelOutcome:
     task = client.get_task(task_id)
     if task.status is Status.RUNNING:
         raise ArkError(
-            f"Task {task.id} is running and cannot be cancelled",
-            code="TaskRunning",
-            hint="Ark only cancels queued tasks; wait until it finishes, then delete it",
+            msg("Task {task_id} is running and cannot be cancelled", task_id=task.id),
+            code=ErrorCode.TASK_RUNNING,
+            hint=msg("Ark only cancels queued tasks; wait until it finishes, then delete it"),
         )
     if task.status is Status.CANCELLED:
         raise ArkError(
-            f"Task {task.id} is already cancelled",
-            code="AlreadyCancelled",
-            hint="Ark removes cancelled tasks by itself after 24 hours",
+            msg("Task {task_id} is already cancelled", task_id=task.id),
+            code=ErrorCode.ALREADY_CANCELLED,
+            hint=msg("Ark removes cancelled tasks by itself after 24 hours"),
         )
     if task.status not in (Status.QUEUED, Status.SUCCEEDED, Status.FAILED):
         raise ArkError(
-            f"Task {task.id} has the status '{task.status_text}', which this add-on cannot cancel or delete",
-            code="UnknownStatus",
-            hint="Try again later",
+            msg("Task {task_id} has the status '{status}', which this add-on cannot cancel or delete",
+                task_id=task.id, status=task.status_text),
+            code=ErrorCode.UNKNOWN_STATUS,
+            hint=msg("Try again later"),
         )
     client.delete_task(task.id)
     action = "cancelled" if task.status is Status.QUEUED else "deleted"
@@ -286,9 +288,10 @@ class Background(Generic[T]):
         except Exception as exc:  # a bug must end the wait, visibly
             traceback.print_exc()
             self.error = ArkError(
-                f"Unexpected error: {type(exc).__name__}: {redact(str(exc), self._secret)}",
-                code="InternalError",
-                hint="Please report this to the add-on's authors with the task id",
+                msg("Unexpected error: {kind}: {detail}", kind=type(exc).__name__,
+                    detail=redact(str(exc), self._secret)),
+                code=ErrorCode.INTERNAL_ERROR,
+                hint=msg("Please report this to the add-on's authors with the task id"),
             )
         finally:
             self._done.set()

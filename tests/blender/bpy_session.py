@@ -200,7 +200,7 @@ def cmd_start_worker(task_id: str) -> dict[str, Any]:
     deadline = time.monotonic() + 10
     while job.snapshot().phase in ("starting",) and time.monotonic() < deadline:
         time.sleep(0.05)
-    return {"threads": _threads(), "phase": job.snapshot().phase, "text": job.snapshot().text}
+    return {"threads": _threads(), "phase": job.snapshot().phase, "text": str(job.snapshot().text)}
 
 
 def _our_handlers() -> list[str]:

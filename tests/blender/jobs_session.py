@@ -94,7 +94,7 @@ def cmd_job_state(task_id: str) -> dict[str, Any]:
     if entry is None:
         return {"phase": None}
     state = entry.job.snapshot()
-    return {"phase": state.phase, "text": state.text, "fraction": state.fraction}
+    return {"phase": state.phase, "text": str(state.text), "fraction": state.fraction}
 
 
 def cmd_journal() -> dict[str, Any]:

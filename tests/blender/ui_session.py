@@ -186,7 +186,7 @@ def cmd_check_connection() -> dict[str, Any]:
     answer = _call("check_connection")
     report = _mod("ui.connection").connection_report
     return {**answer, "running": report.running, "error": answer["error"], "report_error": report.error,
-            "checks": [{"name": c.name, "ok": c.ok, "message": c.message} for c in report.checks],
+            "checks": [{"name": c.name, "ok": c.ok, "message": str(c.message)} for c in report.checks],
             "threads": _threads()}
 
 

@@ -107,7 +107,7 @@ def assert_refused(zip_path: Path, sandbox: Path, *fragments: str, limits: Limit
     message = str(info.value)
     for fragment in fragments:
         assert fragment in message, message
-    assert "damaged or unsafe" in info.value.hint
+    assert "damaged or unsafe" in str(info.value.hint)
     assert snapshot(sandbox.parent) == before, "something was written"
     return info.value
 

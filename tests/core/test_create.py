@@ -8,6 +8,7 @@ from ark3d_addon.core.client import ArkClient
 from ark3d_addon.core.create import submit_create
 from ark3d_addon.core.errors import ApiError, ArkError
 from ark3d_addon.core.image_input import create_body
+from ark3d_addon.core.messages import msg
 from ark3d_addon.core.settings import Settings
 
 BODY = create_body("data:image/png;base64,iVBORw0KGgo=", fileformat="obj")
@@ -26,7 +27,7 @@ def test_5xx_before_anything_was_made_is_reported_not_retried(ark_server, monkey
     monkeypatch.setattr("ark3d_addon.core.create.LOOKUP_WAIT_S", 0.05)
 
     def fail(self: ArkClient, body: dict[str, object]) -> str:
-        raise ApiError("Service overloaded", code="ServerOverloaded", http_status=503, request_id="req-1")
+        raise ApiError(msg("Service overloaded"), code="ServerOverloaded", http_status=503, request_id="req-1")
 
     monkeypatch.setattr(ArkClient, "create_task", fail)
     with pytest.raises(ArkError) as info:
@@ -43,7 +44,7 @@ def test_lost_answer_is_recovered_from_the_task_list(ark_server, monkeypatch) ->
 
     def create_then_fail(self: ArkClient, body: dict[str, object]) -> str:
         real_create(self, body)
-        raise ApiError("Bad gateway", code="InternalServiceError", http_status=502)
+        raise ApiError(msg("Bad gateway"), code="InternalServiceError", http_status=502)
 
     monkeypatch.setattr(ArkClient, "create_task", create_then_fail)
     tid = submit_create(client, BODY)

@@ -25,12 +25,13 @@ def test_all_layers_pass_against_the_local_server(ark_server) -> None:  # type: 
 def test_bad_key_fails_at_auth_with_the_code(ark_server) -> None:  # type: ignore[no-untyped-def]
     checks = check_connection(Settings(api_key="wrong", base_url=ark_server.api_base))
     assert checks[-1].name == "auth" and not checks[-1].ok
-    assert "AuthenticationError" in checks[-1].message and "wrong" not in checks[-1].message
+    error = checks[-1].error
+    assert error is not None and error.code == "AuthenticationError" and "wrong" not in error.user_message()
 
 
 def test_dns_failure_stops_at_dns() -> None:
     checks = check_connection(Settings(api_key="k", base_url="https://ark.does-not-exist.invalid/api/v3"))
-    assert checks[-1].name == "dns" and not checks[-1].ok and "resolve" in checks[-1].message
+    assert checks[-1].name == "dns" and not checks[-1].ok and "resolve" in str(checks[-1].message)
 
 
 def test_refused_port_stops_at_tcp() -> None:
@@ -38,14 +39,14 @@ def test_refused_port_stops_at_tcp() -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     checks = check_connection(Settings(api_key="k", base_url=f"http://127.0.0.1:{port}/api/v3"))
-    assert checks[-1].name == "tcp" and not checks[-1].ok and "refused" in checks[-1].message
+    assert checks[-1].name == "tcp" and not checks[-1].ok and "refused" in str(checks[-1].message)
 
 
 def test_proxy_from_the_environment_is_named(ark_server, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("HTTP_PROXY", "http://user:pw@127.0.0.1:9")
     monkeypatch.setenv("NO_PROXY", "")
     checks = check_connection(Settings(api_key="test-key", base_url=ark_server.api_base))
-    assert checks[0].name == "proxy" and "127.0.0.1:9" in checks[0].message and "pw" not in checks[0].message
+    assert checks[0].name == "proxy" and "127.0.0.1:9" in str(checks[0].message) and "pw" not in str(checks[0].message)
     assert checks[-1].name == "tcp" and not checks[-1].ok
 
 
@@ -55,4 +56,4 @@ def test_missing_key_is_named() -> None:
         s.listen()
         port = s.getsockname()[1]
         checks = check_connection(Settings(api_key="", base_url=f"http://127.0.0.1:{port}/api/v3"))
-    assert checks[-1].name == "auth" and "No API key" in checks[-1].message
+    assert checks[-1].name == "auth" and "No API key" in str(checks[-1].message)

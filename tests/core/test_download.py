@@ -175,7 +175,7 @@ def test_expired_link(ark_server: ArkServer, tmp_path: Path) -> None:
     error = info.value
     assert error.message == "The download link has expired"
     assert error.code == "AccessDenied" and error.http_status == 403
-    assert "24 hours" in error.hint and "library" in error.hint
+    assert "24 hours" in str(error.hint) and "library" in str(error.hint)
     assert len(file_requests(ark_server)) == 1  # no retry on 403
     assert not (tmp_path / "r.zip").exists()
 
@@ -286,7 +286,7 @@ def test_disk_full(ark_server: ArkServer, tmp_path: Path) -> None:
     with pytest.raises(DownloadError) as info:
         download(url, tmp_path / "r.zip")
     assert info.value.message == "The disk is full"
-    assert str(tmp_path) in info.value.hint
+    assert str(tmp_path) in str(info.value.hint)
 
 
 def test_unwritable_folder(ark_server: ArkServer, tmp_path: Path) -> None:
@@ -304,7 +304,7 @@ def test_dns_failure_message(tmp_path: Path) -> None:
     with pytest.raises(NetworkError) as info:
         download("https://ark-results.invalid/r.zip", tmp_path / "r.zip", max_attempts=1)
     assert "Could not resolve host ark-results.invalid" in str(info.value)
-    assert "network/proxy" in info.value.hint
+    assert "network/proxy" in str(info.value.hint)
 
 
 def test_connection_refused_message(tmp_path: Path) -> None:
@@ -329,7 +329,7 @@ def test_certificate_problem_message() -> None:
     )
     error = describe_network_error(exc, "https://files.example.com/r.zip")
     assert error.message == "The certificate of files.example.com could not be verified"
-    assert "REQUESTS_CA_BUNDLE" in error.hint and "CA bundle" in error.hint
+    assert "REQUESTS_CA_BUNDLE" in str(error.hint) and "CA bundle" in str(error.hint)
     assert not error.retryable
 
 

@@ -6,6 +6,7 @@ import json
 import threading
 from pathlib import Path
 
+from ark3d_addon.core.jobstate import JobKind
 from ark3d_addon.core.library import JobJournal, Library
 
 A = "cgt-20251124000001-aaaaa"
@@ -15,7 +16,7 @@ C = "cgt-20251124000003-ccccc"
 
 def test_write_read_remove(tmp_path: Path) -> None:
     library = Library(tmp_path)
-    entry = JobJournal(A, kind="create", variant="rgb", import_when_ready=False, created_at=1700000000.5,
+    entry = JobJournal(A, kind=JobKind.GENERATE, variant="rgb", import_when_ready=False, created_at=1700000000.5,
                        model="doubao-seed3d-1-0-250928", fileformat="obj")
     path = library.journal_write(entry)
     assert path == tmp_path / A / "job.json"
@@ -47,7 +48,7 @@ def test_entries_are_oldest_first_and_skip_what_is_not_a_journal(tmp_path: Path)
 def test_a_journal_is_read_leniently() -> None:
     entry = JobJournal.from_json({"task_id": A, "kind": "weird", "variant": "gold", "created_at": "soon",
                                   "import_when_ready": 0, "future_field": [1, 2]})
-    assert entry == JobJournal(A, kind="import", variant=None, import_when_ready=True, created_at=0.0)
+    assert entry == JobJournal(A, kind=JobKind.IMPORT, variant=None, import_when_ready=True, created_at=0.0)
     assert JobJournal.from_json({"task_id": "../../etc"}) is None
     assert JobJournal.from_json({}) is None
     assert JobJournal.from_json({"task_id": A, "import_when_ready": False}).import_when_ready is False  # type: ignore[union-attr]

@@ -250,4 +250,4 @@ def test_check_writable(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         Library(tmp_path / "afile" / "lib").check_writable()
     assert "is not writable" in info.value.message
-    assert "ARK3D_LIBRARY" in info.value.hint
+    assert "ARK3D_LIBRARY" in str(info.value.hint)

@@ -9,6 +9,7 @@ import pytest
 
 from ark3d_addon.core.client import ArkClient
 from ark3d_addon.core.errors import ArkError, ConfigError
+from ark3d_addon.core.messages import msg
 from ark3d_addon.core.library import Library
 from ark3d_addon.core.settings import Settings
 from ark3d_addon.core.tasklist import (
@@ -107,7 +108,7 @@ def test_without_the_network_the_library_is_shown_with_the_reason(ark_server, tm
     bad = fetch_rows(settings_for(ark_server, key="wrong"), library)
     assert bad.error is not None and bad.error.http_status == 401
     assert [r.task_id for r in bad.rows] == [OLD_ID]
-    offline = fetch_rows(None, library, offline=ConfigError("offline", code="OnlineAccessDisabled"))
+    offline = fetch_rows(None, library, offline=ConfigError(msg("offline"), code="OnlineAccessDisabled"))
     assert offline.error is not None and offline.error.code == "OnlineAccessDisabled"
     assert [r.task_id for r in offline.rows] == [OLD_ID]
     assert ark_server.count(method=None) == 1, "offline: no request"
@@ -140,7 +141,7 @@ def test_background_keeps_errors_and_bugs() -> None:
     assert ok.join(5) and ok.result == 42 and ok.error is None
 
     def boom(cancel: object) -> int:
-        raise ArkError("nope", code="X")
+        raise ArkError(msg("nope"), code="X")
 
     failing: Background[int] = Background(boom).start()
     assert failing.join(5) and failing.error is not None and failing.error.code == "X"

@@ -234,7 +234,7 @@ class Scenario:
         for error in self.errors:
             texts += texts_of(error)
         for state in self.states:
-            texts += [state.text, repr(state)]
+            texts += [str(state.text), repr(state)]
             if state.error is not None:
                 texts += texts_of(state.error)
         for job in self.jobs:

@@ -50,7 +50,7 @@ def test_credentials_missing_key(sc: Scenario) -> None:
     settings = Settings.resolve(base_url=sc.server.api_base, environ={})
     error = sc.fail(tid, ConfigError, settings=settings)
     assert error.code == "MissingAPIKey" and "No Ark API key is set" in error.user_message()
-    assert "Preferences" in error.hint and "ARK_API_KEY" in error.hint
+    assert "Preferences" in str(error.hint) and "ARK_API_KEY" in str(error.hint)
     assert sc.server.requests_log == []
 
 
@@ -62,7 +62,7 @@ def test_credentials_wrong_key(sc: Scenario) -> None:
     error = sc.fail(tid, ApiError, settings=sc.settings(api_key=wrong))
     assert error.http_status == 401 and error.code == "AuthenticationError"
     assert error.request_id and error.request_id in error.user_message()
-    assert error.hint.startswith("Check the API key")
+    assert str(error.hint).startswith("Check the API key")
     assert sc.server.count("api") == 1
 
 

@@ -71,7 +71,7 @@ def test_disk_library_under_a_file(sc: Scenario) -> None:
     library = Library(sc.root / "outside" / "keep.txt" / "library")
     error = sc.fail(tid, ConfigError, library=library)
     assert error.code == "LibraryNotWritable" and "is not writable (Not a directory)" in error.message
-    assert "ARK3D_LIBRARY" in error.hint and "preferences" in error.hint
+    assert "ARK3D_LIBRARY" in str(error.hint) and "preferences" in str(error.hint)
     assert sc.server.requests_log == []
 
 
@@ -116,7 +116,7 @@ def test_disk_full_while_downloading(sc: Scenario, monkeypatch: pytest.MonkeyPat
     fill_disk(monkeypatch, download_module, 300_000)
     error = sc.fail(tid, DownloadError)
     assert error.code == "DiskFull" and error.message == "The disk is full"
-    assert f"Free some space in {sc.library.task_dir(tid)}" in error.hint
+    assert f"Free some space in {sc.library.task_dir(tid)}" in str(error.hint)
     part = sc.library.task_dir(tid) / "result.zip.part"
     kept = part.stat().st_size
     assert 0 < kept <= 300_000 and part.read_bytes() == data[:kept]
@@ -158,7 +158,7 @@ def test_disk_second_import_while_first_runs(sc: Scenario) -> None:
     assert second.result.from_library and not first.result.from_library
     assert first.result.model.path == second.result.model.path
     assert len(sc.file_gets()) == 1
-    assert any(s.text == "Waiting for the library" for s in sc.states)
+    assert any(str(s.text) == "Waiting for the library" for s in sc.states)
 
 
 def test_disk_two_processes_share_the_library(sc: Scenario) -> None:

@@ -37,7 +37,7 @@ def cancel_and_time(job: ImportJob) -> float:
 
 def assert_cancelled(sc: Scenario, job: ImportJob, took: float) -> None:
     assert took < 1.0, f"took {took:.2f} s to stop"
-    assert job.snapshot().phase == "cancelled" and job.snapshot().text == "Cancelled"
+    assert job.snapshot().phase == "cancelled" and str(job.snapshot().text) == "Cancelled"
     assert job.result is None
     leftovers = [name for name in sc.task_files(job.task_id)
                  if name.endswith(".part") or name.startswith((".tmp-", "files"))]
@@ -71,7 +71,7 @@ def test_lifecycle_cancel_while_waiting_for_the_library(sc: Scenario) -> None:
     with sc.library.lock(tid):
         job = sc.job(tid)
         job.start()
-        wait_for(job, lambda s: s.text == "Waiting for the library")
+        wait_for(job, lambda s: str(s.text) == "Waiting for the library")
         assert_cancelled(sc, job, cancel_and_time(job))
     assert sc.server.requests_log == []
 

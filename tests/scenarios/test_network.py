@@ -52,7 +52,7 @@ def test_network_connection_refused(sc: Scenario) -> None:
     assert time.monotonic() - started < 5
     assert error.code == "ConnectionRefused"
     assert f"The connection to 127.0.0.1:{port} was refused" in error.user_message()
-    assert "check the address and your network/proxy" in error.hint
+    assert "check the address and your network/proxy" in str(error.hint)
 
 
 def test_network_dns_failure(sc: Scenario) -> None:
@@ -61,7 +61,7 @@ def test_network_dns_failure(sc: Scenario) -> None:
     error = sc.fail(TID, NetworkError, settings=sc.settings(base_url="https://ark-api.invalid/api/v3"))
     assert time.monotonic() - started < 5
     assert error.code == "DNSFailure" and "Could not resolve host ark-api.invalid" in error.user_message()
-    assert "network/proxy" in error.hint
+    assert "network/proxy" in str(error.hint)
 
 
 def test_network_dns_failure_of_the_file_host(sc: Scenario, fast_retries: None) -> None:
@@ -79,7 +79,7 @@ def test_network_tls_self_signed_refused(sc: Scenario, tls_server: ArkServer) ->
     error = sc.fail(tid, NetworkError)
     assert error.code == "TLSCertificate" and not error.retryable
     assert "The certificate of 127.0.0.1 could not be verified" in error.user_message()
-    assert "CA bundle setting" in error.hint and "ARK3D_CA_BUNDLE" in error.hint
+    assert "CA bundle setting" in str(error.hint) and "ARK3D_CA_BUNDLE" in str(error.hint)
     assert tls_server.requests_log == []  # no fallback to an unverified connection: nothing was ever sent
 
 
@@ -195,7 +195,7 @@ def test_network_api_redirect_not_followed(sc: Scenario, helpers: list[HelperSer
     helpers.append(hop)
     error = sc.fail(TID, ApiError, settings=sc.settings(base_url=f"{hop.base}/api/v3"))
     assert error.http_status == 302 and f"Ark answered with a redirect to {other}/api/v3/" in error.user_message()
-    assert "Check the base URL" in error.hint
+    assert "Check the base URL" in str(error.hint)
     assert sc.server.requests_log == []  # the other host never saw the request, let alone the key
     assert len(hop.seen) == 1
 
@@ -244,7 +244,7 @@ def test_network_200_with_invalid_json(sc: Scenario) -> None:
     started = time.monotonic()
     error = sc.fail(TID, ApiError)
     assert time.monotonic() - started < 1
-    assert error.code == "InvalidResponse" and "not JSON" in error.message and "/api/v3" in error.hint
+    assert error.code == "InvalidResponse" and "not JSON" in error.message and "/api/v3" in str(error.hint)
     assert sc.server.count("api") == 1
 
 
@@ -277,14 +277,14 @@ def test_network_task_json_unknown_fields_and_status(sc: Scenario) -> None:
            ' "usage": {"total_tokens": NaN}, "progress": {"stage": 3}, "content": {"preview": [1, 2]}}')
     sc.server.set_raw_response(tid, 200, odd.encode(), times=2)
     assert sc.run(tid).model.path.name == "m.glb"
-    assert any("post_processing" in s.text for s in sc.states)
+    assert any("post_processing" in str(s.text) for s in sc.states)
 
 
 def test_network_task_succeeded_without_link(sc: Scenario) -> None:
     """expected: ArkError NoFileURL "The task succeeded but Ark gave no file link", hint: query again, report to Ark support."""  # noqa: E501
     tid = sc.server.add_task(file=None)
     error = sc.fail(tid, ArkError)
-    assert error.code == "NoFileURL" and "gave no file link" in error.message and "Ark support" in error.hint
+    assert error.code == "NoFileURL" and "gave no file link" in error.message and "Ark support" in str(error.hint)
 
 
 def test_network_answer_about_another_task(sc: Scenario) -> None:

@@ -26,7 +26,7 @@ def test_taskid_empty(sc: Scenario) -> None:
     """expected: "No task id given", hint "Paste the task id (it starts with cgt-)"; no request, no folder."""
     for text in ("", "   ", "\t\n", "\u3000\u200b"):
         error = refused(sc, text)
-        assert error.message == "No task id given" and "starts with cgt-" in error.hint
+        assert error.message == "No task id given" and "starts with cgt-" in str(error.hint)
 
 
 def test_taskid_whitespace_around(sc: Scenario) -> None:

@@ -96,7 +96,7 @@ panel_draws: list[tuple[float, list]] = []
 def _panel_hook(self, context) -> None:  # Blender's draw signature
     # Runs right after ARK3D_PT_import.draw: what the panel just showed, read from the same data.
     shown = [
-        (tid, e.job.snapshot().phase, e.job.snapshot().text, e.job.snapshot().fraction)
+        (tid, e.job.snapshot().phase, str(e.job.snapshot().text), e.job.snapshot().fraction)
         for tid, e in runner.active.items()
     ]
     panel_draws.append((clock(), shown))
@@ -280,7 +280,8 @@ def panel_text() -> dict:
     """What the panel draws right now, from the same data its draw() reads."""
     return {
         "active": {
-            tid: {"phase": e.job.snapshot().phase, "text": e.job.snapshot().text, "fraction": e.job.snapshot().fraction}
+            tid: {"phase": e.job.snapshot().phase, "text": str(e.job.snapshot().text),
+                  "fraction": e.job.snapshot().fraction}
             for tid, e in runner.active.items()
         },
         "last_message": dict(runner.last_message),
@@ -376,8 +377,8 @@ def scenario_import():
     shot_taken = False
     while clock() < deadline:
         snap = job.snapshot()
-        if not samples or samples[-1][1:] != (snap.phase, snap.text, snap.fraction):
-            samples.append((round(clock() - T0, 3), snap.phase, snap.text, snap.fraction))
+        if not samples or samples[-1][1:] != (snap.phase, str(snap.text), snap.fraction):
+            samples.append((round(clock() - T0, 3), snap.phase, str(snap.text), snap.fraction))
         if not shot_taken and snap.phase == "downloading" and snap.fraction and snap.fraction >= 0.45:
             report["panel_while_downloading"] = panel_text()
             window_ = screenshot("panel_downloading.png")

@@ -80,7 +80,7 @@ def scenario_resume():
         entry = runner.active.get(TASK)
         if entry is not None:
             state = entry.job.snapshot()
-            sample = {"t": round(clock() - T0, 2), "phase": state.phase, "text": state.text}
+            sample = {"t": round(clock() - T0, 2), "phase": state.phase, "text": str(state.text)}
             if not seen or seen[-1]["phase"] != sample["phase"]:
                 seen.append(sample)
         return TASK in bpy.data.collections and TASK not in runner.active

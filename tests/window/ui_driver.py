@@ -182,7 +182,7 @@ def scenario_generate():
     yield from wait_until(lambda: any(e.job.snapshot().phase in ("queued", "running") for e in runner.active.values()),
                           15, "the new task to be queued")
     yield 1.5
-    report["generate"]["active"] = {k: e.job.snapshot().text for k, e in runner.active.items()}
+    report["generate"]["active"] = {k: str(e.job.snapshot().text) for k, e in runner.active.items()}
     yield from screenshot("generate.png")
 
 

@@ -18,8 +18,9 @@ from typing import Any
 import bpy
 from bpy.props import BoolProperty, CollectionProperty, EnumProperty, IntProperty, StringProperty
 
-from ...core.errors import ArkError
+from ...core.errors import ArkError, ErrorCode
 from ...core.job import format_bytes, format_duration
+from ...core.messages import msg
 from ...core.settings import Settings
 from ...core.task import Status, Task
 from ...core.tasklist import Background, TaskListResult, fetch_rows
@@ -208,8 +209,8 @@ def _apply(context: bpy.types.Context, job: "Background[TaskListResult]") -> "li
     if state is None:
         return []
     if result is None:
-        status.message = translations.error_text(job.error or ArkError("The refresh failed", code="Unknown"),
-                                                 "iface")
+        error = job.error or ArkError(msg("The refresh failed"), code=ErrorCode.UNKNOWN)
+        status.message = translations.error_text(error, "iface")
         status.level = "ERROR"
         return []
     selected = state.tasks[state.index].task_id if 0 <= state.index < len(state.tasks) else ""

@@ -50,4 +50,6 @@ def draw_connection_report(layout: bpy.types.UILayout) -> None:
         row = layout.row()
         split = row.split(factor=0.25)
         split.label(text=CHECK_NAMES.get(check.name, check.name), icon="CHECKMARK" if check.ok else "ERROR")
-        wrapped(split.column(), translations.localize(check.message), width=70, indent="NONE")
+        text = (translations.error_text(check.error, "iface") if check.error
+                else translations.localize(str(check.message)))
+        wrapped(split.column(), text, width=70, indent="NONE")

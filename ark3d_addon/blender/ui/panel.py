@@ -90,7 +90,7 @@ class ARK3D_PT_import(bpy.types.Panel):
             header.label(text=short_id(task_id), icon="SORTTIME", translate=False)
             cancel = header.operator("ark3d.cancel_import", text="", icon="CANCEL")
             cancel.task_id = task_id
-            _progress(box, snap.fraction, snap.text)
+            _progress(box, snap.fraction, str(snap.text))
 
         message = runner.last_message
         if runner.last_import:

@@ -75,10 +75,10 @@ class ProgressDisplay:
         self._shown_at = now
         if redraw_sidebars(context.window_manager):
             text = translations.iface("Ark 3D {task_id}: {phase}... (Esc cancels)").format(
-                task_id=self.task_id, phase=translations.localize(PHASE_LABELS.get(state.phase, state.text)))
+                task_id=self.task_id, phase=translations.localize(PHASE_LABELS.get(state.phase, str(state.text))))
         else:
             text = translations.iface("Ark 3D {task_id}: {text}").format(
-                task_id=self.task_id, text=translations.localize(state.text))
+                task_id=self.task_id, text=translations.localize(str(state.text)))
         workspace = context.workspace
         if text != self._status_text and workspace is not None:
             self._status_text = text

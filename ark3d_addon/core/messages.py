@@ -1,0 +1,65 @@
+"""Texts a user reads, as a message id plus parameters: translated by id, never parsed back.
+
+The core speaks English and knows nothing of languages.  Every text it builds for a person
+(an error, a job's progress, a connection check) is a :class:`Message`: ``msgid`` is the
+English ``str.format`` template, ``params`` the values to put in.  English is
+``msgid.format(**params)``; another language looks the same ``msgid`` up in its catalog (the
+Blender layer passes Blender's ``pgettext`` as ``translate``) and formats that the same way,
+so the interface never has to guess from a rendered sentence which template made it.
+
+Values are already text when they go in (sizes, durations and counts are formatted by the
+core), so a translation only moves them around.  A value may itself be a :class:`Message`
+(a reason inside a sentence): it is translated in turn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+__all__ = ["Message", "msg", "plural", "verbatim"]
+
+
+def _same(msgid: str) -> str:
+    return msgid
+
+
+@dataclass(frozen=True)
+class Message:
+    """An English template and its values; :meth:`render` in any language that has a catalog."""
+
+    msgid: str
+    params: Mapping[str, object] = field(default_factory=dict)
+
+    def render(self, translate: Callable[[str], str] = _same) -> str:
+        """The text in the language of ``translate`` (English by default), nested messages too.
+
+        A translation whose placeholders do not fit (a broken catalog entry) falls back to the
+        English template rather than lose the message.
+        """
+        values = {k: v.render(translate) if isinstance(v, Message) else v for k, v in self.params.items()}
+        try:
+            return translate(self.msgid).format(**values)
+        except (KeyError, IndexError, ValueError):
+            return self.msgid.format(**values)
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+def msg(msgid: str, **params: object) -> Message:
+    """Shorthand for ``Message(msgid, params)``; the call sites read like the sentence they make."""
+    return Message(msgid, params)
+
+
+def plural(n: int, one: str, many: str, **params: object) -> Message:
+    """``one`` for exactly one, else ``many``; both get ``{n}`` (with thousands separators).
+
+    Two msgids rather than a plural rule: English needs no more, and Chinese translates both alike.
+    """
+    return Message(one if n == 1 else many, {"n": f"{n:,}", **params})
+
+
+def verbatim(text: str) -> Message:
+    """A text that is not ours to translate (Ark's own words, an operating system's error)."""
+    return Message("{text}", {"text": text})
