@@ -285,7 +285,8 @@ class ImportJob:
                 self._discard_everything()
                 self._set(JobState(Phase.CANCELLED, msg("Cancelled"), None, exc))
             else:
-                stopped = msg("Stopped (it resumes when Blender starts again)" if self._journal_written else "Stopped")
+                stopped = (msg("Stopped (it resumes when Blender starts again)") if self._journal_written
+                           else msg("Stopped"))
                 self._set(JobState(Phase.CANCELLED, stopped, None, exc))
             raise
         except ArkError as exc:
@@ -455,15 +456,18 @@ class ImportJob:
         self.task = task
         if previous is None or previous.raw != task.raw:
             self.library.save_task(task.raw)
-        seconds = task.elapsed()
-        elapsed = format_duration(seconds) if seconds is not None else None
         if task.status is Status.QUEUED:
-            self._set(JobState(Phase.QUEUED, _timed("Queued", "Queued · {elapsed}", elapsed), None))
+            phase, text = Phase.QUEUED, msg("Queued")
         elif task.status is Status.RUNNING:
-            self._set(JobState(Phase.RUNNING, _timed("Generating", "Generating · {elapsed}", elapsed), None))
+            phase, text = Phase.RUNNING, msg("Generating")
         elif task.status is Status.UNKNOWN:
-            text = _timed("Status '{status}'", "Status '{status}' · {elapsed}", elapsed, status=task.status_text)
-            self._set(JobState(Phase.RUNNING, text, None))
+            phase, text = Phase.RUNNING, msg("Status '{status}'", status=task.status_text)
+        else:
+            return
+        seconds = task.elapsed()
+        if seconds is not None:  # the time the task has spent so far, when Ark says when it began
+            text = msg("{state} · {elapsed}", state=text, elapsed=format_duration(seconds))
+        self._set(JobState(phase, text, None))
 
     def _download(self, task: Task, zip_path: Path) -> None:
         check_url(task.file_url, msg("result link"))
@@ -554,8 +558,3 @@ def _failure_hint(code: str) -> Message:
     if code:
         return msg("Check the input and try again; quote the task id if you contact Ark support")
     return msg("Try creating the task again")
-
-
-def _timed(plain: str, timed: str, elapsed: str | None, **params: object) -> Message:
-    """A progress line with the time the task has spent so far, when Ark says when it began."""
-    return msg(timed, elapsed=elapsed, **params) if elapsed is not None else msg(plain, **params)

@@ -1,7 +1,7 @@
 """Finds every user-facing English text of the add-on by reading its source (no Blender needed).
 
-Used by ``test_translation_catalog.py`` to check that each has a Chinese entry, and runnable to list the
-missing ones: ``python tests/blender/i18n_scan.py``.
+Used by ``test_translation_catalog.py`` to check that each has a Chinese entry, and runnable to
+list the missing ones: ``python tests/blender/i18n_scan.py``.
 
 What counts as user-facing:
 
@@ -10,11 +10,10 @@ What counts as user-facing:
   ``bl_description`` and the docstrings of operators, panels and lists (their tooltips);
   enum items ``(id, name, description)``; the values of ``*_NAMES``/``*_LABELS`` dicts; the
   arguments of the translation helpers (``iface``/``tip``/``rpt``/``confirm``, both forms of
-  ``plural``); and the
-  message and hint of every error raised there;
-* in ``ark3d_addon/core/*.py``: the message and ``hint=`` of every error, the message of each
-  connection ``Check``, the text of each ``JobState``, the hints returned by ``*hint*``
-  functions and ``*_HINT`` constants.
+  ``plural``).
+
+The messages (``msg(...)``, core and Blender layer alike) are checked by
+``test_translation_catalog.py``.
 
 An f-string becomes a template (``f"Task {task_id} is busy"`` -> ``Task {} is busy``); a
 template matches a catalog entry with the same text around its placeholders.
@@ -31,7 +30,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 BLENDER = REPO / "ark3d_addon" / "blender"
-CORE = REPO / "ark3d_addon" / "core"
 _UI_KEYWORDS = {"text", "name", "description", "title", "message", "confirm_text"}
 _HELPERS = {"iface", "tip", "rpt", "confirm", "pgettext_iface", "pgettext_tip", "pgettext_rpt"}
 _ERROR_CALL = re.compile(r"(Error|Failed|Cancelled|Expired)$")
@@ -196,30 +194,6 @@ def scan_blender(folder: Path = BLENDER) -> list[Found]:
     return _unique(found)
 
 
-def scan_core(folder: Path = CORE) -> list[Found]:
-    found: list[Found] = []
-    for tree, scopes, add in _modules(folder, found, where="core/"):
-        for node in ast.walk(tree):
-            env = scopes.get(node, {})
-            if isinstance(node, ast.Call):
-                name = _call_name(node)
-                if _ERROR_CALL.search(name) and name != "ValueError":
-                    add(_error_texts(node, env), node)
-                elif name == "Check" and len(node.args) >= 3:
-                    add(_template(node.args[2], env), node)
-                elif name == "JobState" and len(node.args) >= 2:
-                    add(_template(node.args[1], env), node)
-            elif isinstance(node, ast.FunctionDef) and "hint" in node.name:
-                for ret in ast.walk(node):
-                    if isinstance(ret, ast.Return):
-                        add(_template(ret.value, _assignments(node)), ret)
-            elif isinstance(node, ast.Assign):
-                names = [t.id for t in node.targets if isinstance(t, ast.Name)]
-                if any(n.endswith("_HINT") for n in names):
-                    add(_template(node.value), node)
-    return _unique(found)
-
-
 def _unique(found: list[Found]) -> list[Found]:
     seen: dict[str, Found] = {}
     for item in found:
@@ -272,7 +246,7 @@ def load_catalog() -> dict[str, str]:
 
 if __name__ == "__main__":
     catalog = load_catalog()
-    every = scan_blender() + scan_core()
+    every = scan_blender()
     gaps = missing(catalog, every)
     for item in gaps:
         print(f"{item.where}: {item.text!r}")

@@ -9,8 +9,8 @@ import pytest
 
 from ark3d_addon.core.client import ArkClient
 from ark3d_addon.core.errors import ArkError, ConfigError
-from ark3d_addon.core.messages import msg
 from ark3d_addon.core.library import Library
+from ark3d_addon.core.messages import msg
 from ark3d_addon.core.settings import Settings
 from ark3d_addon.core.tasklist import (
     LIST_WINDOW_S,
