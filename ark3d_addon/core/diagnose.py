@@ -80,8 +80,8 @@ def check_connection(settings: Settings) -> list[Check]:
         try:
             context = tls.ssl_context(bundle)
         except (OSError, ValueError) as exc:
-            checks.append(Check("tls", False, f"The CA bundle {bundle} cannot be used ({exc}): set the CA Bundle "
-                                              "preference to a PEM file"))
+            checks.append(Check("tls", False, msg("The CA bundle {bundle} cannot be used ({reason}): set the CA Bundle "
+                                                  "preference to a PEM file", bundle=bundle, reason=str(exc))))
             return checks
         try:
             with socket.create_connection((host, port), timeout=TIMEOUT_S) as sock:

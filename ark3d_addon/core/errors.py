@@ -56,6 +56,7 @@ class ErrorCode(StrEnum):
     PROXY_ERROR = "ProxyError"
     TLS_CERTIFICATE = "TLSCertificate"
     TLS_ERROR = "TLSError"
+    CA_BUNDLE_UNUSABLE = "CABundleUnusable"
     DNS_FAILURE = "DNSFailure"
     CONNECTION_REFUSED = "ConnectionRefused"
     CONNECT_TIMEOUT = "ConnectTimeout"

@@ -23,7 +23,8 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
-from .errors import ConfigError
+from .errors import ConfigError, ErrorCode
+from .messages import msg
 
 __all__ = ["CA_BUNDLE_HINT", "mount", "ssl_context", "user_ca_bundle"]
 
@@ -86,14 +87,14 @@ def mount(session: requests.Session, verify: bool | str) -> None:
     except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise ConfigError(
-            f"The CA bundle {bundle} cannot be used ({reason})",
-            code="CABundleUnusable",
+            msg("The CA bundle {bundle} cannot be used ({reason})", bundle=bundle, reason=reason),
+            code=ErrorCode.CA_BUNDLE_UNUSABLE,
             hint=CA_BUNDLE_HINT,
         ) from None
     session.mount("https://", _BundleAdapter(context))
 
 
-CA_BUNDLE_HINT = (
+CA_BUNDLE_HINT = msg(
     "Set the add-on's CA bundle setting (or ARK3D_CA_BUNDLE, or REQUESTS_CA_BUNDLE) to a PEM file holding "
     "your company's CA certificate"
 )
