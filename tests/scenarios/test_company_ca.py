@@ -137,7 +137,7 @@ def test_the_system_store_keeps_the_strict_checks_and_names_the_reason(
     assert tls.user_ca_bundle(True) == ""
     checks = check_connection(sc.settings(base_url=inspected.api_base))
     assert [(c.name, c.ok) for c in checks][-1] == ("tls", False), checks
-    assert KEY_USAGE in checks[-1].message and "CA Bundle preference" in checks[-1].message, checks[-1]
+    assert KEY_USAGE in str(checks[-1].message) and "CA Bundle preference" in str(checks[-1].message), checks[-1]
     assert inspected.requests_log == []
 
 
@@ -163,7 +163,7 @@ def test_a_refused_download_says_openssls_reason(sc: Scenario, inspected: ArkSer
     assert error.code == "TLSCertificate", error
     assert "The certificate of 127.0.0.1 could not be verified (unable to get local issuer certificate)" in \
         error.user_message(), error.user_message()
-    assert "CA bundle setting" in error.hint
+    assert "CA bundle setting" in str(error.hint)
     assert inspected.requests_log == []
 
 
@@ -177,8 +177,8 @@ def test_an_unreadable_bundle_is_refused_before_any_request(sc: Scenario, inspec
     for bundle in (str(folder / "missing.pem"), str(not_pem)):
         error = sc.fail(tid, ConfigError, settings=sc.settings(base_url=inspected.api_base, ca_bundle=bundle))
         assert error.code == "CABundleUnusable" and bundle in error.message, error
-        assert "PEM file" in error.hint
+        assert "PEM file" in str(error.hint)
         checks = check_connection(sc.settings(base_url=inspected.api_base, ca_bundle=bundle))
-        assert checks[-1].name == "tls" and not checks[-1].ok and bundle in checks[-1].message, checks
+        assert checks[-1].name == "tls" and not checks[-1].ok and bundle in str(checks[-1].message), checks
     assert inspected.requests_log == []
     assert os.environ.get("REQUESTS_CA_BUNDLE") is None
