@@ -225,9 +225,17 @@ def _registration_facts() -> dict[str, Any]:
 
 
 def cmd_disable() -> dict[str, Any]:
+    runner = _jobs_module()  # kept: what the runner holds once the add-on is off
     started = time.monotonic()
     result = sorted(bpy.ops.preferences.addon_disable(module=ADDON))
-    return {"result": result, "seconds": round(time.monotonic() - started, 3), **_registration_facts()}
+    left = {
+        "timers": [t.__name__ for t in runner.TIMERS if bpy.app.timers.is_registered(t)],
+        "active": sorted(runner.active),
+        "loops": len(runner._handles),
+        "queued": len(runner._queue),
+    }
+    return {"result": result, "seconds": round(time.monotonic() - started, 3), "runner": left,
+            **_registration_facts()}
 
 
 def cmd_enable() -> dict[str, Any]:

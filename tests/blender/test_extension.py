@@ -407,6 +407,7 @@ def test_disable_and_enable_leave_no_thread_running(formats: Scenario) -> None:
     assert disabled["threads"] == [], f"unregister() left threads running: {disabled['threads']}"
     assert not disabled["enabled"] and not disabled["operator"] and not disabled["wm_property"], disabled
     assert disabled["handlers"] == [], "unregister() left handlers behind"
+    assert disabled["runner"] == {"timers": [], "active": [], "loops": 0, "queued": 0}, disabled["runner"]
     enabled = formats.step("enable")
     assert enabled["enabled"] and enabled["operator"] and enabled["wm_property"], enabled
     assert len(enabled["handlers"]) == 1, enabled["handlers"]  # load_pre: jobs end when a file loads

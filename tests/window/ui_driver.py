@@ -12,7 +12,8 @@ Chinese and screenshot again (``panel_zh.png``).
 screenshot while the new task is queued (``generate.png``).
 ``scenario: default_width``: the sidebar as Blender opens it (not widened), the import options
 and Generate open, a task imported from the library: screenshots in English and Chinese
-(``panel_default_width.png``, ``panel_default_width_zh.png``).
+(``panel_default_width.png``, ``panel_default_width_zh.png``); then the add-on disabled while
+an import runs, and right after enabling it (its start-up timer registered).
 
 Everything runs from ``bpy.app.timers`` on Blender's main thread (``yield 0.5`` waits without
 blocking it); a 10 ms probe timer measures the main thread's stalls while the refresh runs.  The
@@ -209,6 +210,23 @@ def scenario_default_width():
     yield 0.5
     yield from screenshot("panel_default_width_zh.png")
     view.language = "en_US"
+
+    # Disabling the add-on while it works leaves no timer, loop or thread behind: an import
+    # running (a modal loop with its window timer), and the start-up timer just registered.
+    with in_sidebar():
+        report["second_import"] = sorted(bpy.ops.ark3d.import_task("INVOKE_DEFAULT", task_id=task))
+    report["loops_before"] = len(runner._handles)
+    bpy.ops.preferences.addon_disable(module="ark3d_addon")
+    bpy.ops.preferences.addon_enable(module="ark3d_addon")
+    report["timers_after_enable"] = [t.__name__ for t in runner.TIMERS if bpy.app.timers.is_registered(t)]
+    with in_sidebar():
+        bpy.ops.ark3d.import_task("INVOKE_DEFAULT", task_id=task)
+    bpy.ops.preferences.addon_disable(module="ark3d_addon")
+    yield 0.5
+    report["after_disable"] = {
+        "timers": [t.__name__ for t in runner.TIMERS if bpy.app.timers.is_registered(t)],
+        "loops": len(runner._handles), "active": sorted(runner.active), "threads": ark_threads(),
+    }
 
 
 def prepare() -> None:
