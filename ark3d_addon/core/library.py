@@ -49,10 +49,10 @@ _LOCK_POLL = 0.1
 
 
 def default_library_root() -> Path:
-    """``ARK3D_LIBRARY`` if set, else the platform's per-user data folder."""
-    env = os.environ.get("ARK3D_LIBRARY", "").strip()
-    if env:
-        return Path(env).expanduser()
+    """The platform's per-user data folder: where results go when nothing else is set.
+
+    ``ARK3D_LIBRARY`` is read where every setting's precedence is, in :meth:`Settings.resolve`.
+    """
     home = Path.home()
     if sys.platform == "win32":
         base = Path(os.environ.get("APPDATA") or home / "AppData" / "Roaming")

@@ -48,9 +48,8 @@ def test_paths_and_id_validation(tmp_path: Path) -> None:
 
 
 def test_default_library_root(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The platform's folder; ``ARK3D_LIBRARY`` is Settings' to read (test_settings.py), not this one's."""
     monkeypatch.setenv("ARK3D_LIBRARY", str(tmp_path / "lib"))
-    assert default_library_root() == tmp_path / "lib"
-    monkeypatch.delenv("ARK3D_LIBRARY")
     monkeypatch.delenv("XDG_DATA_HOME", raising=False)
     root = default_library_root()
     assert root.parts[-2:] == ("ark3d", "library")
