@@ -21,8 +21,8 @@ from typing import Any
 import bpy
 
 from session_common import ADDON, TASK_PROPERTY, commands_of, serve
-from session_common import jobs_module as _jobs_module
 from session_common import last_message as _last_message
+from session_common import runner_module as _runner_module
 from session_common import threads as _threads
 
 
@@ -190,12 +190,12 @@ def cmd_start_worker(task_id: str) -> dict[str, Any]:
     this does the modal path's bookkeeping (``runner.active`` + ``ImportJob.start``) so that
     unregister() has a live worker to stop.
     """
-    jobs = _jobs_module()
+    runner = _runner_module()
     job_mod = sys.modules[ADDON + ".core.job"]
     prefs_mod = sys.modules[ADDON + ".blender.preferences"]
     settings = prefs_mod.read_settings(bpy.context)
     job = job_mod.ImportJob(task_id, settings, prefs_mod.library_for(settings))
-    jobs.active[job.task_id] = jobs.ActiveJob(job)
+    runner.active[job.task_id] = runner.ActiveJob(job)
     job.start()
     deadline = time.monotonic() + 10
     while job.snapshot().phase in ("starting",) and time.monotonic() < deadline:
@@ -225,7 +225,7 @@ def _registration_facts() -> dict[str, Any]:
 
 
 def cmd_disable() -> dict[str, Any]:
-    runner = _jobs_module()  # kept: what the runner holds once the add-on is off
+    runner = _runner_module()  # kept: what the runner holds once the add-on is off
     started = time.monotonic()
     result = sorted(bpy.ops.preferences.addon_disable(module=ADDON))
     left = {
@@ -302,7 +302,7 @@ class _LayoutRecorder:
 def cmd_draw_panel() -> dict[str, Any]:
     """Draw the sidebar panel with no key, online access off, a job downloading and a last
     message: every branch of ``draw``."""
-    jobs = _jobs_module()
+    runner = _runner_module()
     panel = sys.modules[ADDON + ".blender.ui.panel"]
     prefs = bpy.context.preferences.addons[ADDON].preferences
     system = bpy.context.preferences.system
@@ -319,16 +319,16 @@ def cmd_draw_panel() -> dict[str, Any]:
 
     calls: list[str] = []
     problems: list[str] = []
-    saved = (prefs.api_key, system.use_online_access, dict(jobs.last_message))
+    saved = (prefs.api_key, system.use_online_access, dict(runner.last_message))
     prefs.api_key, system.use_online_access = "", False
-    jobs.active["cgt-20251124123456-abcde"] = Entry()
-    jobs.last_message.update(text="Imported cgt-20251124123456-abcde", level="INFO")
+    runner.active["cgt-20251124123456-abcde"] = Entry()
+    runner.last_message.update(text="Imported cgt-20251124123456-abcde", level="INFO")
     try:
         panel.ARK3D_PT_import.draw(type("Panel", (), {"layout": _LayoutRecorder(calls, problems)})(), bpy.context)
     finally:
-        del jobs.active["cgt-20251124123456-abcde"]
+        del runner.active["cgt-20251124123456-abcde"]
         prefs.api_key, system.use_online_access = saved[0], saved[1]
-        jobs.last_message.update(saved[2])
+        runner.last_message.update(saved[2])
     return {"calls": calls, "problems": problems}
 
 

@@ -33,13 +33,14 @@ def addon_module(name: str) -> Any:
     return sys.modules[f"{ADDON}.{name}"]
 
 
-def jobs_module() -> Any:
+def runner_module() -> Any:
+    """The add-on's runner (running jobs, the last message), or None before it is loaded."""
     return sys.modules.get(ADDON + ".blender.runner")
 
 
 def last_message() -> str:
-    jobs = jobs_module()
-    return jobs.last_message["text"] if jobs is not None else ""
+    runner = runner_module()
+    return runner.last_message["text"] if runner is not None else ""
 
 
 def library() -> Any:

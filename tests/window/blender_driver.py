@@ -110,6 +110,19 @@ def install_instruments() -> None:
     _draw_handlers.append((space.draw_handler_add(_ui_post, (), "UI", "POST_PIXEL"), "UI"))
     bpy.types.ARK3D_PT_import.append(_panel_hook)
 
+    # The panel's own draw time (Blender looks ``draw`` up on each redraw).
+    panel_class = bpy.types.ARK3D_PT_import
+    original_draw = panel_class.draw
+
+    def draw(self, context):
+        start = clock()
+        try:
+            return original_draw(self, context)
+        finally:
+            panel_draw_seconds.append(clock() - start)
+
+    panel_class.draw = draw
+
     original_status = bpy.types.WorkSpace.status_text_set
 
     def status_text_set(self, text):
@@ -167,6 +180,7 @@ def remove_instruments() -> None:
 
 status_texts: list[tuple[float, object]] = []
 modal_ticks: list[tuple[float, float]] = []  # (start, seconds) of each TIMER call of the operator's modal()
+panel_draw_seconds: list[float] = []  # each ARK3D_PT_import.draw
 
 
 probe = Probe()
@@ -411,9 +425,13 @@ def scenario_import():
     own = [d * 1000 for t, d in modal_ticks if started <= t and t + d < import_start]
     report["modal_ticks"] = {
         "n": len(own),
+        "p99_ms": round(percentile(sorted(own), 99), 3) if own else None,
         "max_ms": round(max(own), 3) if own else None,
         "total_ms": round(sum(own), 1),
     }
+    draws = sorted(d * 1000 for d in panel_draw_seconds)
+    report["panel_draw_ms"] = {"n": len(draws), "p50": round(percentile(draws, 50), 3) if draws else None,
+                               "p99": round(percentile(draws, 99), 3) if draws else None}
     report["before_import"] = gap_stats(ticks, started, import_start, excluded)
     report["before_import"]["draws"] = draw_summary(started, import_start)
     if first_download and last_download:

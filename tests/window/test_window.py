@@ -124,6 +124,7 @@ def test_modal_import_keeps_blender_responsive(tmp_path: Path, server, obj_zip: 
         },
         "before_import_draws": r["before_import"]["draws"],
         "modal_ticks": r["modal_ticks"],
+        "panel_draw_ms": r["panel_draw_ms"],
         "import_ms": r["import_ms"],
         "costs": {k: {"frames_ms": v["frames_ms"], "draws": v["draws"]} for k, v in r["costs"].items()},
         "timeline_s": r["timeline_s"],
