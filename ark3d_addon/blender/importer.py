@@ -36,11 +36,19 @@ from .options import ImportOptions
 
 TASK_PROPERTY = "ark3d_task_id"
 
-#: format -> (operator idname, keyword arguments)
-_IMPORTERS: dict[str, tuple[str, dict[str, Any]]] = {
-    "gltf": ("import_scene.gltf", {}),
-    "obj": ("wm.obj_import", {}),
-    "usd": ("wm.usd_import", {}),
+#: format -> the operators that import it, preferred first, each with its keyword arguments and
+#: the bundled add-on that provides it.  Blender's importers moved between versions (STL and PLY
+#: from Python add-ons to built-in ``wm.*`` operators), so the one to call is the first that this
+#: Blender has, asked at import time, never guessed from the version number.  STL: the add-on's
+#: ``import_mesh.stl`` where Blender still ships it (3.x-4.1, where ``wm.stl_import`` was the
+#: experimental one), else ``wm.stl_import`` (4.2+).  PLY: ``wm.ply_import`` (3.6+), else the add-on.
+_IMPORTERS: dict[str, tuple[tuple[str, dict[str, Any], str], ...]] = {
+    "gltf": (("import_scene.gltf", {}, "io_scene_gltf2"),),
+    "obj": (("wm.obj_import", {}, ""),),
+    "usd": (("wm.usd_import", {}, ""),),
+    "fbx": (("import_scene.fbx", {}, "io_scene_fbx"),),
+    "stl": (("import_mesh.stl", {}, "io_mesh_stl"), ("wm.stl_import", {}, "")),
+    "ply": (("wm.ply_import", {}, ""), ("import_mesh.ply", {}, "io_mesh_ply")),
 }
 
 
@@ -101,7 +109,7 @@ def format_problem(fileformat: str) -> ArkError | None:
     fmt = MODEL_EXTENSIONS.get("." + fileformat.lower().lstrip("."), (fileformat.lower(), 0))[0]
     if fmt not in _IMPORTERS:
         return None
-    idname = _IMPORTERS[fmt][0]
+    idname = _IMPORTERS[fmt][0][0]
     if fmt == "usd" and (not getattr(bpy.app.build_options, "usd", True) or _operator(idname) is None):
         return ArkError(msg("This Blender cannot import USD files: it was built without USD support"),
                         code=ErrorCode.FORMAT_NOT_SUPPORTED, hint=_OTHER_BLENDER)
@@ -113,7 +121,29 @@ def format_problem(fileformat: str) -> ArkError | None:
     if fmt == "obj" and _operator(idname) is None:
         return ArkError(msg("This Blender cannot import {suffix} files ({operator} is missing)", suffix="OBJ",
                             operator=idname), code=ErrorCode.FORMAT_NOT_SUPPORTED, hint=_OTHER_BLENDER)
+    if fmt in ("fbx", "stl", "ply") and not _can_import(fmt):
+        names = " or ".join(candidate[0] for candidate in _IMPORTERS[fmt])
+        return ArkError(msg("This Blender cannot import {suffix} files ({operator} is missing)", suffix=fmt.upper(),
+                            operator=names), code=ErrorCode.FORMAT_NOT_SUPPORTED, hint=_OTHER_BLENDER)
     return None
+
+
+def _can_import(fmt: str) -> bool:
+    """An importer of ``fmt`` is registered, or ships as a bundled add-on that can be turned on.
+
+    Asked while drawing, so nothing is enabled here (:func:`_importer_for` does that).
+    """
+    candidates = _IMPORTERS[fmt]
+    return any(_operator(idname) is not None for idname, _kwargs, _addon in candidates) or any(
+        addon in _bundled_addons() for _idname, _kwargs, addon in candidates if addon
+    )
+
+
+@lru_cache(maxsize=1)
+def _bundled_addons() -> frozenset[str]:
+    import addon_utils  # Blender's own module
+
+    return frozenset(module.__name__ for module in addon_utils.modules())
 
 
 @lru_cache(maxsize=1)
@@ -121,25 +151,41 @@ def _has_numpy() -> bool:
     return np is not None or importlib.util.find_spec("numpy") is not None
 
 
-def _find_operator(fmt: str, path: Path) -> tuple[_Op, dict[str, Any]]:
+def _importer_for(fmt: str) -> tuple[str, _Op, dict[str, Any]] | None:
+    """The operator this Blender imports ``fmt`` with: (idname, operator, keyword arguments).
+
+    The first candidate this Blender has wins; when none is registered, the bundled add-ons
+    that provide one are enabled (a user may have turned them off) and asked again.
+    """
+    candidates = _IMPORTERS[fmt]
+    for idname, kwargs, _addon in candidates:
+        op = _operator(idname)
+        if op is not None:
+            return idname, op, kwargs
+    import addon_utils  # Blender's own module: turns on a bundled importer add-on
+
+    for idname, kwargs, addon in candidates:
+        if addon and addon_utils.enable(addon, default_set=False) is not None:
+            op = _operator(idname)
+            if op is not None:
+                return idname, op, kwargs
+    return None
+
+
+def _find_operator(fmt: str, path: Path) -> tuple[str, _Op, dict[str, Any]]:
     problem = format_problem(fmt)
     if problem is not None:
         raise problem
-    idname, kwargs = _IMPORTERS[fmt]
-    op = _operator(idname)
-    if op is None and fmt == "gltf":
-        import addon_utils  # Blender's own module: turns on the bundled glTF add-on
-
-        addon_utils.enable("io_scene_gltf2", default_set=False)
-        op = _operator(idname)
-    if op is None:
+    found = _importer_for(fmt)
+    if found is None:
+        names = " or ".join(idname for idname, _kwargs, _addon in _IMPORTERS[fmt])
         raise ArkError(
             msg("This Blender cannot import {suffix} files ({operator} is missing)", suffix=path.suffix,
-                operator=idname),
+                operator=names),
             code=ErrorCode.NO_IMPORTER,
             hint=_OTHER_BLENDER,
         )
-    return op, kwargs
+    return found
 
 
 def report_cause(report: str) -> str:
@@ -182,7 +228,7 @@ def import_model(
 ) -> ImportSummary:
     """Import one model file for ``task_id``; on failure nothing it made is left behind."""
     options = options or ImportOptions()
-    op, kwargs = _find_operator(fmt, model_path)
+    _idname, op, kwargs = _find_operator(fmt, model_path)
     scene = context.scene
     view_layer = context.view_layer
     if scene is None or view_layer is None:
