@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import mmap
-import os
 import re
 import struct
 import zipfile
@@ -65,7 +64,8 @@ def outside_references(path: Path, root: Path) -> list[str]:
     if suffix == ".fbx":
         return [ref for ref, base in _fbx_files(path) if _escapes(ref, base, root)]
     if suffix in (".usd", ".usda", ".usdc"):
-        return [ref for ref in _usd_layer(path.read_bytes() if _small(path) else b"") if _escapes(ref, path.parent, root)]
+        layer = path.read_bytes() if _small(path) else b""
+        return [ref for ref in _usd_layer(layer) if _escapes(ref, path.parent, root)]
     if suffix == ".usdz":
         return [ref for ref in _usdz(path) if _escapes(ref, path.parent, root)]
     return []

@@ -86,8 +86,8 @@ def main(out: pathlib.Path) -> None:
     bpy.ops.wm.usd_export(filepath=str(usd_dir / "layer.usda"), export_materials=True)
     bpy.ops.wm.usd_export(filepath=str(out / "usdc.usdc"), export_materials=True)
     text = (usd_dir / "layer.usda").read_text(encoding="utf-8")
-    (out / "usda_outside.usda").write_text(text + '\nover "extra" (\n    references = @../../../secret.usda@\n)\n{\n}\n',
-                                           encoding="utf-8")
+    outside = '\nover "extra" (\n    references = @../../../secret.usda@\n)\n{\n}\n'
+    (out / "usda_outside.usda").write_text(text + outside, encoding="utf-8")
     shutil.rmtree(work)
     print(json.dumps(sorted(p.name for p in out.iterdir())))
 
