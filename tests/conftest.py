@@ -52,3 +52,25 @@ def demo_assets() -> pathlib.Path:
     elif not any(DEMO_ASSETS.glob("seed3d_*.zip")):
         pytest.skip("bpy is not importable and no demo assets were built before")
     return DEMO_ASSETS
+
+
+FORMAT_ASSETS = REPO / ".cache" / "format_assets"
+
+
+@pytest.fixture(scope="session")
+def format_assets() -> pathlib.Path:
+    """FBX, STL, PLY and USD results written by Blender's exporters (tests/blender/format_assets.py).
+
+    Built once in a subprocess (this process never loads bpy), reused while newer than the script.
+    """
+    script = REPO / "tests" / "blender" / "format_assets.py"
+    stamp = FORMAT_ASSETS / "fbx.zip"
+    if stamp.is_file() and stamp.stat().st_mtime >= script.stat().st_mtime:
+        return FORMAT_ASSETS
+    if importlib.util.find_spec("bpy") is None:
+        pytest.skip("bpy is not importable and no format assets were built before")
+    result = subprocess.run([sys.executable, str(script), str(FORMAT_ASSETS)], capture_output=True, text=True,
+                            timeout=600, cwd=script.parent)
+    if result.returncode != 0:
+        pytest.fail(f"format_assets.py failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+    return FORMAT_ASSETS

@@ -53,9 +53,11 @@ _MAX_TOKENS_BYTES = 256 << 20
 
 
 def outside_references(path: Path, root: Path) -> list[str]:
-    """The references of the model at ``path`` that resolve outside ``root`` (as written in it)."""
-    root = Path(root).resolve()
-    path = Path(path)
+    """The references of the model at ``path`` that resolve outside ``root`` (as written in it, once each)."""
+    return list(dict.fromkeys(_outside(Path(path), Path(root).resolve())))
+
+
+def _outside(path: Path, root: Path) -> list[str]:
     suffix = path.suffix.lower()
     if suffix == ".obj":
         return _obj(path, root)
@@ -64,10 +66,15 @@ def outside_references(path: Path, root: Path) -> list[str]:
     if suffix == ".fbx":
         return [ref for ref, base in _fbx_files(path) if _escapes(ref, base, root)]
     if suffix in (".usd", ".usda", ".usdc"):
-        layer = path.read_bytes() if _small(path) else b""
+        try:
+            layer = path.read_bytes() if _small(path) else b""
+        except OSError:
+            layer = b""
         return [ref for ref in _usd_layer(layer) if _escapes(ref, path.parent, root)]
     if suffix == ".usdz":
-        return [ref for ref in _usdz(path) if _escapes(ref, path.parent, root)]
+        # Inside the package a path is relative to its layer's folder there: the package is
+        # taken for a folder beside it, so leaving the package's top leaves the model's folder.
+        return [ref for ref, inner in _usdz(path) if _escapes(ref, path.parent.joinpath(*inner), root)]
     return []
 
 
@@ -276,16 +283,16 @@ def _usd_layer(data: bytes) -> list[str]:
     return []
 
 
-def _usdz(path: Path) -> list[str]:
-    """The asset paths of every layer inside a ``.usdz`` (a zip stored without compression)."""
-    found: list[str] = []
+def _usdz(path: Path) -> list[tuple[str, tuple[str, ...]]]:
+    """(asset path, its layer's folder in the package) for every layer inside a ``.usdz``."""
+    found: list[tuple[str, tuple[str, ...]]] = []
     try:
         with zipfile.ZipFile(path) as zf:
             for info in zf.infolist():
-                if PurePosixPath(info.filename).suffix.lower() in (".usd", ".usda", ".usdc") and (
-                    info.file_size <= _MAX_TEXT_BYTES
-                ):
-                    found.extend(_usd_layer(zf.read(info)))
+                name = PurePosixPath(info.filename)
+                if name.suffix.lower() in (".usd", ".usda", ".usdc") and info.file_size <= _MAX_TEXT_BYTES:
+                    inner = tuple(part for part in name.parent.parts if part not in ("", "."))
+                    found.extend((ref, inner) for ref in _usd_layer(zf.read(info)))
     except (OSError, zipfile.BadZipFile, ValueError, NotImplementedError):
         return found
     return found
