@@ -3,6 +3,7 @@ own exporters.  Run by the tests as ``python format_assets.py OUT_DIR`` with a b
 
 * ``fbx.zip``: ``model/cube.fbx`` (a textured cube, ``path_mode="RELATIVE"``) with its texture
   in ``model/textures/albedo.png``, as Hyper3D-style results keep textures beside the FBX;
+* ``embedded.fbx``: the same cube with its texture inside the FBX, as a bare result file;
 * ``stl.zip``: ``out/mesh/cube.stl`` (binary STL, nested folders);
 * ``ply.zip``: ``cube.ply``;
 * ``fbx_outside.fbx``: the same FBX whose texture's ``RelativeFilename`` points outside the
@@ -61,6 +62,8 @@ def main(out: pathlib.Path) -> None:
     fbx = fbx_dir / "cube.fbx"
     bpy.ops.export_scene.fbx(filepath=str(fbx), path_mode="RELATIVE", use_selection=False)
     zip_folder(out / "fbx.zip", fbx_dir, "model/")
+    bpy.ops.export_scene.fbx(filepath=str(out / "embedded.fbx"), path_mode="COPY", embed_textures=True,
+                             use_selection=False)
 
     # The texture's path, as the exporter wrote it (RelativeFilename, and the tail of FileName),
     # becomes one of the same length that climbs out of the folder: the FBX stays well-formed.
