@@ -89,6 +89,9 @@ class ModelSpec:
     format_flag: str  # the flag that chooses the file format
     level_flag: str  # the flag that chooses the density ("" if none)
     link_lifetime_s: int  # how long the result link lives
+    #: Flags always sent, at their default when not set: what decides the format, faces and price,
+    #: so the task made is the one whose hints the user saw.
+    sent: tuple[str, ...] = ()
     seed: bool = False  # a top-level ``seed`` (0..65535) is accepted
 
     def flag(self, name: str) -> Flag:
@@ -123,8 +126,7 @@ class ModelSpec:
     def check(self, params: Mapping[str, str], *, images: int, prompt: str = "") -> dict[str, str]:
         """The parameters, checked as Ark would check them; :class:`ConfigError` before any request.
 
-        Returns them with Ark's defaults filled in for the flags that have one, so the body
-        says what the user saw.
+        Returns them with the defaults of the flags always sent (:attr:`sent`) filled in.
         """
         if images < self.min_images or images > self.max_images:
             raise ConfigError(_image_count(self, images), code=ErrorCode.INVALID_PARAMETER,
@@ -157,7 +159,8 @@ class ModelSpec:
             _check_value(self, flag, text)
             checked[name] = text
         _cross_checks(self, checked, images)
-        return {**self.defaults(), **checked}
+        defaults = self.defaults()
+        return {**{name: defaults[name] for name in self.sent if name in defaults}, **checked}
 
     def text(self, params: Mapping[str, str], prompt: str = "") -> str:
         """The text item: the prompt (where allowed), then ``--flag value`` for each parameter."""
@@ -228,9 +231,9 @@ def _seed3d_flags() -> tuple[Flag, ...]:
 
 CATALOG: tuple[ModelSpec, ...] = (
     ModelSpec(SEED3D_1, "Seed3D 1.0", 1, 1, False, 0, _SEED3D_IMAGES, _seed3d_flags(),
-              "--fileformat", "--subdivisionlevel", 86_400),
+              "--fileformat", "--subdivisionlevel", 86_400, ("--subdivisionlevel", "--fileformat")),
     ModelSpec(SEED3D_2, "Seed3D 2.0", 1, 1, False, 0, _SEED3D_IMAGES, _seed3d_flags(),
-              "--fileformat", "--subdivisionlevel", 86_400),
+              "--fileformat", "--subdivisionlevel", 86_400, ("--subdivisionlevel", "--fileformat")),
     ModelSpec(
         HYPER3D, "Hyper3D Gen2", 0, 5, True, 400, ImageRules(("jpeg", "png"), 30 * MIB),
         (
@@ -245,7 +248,7 @@ CATALOG: tuple[ModelSpec, ...] = (
             Flag("--subdivisionlevel", "Subdivision Level", _LEVELS, short="--sl"),
             Flag("--fileformat", "File Format", ("glb", "obj", "usdz", "fbx", "stl"), "glb", short="--ff"),
         ),
-        "--fileformat", "--subdivisionlevel", 604_800, seed=True,
+        "--fileformat", "--subdivisionlevel", 604_800, ("--fileformat",), seed=True,
     ),
     ModelSpec(
         HITEM3D, "Hitem3D 2.0", 1, 4, False, 0, ImageRules(("jpeg", "png", "webp"), 10 * MIB, data_url=False),
@@ -257,7 +260,7 @@ CATALOG: tuple[ModelSpec, ...] = (
             Flag("--request_type", "Request Type", ("1", "3"), "3"),
             Flag("--multi_images_bit", "1100 (front, back, left, right)", pattern=r"[01]{4}"),
         ),
-        "--ff", "", 604_800,
+        "--ff", "", 604_800, ("--ff", "--resolution", "--request_type"),
     ),
 )
 DEFAULT_MODEL = SEED3D_1
