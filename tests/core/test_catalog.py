@@ -77,7 +77,8 @@ def test_checked_parameters_get_the_defaults_that_decide_format_faces_and_price(
     assert hitem.text(params) == "--ff 4 --resolution 1536 --request_type 3 --multi_images_bit 1100"
     hyper = find_model(HYPER3D)
     params = hyper.check({"--material": "Shaded", "--bbox_condition": "[100,200,300]"}, images=0, prompt="a red chair")
-    assert hyper.text(params, "a red chair") == "a red chair --material Shaded --bbox_condition [100,200,300] --fileformat glb"
+    assert hyper.text(params, "a red chair") == (
+        "a red chair --material Shaded --bbox_condition [100,200,300] --fileformat glb")
 
 
 @pytest.mark.parametrize(("model", "params", "images", "prompt", "says"), [
@@ -111,7 +112,8 @@ def test_parameters_are_refused_before_anything_is_sent(model: str, params: dict
 
 def test_hyper3d_quality_override_range_follows_the_mesh_mode() -> None:
     spec = find_model(HYPER3D)
-    assert spec.check({"--mesh_mode": "Raw", "--quality_override": "900000"}, images=1)["--quality_override"] == "900000"
+    raw = spec.check({"--mesh_mode": "Raw", "--quality_override": "900000"}, images=1)
+    assert raw["--quality_override"] == "900000"
     with pytest.raises(ConfigError):
         spec.check({"--mesh_mode": "Raw", "--quality_override": "400"}, images=1)
 
