@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 import bpy
 
+from ..core.catalog import MODELS
 from ..core.client import ArkClient
 from ..core.errors import ArkError, Cancelled, ConfigError, ErrorCode
-from ..core.image_input import MODELS
 from ..core.job import ImportJob
 from ..core.messages import msg, verbatim
 from ..core.task import Status, Task, validate_task_id

@@ -141,9 +141,10 @@ def _can_import(fmt: str) -> bool:
 
 @lru_cache(maxsize=1)
 def _bundled_addons() -> frozenset[str]:
-    import addon_utils  # Blender's own module
+    import addon_utils  # Blender's own module (its stubs say modules() returns None)
 
-    return frozenset(module.__name__ for module in addon_utils.modules())
+    utils: Any = addon_utils
+    return frozenset(module.__name__ for module in utils.modules())
 
 
 @lru_cache(maxsize=1)
@@ -164,8 +165,9 @@ def _importer_for(fmt: str) -> tuple[str, _Op, dict[str, Any]] | None:
             return idname, op, kwargs
     import addon_utils  # Blender's own module: turns on a bundled importer add-on
 
+    utils: Any = addon_utils  # its stubs say enable() returns None; it returns the module or None
     for idname, kwargs, addon in candidates:
-        if addon and addon_utils.enable(addon, default_set=False) is not None:
+        if addon and utils.enable(addon, default_set=False) is not None:
             op = _operator(idname)
             if op is not None:
                 return idname, op, kwargs

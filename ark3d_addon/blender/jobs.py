@@ -11,7 +11,9 @@ from collections.abc import Collection
 
 import bpy
 
-from ..core.image_input import MODELS, create_body, image_data_url
+from ..core.catalog import MODELS, find_model
+from ..core.create import create_body
+from ..core.image_input import image_data_url
 from ..core.job import ImportJob
 from ..core.library import JobJournal, Library
 from ..core.task import parse_task_ids
@@ -54,11 +56,11 @@ def create_job(context: bpy.types.Context, *, image_path: str = "", image_name: 
     path, temporary = image_source.resolve(context, image_path=image_path, image_name=image_name,
                                            use_camera=use_camera)
     try:
-        url, _info = image_data_url(path)
+        url, _info = image_data_url(path, find_model(model))
     finally:
         if temporary:
             path.unlink(missing_ok=True)
-    body = create_body(url, model=model, subdivisionlevel=subdivisionlevel, fileformat=fileformat)
+    body = create_body(model, [url], params={"--subdivisionlevel": subdivisionlevel, "--fileformat": fileformat})
     return ImportJob(None, settings, library_for(settings), variant=variant, create=body, journal=True)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import bpy
 from bpy.props import BoolProperty, EnumProperty, FloatProperty, StringProperty
 
-from ..core.image_input import MODELS
+from ..core.catalog import MODELS
 
 __all__ = [
     "FORMAT_ITEMS",

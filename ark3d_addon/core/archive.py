@@ -8,12 +8,19 @@ the bytes actually written are counted so a header that lies about sizes cannot 
 What is inside is not documented beyond "the requested format": nested folders, ``pbr``/``rgb``
 variants side by side, OBJ with ``.mtl`` and textures in sub-folders, extra files and GBK file
 names all occur.  :func:`find_models` and :func:`choose_model` make a deterministic choice.
+Hyper3D and Hitem3D links serve the model file itself, not a zip: :func:`unpack` tells the two
+apart and puts a bare model file in the folder a zip would have filled.
+
+The library must stay copyable to Windows, where most Blender users are, so names Windows
+cannot store (device names such as ``CON`` or ``com1.png``, a trailing dot or space, any of
+``<>:"|?*`` or a control character) are refused, never renamed: renaming would have to rewrite
+every reference to the file inside OBJ, MTL, glTF, FBX and USD files, and a result that holds
+such names is not one Ark's tools write.
 """
 
 from __future__ import annotations
 
 import errno
-import json
 import lzma
 import os
 import re
@@ -26,8 +33,7 @@ import zipfile
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath, PureWindowsPath
-from urllib.parse import unquote, urlparse
+from pathlib import Path, PurePosixPath
 
 from .errors import ArchiveError, Cancelled, ErrorCode, NoModelError
 from .messages import Message, msg
@@ -36,11 +42,12 @@ __all__ = [
     "MODEL_EXTENSIONS",
     "Limits",
     "ModelFile",
-    "check_references",
     "choose_model",
     "decode_name",
     "find_models",
+    "model_suffix",
     "safe_extract",
+    "unpack",
 ]
 
 _CHUNK = 1 << 20
@@ -52,6 +59,11 @@ _SUPPORTED_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP
 _SKIPPED_DIRS = {"__macosx"}
 _SKIPPED_FILES = {".ds_store"}
 _UTF8_FLAG = 0x800
+#: Names Windows keeps for devices, whatever the extension (``con.txt`` is the console too).
+_WINDOWS_DEVICES = frozenset(
+    ["CON", "PRN", "AUX", "NUL"] + [f"{port}{n}" for port in ("COM", "LPT") for n in "123456789\u00b9\u00b2\u00b3"]
+)
+_WINDOWS_FORBIDDEN = set('<>"|?*')
 
 #: Extension -> (format, preference rank; lower is preferred).
 MODEL_EXTENSIONS: dict[str, tuple[str, int]] = {
@@ -62,6 +74,9 @@ MODEL_EXTENSIONS: dict[str, tuple[str, int]] = {
     ".usd": ("usd", 4),
     ".usda": ("usd", 5),
     ".obj": ("obj", 6),
+    ".fbx": ("fbx", 7),
+    ".stl": ("stl", 8),
+    ".ply": ("ply", 9),
 }
 _PBR_WORDS = {"pbr"}
 _RGB_WORDS = {"rgb", "baked", "color", "colour"}
@@ -148,6 +163,12 @@ def _split_name(name: str, limits: Limits) -> tuple[tuple[str, ...], bool]:
             raise _refuse(name, msg("has a component made only of dots and spaces"))
         if any(ord(ch) < 32 for ch in part):
             raise _refuse(name.encode("unicode_escape").decode(), msg("contains control characters"))
+        if any(ch in _WINDOWS_FORBIDDEN for ch in part):
+            raise _refuse(name, msg("contains one of < > \" | ? *, which Windows cannot store in a name"))
+        if part[-1] in ". ":
+            raise _refuse(name, msg("ends with a dot or a space, which Windows drops from names"))
+        if part.split(".")[0].rstrip(" ").upper() in _WINDOWS_DEVICES:
+            raise _refuse(name, msg("is a name Windows keeps for a device (CON, PRN, AUX, NUL, COM1-9, LPT1-9)"))
         if len(part.encode("utf-8", "surrogatepass")) > limits.max_component_bytes:
             raise _refuse(
                 name[:60] + "...",
@@ -283,6 +304,123 @@ def _write_error(exc: OSError, where: Path) -> ArchiveError:
     )
 
 
+def unpack(
+    download: Path,
+    dest: Path,
+    *,
+    name: str = "",
+    limits: Limits = Limits(),
+    cancel: threading.Event | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Path]:
+    """Fill ``dest`` from a result download: a zip is extracted, a bare model file put in it.
+
+    ``name`` is the file name of the result link (``Task.file_name()``): a link ending in
+    ``.zip`` is a zip, one ending in a model extension is that model (a ``.usdz`` is a zip that
+    Blender imports whole).  Otherwise the first bytes decide.
+    """
+    download, dest = Path(download), Path(dest)
+    try:
+        with open(download, "rb") as fh:
+            head = fh.read(512)
+        size = download.stat().st_size
+    except OSError as exc:
+        raise _unreadable(download, exc) from exc
+    named = PurePosixPath(name).suffix.lower()
+    if head.startswith(b"PK\x03\x04"):
+        unnamed = named not in MODEL_EXTENSIONS and named != ".zip"
+        if not (named == ".usdz" or (unnamed and _is_usdz(download))):
+            return safe_extract(download, dest, limits=limits, cancel=cancel, progress=progress)
+        suffix = ".usdz"
+    else:
+        suffix = model_suffix(head, size) or (named if named in MODEL_EXTENSIONS else "")
+        if not suffix:  # neither: the zip reader's error says what the download is instead
+            return safe_extract(download, dest, limits=limits, cancel=cancel, progress=progress)
+    filename = _bare_name(PurePosixPath(name).name, suffix)
+
+    def place(tmp: Path) -> list[tuple[str, ...]]:
+        target = tmp / filename
+        try:
+            os.link(download, target)  # the download stays the lasting copy: no second one on disk
+        except OSError:
+            shutil.copyfile(download, target)
+        if progress is not None:
+            progress(size, size)
+        return [(filename,)]
+
+    written = _fill(dest, place)
+    return [dest.joinpath(*parts) for parts in written]
+
+
+def model_suffix(head: bytes, size: int) -> str:
+    """The extension of a bare model file from its first bytes and size, or "" if none is known."""
+    if head.startswith(b"glTF"):
+        return ".glb"
+    if head.startswith(b"Kaydara FBX Binary"):
+        return ".fbx"
+    if head.startswith(b"PXR-USDC"):
+        return ".usdc"
+    if head.lstrip().startswith(b"#usda"):
+        return ".usda"
+    if head.startswith((b"ply\n", b"ply\r\n")):
+        return ".ply"
+    if len(head) >= 84 and 84 + 50 * int.from_bytes(head[80:84], "little") == size:
+        return ".stl"  # binary STL: an 80-byte header, the count, 50 bytes a triangle
+    if head.lstrip().startswith(b"solid") and b"facet" in head:
+        return ".stl"  # ASCII STL
+    return ""
+
+
+def _is_usdz(path: Path) -> bool:
+    """A USDZ package: a zip stored without compression whose first file is a USD layer at its top."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (OSError, zipfile.BadZipFile, EOFError):
+        return False
+    return bool(infos) and "/" not in infos[0].filename and PurePosixPath(infos[0].filename).suffix.lower() in (
+        ".usd", ".usda", ".usdc") and all(i.compress_type == zipfile.ZIP_STORED for i in infos)
+
+
+def _bare_name(name: str, suffix: str) -> str:
+    """The link's file name when it is one Windows and every file system can store, else ``model.<ext>``."""
+    if PurePosixPath(name).suffix.lower() == suffix:
+        try:
+            parts, is_dir = _split_name(name, Limits())
+        except ArchiveError:
+            parts, is_dir = (), True
+        if len(parts) == 1 and not is_dir:
+            return parts[0]
+    return "model" + suffix
+
+
+def _fill(dest: Path, write: Callable[[Path], list[tuple[str, ...]]]) -> list[tuple[str, ...]]:
+    """Write into a temporary sibling folder, then replace ``dest`` with it as a whole.
+
+    On any error or cancel nothing is left behind and ``dest`` is untouched.
+    """
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.parent / f".tmp-{dest.name}-{secrets.token_hex(4)}"
+        tmp.mkdir()
+    except OSError as exc:
+        raise _write_error(exc, dest.parent) from exc
+    try:
+        written = write(tmp)
+        if dest.is_symlink() or dest.is_file():
+            dest.unlink()
+        elif dest.exists():
+            shutil.rmtree(dest)
+        os.replace(tmp, dest)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise _write_error(exc, dest) from exc
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return written
+
+
 def safe_extract(
     zip_path: Path,
     dest: Path,
@@ -306,25 +444,8 @@ def safe_extract(
     with zf:
         entries = _check_directory(zf, limits)
         declared = sum(e.info.file_size for e in entries if not e.is_dir)
-        try:
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            tmp = dest.parent / f".tmp-{dest.name}-{secrets.token_hex(4)}"
-            tmp.mkdir()
-        except OSError as exc:
-            raise _write_error(exc, dest.parent) from exc
-        try:
-            written = _extract_into(zf, entries, tmp.resolve(), declared, limits, cancel, progress)
-            if dest.is_symlink() or dest.is_file():
-                dest.unlink()
-            elif dest.exists():
-                shutil.rmtree(dest)
-            os.replace(tmp, dest)
-        except OSError as exc:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise _write_error(exc, dest) from exc
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+        written = _fill(dest, lambda tmp: _extract_into(zf, entries, tmp.resolve(), declared, limits, cancel,
+                                                        progress))
     return [dest.joinpath(*parts) for parts in written]
 
 
@@ -426,6 +547,9 @@ def _few_files(root: Path, count: int = 5) -> list[str]:
     return names
 
 
+_FORMATS = ", ".join(MODEL_EXTENSIONS)
+
+
 def choose_model(models: list[ModelFile], variant: str = "pbr", *, root: Path | None = None) -> ModelFile:
     """The model to import: the requested variant, then format preference, then the shallowest.
 
@@ -435,9 +559,9 @@ def choose_model(models: list[ModelFile], variant: str = "pbr", *, root: Path | 
     if not models:
         held = _few_files(root) if root is not None else []
         raise NoModelError(
-            msg("The result archive holds no model file (.glb, .gltf, .obj, .usd, .usdz) (it holds: {files})",
+            msg("The result holds no model file ({formats}) (it holds: {files})", formats=_FORMATS,
                 files=", ".join(held))
-            if held else msg("The result archive holds no model file (.glb, .gltf, .obj, .usd, .usdz)"),
+            if held else msg("The result holds no model file ({formats})", formats=_FORMATS),
             code=ErrorCode.NO_MODEL,
             hint=msg("Check the task's file format; report the task id to Ark support if the result is wrong"),
         )
@@ -449,95 +573,3 @@ def choose_model(models: list[ModelFile], variant: str = "pbr", *, root: Path | 
         return (variant_rank, format_rank, len(model.path.parts), model.path.as_posix())
 
     return min(models, key=rank)
-
-
-_MTLLIB = re.compile(r"^\s*mtllib\s+(.+?)\s*$", re.IGNORECASE)
-_MTL_MAP = re.compile(r"^\s*(?:map_\w+|bump|disp|decal|refl|norm)\s+(.+?)\s*$", re.IGNORECASE)
-_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
-
-
-def _mtl_path(args: str) -> str:
-    """The file name of a ``map_*`` line, after its options (``-s 1 1 1``, ``-bm 0.5`` ...)."""
-    tokens = args.split()
-    i = 0
-    while i < len(tokens) - 1 and tokens[i].startswith("-"):
-        option = tokens[i].lower()
-        i += 1
-        if option in ("-o", "-s", "-t"):
-            for _ in range(3):
-                if i < len(tokens) - 1 and _NUMBER.fullmatch(tokens[i]):
-                    i += 1
-        else:
-            i += min(2 if option == "-mm" else 1, len(tokens) - 1 - i)
-    return " ".join(tokens[i:])
-
-
-def _escapes(ref: str, base: Path, root: Path) -> bool:
-    if PureWindowsPath(ref).is_absolute() or PureWindowsPath(ref).drive or ref.startswith(("/", "\\")):
-        return True
-    target = (base / ref.replace("\\", "/")).resolve()
-    return not target.is_relative_to(root)
-
-
-def check_references(model: ModelFile, root: Path) -> list[str]:
-    """References of an .obj (``mtllib``, textures) or a .gltf (``uri``) that leave ``root``.
-
-    The importers would follow them, so a result that points at ``../../secret.png`` or an
-    absolute path is refused rather than imported.
-    """
-    root = Path(root).resolve()
-    path = Path(model.path)
-    bad: list[str] = []
-    suffix = path.suffix.lower()
-    if suffix == ".obj":
-        mtls: list[Path] = []
-        for line in _read_lines(path):
-            match = _MTLLIB.match(line)
-            if not match:
-                continue
-            # One name with spaces, or several names: check both readings.
-            whole = match.group(1)
-            for ref in dict.fromkeys([whole, *whole.split()]):
-                if _escapes(ref, path.parent, root):
-                    bad.append(ref)
-                else:
-                    mtls.append((path.parent / ref.replace("\\", "/")).resolve())
-        for mtl in dict.fromkeys(mtls):
-            for mtl_line in _read_lines(mtl):
-                match = _MTL_MAP.match(mtl_line)
-                tex = _mtl_path(match.group(1)) if match else ""
-                if tex and _escapes(tex, mtl.parent, root):
-                    bad.append(tex)
-    elif suffix in (".gltf", ".glb"):
-        doc = _gltf_json(path)
-        for key in ("buffers", "images"):
-            items = doc.get(key) if isinstance(doc, dict) else None
-            for item in items if isinstance(items, list) else []:
-                uri = item.get("uri") if isinstance(item, dict) else None
-                if not isinstance(uri, str) or uri.startswith("data:"):
-                    continue
-                if len(urlparse(uri).scheme) > 1 or _escapes(unquote(uri), path.parent, root):
-                    bad.append(uri)
-    return bad
-
-
-def _gltf_json(path: Path) -> object:
-    """The JSON of a .gltf, or of a .glb's first chunk: a .glb may point at outside files too."""
-    try:
-        if path.suffix.lower() != ".glb":
-            return json.loads(path.read_text(encoding="utf-8"))
-        with open(path, "rb") as fh:
-            header = fh.read(20)
-            if len(header) < 20 or header[:4] != b"glTF" or header[16:20] != b"JSON":
-                return None
-            length = int.from_bytes(header[12:16], "little")
-            return json.loads(fh.read(min(length, 64 << 20)).decode("utf-8"))
-    except (OSError, ValueError, RecursionError):
-        return None
-
-
-def _read_lines(path: Path) -> list[str]:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return []

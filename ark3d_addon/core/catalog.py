@@ -28,6 +28,7 @@ __all__ = [
     "DEFAULT_MODEL",
     "Flag",
     "ImageRules",
+    "MODELS",
     "ModelInfo",
     "ModelSpec",
     "available_models",
@@ -130,14 +131,14 @@ class ModelSpec:
         """
         if images < self.min_images or images > self.max_images:
             raise ConfigError(_image_count(self, images), code=ErrorCode.INVALID_PARAMETER,
-                              hint=msg("Give between {low} and {high} images", low=self.min_images,
-                                       high=self.max_images))
+                              hint=msg("Give between {low} and {high} images", low=str(self.min_images),
+                                       high=str(self.max_images)))
         if prompt and not self.prompt:
             raise ConfigError(msg("{model} takes no prompt: its text holds parameters only", model=self.name),
                               code=ErrorCode.INVALID_PARAMETER, hint=msg("Leave the prompt empty"))
         if len(prompt) > self.prompt_max:
-            raise ConfigError(msg("The prompt has {n} characters; {model} reads at most {limit}", n=len(prompt),
-                                  model=self.name, limit=self.prompt_max),
+            raise ConfigError(msg("The prompt has {n} characters; {model} reads at most {limit}", n=str(len(prompt)),
+                                  model=self.name, limit=str(self.prompt_max)),
                               code=ErrorCode.INVALID_PARAMETER, hint=msg("Shorten the prompt"))
         if images == 0 and not prompt:
             raise ConfigError(msg("{model} needs a prompt or an image", model=self.name),
@@ -174,9 +175,9 @@ class ModelSpec:
 
 def _image_count(spec: ModelSpec, images: int) -> Message:
     if spec.max_images == 1:
-        return msg("{model} takes exactly one image, not {n}", model=spec.name, n=images)
-    return msg("{model} takes {low} to {high} images, not {n}", model=spec.name, low=spec.min_images,
-               high=spec.max_images, n=images)
+        return msg("{model} takes exactly one image, not {n}", model=spec.name, n=str(images))
+    return msg("{model} takes {low} to {high} images, not {n}", model=spec.name, low=str(spec.min_images),
+               high=str(spec.max_images), n=str(images))
 
 
 def _check_value(spec: ModelSpec, flag: Flag, value: str) -> None:
@@ -208,7 +209,7 @@ def _cross_checks(spec: ModelSpec, params: Mapping[str, str], images: int) -> No
     bits = params.get("--multi_images_bit")
     if bits is not None and bits.count("1") != images:
         raise ConfigError(msg("--multi_images_bit {bits} names {views} views but {n} images are given",
-                              bits=bits, views=bits.count("1"), n=images),
+                              bits=bits, views=str(bits.count("1")), n=str(images)),
                           code=ErrorCode.INVALID_PARAMETER,
                           hint=msg("One 1 per image, in the order front, back, left, right"))
 
@@ -264,6 +265,8 @@ CATALOG: tuple[ModelSpec, ...] = (
     ),
 )
 DEFAULT_MODEL = SEED3D_1
+#: The model ids, in the catalog's order (the scripting API's ``ark.MODELS``).
+MODELS = tuple(spec.id for spec in CATALOG)
 
 _FACES_SEED3D = {SEED3D_1: (30_000, 100_000, 200_000), SEED3D_2: (100_000, 500_000, 1_000_000)}
 _FACES_HYPER3D = {"Raw": (20_000, 150_000, 500_000), "Quad": (8_000, 18_000, 50_000)}

@@ -40,6 +40,8 @@ CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 30.0
 RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
 MAX_RETRY_AFTER = 60.0
+#: 429s that waiting a few seconds does not cure: a used-up quota, the account's spending cap.
+_NOT_RETRIED = frozenset({"QuotaExceeded", "SetLimitExceeded"})
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -122,14 +124,21 @@ def _hint_for(status: int, code: str) -> Message | None:
     if code == "AccountOverdueError":
         return msg("Your Volcengine account is overdue: top it up in the console, then try again")
     if status == 403:
-        return msg("The key may not have access to this model or region: enable Seed3D in the Ark console")
+        return msg("The key may not have access to this model or region: enable the model in the Ark console")
     if status == 404:
         return msg(
             "Check the task id, and that the base URL is the region where the task was created. "
             "Ark only keeps tasks for 7 days"
         )
+    if code == "QuotaExceeded":
+        return msg("The limit hit is the quota: the model's free quota is used up, or too many of your tasks are "
+                   "queued. Let queued tasks finish, or turn on paid use (or buy a resource pack) in the Ark console")
+    if code == "SetLimitExceeded":
+        return msg("The limit hit is your account's spending cap: raise it in the Ark console, or wait until it "
+                   "resets")
     if status == 429:
-        return msg("Ark's rate limit was hit (300 requests a minute, 5 running tasks): wait a minute and try again")
+        return msg("The limit hit is the number of requests a minute (per account and model): wait a minute "
+                   "and try again")
     if status >= 500:
         return msg("The Ark service had a problem: try again in a few minutes")
     if status == 400:
@@ -219,6 +228,12 @@ class ArkClient:
             raise ApiError(msg("Ark accepted the task but sent no id"), code=ErrorCode.INVALID_RESPONSE)
         return task_id
 
+    def list_models(self) -> list[dict[str, Any]]:
+        """``GET /models``: Ark's model catalog (every domain; :mod:`.catalog` picks the 3D ones)."""
+        data = self._request_json("GET", "/models")
+        rows = data.get("data") if isinstance(data, dict) else None
+        return [row for row in rows if isinstance(row, dict)] if isinstance(rows, list) else []
+
     def delete_task(self, task_id: str) -> None:
         """``DELETE /contents/generations/tasks/{id}``: cancels a queued task, deletes a finished one."""
         tid = validate_task_id(task_id)
@@ -284,7 +299,7 @@ class ArkClient:
                             raise scrub(exc, key) from None
                     # A gateway may quote the token it refused: scrub everything it sent.
                     error = scrub(self._api_error(resp), key)
-                    if not retry or resp.status_code not in RETRY_STATUSES or attempt >= self.max_retries:
+                    if not retry or not error.retryable or attempt >= self.max_retries:
                         raise error
                     wait = retry_after_seconds(resp.headers.get("Retry-After"))
             attempt += 1
@@ -349,6 +364,6 @@ class ArkClient:
             request_id=request_id,
             http_status=status,
             hint=hint,
-            retryable=status in RETRY_STATUSES,
+            retryable=status in RETRY_STATUSES and code not in _NOT_RETRIED,
         )
 

@@ -117,7 +117,12 @@ def check_connection(settings: Settings) -> list[Check]:
 
 
 def _without_password(proxy: str) -> str:
+    """The proxy URL with its password masked where it stands (``user:***@host``), and only there:
+    a short password must not mask the same letters in the host name."""
     parsed = urlparse(proxy if "://" in proxy else f"http://{proxy}")
-    if parsed.password:
-        return proxy.replace(parsed.password, "***")
-    return proxy
+    if parsed.password is None:
+        return proxy
+    scheme, sep, rest = proxy.rpartition("://")
+    userinfo, _at, host = rest.rpartition("@")
+    user = userinfo.split(":", 1)[0]
+    return f"{scheme}{sep}{user}:***@{host}"

@@ -85,6 +85,7 @@ class ErrorCode(StrEnum):
     NO_MODEL = "NoModel"
     UNSAFE_REFERENCE = "UnsafeReference"
     NO_FILE_URL = "NoFileURL"
+    NOT_A_3D_TASK = "NotA3DTask"
     POLL_TIMEOUT = "PollTimeout"
     CREATE_UNCERTAIN = "CreateUncertain"
     CREATE_FAILED = "CreateFailed"
@@ -220,9 +221,14 @@ class Cancelled(ArkError):
 _BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/*-]+=*", re.IGNORECASE)
 
 
+#: Shorter strings are not redacted: no API key is that short, and replacing a one-letter
+#: "key" everywhere would garble every message ("proxy" printed as "pro***y" with the key "x").
+MIN_SECRET_LENGTH = 8
+
+
 def redact(text: str, secret: str | None = None) -> str:
     """Remove an API key (and any ``Bearer <token>``) from text that may have quoted it."""
-    if secret:
+    if secret and len(secret) >= MIN_SECRET_LENGTH:
         text = text.replace(secret, "***")
     return _BEARER.sub(r"\1***", text)
 

@@ -1,10 +1,12 @@
-"""The input image of a create call: checked against Ark's documented limits before sending.
+"""The input images of a create call: checked against the model's documented limits before sending.
 
-Ark takes exactly one image: jpg/jpeg/png/webp/bmp, at most 10 MB, at most 4096 pixels a
-side, aspect ratio (width / height) within (0.4, 2.5).  A refused image costs a round trip
-and, worse, a confusing server message; so the header is read here (no imaging library is
-needed: the formats' headers are simple) and every limit is explained before any request.
-The image is sent as a base64 data URL with the lower-case format, as the API documents.
+Each model has its rules (:class:`~.catalog.ImageRules`): formats (Seed3D: jpg/jpeg/png/webp/bmp;
+Hyper3D: jpg/png; Hitem3D: jpg/png/webp), a size cap (10 MB; Hyper3D 30 MB), fewer than
+4096 x 4096 pixels in all, and for Seed3D an aspect ratio (width / height) within (0.4, 2.5).
+A refused image costs a round trip and, worse, a confusing server message; so the header is
+read here (no imaging library is needed: the formats' headers are simple) and every limit is
+explained before any request.  A file is sent as a base64 data URL with the lower-case format,
+as the API documents; a model that takes links only (Hitem3D) gets an ``http(s)`` link.
 """
 
 from __future__ import annotations
@@ -14,19 +16,22 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
+from .catalog import ImageRules, ModelSpec
 from .errors import ConfigError, ErrorCode
-from .messages import msg
+from .messages import Message, msg
 
-__all__ = ["ImageInfo", "MAX_BYTES", "MAX_SIDE", "probe_image", "check_image", "image_data_url", "create_body"]
+__all__ = ["ImageInfo", "probe_image", "check_image", "image_data_url", "image_input"]
 
-MAX_BYTES = 10 * 1024 * 1024
-MAX_SIDE = 4096
-ASPECT_MIN, ASPECT_MAX = 0.4, 2.5
-MODELS = ("doubao-seed3d-1-0-250928", "doubao-seed3d-2-0-260328")
-SUBDIVISION_LEVELS = ("low", "medium", "high")
-FILE_FORMATS = ("glb", "obj", "usd", "usdz")
+_NAMES = {"jpeg": "jpg", "png": "png", "webp": "webp", "bmp": "bmp"}
 
-_HINT = msg("Use a jpg, png, webp or bmp image of at most 10 MB and 4096 x 4096 pixels, between 2:5 and 5:2")
+
+#: Said when the file is no image Ark takes at all (before the model's own rules apply).
+_HINT = msg("Use a jpg, png, webp or bmp image")
+
+
+def _hint(rules: ImageRules) -> Message:
+    return msg("Use a {formats} image of at most {mb} MB and fewer than 4096 x 4096 pixels",
+               formats=", ".join(_NAMES[f] for f in rules.formats), mb=str(rules.max_bytes // (1024 * 1024)))
 
 
 @dataclass(frozen=True)
@@ -92,55 +97,54 @@ def probe_image(data: bytes) -> ImageInfo:
     return ImageInfo(fmt, int(size[0]), int(size[1]), len(data))
 
 
-def check_image(info: ImageInfo) -> None:
-    """Refuse, with the numbers, an image Ark would refuse."""
-    if info.size > MAX_BYTES:
-        raise ConfigError(msg("The image is {size} MB; Ark accepts at most 10 MB", size=f"{info.size / 1048576:.1f}"),
+def check_image(info: ImageInfo, rules: ImageRules, model: str) -> None:
+    """Refuse, with the numbers, an image ``model`` would refuse."""
+    if info.format and info.format not in rules.formats:
+        raise ConfigError(msg("{model} does not take {fmt} images", model=model, fmt=_NAMES[info.format]),
+                          code=ErrorCode.UNSUPPORTED_IMAGE, hint=_hint(rules))
+    mb = rules.max_bytes // (1024 * 1024)
+    if info.size > rules.max_bytes:
+        raise ConfigError(msg("The image is {size} MB; {model} accepts at most {mb} MB",
+                              size=f"{info.size / 1048576:.1f}", model=model, mb=str(mb)),
                           code=ErrorCode.IMAGE_TOO_LARGE, hint=msg("Save it smaller (e.g. as jpg) or scale it down"))
-    if info.width > MAX_SIDE or info.height > MAX_SIDE:
-        raise ConfigError(msg("The image is {width} x {height} pixels; Ark accepts at most 4096 a side",
-                              width=str(info.width), height=str(info.height)),
-                          code=ErrorCode.IMAGE_TOO_LARGE, hint=msg("Scale it down to 4096 pixels or less on each side"))
-    ratio = info.width / info.height
-    if not ASPECT_MIN < ratio < ASPECT_MAX:
-        raise ConfigError(msg("The image's aspect ratio is {ratio}; Ark accepts between 0.4 and 2.5",
-                              ratio=f"{ratio:.2f}"),
+    if info.width * info.height >= rules.max_pixels:
+        raise ConfigError(msg("The image is {width} x {height} pixels; {model} takes fewer than 4096 x 4096 in all",
+                              width=str(info.width), height=str(info.height), model=model),
+                          code=ErrorCode.IMAGE_TOO_LARGE, hint=msg("Scale it down"))
+    ratio = info.width / info.height if info.height else 0.0
+    if rules.aspect is not None and not rules.aspect[0] < ratio < rules.aspect[1]:
+        raise ConfigError(msg("The image's aspect ratio is {ratio}; {model} accepts between {low} and {high}",
+                              ratio=f"{ratio:.2f}", model=model, low=f"{rules.aspect[0]:g}",
+                              high=f"{rules.aspect[1]:g}"),
                           code=ErrorCode.IMAGE_ASPECT_RATIO, hint=msg("Crop it closer to square around the object"))
 
 
-def image_data_url(path: Path) -> tuple[str, ImageInfo]:
+def image_data_url(path: Path, spec: ModelSpec) -> tuple[str, ImageInfo]:
     """Read, check and encode an image file as ``data:image/<format>;base64,...``."""
     try:
         size = path.stat().st_size
-        if size > MAX_BYTES:
-            check_image(ImageInfo("", 1, 1, size))
+        if size > spec.images.max_bytes:
+            check_image(ImageInfo("", 1, 1, size), spec.images, spec.name)
         data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(msg("Cannot read the image {path}: {reason}", path=str(path),
                               reason=exc.strerror or str(exc)),
                           code=ErrorCode.IMAGE_UNREADABLE, hint=msg("Pick an existing image file")) from None
     info = probe_image(data)
-    check_image(info)
+    check_image(info, spec.images, spec.name)
     return f"data:image/{info.format};base64,{base64.b64encode(data).decode('ascii')}", info
 
 
-def create_body(image_url: str, *, model: str = MODELS[0], subdivisionlevel: str = "medium",
-                fileformat: str = "glb") -> dict[str, object]:
-    """The create call's JSON: one image and a text holding only the parameters."""
-    if subdivisionlevel not in SUBDIVISION_LEVELS:
-        raise ConfigError(msg("Unknown subdivision level '{level}'", level=subdivisionlevel),
-                          code=ErrorCode.INVALID_PARAMETER, hint=msg("Use low, medium or high"))
-    if fileformat not in FILE_FORMATS:
-        raise ConfigError(msg("Unknown file format '{fmt}'", fmt=fileformat),
-                          code=ErrorCode.INVALID_PARAMETER, hint=msg("Use glb, obj, usd or usdz"))
-    if not model.startswith("doubao-seed3d-"):
-        raise ConfigError(msg("'{model}' is not a Seed3D model", model=model),
+def image_input(source: str | Path, spec: ModelSpec) -> str:
+    """What the body's ``image_url.url`` says for one input: a link as given, a file as a data URL.
+
+    A model that takes links only (Hitem3D) refuses a file here, before anything is sent.
+    """
+    text = str(source).strip()
+    if text.lower().startswith(("https://", "http://")):
+        return text
+    if not spec.images.data_url:
+        raise ConfigError(msg("{model} takes image links only (https://...), not image files", model=spec.name),
                           code=ErrorCode.INVALID_PARAMETER,
-                          hint=msg("Use {first} or {second}", first=MODELS[0], second=MODELS[1]))
-    return {
-        "model": model,
-        "content": [
-            {"type": "image_url", "image_url": {"url": image_url}},
-            {"type": "text", "text": f"--subdivisionlevel {subdivisionlevel} --fileformat {fileformat}"},
-        ],
-    }
+                          hint=msg("Put the image where Ark can fetch it and give its https link"))
+    return image_data_url(Path(text), spec)[0]

@@ -38,7 +38,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .archive import ModelFile, check_references, choose_model, find_models, safe_extract
+from .archive import ModelFile, choose_model, find_models, unpack
+from .catalog import HITEM3D, find_model
 from .client import ArkClient
 from .create import submit_create
 from .download import DownloadProgress, check_url, download
@@ -46,6 +47,7 @@ from .errors import ArchiveError, ArkError, Cancelled, ErrorCode, NetworkError, 
 from .jobstate import JobKind, JobState, Phase
 from .library import JobJournal, Library
 from .messages import Message, msg
+from .references import outside_references
 from .settings import Settings
 from .slots import DOWNLOAD_SLOTS, DownloadSlots
 from .task import Status, Task, parse_task, validate_task_id
@@ -197,6 +199,7 @@ class ImportJob:
         self.resumed = resumed
         self.slots = slots if slots is not None else DOWNLOAD_SLOTS
         self._journal_written = resumed is not None
+        self._fresh_folder = False  # the task's library folder did not exist when the job began
         self._discard = False  # set by cancel(): the user's cancel removes partial files and the journal
         self.settings = settings
         self.library = library
@@ -292,6 +295,8 @@ class ImportJob:
         except ArkError as exc:
             scrub(exc, self.settings.api_key)
             self._end_journal()
+            if exc.code == ErrorCode.NOT_A_3D_TASK:
+                self._forget_folder()  # not a 3D task: nothing of it belongs in the library
             self._set(JobState(Phase.FAILED, exc.what, None, exc))
             raise
         except OSError as exc:
@@ -360,11 +365,21 @@ class ImportJob:
         except OSError:
             pass
         self._end_journal()
+        self._forget_folder()
         # Only a task known to be queued: DELETE on a finished one would delete its record.
         # Not yet queried: queued if this job has just created it, unknown if resumed.
         queued = self.task.status is Status.QUEUED if self.task is not None else self.resumed is None
         if self.kind is JobKind.GENERATE and queued:
             self._cancel_on_ark()
+
+    def _forget_folder(self) -> None:
+        """Leave no task folder this job made for nothing (its ``.lock``, ``task.json``...).
+
+        Only a folder that did not exist when the job began: one that did holds an earlier
+        result, or another job's work.
+        """
+        if self._fresh_folder:
+            self.library.discard(self.task_id)
 
     def _cancel_on_ark(self) -> None:
         """Best effort: a task still queued costs nothing yet; the DELETE call cancels it."""
@@ -380,8 +395,14 @@ class ImportJob:
 
     def _run(self) -> JobResult:
         self.library.check_writable()
+        creating = self.create is not None
         if self.create is not None:
             self._submit(self.create)
+        # A folder made by this job (or, resumed, by the run it continues) is removed if the job
+        # ends with nothing to keep; one holding a result is not this job's to remove.
+        self._fresh_folder = creating or not self.library.task_dir(self.task_id).exists() or (
+            self.resumed is not None and not self.library.is_extracted(self.task_id))
+        if creating:
             self._write_journal()  # at once: from here on, a crash must not lose the paid task
         self._set(JobState(Phase.STARTING, msg("Waiting for the library"), None))
         with self.library.lock(self.task_id, cancel=self.cancel_event):
@@ -452,6 +473,13 @@ class ImportJob:
         return task
 
     def _on_task(self, task: Task) -> None:
+        if task.is_video:  # told apart on the first answer: no waiting, no download, nothing kept
+            raise ArkError(
+                msg("Task {task_id} is a video generation task, not a 3D one (model {model})", task_id=task.id,
+                    model=task.model or "?"),
+                code=ErrorCode.NOT_A_3D_TASK,
+                hint=msg("This add-on imports 3D models; open video tasks in the Ark console"),
+            )
         previous = self.task
         self.task = task
         if previous is None or previous.raw != task.raw:
@@ -506,7 +534,8 @@ class ImportJob:
             self._set(JobState(Phase.EXTRACTING, msg("Extracting"), done / total if total else None))
 
         try:
-            safe_extract(zip_path, files, cancel=self.cancel_event, progress=report)
+            unpack(zip_path, files, name=task.file_name() if task is not None else "", cancel=self.cancel_event,
+                   progress=report)
         except ArchiveError as exc:
             # A damaged download must not stick: the next try fetches it again.  A full disk
             # says nothing against the zip, whose link may be dead by the next try: keep it.
@@ -514,7 +543,7 @@ class ImportJob:
                 zip_path.unlink(missing_ok=True)
             raise
         model = choose_model(find_models(files), self.variant, root=files)
-        outside = check_references(model, files)
+        outside = outside_references(model.path, files)
         if outside:
             raise ArchiveError(
                 msg("{file} refers to files outside its folder: {files}", file=model.path.name,
@@ -541,8 +570,12 @@ def _fileformat_of(body: dict[str, object]) -> str:
         words = text.split() if isinstance(text, str) else []
         for flag, value in zip(words, words[1:], strict=False):
             if flag in ("--fileformat", "--ff"):
-                return value
+                return _FORMAT_CODES.get(value, value)
     return ""
+
+
+#: Hitem3D's format codes (``--ff 4``) back to the names the user chose.
+_FORMAT_CODES = {code: name for name, code in find_model(HITEM3D).flag("--ff").wire.items()}
 
 
 def _parse_saved(saved: dict | None) -> Task | None:

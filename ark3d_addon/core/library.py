@@ -345,29 +345,79 @@ class Library:
         Polls a non-blocking OS lock so a waiting job can give up on ``timeout`` or ``cancel``.
         """
         folder = self.task_dir(task_id)
-        folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(folder / _LOCK, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            deadline = None if timeout is None else time.monotonic() + timeout
-            while not _try_lock(fd):
-                if cancel is not None and cancel.is_set():
-                    raise Cancelled()
-                if deadline is not None and time.monotonic() >= deadline:
-                    raise ArkError(
-                        msg("Task {task_id} is busy: another job or Blender is working on it", task_id=task_id),
-                        code=ErrorCode.BUSY,
-                        hint=msg("Wait for the other job to finish, or cancel it, then try again"),
-                    )
-                if cancel is not None:
-                    cancel.wait(_LOCK_POLL)
-                else:
-                    time.sleep(_LOCK_POLL)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd = os.open(folder / _LOCK, os.O_RDWR | os.O_CREAT, 0o644)
             try:
-                yield
-            finally:
+                while not _try_lock(fd):
+                    if cancel is not None and cancel.is_set():
+                        raise Cancelled()
+                    if deadline is not None and time.monotonic() >= deadline:
+                        raise ArkError(
+                            msg("Task {task_id} is busy: another job or Blender is working on it", task_id=task_id),
+                            code=ErrorCode.BUSY,
+                            hint=msg("Wait for the other job to finish, or cancel it, then try again"),
+                        )
+                    if cancel is not None:
+                        cancel.wait(_LOCK_POLL)
+                    else:
+                        time.sleep(_LOCK_POLL)
+                if _is_current(fd, folder / _LOCK):
+                    break
+                # The holder before us removed the folder (a cancelled job's, see discard()):
+                # this lock guards nothing any more; take the one of the folder as it is now.
                 _unlock(fd)
-        finally:
+            except BaseException:
+                os.close(fd)
+                raise
             os.close(fd)
+        try:
+            yield
+        finally:
+            _unlock(fd)
+            os.close(fd)
+
+    def discard(self, task_id: str) -> None:
+        """Remove the folder of a task whose job ended with nothing to keep (cancelled, not 3D).
+
+        Everything goes, ``.lock`` and ``task.json`` included, so the library holds nothing that
+        was not there before.  Skipped while another job holds the task's lock; a job waiting
+        for it notices the lock file is gone and takes the new one (:meth:`lock`).
+        """
+        folder = self.task_dir(task_id)
+        path = folder / _LOCK
+        try:
+            fd: int | None = os.open(path, os.O_RDWR)
+        except FileNotFoundError:
+            fd = None
+        except OSError:
+            return
+        if fd is not None and not _try_lock(fd):
+            os.close(fd)
+            return
+        try:
+            for item in folder.iterdir():
+                if item.name == _LOCK:
+                    continue
+                if item.is_dir() and not item.is_symlink():
+                    shutil.rmtree(item, ignore_errors=True)
+                else:
+                    item.unlink(missing_ok=True)
+            if sys.platform != "win32":
+                path.unlink(missing_ok=True)  # while it is held: no one can take it in between
+        except OSError:
+            pass
+        finally:
+            if fd is not None:
+                _unlock(fd)
+                os.close(fd)
+        try:
+            if sys.platform == "win32":
+                path.unlink(missing_ok=True)  # Windows deletes no file that is open
+            folder.rmdir()
+        except OSError:
+            pass
 
     def check_writable(self) -> None:
         """Fail early, with a useful message, before a download is started into a dead end."""
@@ -414,3 +464,12 @@ else:
 
     def _unlock(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def _is_current(fd: int, path: Path) -> bool:
+    """Whether the open lock file ``fd`` is still the one at ``path`` (not removed or replaced)."""
+    try:
+        mine, now = os.fstat(fd), os.stat(path)
+    except OSError:
+        return False
+    return (mine.st_dev, mine.st_ino) == (now.st_dev, now.st_ino)

@@ -37,10 +37,10 @@ def duration(seconds: float) -> Message:
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     if days:
-        return msg("{days} d {hours} h", days=days, hours=hours) if hours else msg("{days} d", days=days)
+        return msg("{days} d {hours} h", days=str(days), hours=str(hours)) if hours else msg("{days} d", days=str(days))
     if hours:
-        return msg("{hours} h", hours=hours)
-    return msg("{minutes} min", minutes=max(1, rest // 60))
+        return msg("{hours} h", hours=str(hours))
+    return msg("{minutes} min", minutes=str(max(1, rest // 60)))
 
 
 def rule(status: str, model: str, created_at: int | None, updated_at: int | None, *, listed: bool,

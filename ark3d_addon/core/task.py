@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from .catalog import is_3d_model_id
 from .errors import ConfigError, ErrorCode
 from .messages import msg
+from .retention import link_lifetime
 
 __all__ = [
     "Status",
@@ -27,11 +29,7 @@ __all__ = [
     "parse_task",
     "parse_task_ids",
     "validate_task_id",
-    "LINK_LIFETIME_S",
 ]
-
-#: Ark deletes result files 24 hours after the task finished.
-LINK_LIFETIME_S = 24 * 3600
 
 # Real ids look like ``cgt-20251124123456-abcde``.  We accept the ``cgt-`` prefix followed by
 # letters, digits, ``-`` and ``_`` only, so nothing path-like (``/``, ``..``, ``%2F``, ``?``)
@@ -90,16 +88,17 @@ class Task:
     created_at: int | None = None
     updated_at: int | None = None
     file_url: str = ""
+    video_url: str = ""  # a video generation task's result (Seedance): not a 3D task
     subdivisionlevel: str = ""
     fileformat: str = ""
     usage: Usage = field(default_factory=Usage)
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def link_expires_at(self) -> int | None:
-        """When the result link dies: 24 h after the task finished (``updated_at``)."""
+        """When the result link dies: its model's link lifetime after the task finished (``updated_at``)."""
         if self.status is not Status.SUCCEEDED or self.updated_at is None:
             return None
-        return self.updated_at + LINK_LIFETIME_S
+        return self.updated_at + link_lifetime(self.model)
 
     def link_seconds_left(self, now: float | None = None) -> float | None:
         expires = self.link_expires_at()
@@ -117,6 +116,19 @@ class Task:
         """The result's file name from ``file_url`` (without the signed query), or ``result.zip``."""
         name = unquote(urlparse(self.file_url).path.rsplit("/", 1)[-1]) if self.file_url else ""
         return name or "result.zip"
+
+    @property
+    def is_video(self) -> bool:
+        """A video generation task (Seedance), which the same task calls return beside 3D ones.
+
+        Known from its result (``content.video_url``), its model (``doubao-seedance-*``), or the
+        fields only video tasks carry (``duration``, ``ratio``, ``framespersecond``), so a queued
+        video task is told apart too.
+        """
+        if self.video_url or "seedance" in self.model.lower():
+            return True
+        return not is_3d_model_id(self.model) and any(
+            self.raw.get(key) is not None for key in ("duration", "ratio", "framespersecond", "generate_audio"))
 
 
 def _as_int(value: object) -> int | None:
@@ -168,6 +180,9 @@ def parse_task(data: object) -> Task:
 
     content = data.get("content")
     file_url = _as_str(content.get("file_url")).strip() if isinstance(content, dict) else ""
+    video_url = ""
+    if isinstance(content, dict):
+        video_url = _as_str(content.get("video_url") or content.get("last_frame_url")).strip()
 
     usage_raw = data.get("usage")
     usage = Usage()
@@ -186,6 +201,7 @@ def parse_task(data: object) -> Task:
         created_at=_as_int(data.get("created_at")),
         updated_at=_as_int(data.get("updated_at")),
         file_url=file_url,
+        video_url=video_url,
         subdivisionlevel=_as_str(data.get("subdivisionlevel")),
         fileformat=_as_str(data.get("fileformat")).lower(),
         usage=usage,

@@ -21,23 +21,23 @@ from typing import Generic, TypeVar
 from .client import ArkClient
 from .errors import ArkError, ErrorCode, redact
 from .library import Library, LibraryEntry
-from .messages import msg
+from .messages import Message, msg
+from .retention import LIST_WINDOW_S, rule
 from .settings import Settings
 from .task import Status, Task, parse_task
 
 __all__ = [
     "Background",
     "CancelOutcome",
-    "LIST_WINDOW_S",
     "TaskListResult",
     "TaskRow",
     "cancel_or_delete",
+    "delete_action",
+    "delete_refusal",
     "fetch_rows",
     "merge_rows",
 ]
 
-#: Ark lists and queries tasks of the last 7 days only.
-LIST_WINDOW_S = 7 * 24 * 3600
 #: Most ids asked about in one ``filter.task_ids`` call.
 _IDS_PER_CALL = 100
 STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
@@ -64,11 +64,15 @@ class TaskRow:
     def link_expires_at(self) -> int | None:
         if self.status != Status.SUCCEEDED.value or self.updated_at is None:
             return None
-        return Task(self.task_id, Status.SUCCEEDED, updated_at=self.updated_at).link_expires_at()
+        return Task(self.task_id, Status.SUCCEEDED, model=self.model, updated_at=self.updated_at).link_expires_at()
 
     def link_seconds_left(self, now: float | None = None) -> float | None:
         expires = self.link_expires_at()
         return None if expires is None else expires - (time.time() if now is None else now)
+
+    def retention(self, now: float | None = None) -> Message:
+        """Which of Ark's retention rules applies to this task now, and the time left under it."""
+        return rule(self.status, self.model, self.created_at, self.updated_at, listed=self.remote, now=now)
 
     def age(self, now: float | None = None) -> float | None:
         if self.created_at is None:
@@ -83,6 +87,7 @@ class TaskListResult:
     page_size: int
     total: int  # tasks Ark has for this filter (all pages); 0 when it could not be asked
     error: ArkError | None = None  # why only the library is shown
+    hidden: int = 0  # tasks of this page that are not 3D (video tasks), left out
     fetched_at: float = field(default_factory=time.time)
 
     @property
@@ -181,7 +186,9 @@ def fetch_rows(
     client = ArkClient(settings, cancel=cancel, max_retries=1)
     try:
         try:
-            tasks, total = client.list_tasks(page_num=page, page_size=page_size, status=status)
+            listed, total = client.list_tasks(page_num=page, page_size=page_size, status=status)
+            # The same calls list video tasks (Seedance): the browser shows 3D tasks only.
+            tasks = [task for task in listed if not task.is_video]
             last_page = page * page_size >= total
             elsewhere: set[str] = set()
             if last_page:
@@ -191,7 +198,7 @@ def fetch_rows(
     finally:
         client.close()
     rows = merge_rows(tasks, entries, last_page=last_page, listed_elsewhere=elsewhere, status=status)
-    return TaskListResult(rows, page, page_size, total)
+    return TaskListResult(rows, page, page_size, total, hidden=len(listed) - len(tasks))
 
 
 def _still_listed(client: ArkClient, tasks: list[Task], entries: list[LibraryEntry], now: float | None) -> set[str]:
@@ -222,32 +229,50 @@ class CancelOutcome:
     status_before: str
 
 
-def cancel_or_delete(client: ArkClient, task_id: str) -> CancelOutcome:
-    """``DELETE`` a task after checking it can be: queued is cancelled, succeeded/failed deleted.
+def delete_action(status: str) -> str:
+    """What Ark's DELETE does to a task in ``status``: ``cancel`` (queued), ``delete`` (succeeded
+    or failed), or "" (refused: running, cancelled, or a status Ark does not document)."""
+    if status == Status.QUEUED.value:
+        return "cancel"
+    if status in (Status.SUCCEEDED.value, Status.FAILED.value):
+        return "delete"
+    return ""
 
-    Running and cancelled tasks are refused here, with a message that says why, before the
-    DELETE is sent (Ark would refuse it too).
-    """
-    task = client.get_task(task_id)
-    if task.status is Status.RUNNING:
-        raise ArkError(
-            msg("Task {task_id} is running and cannot be cancelled", task_id=task.id),
+
+def delete_refusal(task_id: str, status: str, status_text: str = "") -> ArkError | None:
+    """Why Ark's DELETE cannot be sent for a task in ``status``, said before the user is asked."""
+    if delete_action(status):
+        return None
+    if status == Status.RUNNING.value:
+        return ArkError(
+            msg("Task {task_id} is running and cannot be cancelled", task_id=task_id),
             code=ErrorCode.TASK_RUNNING,
             hint=msg("Ark only cancels queued tasks; wait until it finishes, then delete it"),
         )
-    if task.status is Status.CANCELLED:
-        raise ArkError(
-            msg("Task {task_id} is already cancelled", task_id=task.id),
+    if status == Status.CANCELLED.value:
+        return ArkError(
+            msg("Task {task_id} is already cancelled", task_id=task_id),
             code=ErrorCode.ALREADY_CANCELLED,
             hint=msg("Ark removes cancelled tasks by itself after 24 hours"),
         )
-    if task.status not in (Status.QUEUED, Status.SUCCEEDED, Status.FAILED):
-        raise ArkError(
-            msg("Task {task_id} has the status '{status}', which this add-on cannot cancel or delete",
-                task_id=task.id, status=task.status_text),
-            code=ErrorCode.UNKNOWN_STATUS,
-            hint=msg("Try again later"),
-        )
+    return ArkError(
+        msg("Task {task_id} has the status '{status}', which this add-on cannot cancel or delete",
+            task_id=task_id, status=status_text or status),
+        code=ErrorCode.UNKNOWN_STATUS,
+        hint=msg("Try again later"),
+    )
+
+
+def cancel_or_delete(client: ArkClient, task_id: str) -> CancelOutcome:
+    """``DELETE`` a task after checking it can be: queued is cancelled, succeeded/failed deleted.
+
+    The status is asked again first (it may have moved on since the list was drawn); running
+    and cancelled tasks are refused here, before the DELETE is sent (Ark would refuse it too).
+    """
+    task = client.get_task(task_id)
+    refusal = delete_refusal(task.id, task.status.value, task.status_text)
+    if refusal is not None:
+        raise refusal
     client.delete_task(task.id)
     action = "cancelled" if task.status is Status.QUEUED else "deleted"
     return CancelOutcome(task.id, action, task.status.value)

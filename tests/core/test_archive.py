@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import stat
@@ -20,11 +19,11 @@ from hypothesis import strategies as st
 from ark3d_addon.core.archive import (
     Limits,
     ModelFile,
-    check_references,
     choose_model,
     decode_name,
     find_models,
     safe_extract,
+    unpack,
 )
 from ark3d_addon.core.errors import ArchiveError, Cancelled, NoModelError
 
@@ -197,6 +196,57 @@ def test_all_compression_methods(sandbox: Path) -> None:
         assert (sandbox / f"out{method}" / "a.glb").read_bytes() == b"abc" * 1000
 
 
+# -- results served as the model file itself (Hyper3D, Hitem3D) ------------------------------------
+
+
+def binary_stl(triangles: int) -> bytes:
+    return b"made by a test".ljust(80, b" ") + struct.pack("<I", triangles) + b"\0" * (50 * triangles)
+
+
+@pytest.mark.parametrize(("name", "data", "file"), [
+    ("3f9a2c.glb", b"glTF\x02\0\0\0" + b"\0" * 40, "3f9a2c.glb"),
+    ("", b"glTF\x02\0\0\0" + b"\0" * 40, "model.glb"),  # no link name: the first bytes decide
+    ("result", b"Kaydara FBX Binary  \x00\x1a\x00" + b"\0" * 40, "model.fbx"),
+    ("a.fbx", b"Kaydara FBX Binary  \x00\x1a\x00" + b"\0" * 40, "a.fbx"),
+    ("x.stl", binary_stl(3), "x.stl"),
+    ("", binary_stl(3), "model.stl"),
+    ("", b"solid cube\n  facet normal 0 0 1\n", "model.stl"),
+    ("m.ply", b"ply\nformat ascii 1.0\n", "m.ply"),
+    ("", b"PXR-USDC" + b"\0" * 40, "model.usdc"),
+    ("a.obj", b"v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n", "a.obj"),  # no magic: the link's name says
+    ("CON.glb", b"glTF\x02\0\0\0" + b"\0" * 40, "model.glb"),  # a name Windows cannot store
+    ("a.zip", b"glTF\x02\0\0\0" + b"\0" * 40, "model.glb"),  # the content wins over a wrong name
+])
+def test_a_bare_model_file_is_put_in_the_folder(tmp_path: Path, name: str, data: bytes, file: str) -> None:
+    download = tmp_path / "result.zip"
+    download.write_bytes(data)
+    (tmp_path / "files").mkdir()
+    (tmp_path / "files" / "stale.glb").write_bytes(b"old")
+    written = unpack(download, tmp_path / "files", name=name)
+    assert written == [tmp_path / "files" / file]
+    assert sorted(p.name for p in (tmp_path / "files").iterdir()) == [file]  # replaced as a whole
+    assert written[0].read_bytes() == data and download.read_bytes() == data
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".tmp-")] == []
+
+
+def test_usdz_is_imported_whole_and_a_zip_extracted(tmp_path: Path) -> None:
+    usdz = make_zip(tmp_path / "d.usdz", [("model.usdc", b"PXR-USDC" + b"\0" * 8), ("0/tex.png", b"png")],
+                    method=zipfile.ZIP_STORED)
+    assert unpack(usdz, tmp_path / "a", name="9c1e.usdz") == [tmp_path / "a" / "9c1e.usdz"]
+    assert unpack(usdz, tmp_path / "b", name="") == [tmp_path / "b" / "model.usdz"]  # a USDZ by its layout
+    assert sorted(p.name for p in unpack(usdz, tmp_path / "c", name="result.zip")) == ["model.usdc", "tex.png"]
+    result = make_zip(tmp_path / "r.zip", [("pbr/m.glb", b"glTF"), ("rgb/m.glb", b"glTF")])
+    assert len(unpack(result, tmp_path / "d", name="")) == 2
+
+
+def test_a_download_that_is_neither_says_what_it_is(tmp_path: Path) -> None:
+    page = tmp_path / "result.zip"
+    page.write_bytes(b"<?xml version='1.0'?><Error><Code>AccessDenied</Code></Error>")
+    with pytest.raises(ArchiveError, match="not a zip: the server sent an HTML/XML page"):
+        unpack(page, tmp_path / "files", name="x.bin")
+    assert not (tmp_path / "files").exists()
+
+
 # -- refusals, each before anything is written -------------------------------------------------
 
 
@@ -213,6 +263,20 @@ def test_all_compression_methods(sandbox: Path) -> None:
         ("a/b:stream", "':'"),
         ("a/.. /evil.txt", "dots and spaces"),
         ("a/\x07bell.txt", "control characters"),
+        # names Windows cannot store: refused, so the library stays copyable to Windows
+        ("m/CON", "device"),
+        ("m/con.png", "device"),
+        ("textures/Aux.tar.gz", "device"),
+        ("m/NUL .txt", "device"),
+        ("m/COM1.obj", "device"),
+        ("m/lpt9", "device"),
+        ("m/tex./a.png", "ends with a dot or a space"),
+        ("m/a.png ", "ends with a dot or a space"),
+        ("m/a<b>.png", "Windows cannot store"),
+        ("m/what?.png", "Windows cannot store"),
+        ("m/star*.png", "Windows cannot store"),
+        ("m/pipe|.png", "Windows cannot store"),
+        ('m/quote".png', "Windows cannot store"),
     ],
 )
 def test_refuses_unsafe_names(sandbox: Path, name: str, why: str) -> None:
@@ -414,6 +478,9 @@ def test_find_models_variants_and_formats(tmp_path: Path) -> None:
         "chair/colour/c.usda",
         "chair/plain.gltf",
         "chair/model.usd",
+        "chair/deep/er/still/chair.fbx",
+        "chair/rgb/chair.stl",
+        "chair/chair.PLY",
         "chair/preview.png",
         "__MACOSX/chair/._chair.glb",
         "chair/._hidden.glb",
@@ -429,6 +496,9 @@ def test_find_models_variants_and_formats(tmp_path: Path) -> None:
         "chair/colour/c.usda": ("usd", "rgb"),
         "chair/plain.gltf": ("gltf", None),
         "chair/model.usd": ("usd", None),
+        "chair/deep/er/still/chair.fbx": ("fbx", None),
+        "chair/rgb/chair.stl": ("stl", "rgb"),
+        "chair/chair.PLY": ("ply", None),
     }
     assert find_models(tmp_path) == find_models(tmp_path)  # deterministic order
 
@@ -484,66 +554,12 @@ def test_choose_format_then_depth_then_name(tmp_path: Path) -> None:
 
 
 def test_no_model_lists_what_is_there(tmp_path: Path) -> None:
-    touch(tmp_path, "readme.txt", "preview/p.png", "model.fbx")
+    touch(tmp_path, "readme.txt", "preview/p.png", "model.max")
     with pytest.raises(NoModelError) as info:
         choose_model(find_models(tmp_path), root=tmp_path)
     message = str(info.value)
-    assert "holds no model file (.glb, .gltf, .obj, .usd, .usdz)" in message
-    assert "model.fbx" in message and "readme.txt" in message and "preview/p.png" in message
+    assert "holds no model file (.glb, .gltf, .usdz, .usdc, .usd, .usda, .obj, .fbx, .stl, .ply)" in message
+    assert "model.max" in message and "readme.txt" in message and "preview/p.png" in message
     assert info.value.hint
     with pytest.raises(NoModelError):
         choose_model([])
-
-
-# -- references that leave the folder ---------------------------------------------------------
-
-
-def test_check_references_obj(tmp_path: Path) -> None:
-    root = tmp_path / "files"
-    touch(root, "m/tex/ok.png", "m/tex/ok 2.png")
-    (root / "m" / "model.obj").write_text("mtllib model.mtl\nmtllib ../../outside.mtl\nv 0 0 0\n")
-    (root / "m" / "model.mtl").write_text(
-        "newmtl a\n"
-        "map_Kd tex/ok.png\n"
-        "map_Ks -s 1 1 1 -bm 0.5 tex/ok 2.png\n"
-        "map_Bump -bm 1 ../../../secret.png\n"
-        "bump /etc/passwd\n"
-        "map_d C:\\Windows\\x.png\n"
-        "  map_Ka   -o 1 -clamp on ..\\..\\up.png\n"
-    )
-    model = ModelFile(root / "m" / "model.obj", "obj", None)
-    assert check_references(model, root) == [
-        "../../outside.mtl",
-        "../../../secret.png",
-        "/etc/passwd",
-        "C:\\Windows\\x.png",
-        "..\\..\\up.png",
-    ]
-
-
-def test_check_references_clean_obj(tmp_path: Path) -> None:
-    touch(tmp_path, "m/tex/a.png")
-    (tmp_path / "m" / "a.obj").write_text("mtllib a.mtl\n")
-    (tmp_path / "m" / "a.mtl").write_text("map_Kd tex/a.png\nmap_Kd ../m/tex/a.png\n")
-    assert check_references(ModelFile(tmp_path / "m" / "a.obj", "obj", None), tmp_path) == []
-
-
-def test_check_references_gltf(tmp_path: Path) -> None:
-    doc = {
-        "buffers": [
-            {"uri": "data:application/octet-stream;base64,AAAA"},
-            {"uri": "model.bin"},
-            {"uri": "%2e%2e/%2e%2e/leak.bin"},
-        ],
-        "images": [
-            {"uri": "tex/a%20b.png"},
-            {"uri": "file:///etc/passwd"},
-            {"uri": "https://evil/x.png"},
-            {"bufferView": 0},
-        ],
-    }
-    (tmp_path / "a.gltf").write_text(json.dumps(doc))
-    refs = check_references(ModelFile(tmp_path / "a.gltf", "gltf", None), tmp_path)
-    assert refs == ["%2e%2e/%2e%2e/leak.bin", "file:///etc/passwd", "https://evil/x.png"]
-    (tmp_path / "b.glb").write_bytes(b"glTF")
-    assert check_references(ModelFile(tmp_path / "b.glb", "gltf", None), tmp_path) == []

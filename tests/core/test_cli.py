@@ -62,3 +62,25 @@ def test_runs_without_blender() -> None:
             "print('ok')")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
     assert proc.stdout.strip() == "ok", proc.stderr
+
+
+def test_fetch_finds_a_bare_fbx_and_an_stl_in_nested_folders(ark_server, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                              format_assets: Path) -> None:
+    fbx = ark_server.add_task(file=ark_server.add_file("9f3ab2c4d1.fbx", format_assets / "embedded.fbx"),
+                              model="hyper3d-gen2-260112")
+    stl = ark_server.add_task(file=ark_server.add_file("stl.zip", format_assets / "stl.zip"),
+                              model="hitem3d-2-0-251223")
+    for tid, name in ((fbx, "9f3ab2c4d1.fbx"), (stl, "cube.stl")):
+        proc = run_cli(ark_server, "fetch", tid, "--dest", str(tmp_path))
+        assert proc.returncode == 0, proc.stderr
+        model = Path(proc.stdout.strip())
+        assert model.is_file() and model.name == name and tmp_path in model.parents
+
+
+def test_fetch_of_a_video_task_says_what_it_is(ark_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    tid = ark_server.add_task(model="doubao-seedance-2-0-260128",
+                              extra_fields={"content": {"video_url": ark_server.file_base + "/files/v/a.mp4"}})
+    proc = run_cli(ark_server, "fetch", tid, "--dest", str(tmp_path))
+    assert proc.returncode == 1
+    assert "is a video generation task, not a 3D one" in proc.stderr and "again" not in proc.stderr, proc.stderr
+    assert ark_server.count("file", None) == 0 and list(tmp_path.iterdir()) == []

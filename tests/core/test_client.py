@@ -143,3 +143,27 @@ def test_create_is_never_retried_blindly(ark_server) -> None:  # type: ignore[no
                                                  ("soon", None), (None, None)])
 def test_retry_after_parsing(value: str | None, expected: float | None) -> None:
     assert retry_after_seconds(value) == expected
+
+
+@pytest.mark.parametrize(("code", "says"), [
+    ("QuotaExceeded", "The limit hit is the quota: the model's free quota is used up, or too many of your tasks "
+                      "are queued"),
+    ("SetLimitExceeded", "The limit hit is your account's spending cap"),
+])
+def test_a_429_for_a_quota_or_the_spending_cap_says_which_and_is_not_retried(ark_server, code: str,  # type: ignore[no-untyped-def]
+                                                                             says: str) -> None:
+    tid = ark_server.add_task()
+    ark_server.fail_next(1, status=429, code=code)
+    with pytest.raises(ApiError) as info:
+        client_for(ark_server).get_task(tid)
+    assert info.value.code == code and says in info.value.user_message(), info.value.user_message()
+    assert not info.value.retryable and ark_server.count("api") == 1
+
+
+def test_a_429_for_the_request_rate_says_so(ark_server) -> None:  # type: ignore[no-untyped-def]
+    tid = ark_server.add_task()
+    ark_server.fail_next(1, status=429, code="ModelAccountRpmRateLimitExceeded")
+    with pytest.raises(ApiError) as info:
+        client_for(ark_server, max_retries=0).get_task(tid)
+    assert "The limit hit is the number of requests a minute" in info.value.user_message()
+    assert info.value.retryable

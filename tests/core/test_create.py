@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from ark3d_addon.core.client import ArkClient
-from ark3d_addon.core.create import submit_create
+from ark3d_addon.core.create import create_body, submit_create
 from ark3d_addon.core.errors import ApiError, ArkError
-from ark3d_addon.core.image_input import create_body
 from ark3d_addon.core.messages import msg
 from ark3d_addon.core.settings import Settings
 
-BODY = create_body("data:image/png;base64,iVBORw0KGgo=", fileformat="obj")
+BODY = create_body("doubao-seed3d-1-0-250928", ["data:image/png;base64,iVBORw0KGgo="],
+                   params={"--fileformat": "obj"})
 
 
 def client_for(server) -> ArkClient:  # type: ignore[no-untyped-def]

@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from ark3d_addon.core.diagnose import check_connection
+from ark3d_addon.core.diagnose import _without_password, check_connection
 from ark3d_addon.core.settings import Settings
 
 
@@ -57,3 +57,9 @@ def test_missing_key_is_named() -> None:
         port = s.getsockname()[1]
         checks = check_connection(Settings(api_key="", base_url=f"http://127.0.0.1:{port}/api/v3"))
     assert checks[-1].name == "auth" and "No API key" in str(checks[-1].message)
+
+
+def test_a_short_proxy_password_is_masked_where_it_stands_only() -> None:
+    assert _without_password("http://u:x@proxy:8080") == "http://u:***@proxy:8080"
+    assert _without_password("u:x@proxy:3128") == "u:***@proxy:3128"
+    assert _without_password("http://proxy:8080") == "http://proxy:8080"

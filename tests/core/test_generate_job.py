@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from ark3d_addon.core.catalog import find_model
 from ark3d_addon.core.client import ArkClient
+from ark3d_addon.core.create import create_body
 from ark3d_addon.core.errors import ApiError, Cancelled, ConfigError, TaskFailed
-from ark3d_addon.core.image_input import create_body, image_data_url
+from ark3d_addon.core.image_input import image_data_url
 from ark3d_addon.core.job import ImportJob, JobState
 from ark3d_addon.core.library import Library
 from ark3d_addon.core.settings import Settings
@@ -42,9 +44,9 @@ def settings_for(server) -> Settings:  # type: ignore[no-untyped-def]
 def body_for(tmp_path: Path, fileformat: str = "obj", model: str = "doubao-seed3d-1-0-250928") -> dict[str, object]:
     image = tmp_path / "input.png"
     image.write_bytes(png(64, 48))
-    url, info = image_data_url(image)
+    url, info = image_data_url(image, find_model(model))
     assert (info.format, info.width, info.height) == ("png", 64, 48)
-    return create_body(url, model=model, fileformat=fileformat)
+    return create_body(model, [url], params={"--fileformat": fileformat})
 
 
 def wait_for(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]

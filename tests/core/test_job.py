@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ark3d_addon.core.errors import Cancelled, ConfigError, LinkExpired, TaskCancelled, TaskFailed
+from ark3d_addon.core.errors import ArkError, Cancelled, ConfigError, LinkExpired, TaskCancelled, TaskFailed
 from ark3d_addon.core.job import ImportJob, JobState, Poller
 from ark3d_addon.core.library import Library
 from ark3d_addon.core.settings import Settings
@@ -218,3 +218,67 @@ def test_poller_makes_one_request_per_poll_after_an_error(ark_server) -> None:  
     # Every wait is the poller's (none is the client's sub-second backoff), one request each.
     assert waits == [5.0, 5.0, 10.0, 20.0, 5.0, 5.0]
     assert ark_server.count("api") == len(waits)
+
+
+# -- other models' results, tasks that are not 3D, and what a cancel leaves -----------------------
+
+SEEDANCE = "doubao-seedance-2-0-260128"
+
+
+def video_task(server, **kwargs) -> str:  # type: ignore[no-untyped-def]
+    """A Seedance task as the query call returns it (content.video_url, no file_url)."""
+    return server.add_task(model=SEEDANCE, extra_fields={
+        "content": {"video_url": server.file_base + "/files/v/clip.mp4"}, "resolution": "720p", "ratio": "16:9",
+        "duration": 5, "framespersecond": 24}, **kwargs)
+
+
+def test_a_video_task_is_told_apart_on_the_first_answer(ark_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    for tid in (video_task(ark_server), video_task(ark_server, queued_s=3600)):
+        job, library, states = make_job(ark_server, tmp_path, tid)
+        with pytest.raises(ArkError) as info:
+            job.run()
+        text = info.value.user_message()
+        assert "is a video generation task, not a 3D one" in text and SEEDANCE in text, text
+        assert info.value.code == "NotA3DTask" and "again" not in text.lower()
+        assert states[-1].phase == "failed"
+        assert ark_server.count("api", path_contains=tid) == 1, "no waiting on a video task"
+        assert not library.task_dir(tid).exists(), "nothing of a video task is kept"
+    assert ark_server.count("file", None) == 0
+
+
+def test_a_bare_fbx_link_as_hyper3d_serves_it(ark_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    fbx = b"Kaydara FBX Binary  \x00\x1a\x00" + (7400).to_bytes(4, "little") + b"\0" * 13
+    tid = ark_server.add_task(file=ark_server.add_file("5d1c0e.fbx", fbx), model="hyper3d-gen2-260112")
+    job, library, _ = make_job(ark_server, tmp_path, tid)
+    result = job.run()
+    assert result.model.path == library.files_dir(tid) / "5d1c0e.fbx" and result.model.format == "fbx"
+    assert result.model.path.read_bytes() == fbx
+    again, _, _ = make_job(ark_server, tmp_path, tid)
+    assert again.run().from_library and ark_server.count("file", "GET") == 1
+
+
+def test_a_cancel_leaves_no_folder_it_made(ark_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    tid = ark_server.add_task(queued_s=3600)
+    job, library, _ = make_job(ark_server, tmp_path, tid, journal=True)
+    job.start()
+    deadline = time.monotonic() + 10
+    while job.snapshot().phase != "queued" and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert (library.task_dir(tid) / ".lock").exists() and (library.task_dir(tid) / "task.json").exists()
+    job.cancel()
+    assert job.join(5.0) and job.snapshot().phase == "cancelled"
+    assert not library.task_dir(tid).exists(), sorted(p.name for p in library.task_dir(tid).iterdir())
+    assert list(library.root.iterdir()) == []
+
+
+def test_a_cancel_keeps_a_folder_that_was_there(ark_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    tid = ark_server.add_task(queued_s=3600)
+    job, library, _ = make_job(ark_server, tmp_path, tid)
+    library.save_task({"id": tid, "status": "queued"})  # an earlier look at it, kept in the library
+    job.start()
+    deadline = time.monotonic() + 10
+    while job.snapshot().phase != "queued" and time.monotonic() < deadline:
+        time.sleep(0.02)
+    job.cancel()
+    assert job.join(5.0)
+    assert (library.task_dir(tid) / "task.json").is_file()

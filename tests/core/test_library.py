@@ -250,3 +250,34 @@ def test_check_writable(tmp_path: Path) -> None:
         Library(tmp_path / "afile" / "lib").check_writable()
     assert "is not writable" in info.value.message
     assert "ARK3D_LIBRARY" in str(info.value.hint)
+
+
+def test_a_job_waiting_on_a_lock_file_that_was_removed_takes_the_new_one(tmp_path: Path) -> None:
+    # discard() removes the folder, .lock included, while it holds the lock; a job that was
+    # waiting on the old file must not go on under a lock nobody else can see.
+    library = Library(tmp_path)
+    tid = "cgt-20260101000000-abcde"
+    got: list[bool] = []
+    with library.lock(tid):
+        waiter = threading.Thread(target=lambda: _hold(library, tid, got))
+        waiter.start()
+        time.sleep(0.3)  # the waiter has opened the lock file and polls it
+        shutil.rmtree(library.task_dir(tid))
+    waiter.join(5)
+    assert got == [True]
+
+
+def _hold(library: Library, task_id: str, got: list[bool]) -> None:
+    with library.lock(task_id, timeout=5):
+        got.append((library.task_dir(task_id) / ".lock").exists())
+
+
+def test_discard_skips_a_folder_another_job_holds(tmp_path: Path) -> None:
+    library = Library(tmp_path)
+    tid = "cgt-20260101000000-abcde"
+    with library.lock(tid):
+        library.save_task({"id": tid, "status": "queued"})
+        library.discard(tid)
+        assert (library.task_dir(tid) / "task.json").exists()
+    library.discard(tid)
+    assert list(tmp_path.iterdir()) == []

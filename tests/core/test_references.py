@@ -7,12 +7,21 @@ a subprocess), and from a small binary FBX writer here for what no exporter writ
 
 from __future__ import annotations
 
+import json
 import shutil
 import struct
 import zipfile
 from pathlib import Path
 
 from ark3d_addon.core.references import outside_references
+
+
+def touch(root: Path, *names: str) -> None:
+    for name in names:
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x")
+
 
 # -- a minimal binary FBX writer ---------------------------------------------------------------
 
@@ -53,6 +62,59 @@ def fbx_file(textures: list[dict[bytes, bytes]], *, wide: bool = False) -> bytes
         pos += len(node)
     objects = _node(b"Objects", [], texture_nodes, wide=wide, at=objects_at)
     return magic + struct.pack("<I", version) + objects + b"\0" * head
+
+
+# -- OBJ and glTF -------------------------------------------------------------------------------
+
+
+def test_obj_mtllib_and_mtl_maps_leaving_the_folder(tmp_path: Path) -> None:
+    root = tmp_path / "files"
+    touch(root, "m/tex/ok.png", "m/tex/ok 2.png")
+    (root / "m" / "model.obj").write_text("mtllib model.mtl\nmtllib ../../outside.mtl\nv 0 0 0\n")
+    (root / "m" / "model.mtl").write_text(
+        "newmtl a\n"
+        "map_Kd tex/ok.png\n"
+        "map_Ks -s 1 1 1 -bm 0.5 tex/ok 2.png\n"
+        "map_Bump -bm 1 ../../../secret.png\n"
+        "bump /etc/passwd\n"
+        "map_d C:\\Windows\\x.png\n"
+        "  map_Ka   -o 1 -clamp on ..\\..\\up.png\n"
+    )
+    assert outside_references(root / "m" / "model.obj", root) == [
+        "../../outside.mtl",
+        "../../../secret.png",
+        "/etc/passwd",
+        "C:\\Windows\\x.png",
+        "..\\..\\up.png",
+    ]
+
+
+def test_obj_with_its_material_and_textures_inside_is_clean(tmp_path: Path) -> None:
+    touch(tmp_path, "m/tex/a.png")
+    (tmp_path / "m" / "a.obj").write_text("mtllib a.mtl\n")
+    (tmp_path / "m" / "a.mtl").write_text("map_Kd tex/a.png\nmap_Kd ../m/tex/a.png\n")
+    assert outside_references(tmp_path / "m" / "a.obj", tmp_path) == []
+
+
+def test_gltf_uris_leaving_the_folder_or_naming_another_scheme(tmp_path: Path) -> None:
+    doc = {
+        "buffers": [
+            {"uri": "data:application/octet-stream;base64,AAAA"},
+            {"uri": "model.bin"},
+            {"uri": "%2e%2e/%2e%2e/leak.bin"},
+        ],
+        "images": [
+            {"uri": "tex/a%20b.png"},
+            {"uri": "file:///etc/passwd"},
+            {"uri": "https://evil/x.png"},
+            {"bufferView": 0},
+        ],
+    }
+    (tmp_path / "a.gltf").write_text(json.dumps(doc))
+    refs = outside_references(tmp_path / "a.gltf", tmp_path)
+    assert refs == ["%2e%2e/%2e%2e/leak.bin", "file:///etc/passwd", "https://evil/x.png"]
+    (tmp_path / "b.glb").write_bytes(b"glTF")
+    assert outside_references(tmp_path / "b.glb", tmp_path) == []
 
 
 # -- FBX ---------------------------------------------------------------------------------------

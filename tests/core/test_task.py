@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ark3d_addon.core.errors import ConfigError
-from ark3d_addon.core.task import LINK_LIFETIME_S, Status, parse_task, validate_task_id
+from ark3d_addon.core.retention import LINK_LIFETIME_S
+from ark3d_addon.core.task import Status, parse_task, validate_task_id
 
 # The seed's own example, made valid JSON: note the times are strings there.
 SEED_EXAMPLE = {

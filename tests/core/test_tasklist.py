@@ -17,6 +17,8 @@ from ark3d_addon.core.tasklist import (
     Background,
     TaskRow,
     cancel_or_delete,
+    delete_action,
+    delete_refusal,
     fetch_rows,
     merge_rows,
 )
@@ -163,3 +165,39 @@ def test_merge_rows_without_task_json() -> None:
     assert rows == [TaskRow("cgt-20250101000000-nojsn", "succeeded", in_library=True, extracted=True, size_bytes=10)]
     assert merge_rows((), [entry], last_page=False) == []
     assert merge_rows((), [entry], last_page=True, status="failed") == []
+
+
+def test_video_tasks_are_left_out_of_the_browser(ark_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    shown = ark_server.add_task()
+    ark_server.add_task(model="doubao-seedance-2-0-260128",
+                        extra_fields={"content": {"video_url": ark_server.file_base + "/files/v/a.mp4"}})
+    ark_server.add_task(model="doubao-seedance-1-5-pro-251215", queued_s=3600, extra_fields={"duration": 5})
+    result = fetch_rows(settings_for(ark_server), Library(tmp_path / "library"))
+    assert [r.task_id for r in result.rows] == [shown]
+    assert result.hidden == 2
+
+
+@pytest.mark.parametrize(("status", "action", "refusal"), [
+    ("queued", "cancel", None),
+    ("succeeded", "delete", None),
+    ("failed", "delete", None),
+    ("running", "", "is running and cannot be cancelled"),
+    ("cancelled", "", "is already cancelled"),
+    ("expired", "", "has the status 'expired'"),
+])
+def test_what_delete_does_is_decided_before_asking(status: str, action: str, refusal: str | None) -> None:
+    assert delete_action(status) == action
+    error = delete_refusal("cgt-20260101000000-abcde", status)
+    assert (error is None) == (refusal is None)
+    if error is not None and refusal is not None:
+        assert refusal in error.user_message() and error.hint is not None
+
+
+def test_each_row_says_its_retention_rule() -> None:
+    now = float(int(time.time()))
+    row = TaskRow("cgt-20260101000000-abcde", "succeeded", model="hyper3d-gen2-260112", created_at=int(now) - 3600,
+                  updated_at=int(now) - 3600, remote=True)
+    assert str(row.retention(now)).startswith("Result files are deleted 7 d after the task finished: 6 d 23 h left")
+    assert row.link_seconds_left(now) == pytest.approx(7 * 86400 - 3600, abs=2)
+    gone = TaskRow("cgt-20260101000000-abcde", "succeeded", remote=False)
+    assert "Only in your library" in str(gone.retention(now))
