@@ -76,17 +76,18 @@ class ArkPreferences(bpy.types.AddonPreferences):
 
     def draw(self, context: bpy.types.Context) -> None:
         layout = self.layout
+        by_environment = _set_by_environment()
         col = layout.column()
         col.prop(self, "api_key")
-        if os.environ.get("ARK_API_KEY"):
+        if "api_key" in by_environment:
             col.label(text="ARK_API_KEY is set in the environment and is used instead", icon="INFO")
         col.prop(self, "region")
         if self.region == "CUSTOM":
             col.prop(self, "custom_base_url")
-        if os.environ.get("ARK_BASE_URL"):
+        if "base_url" in by_environment:
             col.label(text="ARK_BASE_URL is set in the environment and is used instead", icon="INFO")
         col.prop(self, "library_dir")
-        if os.environ.get("ARK3D_LIBRARY"):
+        if "library_dir" in by_environment:
             col.label(text="ARK3D_LIBRARY is set in the environment and is used instead", icon="INFO")
         else:
             col.label(text=f"Results are kept in {library_root(self)}", icon="FILE_FOLDER")
@@ -105,6 +106,23 @@ class ArkPreferences(bpy.types.AddonPreferences):
         sub.operator("ark3d.check_connection", text="Checking..." if connection_report.running else "Check Connection",
                      icon="SORTTIME" if connection_report.running else "PLAY")
         draw_connection_report(box)
+
+
+def _set_by_environment() -> frozenset[str]:
+    """Which settings the environment decides: :meth:`Settings.resolve`'s precedence asked (two
+    different preference values that resolve alike were overridden), not written out again here."""
+    try:
+        key = Settings.resolve(api_key="").api_key
+        one = Settings.resolve(base_url=BASE_URL_CN, library_dir="/one")
+        other = Settings.resolve(base_url=BASE_URL_INTL, library_dir="/other")
+    except ConfigError:  # nothing but the environment's base URL can be refused here
+        return frozenset({"base_url"})
+    found = {"api_key"} if key else set()
+    if one.base_url == other.base_url:
+        found.add("base_url")
+    if one.library_dir == other.library_dir:
+        found.add("library_dir")
+    return frozenset(found)
 
 
 def get_preferences(context: bpy.types.Context | None = None) -> ArkPreferences:
