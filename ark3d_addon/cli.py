@@ -1,7 +1,8 @@
-"""Command line for pipelines: ``status`` and ``fetch``, without Blender.
+"""Command line for pipelines: ``status``, ``fetch`` and ``list``, without Blender.
 
     python -m ark3d_addon status cgt-...            # the task as JSON
     python -m ark3d_addon fetch cgt-... --dest DIR  # download + extract, print the model path
+    python -m ark3d_addon list [--offline]          # the library and Ark's tasks: what is where
 
 The key and base URL come from ``ARK_API_KEY`` and ``ARK_BASE_URL`` (as in the official
 SDKs).  On failure the exit status is non-zero and stderr carries the Ark error: code,
@@ -16,11 +17,14 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from .core import assets
 from .core.client import ArkClient
 from .core.errors import ArkError, Cancelled
 from .core.job import ImportJob, JobState
 from .core.library import Library, default_library_root
 from .core.settings import Settings
+from .core.task import Task
+from .core.tasklist import merge_rows
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,7 +40,63 @@ def _parser() -> argparse.ArgumentParser:
                        help="library folder (default: ARK3D_LIBRARY or the user data folder)")
     fetch.add_argument("--variant", choices=("pbr", "rgb"), default="pbr", help="which variant when the zip has both")
     fetch.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    listing = sub.add_parser("list", help="the library and Ark's tasks: status, where the result, picture and "
+                                          "asset file are")
+    listing.add_argument("--dest", type=Path, default=None,
+                         help="library folder (default: ARK3D_LIBRARY or the user data folder)")
+    listing.add_argument("--offline", action="store_true", help="the library only: Ark is not asked")
+    listing.add_argument("--max", type=int, default=500, help="most of Ark's tasks to list (default 500)")
     return parser
+
+
+#: Ark's largest page.
+_LIST_PAGE = 100
+
+
+def _list(settings: Settings, library: Library, offline: bool, limit: int, as_json: bool) -> int:
+    """Ark's tasks (newest first, up to ``limit``), then the library's others; one line or JSON object each."""
+    remote: list[Task] = []
+    if not offline:
+        client = ArkClient(settings)
+        try:
+            page = 1
+            while len(remote) < limit:
+                tasks, total = client.list_tasks(page_num=page, page_size=_LIST_PAGE)
+                remote.extend(tasks)
+                if not tasks or page * _LIST_PAGE >= total:
+                    break
+                page += 1
+        finally:
+            client.close()
+    rows = merge_rows(remote[:limit], library.entries(), last_page=True)
+    records = []
+    for row in rows:
+        folder = library.task_dir(row.task_id)
+        model = library.extracted_model(row.task_id) if row.extracted else None
+        picture = folder / assets.PREVIEW_FILE
+        asset = folder / assets.ASSET_FILE
+        given = assets.input_image(library, row.task_id)
+        records.append({
+            "task_id": row.task_id, "status": row.status, "model": row.model, "fileformat": row.fileformat,
+            "on_ark": row.remote, "in_library": row.in_library, "extracted": row.extracted,
+            "result": str(model) if model else None,
+            "preview": str(picture) if picture.is_file() else None,
+            "asset": str(asset) if asset.is_file() else None,
+            "asset_state": assets.asset_state(library, row.task_id) if row.in_library else "none",
+            "input": str(given) if given else None,
+        })
+    if as_json:
+        print(json.dumps(records, ensure_ascii=False, indent=2))
+        return 0
+    print(f"{'TASK ID':<26} {'STATUS':<10} {'FORMAT':<6} {'ARK':<3} {'LIBRARY':<9} {'ASSET':<7} PATH")
+    for r in records:
+        where = "extracted" if r["extracted"] else ("partial" if r["in_library"] else "-")
+        print(f"{r['task_id']:<26} {r['status']:<10} {str(r['fileformat'] or '?').upper():<6} "
+              f"{'yes' if r['on_ark'] else 'no':<3} {where:<9} {r['asset_state']:<7} {r['result'] or ''}")
+    print(f"{len(records)} tasks: {sum(1 for r in records if r['on_ark'])} on Ark, "
+          f"{sum(1 for r in records if r['extracted'])} in the library ({library.root}), "
+          f"{sum(1 for r in records if r['asset'])} with an asset file", file=sys.stderr)
+    return 0
 
 
 def _progress_printer(enabled: bool) -> Callable[[JobState], None]:
@@ -65,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(task.raw, ensure_ascii=False, indent=2))
             return 0
         library = Library(args.dest or settings.library_dir or default_library_root())
+        if args.command == "list":
+            return _list(settings, library, args.offline, args.max, args.json)
         job = ImportJob(args.task_id, settings, library, variant=args.variant,
                         on_state=_progress_printer(not args.quiet))
         result = job.run()

@@ -8,8 +8,8 @@ into the scene on the main thread.
 
 import bpy
 
-from . import operators, preferences, runner, translations
-from .ui import browser, generate, panel
+from . import asset_library, operators, preferences, runner, translations
+from .ui import browser, generate, panel, thumbnails
 
 _CLASSES = (
     preferences.ArkPreferences,
@@ -40,10 +40,14 @@ def register() -> None:
     generate_state = bpy.props.PointerProperty(type=generate.ArkGenerateState)  # type: ignore[func-returns-value]
     setattr(bpy.types.WindowManager, generate.STATE, generate_state)
     runner.register()
+    thumbnails.register()
+    asset_library.register()
 
 
 def unregister() -> None:
     runner.unregister()  # first: no job, loop or timer may outlive the code below
+    asset_library.unregister()
+    thumbnails.unregister()
     browser.status.job = None
     delattr(bpy.types.WindowManager, generate.STATE)
     delattr(bpy.types.WindowManager, _STATE)

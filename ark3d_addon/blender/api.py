@@ -17,29 +17,33 @@ waits only when there is no window (``blender --background``, the ``bpy`` module
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import bpy
 
+from ..core import assets
 from ..core.catalog import MODELS
 from ..core.client import ArkClient
 from ..core.errors import ArkError, Cancelled, ConfigError, ErrorCode
 from ..core.job import ImportJob
 from ..core.messages import msg, verbatim
 from ..core.task import Status, Task, validate_task_id
-from . import env, jobs, runner
+from . import asset_library, env, jobs, runner
 from .options import ImportOptions, options_from_preferences
 from .preferences import get_preferences, library_for, read_settings
 
 
 @dataclass
 class Imported:
-    """A model in the scene: its task, its collection, the objects made, and the report line."""
+    """A model in the scene: its task, its collection, the objects made, the report line, and its
+    picture (None while the background Blender has not made it: with a window it comes later)."""
 
     task_id: str
     collection: str
     objects: list[bpy.types.Object]
     message: str
     from_library: bool
+    preview: Path | None = None
 
 
 def _context() -> bpy.types.Context:
@@ -64,8 +68,15 @@ def _imported(outcome: runner.Outcome) -> Imported:
     collection = bpy.data.collections.get(outcome.collection) if outcome.collection else None
     objects: list[bpy.types.Object] = list(collection.all_objects) if collection is not None else []
     result = outcome.job.result
-    return Imported(outcome.job.task_id, outcome.collection, objects, outcome.message,
-                    bool(result and result.from_library))
+    task_id = outcome.job.task_id or ""
+    return Imported(task_id, outcome.collection, objects, outcome.message, bool(result and result.from_library),
+                    preview_path(task_id) if task_id else None)
+
+
+def preview_path(task_id: str) -> Path | None:
+    """The task's picture in the library: the model's ``preview.png``, else the small copy of the
+    image it was generated from, else None (nothing made yet, or the asset library is off)."""
+    return assets.preview_path(library_for(read_settings(_context())), validate_task_id(task_id))
 
 
 def _options(context: bpy.types.Context) -> ImportOptions:
@@ -140,7 +151,8 @@ def create_task(image_path: str | os.PathLike[str] | None = None, *, image: str 
     image_name = image if isinstance(image, str) else (image.name if image is not None else "")
     job = jobs.create_job(context, image_path=os.fspath(image_path) if image_path else "",
                                image_name=image_name, use_camera=camera, model=model,
-                               subdivisionlevel=subdivisionlevel, fileformat=fileformat, variant=_variant(variant))
+                               subdivisionlevel=subdivisionlevel, fileformat=fileformat, variant=_variant(variant),
+                               keep_input=asset_library.keep_input)
     if _waits(context, wait):
         return _run(context, [job])[0]
     return _start(context, [job])[0]

@@ -7,7 +7,8 @@ Building refuses early what cannot work (no key, online access off, a task alrea
 here) so nothing is half started; :mod:`.runner` then runs what was built.
 """
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from pathlib import Path
 
 import bpy
 
@@ -49,19 +50,25 @@ def import_jobs(context: bpy.types.Context, text: str, variant: str | None = Non
 
 def create_job(context: bpy.types.Context, *, image_path: str = "", image_name: str = "", use_camera: bool = False,
                model: str = MODELS[0], subdivisionlevel: str = "medium", fileformat: str = "glb",
-               variant: str | None = None) -> ImportJob:
-    """Check the image against Ark's limits, encode it, and make the generate job (no request yet)."""
+               variant: str | None = None, keep_input: Callable[[ImportJob, Path], None] | None = None) -> ImportJob:
+    """Check the image against Ark's limits, encode it, and make the generate job (no request yet).
+
+    ``keep_input`` gets the job and the image file before a temporary one is removed.
+    """
     settings = read_settings(context)
     env.require_network(settings)
     path, temporary = image_source.resolve(context, image_path=image_path, image_name=image_name,
                                            use_camera=use_camera)
     try:
         url, _info = image_data_url(path, find_model(model))
+        body = create_body(model, [url], params={"--subdivisionlevel": subdivisionlevel, "--fileformat": fileformat})
+        job = ImportJob(None, settings, library_for(settings), variant=variant, create=body, journal=True)
+        if keep_input is not None:
+            keep_input(job, path)
     finally:
         if temporary:
             path.unlink(missing_ok=True)
-    body = create_body(model, [url], params={"--subdivisionlevel": subdivisionlevel, "--fileformat": fileformat})
-    return ImportJob(None, settings, library_for(settings), variant=variant, create=body, journal=True)
+    return job
 
 
 def resume_jobs(context: bpy.types.Context, *, busy: Collection[str] = ()) -> list[ImportJob]:

@@ -9,13 +9,14 @@ from typing import Any
 import bpy
 from bpy.props import BoolProperty, IntProperty, StringProperty
 
+from ..core import assets
 from ..core.client import ArkClient
 from ..core.diagnose import Check, check_connection
 from ..core.errors import ArkError, ErrorCode
 from ..core.messages import msg
 from ..core.task import validate_task_id
 from ..core.tasklist import Background, CancelOutcome, cancel_or_delete
-from . import env, jobs, runner, translations
+from . import asset_library, env, jobs, runner, translations
 from ._typing import OperatorResult
 from .importer import format_problem
 from .options import (
@@ -128,7 +129,7 @@ class ARK3D_OT_create_task(_ImportsOperator):
         job = jobs.create_job(
             context, image_path=self.image_path, image_name=self.image_name, use_camera=self.use_camera,
             model=self.model, subdivisionlevel=self.subdivisionlevel, fileformat=self.fileformat,
-            variant=variant_choice(self.variant),
+            variant=variant_choice(self.variant), keep_input=asset_library.keep_input,
         )
         return self.jobs_work(context, [job])
 
@@ -265,7 +266,7 @@ class ARK3D_OT_browser_import(_ImportsOperator):
                 code=ErrorCode.LINK_EXPIRED,
                 hint=msg("It was kept; import it from the library instead"),
             )
-        library_for(read_settings(context)).remove(task_id)
+        assets.remove_result(library_for(read_settings(context)), task_id)
 
 
 class ARK3D_OT_cancel_task(RunnerOperator):

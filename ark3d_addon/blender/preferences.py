@@ -6,11 +6,12 @@ environment win over what is set here (the core's :meth:`Settings.resolve` decid
 """
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import bpy
-from bpy.props import EnumProperty, FloatProperty, StringProperty
+from bpy.props import BoolProperty, EnumProperty, FloatProperty, StringProperty
 
 from ..core.errors import ConfigError, ErrorCode
 from ..core.library import Library, default_library_root
@@ -29,6 +30,16 @@ _REGIONS = (
     ("INTL", "International (BytePlus)", BASE_URL_INTL),
     ("CUSTOM", "Custom", "Another base URL, e.g. a local test server"),
 )
+
+
+#: What runs when the asset library preference or the library folder changes (the asset
+#: library's own module adds itself: it imports this one, so this one cannot import it).
+library_hooks: list[Callable[[bpy.types.Context], None]] = []
+
+
+def _library_changed(_prefs: Any, context: bpy.types.Context) -> None:
+    for hook in library_hooks:
+        hook(context)
 
 
 class ArkPreferences(bpy.types.AddonPreferences):
@@ -54,6 +65,14 @@ class ArkPreferences(bpy.types.AddonPreferences):
         name="Library Folder",
         description="Where results are kept, one folder per task (empty: the add-on's user folder)",
         subtype="DIR_PATH",
+        update=_library_changed,
+    )
+    use_asset_library: BoolProperty(  # type: ignore[valid-type]
+        name="Asset Library",
+        description="Keep a picture and an asset file of every result, and show the library as the asset "
+                    "library \"Ark 3D\" in the Asset Browser",
+        default=True,
+        update=_library_changed,
     )
     poll_interval: FloatProperty(  # type: ignore[valid-type]
         name="Poll Interval",
@@ -91,6 +110,7 @@ class ArkPreferences(bpy.types.AddonPreferences):
             col.label(text="ARK3D_LIBRARY is set in the environment and is used instead", icon="INFO")
         else:
             col.label(text=f"Results are kept in {library_root(self)}", icon="FILE_FOLDER")
+        col.prop(self, "use_asset_library")
         col.prop(self, "poll_interval")
         col.prop(self, "ca_bundle")
 

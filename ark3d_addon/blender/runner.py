@@ -62,6 +62,10 @@ __all__ = [
     "cancel_all",
     "on_load_pre",
     "stop",
+    # what other parts of the add-on hook in
+    "result_hooks",
+    "startup_hooks",
+    "tick_hooks",
     # the add-on's life
     "TIMERS",
     "register",
@@ -93,16 +97,25 @@ class ActiveJob:
 #: (:func:`_sync_keys` renames it then).  One job per task: a second import is refused.
 active: dict[str, ActiveJob] = {}
 
-#: The last finished work's message, shown in the panel until the next one starts.
-last_message: dict[str, str] = {"text": "", "level": ""}
+#: The last finished work's message, shown in the panel until the next one starts, with the
+#: task it is about and that job's kind (``create`` for a generate), for its picture.
+last_message: dict[str, str] = {"text": "", "level": "", "task_id": "", "kind": ""}
 #: The import that message is about, when it is about one: the panel shows its figures as rows.
 last_import: list[Outcome] = []
 
 
-def set_message(text: str, level: str, outcome: Outcome | None = None) -> None:
-    last_message["text"] = text
-    last_message["level"] = level
+def set_message(text: str, level: str, outcome: Outcome | None = None, task_id: str = "", kind: str = "") -> None:
+    last_message.update(text=text, level=level, task_id=task_id, kind=kind)
     last_import[:] = [outcome] if outcome is not None and outcome.summary is not None else []
+
+
+#: Called on the main thread with each job whose result is now in the library (imported, or
+#: downloaded only): the asset library makes its picture and asset file.
+result_hooks: "list[Callable[[bpy.types.Context, ImportJob], None]]" = []
+#: Called on every step of the work (a modal tick, a step of a blocking run): cheap checks only.
+tick_hooks: "list[Callable[[bpy.types.Context], None]]" = []
+#: Called once after start-up, when a window is up (after the journal's resume).
+startup_hooks: "list[Callable[[bpy.types.Context], None]]" = []
 
 
 def _sync_keys() -> None:
@@ -221,8 +234,11 @@ def _finish_one(context: bpy.types.Context, work: Work) -> bool:
     _forget(done)
     outcome = finish(context, done, work.options)
     work.outcomes.append(outcome)
+    if outcome.ok and done.result is not None:
+        for hook in result_hooks:
+            hook(context, done)
     if outcome.ok or outcome.error is not None:
-        set_message(outcome.message, "INFO" if outcome.ok else "ERROR", outcome)
+        set_message(outcome.message, "INFO" if outcome.ok else "ERROR", outcome, done.task_id or "", done.kind)
     return True
 
 
@@ -239,7 +255,7 @@ def _end(context: bpy.types.Context, work: Work) -> None:
         work.reports.extend(reports)
         if message is not None:
             single = work.outcomes[0] if len(work.outcomes) == 1 else None
-            set_message(message[1], message[0], single)
+            set_message(message[1], message[0], single, last_message["task_id"], last_message["kind"])
     if work.after is not None:
         work.after(work)
 
@@ -273,6 +289,8 @@ def run_blocking(context: bpy.types.Context, work: Work) -> Work:
     try:
         while work.pending():
             _sync_keys()
+            for hook in tick_hooks:
+                hook(context)
             if not _finish_one(context, work):
                 work.pending()[0].join(BLOCKING_STEP)  # back at once when it ends: a library hit takes ms
     except BaseException:  # KeyboardInterrupt in a script: nothing may keep running unseen
@@ -302,6 +320,8 @@ def _tick(context: bpy.types.Context) -> None:
         return
     _last_tick[0] = now
     _sync_keys()
+    for hook in tick_hooks:
+        hook(context)
     running = [entry.job for entry in active.values() if not entry.job.snapshot().finished]
     if not running:
         return
@@ -527,10 +547,11 @@ def _resume_on_start() -> float | None:
     if wm is None or not wm.windows:
         _resume_tries[0] += 1
         return 1.0 if _resume_tries[0] < _RESUME_TRIES else None
-    try:
-        resume_journaled(bpy.context)
-    except Exception:
-        traceback.print_exc()
+    for step in (resume_journaled, *startup_hooks):
+        try:
+            step(bpy.context)
+        except Exception:
+            traceback.print_exc()
     return None
 
 

@@ -84,3 +84,29 @@ def test_fetch_of_a_video_task_says_what_it_is(ark_server, tmp_path: Path) -> No
     assert proc.returncode == 1
     assert "is a video generation task, not a 3D one" in proc.stderr and "again" not in proc.stderr, proc.stderr
     assert ark_server.count("file", None) == 0 and list(tmp_path.iterdir()) == []
+
+
+def test_list_says_what_is_where(ark_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """One task fetched into the library, one only on Ark, one only in the library (no longer listed)."""
+    fetched = ark_server.add_task(file=ark_server.add_file("r.zip", result_zip()), running_s=0.1)
+    remote_only = ark_server.add_task(file=ark_server.add_file("s.zip", result_zip()))
+    assert run_cli(ark_server, "fetch", fetched, "--dest", str(tmp_path), "--quiet").returncode == 0
+    (tmp_path / fetched / "preview.png").write_bytes(b"png")
+    gone = "cgt-20250101000000-old01"
+    (tmp_path / gone).mkdir()
+    (tmp_path / gone / "task.json").write_text(json.dumps({"id": gone, "status": "succeeded"}), encoding="utf-8")
+
+    proc = run_cli(ark_server, "--json", "list", "--dest", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    records = {r["task_id"]: r for r in json.loads(proc.stdout)}
+    assert records[fetched]["on_ark"] and records[fetched]["extracted"]
+    assert Path(records[fetched]["result"]).is_file()
+    assert records[fetched]["preview"] == str(tmp_path / fetched / "preview.png")
+    assert records[fetched]["asset"] is None and records[fetched]["asset_state"] == "missing"
+    assert records[remote_only]["on_ark"] and not records[remote_only]["in_library"]
+    assert not records[gone]["on_ark"] and records[gone]["in_library"] and not records[gone]["extracted"]
+
+    offline = run_cli(ark_server, "list", "--offline", "--dest", str(tmp_path))
+    assert offline.returncode == 0, offline.stderr
+    assert fetched in offline.stdout and gone in offline.stdout and remote_only not in offline.stdout
+    assert "2 tasks: 0 on Ark, 1 in the library" in offline.stderr

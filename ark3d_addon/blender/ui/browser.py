@@ -28,6 +28,7 @@ from .. import env, runner, translations
 from .._typing import Icon
 from ..importer import format_problem
 from ..preferences import library_for, library_of_preferences, read_settings
+from . import thumbnails
 from .common import short_id, wrapped
 from .progress import redraw_sidebars
 
@@ -315,7 +316,11 @@ class ARK3D_UL_tasks(bpy.types.UIList):
 
 def _draw_cell(cell: bpy.types.UILayout, column: str, item: Any, now: float) -> None:
     if column == "id":
-        cell.label(text=short_id(item.task_id), icon=STATUS_ICONS.get(item.status, "QUESTION"), translate=False)
+        picture = thumbnails.icon(item.task_id) if item.in_library else 0
+        if picture:
+            cell.label(text=short_id(item.task_id), icon_value=picture, translate=False)
+        else:
+            cell.label(text=short_id(item.task_id), icon=STATUS_ICONS.get(item.status, "QUESTION"), translate=False)
     elif column == "format":
         cell.label(text=(item.fileformat or "?").upper(), translate=False)
     elif column == "age":
@@ -384,6 +389,8 @@ def draw_details(layout: bpy.types.UILayout, item: ArkTaskItem) -> None:
     """The selected task: what it is, how old, its link and library copy, and what can be done."""
     now = time.time()
     iface = translations.iface
+    if item.in_library:
+        _draw_pictures(layout, item.task_id)
     row = layout.row()
     row.label(text=item.task_id, icon=STATUS_ICONS.get(item.status, "QUESTION"), translate=False)
     row.operator("ark3d.copy_task_id", text="", icon="COPYDOWN").task_id = item.task_id
@@ -441,6 +448,19 @@ def draw_details(layout: bpy.types.UILayout, item: ArkTaskItem) -> None:
     else:
         sub.enabled = item.remote and item.status in ("succeeded", "failed")
         sub.operator("ark3d.cancel_task", text="Delete from Ark", icon="TRASH").task_id = item.task_id
+
+
+def _draw_pictures(layout: bpy.types.UILayout, task_id: str) -> None:
+    """The model's picture and, for a task generated from Blender, the image it was made from."""
+    model = thumbnails.icon(task_id)
+    given = thumbnails.input_icon(task_id)
+    if not model:
+        return
+    row = layout.row()
+    row.alignment = "CENTER"
+    row.template_icon(icon_value=model, scale=6.0)
+    if given and given != model:
+        row.template_icon(icon_value=given, scale=3.0)
 
 
 #: Registered before the panel state (which points at ArkBrowserState).

@@ -10,10 +10,11 @@ own state (``WindowManager.ark3d_generate``); it never starts network work itsel
 import bpy
 from bpy.props import EnumProperty, StringProperty
 
-from .. import translations
+from .. import runner, translations
 from .._typing import OperatorResult
 from ..env import online_access_allowed
 from ..options import fileformat_property, image_path_property, model_property, subdivision_property
+from . import thumbnails
 from .common import wrap_width, wrapped
 
 #: ``WindowManager.ark3d_generate``: the panel's state.
@@ -135,7 +136,24 @@ class ARK3D_PT_generate(bpy.types.Panel):
         if not ready:
             wrapped(layout, translations.iface(why), "INFO", wrap_width(context))
 
+        draw_generated(layout)
         wrapped(layout, translations.iface(NOTE), "INFO", wrap_width(context))
+
+
+def draw_generated(layout: bpy.types.UILayout) -> None:
+    """Pictures of the generates running now (their input image) and of the last one that ended."""
+    shown = [entry.job.task_id for entry in runner.active.values() if entry.job.kind == "create" and entry.job.task_id]
+    last = runner.last_message
+    if last["kind"] == "create" and last["task_id"] and last["level"] != "ERROR" and last["task_id"] not in shown:
+        shown.append(last["task_id"])
+    if not shown:
+        return
+    grid = layout.grid_flow(columns=min(3, len(shown)), even_columns=True, align=True)
+    for task_id in shown[:3]:
+        cell = grid.column(align=True)
+        if not thumbnails.draw_picture(cell, task_id, scale=4.0):
+            cell.label(text="", icon="SORTTIME")
+        cell.label(text=task_id[-5:], translate=False)
 
 
 CLASSES: tuple[type, ...] = (ArkGenerateState, ARK3D_OT_generate_use_editor_image)

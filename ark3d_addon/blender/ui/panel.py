@@ -15,6 +15,7 @@ from .. import runner, translations
 from ..env import online_access_allowed
 from ..finish import Outcome
 from ..preferences import ArkPreferences, get_preferences
+from . import thumbnails
 from .browser import ArkBrowserState
 from .common import draw_import_options, field_row, short_id, wrapped
 
@@ -87,16 +88,24 @@ class ARK3D_PT_import(bpy.types.Panel):
             snap = entry.job.snapshot()
             box = layout.box()
             header = box.row()
-            header.label(text=short_id(task_id), icon="SORTTIME", translate=False)
+            picture = thumbnails.icon(entry.job.task_id or "")
+            if picture:
+                header.label(text=short_id(task_id), icon_value=picture, translate=False)
+            else:
+                header.label(text=short_id(task_id), icon="SORTTIME", translate=False)
             cancel = header.operator("ark3d.cancel_import", text="", icon="CANCEL")
             cancel.task_id = task_id
             _progress(box, snap.fraction, str(snap.text))
 
         message = runner.last_message
         if runner.last_import:
-            _draw_imported(layout.box(), runner.last_import[0])
+            box = layout.box()
+            thumbnails.draw_picture(box, runner.last_import[0].job.task_id or "")
+            _draw_imported(box, runner.last_import[0])
         elif message["text"]:
-            wrapped(layout.box(), translations.localize(message["text"]),
+            box = layout.box()
+            thumbnails.draw_picture(box, message["task_id"] if message["level"] != "ERROR" else "")
+            wrapped(box, translations.localize(message["text"]),
                     icon="ERROR" if message["level"] == "ERROR" else "CHECKMARK")
 
 

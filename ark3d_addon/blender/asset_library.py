@@ -1,0 +1,209 @@
+"""The library as Blender's asset library "Ark 3D", and the queue of pictures and asset files to make.
+
+Pictures and asset files are made by a background Blender process (:mod:`.asset_maker`), one
+at a time, started and awaited by a worker thread the runner polls like any background call:
+the user's main thread only submits the work and, once it has ended, shows the new pictures.
+
+- After every import or download (:func:`after_result`), the task's picture and asset are
+  made unless they are up to date (a re-import costs one look at two file times).
+- A generate's input image is kept (:func:`keep_input`) and moved into the task's folder as
+  soon as Ark has given the task id (:func:`adopt_inputs`), with a small copy to show.
+- Turning the preference on (and enabling the add-on with it on) registers the folder as the
+  asset library "Ark 3D" and catches up with results already in the library, newest first.
+
+The entry in the Preferences' *File Paths > Asset Libraries* is removed when the add-on is
+disabled or the preference turned off: it is the add-on's, and an entry left pointing at a
+folder nothing updates any more would be a surprise.  The files stay on disk, so the folder
+can still be added by hand.  Blender saves the preferences when it quits *before* add-ons
+are disabled, so a Blender restarted with the add-on on finds its entry as it was.
+"""
+
+import shutil
+import sys
+import threading
+import weakref
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import bpy
+
+from ..core import assets
+from ..core.errors import ArkError
+from ..core.job import ImportJob
+from ..core.library import Library
+from ..core.tasklist import Background
+from . import preferences, runner
+from .asset_maker import command
+from .image_source import temp_png
+from .preferences import get_preferences, library_of_preferences
+from .ui import thumbnails
+
+__all__ = ["LIBRARY_NAME", "adopt_inputs", "after_result", "catch_up", "enabled", "keep_input", "making",
+           "register", "remove_library", "sync_library", "unregister"]
+
+LIBRARY_NAME = "Ark 3D"
+#: The add-on's own folder: the background Blender loads the package from there.
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+
+#: Generate jobs whose input image waits for its task id (a copy in Blender's temp folder).
+_inputs: "weakref.WeakKeyDictionary[ImportJob, Path]" = weakref.WeakKeyDictionary()
+#: Task ids queued or being made now (``*`` for the catch-up), so nothing is queued twice.
+making: set[str] = set()
+#: One background Blender at a time: two cores render one picture faster than two at once.
+_one_process = threading.Lock()
+
+
+def enabled(context: bpy.types.Context | None = None) -> bool:
+    try:
+        return bool(get_preferences(context).use_asset_library)
+    except ArkError:
+        return False
+
+
+# -- the asset library entry -----------------------------------------------------------------------
+
+
+def _entries() -> Any:
+    prefs = bpy.context.preferences
+    return prefs.filepaths.asset_libraries if prefs is not None else None
+
+
+def sync_library(context: bpy.types.Context | None = None) -> None:
+    """The "Ark 3D" entry as the preference says: pointing at the library folder, or gone."""
+    if not enabled(context):
+        remove_library()
+        return
+    libraries = _entries()
+    if libraries is None:
+        return
+    root = library_of_preferences(context).root
+    root.mkdir(parents=True, exist_ok=True)
+    entry = libraries.get(LIBRARY_NAME)
+    if entry is None:
+        entry = libraries.new(name=LIBRARY_NAME, directory=str(root))
+    if Path(entry.path) != root:
+        entry.path = str(root)
+    if hasattr(entry, "import_method"):
+        entry.import_method = "APPEND_REUSE"  # a dragged result is the user's own copy, sharing its textures
+
+
+def remove_library() -> None:
+    libraries = _entries()
+    entry = libraries.get(LIBRARY_NAME) if libraries is not None else None
+    if entry is not None:
+        libraries.remove(entry)
+
+
+# -- inputs -------------------------------------------------------------------------------------------
+
+
+def keep_input(job: ImportJob, image: Path) -> None:
+    """Keep a copy of a generate's input image until the job knows its task id."""
+    copy = temp_png("input").with_suffix(image.suffix.lower() or ".png")
+    shutil.copyfile(image, copy)
+    _inputs[job] = copy
+
+
+def adopt_inputs(context: bpy.types.Context) -> None:
+    """Inputs whose job now has a task id go to the library (in the worker), with their small copy."""
+    for job, image in list(_inputs.items()):
+        if job.task_id:
+            del _inputs[job]
+            _queue(context, [job.task_id], job.library, inputs={job.task_id: image})
+
+
+# -- the queue ----------------------------------------------------------------------------------------
+
+
+def after_result(context: bpy.types.Context, task_id: str, library: Library) -> None:
+    """A result is (again) in the library: make its picture and asset unless they are up to date."""
+    if enabled(context):
+        _queue(context, [task_id], library)
+
+
+def catch_up(context: bpy.types.Context | None = None) -> None:
+    """Every result of the library without a picture or an up-to-date asset, newest first."""
+    context = context or bpy.context
+    if enabled(context):
+        _queue(context, None, library_of_preferences(context))
+
+
+def _queue(context: bpy.types.Context, task_ids: Iterable[str] | None, library: Library,
+           inputs: dict[str, Path] | None = None) -> None:
+    """Submit one background call making ``task_ids`` (None: the catch-up) and start the runner."""
+    wanted = ["*"] if task_ids is None else [t for t in task_ids if t not in making or (inputs and t in inputs)]
+    if not wanted:
+        return
+    making.update(wanted)
+    given = dict(inputs or {})
+    render = enabled(context)  # off: the input image is still kept, nothing is made
+
+    def make(cancel: threading.Event) -> list[str]:
+        with _one_process:
+            for task_id, image in given.items():
+                assets.store_input(library, task_id, image)
+                image.unlink(missing_ok=True)
+            ids = assets.pending(library) if task_ids is None else wanted
+            todo = [t for t in ids if render and (assets.needs_asset(library, t)
+                                                  or assets.needs_input_preview(library, t))]
+            if todo and not cancel.is_set():
+                status, output = assets.run_process(command(PACKAGE_DIR, library.root, todo), cancel)
+                if status != 0 and not cancel.is_set():
+                    print(f"Ark 3D: pictures or asset files could not be made:\n{output}", file=sys.stderr)
+            return todo
+
+    def ended(work: runner.Work) -> None:
+        making.difference_update(wanted)
+        _made(work)
+
+    call: Background[list[str]] = Background(make, name="ark3d-assets")
+    runner.submit(runner.Work(call=call, after=ended))
+    runner.start(context)
+
+
+def _made(work: runner.Work) -> None:
+    """New pictures: forget the old ones and redraw (main thread)."""
+    call = work.call
+    for task_id in (call.result or []) if call is not None else []:
+        thumbnails.forget(task_id)
+    thumbnails.redraw()
+
+
+# -- the add-on's life --------------------------------------------------------------------------------
+
+
+def _on_result(context: bpy.types.Context, job: ImportJob) -> None:
+    if job.task_id:
+        after_result(context, job.task_id, job.library)
+
+
+def _on_preferences(context: bpy.types.Context) -> None:
+    """The preference or the folder changed: the entry follows, and (on) the library is caught up with."""
+    sync_library(context)
+    catch_up(context)
+
+
+def register() -> None:
+    runner.result_hooks.append(_on_result)
+    runner.tick_hooks.append(adopt_inputs)
+    runner.startup_hooks.append(_on_preferences)
+    preferences.library_hooks.append(_on_preferences)
+    try:
+        sync_library()
+    except (ArkError, OSError, RuntimeError) as exc:  # a folder that cannot be made: said, not fatal
+        print(f"Ark 3D: the asset library could not be set up: {exc}", file=sys.stderr)
+
+
+def unregister() -> None:
+    hooks: list[tuple[list[Any], Any]] = [(runner.result_hooks, _on_result), (runner.tick_hooks, adopt_inputs),
+                                          (runner.startup_hooks, _on_preferences),
+                                          (preferences.library_hooks, _on_preferences)]
+    for found, hook in hooks:
+        if hook in found:
+            found.remove(hook)
+    remove_library()
+    for image in _inputs.values():
+        image.unlink(missing_ok=True)
+    _inputs.clear()
+    making.clear()
