@@ -27,7 +27,7 @@ from ..core.client import ArkClient
 from ..core.errors import ArkError, Cancelled, ConfigError, ErrorCode
 from ..core.job import ImportJob
 from ..core.messages import msg, verbatim
-from ..core.task import Status, Task, validate_task_id
+from ..core.task import Status, Task, parse_task_ids, validate_task_id
 from . import asset_library, env, jobs, runner
 from .options import ImportOptions, options_from_preferences
 from .preferences import get_preferences, library_for, read_settings
@@ -71,6 +71,20 @@ def _imported(outcome: runner.Outcome) -> Imported:
     task_id = outcome.job.task_id or ""
     return Imported(task_id, outcome.collection, objects, outcome.message, bool(result and result.from_library),
                     preview_path(task_id) if task_id else None)
+
+
+def make_assets(task_ids: str | list[str] | None = None) -> list[Path | None]:
+    """Make the pictures and asset files still missing, of ``task_ids`` (None: the whole library).
+
+    Without a window (``blender --background``, the ``bpy`` module) nothing is made behind a
+    script's back; this makes it, in a background Blender process, and returns when it is done.
+    With a window it starts that process and returns at once.  Returns each given task's
+    :func:`preview_path` (an empty list for the whole library).
+    """
+    context = _context()
+    ids = None if task_ids is None else parse_task_ids(task_ids if isinstance(task_ids, str) else " ".join(task_ids))
+    asset_library.make(context, ids)
+    return [preview_path(task_id) for task_id in ids or []]
 
 
 def preview_path(task_id: str) -> Path | None:

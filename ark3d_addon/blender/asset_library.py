@@ -39,7 +39,7 @@ from .image_source import temp_png
 from .preferences import get_preferences, library_of_preferences
 from .ui import thumbnails
 
-__all__ = ["LIBRARY_NAME", "adopt_inputs", "after_result", "catch_up", "enabled", "keep_input", "making",
+__all__ = ["LIBRARY_NAME", "adopt_inputs", "after_result", "catch_up", "enabled", "keep_input", "make", "making",
            "register", "remove_library", "sync_library", "unregister"]
 
 LIBRARY_NAME = "Ark 3D"
@@ -117,16 +117,28 @@ def adopt_inputs(context: bpy.types.Context) -> None:
 
 
 def after_result(context: bpy.types.Context, task_id: str, library: Library) -> None:
-    """A result is (again) in the library: make its picture and asset unless they are up to date."""
-    if enabled(context):
+    """A result is (again) in the library: make its picture and asset unless they are up to date.
+
+    Only in a Blender with windows: without one the runner would wait for the process, and a
+    script importing results would stall seconds per result behind its own back (scripts call
+    :func:`make` -- ``ark.make_assets()`` -- when they want them).
+    """
+    if enabled(context) and not bpy.app.background:
         _queue(context, [task_id], library)
+
+
+def make(context: bpy.types.Context, task_ids: Iterable[str] | None = None) -> None:
+    """Make what is missing for ``task_ids`` (None: the whole library, newest first).
+
+    With a window the runner runs it in the background; without one it returns when done.
+    """
+    if enabled(context):
+        _queue(context, None if task_ids is None else list(task_ids), library_of_preferences(context))
 
 
 def catch_up(context: bpy.types.Context | None = None) -> None:
     """Every result of the library without a picture or an up-to-date asset, newest first."""
-    context = context or bpy.context
-    if enabled(context):
-        _queue(context, None, library_of_preferences(context))
+    make(context or bpy.context)
 
 
 def _queue(context: bpy.types.Context, task_ids: Iterable[str] | None, library: Library,
@@ -137,7 +149,8 @@ def _queue(context: bpy.types.Context, task_ids: Iterable[str] | None, library: 
         return
     making.update(wanted)
     given = dict(inputs or {})
-    render = enabled(context)  # off: the input image is still kept, nothing is made
+    # off, or an input image without a window: the image is kept, nothing is made
+    render = enabled(context) and (inputs is None or not bpy.app.background)
 
     def make(cancel: threading.Event) -> list[str]:
         with _one_process:

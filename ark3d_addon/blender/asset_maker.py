@@ -47,9 +47,9 @@ CAMERA_LENS = 50.0
 
 #: Loads the package from the folder given as the first argument after ``--`` and runs :func:`main`.
 BOOT = (
-    "import importlib.util, sys\n"
+    "import importlib.util, os, sys\n"
     "args = sys.argv[sys.argv.index('--') + 1:]\n"
-    "spec = importlib.util.spec_from_file_location('ark3d_background', args[0] + '/__init__.py',"
+    "spec = importlib.util.spec_from_file_location('ark3d_background', os.path.join(args[0], '__init__' + '.py'),"
     " submodule_search_locations=[args[0]])\n"
     "module = importlib.util.module_from_spec(spec)\n"
     "sys.modules['ark3d_background'] = module\n"
@@ -124,7 +124,7 @@ def _save_png(image: bpy.types.Image, path: Path) -> None:
 def make_asset(library: Library, task_id: str) -> None:
     model = library.extracted_model(task_id)
     if model is None:
-        raise RuntimeError(f"the library has no model file for {task_id}")
+        raise RuntimeError(f"the library has no model file for {task_id}")  # kept in asset_error.txt
     bpy.ops.wm.read_factory_settings(use_empty=True)
     context = bpy.context
     fmt = MODEL_EXTENSIONS.get(model.suffix.lower(), (model.suffix.lower().lstrip("."), 0))[0]

@@ -189,6 +189,10 @@ CATALOG: dict[str, str] = {
     "Ark API base URL ending in /api/v3 (plain http only for a local server)":
         "方舟 API 基础 URL，以 /api/v3 结尾（仅本地服务器可用明文 http）",
     "Library Folder": "本地库文件夹",
+    "Asset Library": "资产库",
+    'Keep a picture and an asset file of every result, and show the library as the asset library "Ark 3D" in the Asset Browser':
+        "为每个结果保存一张预览图和一个资产文件，并在资产浏览器中将本地库显示为资产库“Ark 3D”",
+    "the library has no model file for {task_id}": "本地库中没有 {task_id} 的模型文件",
     "Where results are kept, one folder per task (empty: the add-on's user folder)":
         "结果的保存位置，每个任务一个文件夹（留空：插件的用户文件夹）",
     "Poll Interval": "轮询间隔",
