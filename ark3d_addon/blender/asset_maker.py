@@ -32,6 +32,7 @@ from mathutils import Vector
 from ..core import assets
 from ..core.archive import MODEL_EXTENSIONS
 from ..core.library import Library
+from .image_source import has_denoiser
 from .importer import import_model
 from .options import ImportOptions
 
@@ -66,15 +67,6 @@ def command(package_dir: Path, library_root: Path, task_ids: list[str]) -> list[
         return [bpy.app.binary_path, "--background", "--factory-startup", "--python-exit-code", "1",
                 "--python-expr", BOOT, *tail]
     return [sys.executable, "-c", BOOT, *tail]
-
-
-def has_denoiser() -> bool:
-    """Cycles can denoise (OpenImageDenoise is built in); Debian's Blender cannot."""
-    try:
-        import _cycles  # type: ignore[import-not-found]  # Blender's own module, where Cycles is built
-    except ImportError:
-        return False
-    return bool(getattr(_cycles, "with_openimagedenoise", False))
 
 
 def main(args: list[str]) -> int:

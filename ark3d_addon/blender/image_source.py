@@ -16,8 +16,9 @@ from typing import Any
 
 import bpy
 
-from ..core.errors import ConfigError, ErrorCode
+from ..core.errors import ArkError, Cancelled, ConfigError, ErrorCode
 from ..core.messages import msg, verbatim
+from ..core.tasklist import Background
 
 #: Formats Ark takes, by extension: a file in one of them is sent as it is, never re-encoded.
 _SENDABLE = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
@@ -94,12 +95,20 @@ def image_file(image: bpy.types.Image, scene: bpy.types.Scene) -> tuple[Path, bo
     return out, True
 
 
-def render_camera(scene: bpy.types.Scene) -> Path:
-    """Render the active camera's view with the scene's engine to a temporary PNG.
+def has_denoiser() -> bool:
+    """Cycles can denoise: OpenImageDenoise is built in.  Debian's Blender lacks it, and a scene
+    with the denoiser on then fails outright ("Build without OpenImageDenoiser")."""
+    try:
+        import _cycles  # type: ignore[import-not-found]  # Blender's own module, where Cycles is built
+    except ImportError:
+        return False
+    return bool(getattr(_cycles, "with_openimagedenoise", False))
 
-    The longest side is capped at :data:`CAMERA_MAX_SIDE` and Cycles at
-    :data:`CAMERA_MAX_SAMPLES` samples, so it takes seconds; every setting is put back after.
-    """
+
+def _camera_settings(scene: bpy.types.Scene, out: Path) -> contextlib.ExitStack:
+    """The scene set up for the camera render (kept until the stack is closed, then put back):
+    a PNG at ``out``, at most :data:`CAMERA_MAX_SIDE` pixels, Cycles at most
+    :data:`CAMERA_MAX_SAMPLES` samples and no denoiser where the build has none."""
     if scene.camera is None:
         raise ConfigError(msg("The scene has no active camera"), code=ErrorCode.NO_CAMERA,
                           hint=msg("Add a camera and make it the active one (Ctrl+Numpad 0), or pick an image"))
@@ -108,26 +117,109 @@ def render_camera(scene: bpy.types.Scene) -> Path:
     percentage = render.resolution_percentage
     if longest > CAMERA_MAX_SIDE:
         percentage = max(1, int(render.resolution_percentage * CAMERA_MAX_SIDE / longest))
-    out = temp_png("camera")
-    with contextlib.ExitStack() as stack:
-        stack.enter_context(_png_output(scene))
-        stack.enter_context(_overridden(render, filepath=str(out), resolution_percentage=percentage,
-                                        use_file_extension=True))
-        cycles = getattr(scene, "cycles", None)
-        if render.engine == "CYCLES" and cycles is not None:
-            stack.enter_context(_overridden(cycles, samples=min(cycles.samples, CAMERA_MAX_SAMPLES)))
-        try:
-            bpy.ops.render.render(write_still=True, scene=scene.name)
-        except RuntimeError as exc:
-            out.unlink(missing_ok=True)
-            reason = str(exc).strip()
-            raise ConfigError(msg("Rendering the camera's view failed: {reason}",
-                                  reason=verbatim(reason) if reason else msg("no reason given")),
-                              code=ErrorCode.RENDER_FAILED, hint=_RENDER_HINT) from None
+    stack = contextlib.ExitStack()
+    stack.enter_context(_png_output(scene))
+    stack.enter_context(_overridden(render, filepath=str(out), resolution_percentage=percentage,
+                                    use_file_extension=True))
+    cycles = getattr(scene, "cycles", None)
+    if render.engine == "CYCLES" and cycles is not None:
+        stack.enter_context(_overridden(cycles, samples=min(cycles.samples, CAMERA_MAX_SAMPLES)))
+        if not has_denoiser():
+            stack.enter_context(_overridden(cycles, use_denoising=False))
+    return stack
+
+
+def _render_failed(reason: str) -> ConfigError:
+    return ConfigError(msg("Rendering the camera's view failed: {reason}",
+                           reason=verbatim(reason) if reason else msg("no reason given")),
+                       code=ErrorCode.RENDER_FAILED, hint=_RENDER_HINT)
+
+
+def _rendered(out: Path) -> Path:
     if not out.is_file():
         raise ConfigError(msg("Rendering the camera's view made no image"), code=ErrorCode.RENDER_FAILED,
                           hint=_RENDER_HINT)
     return out
+
+
+def render_camera(scene: bpy.types.Scene) -> Path:
+    """Render the active camera's view with the scene's engine to a temporary PNG, here and now.
+
+    For Blender without a window (a script waits anyway); with one, :class:`CameraRender`
+    renders as F12 does.  Every setting is put back after.
+    """
+    out = temp_png("camera")
+    with _camera_settings(scene, out):
+        try:
+            bpy.ops.render.render(write_still=True, scene=scene.name)
+        except RuntimeError as exc:
+            out.unlink(missing_ok=True)
+            raise _render_failed(str(exc).strip()) from None
+    return _rendered(out)
+
+
+class CameraRender(Background[Path]):
+    """The camera's view rendered as F12 renders it: Blender's render job, with its progress, its
+    render window and Esc, while the interface keeps working; the runner waits for it as for
+    any background call (:attr:`done`), and its ``on_call_done`` sends the picture.
+
+    Without a window the runner calls :meth:`run` instead: :func:`render_camera`, in place.
+    """
+
+    def __init__(self, scene: bpy.types.Scene) -> None:
+        super().__init__(lambda _cancel: render_camera(scene), name="ark3d-camera")
+        self.scene_name = scene.name
+        self.out = temp_png("camera")
+        self._settings: contextlib.ExitStack | None = None
+
+    def start(self) -> "CameraRender":
+        scene = bpy.data.scenes.get(self.scene_name)
+        try:
+            if scene is None:
+                raise ConfigError(msg("There is no scene to render"), code=ErrorCode.NO_SCENE,
+                                  hint=msg("Open a scene first"))
+            self._settings = _camera_settings(scene, self.out)
+            bpy.app.handlers.render_complete.append(self._complete)
+            bpy.app.handlers.render_cancel.append(self._cancelled)
+            if "RUNNING_MODAL" not in bpy.ops.render.render("INVOKE_DEFAULT", write_still=True, scene=scene.name):
+                self._end(ConfigError(msg("Blender did not start the render: another render may be running"),
+                                      code=ErrorCode.RENDER_FAILED, hint=_RENDER_HINT))
+        except ArkError as exc:
+            self._end(exc)
+        except RuntimeError as exc:
+            self._end(_render_failed(str(exc).strip()))
+        return self
+
+    def _complete(self, *_args: Any) -> None:
+        try:
+            self.result = _rendered(self.out)
+            self._end(None)
+        except ArkError as exc:
+            self._end(exc)
+
+    def _cancelled(self, *_args: Any) -> None:
+        self._end(Cancelled())
+
+    def _end(self, error: ArkError | None) -> None:
+        """Settings back, handlers off, the wait over (once)."""
+        for handlers, handler in ((bpy.app.handlers.render_complete, self._complete),
+                                  (bpy.app.handlers.render_cancel, self._cancelled)):
+            if handler in handlers:
+                handlers.remove(handler)
+        if self._settings is not None:
+            self._settings.close()
+            self._settings = None
+        if error is not None:
+            self.error = error
+            self.out.unlink(missing_ok=True)
+        self._done.set()
+
+    def cancel(self) -> None:
+        """The user's cancel (Esc on the panel, a new file): the render is not sent.  Blender's own
+        render job ends on Esc over its window; it is not stopped from here."""
+        super().cancel()
+        if not self.done:
+            self._end(Cancelled())
 
 
 def resolve(context: bpy.types.Context, *, image_path: str = "", image_name: str = "",

@@ -4,6 +4,7 @@ Jobs are built by :mod:`.jobs`, run by :mod:`.runner` (``RunnerOperator``: ``mak
 builds, ``work_done`` reports); what the browser shows lives in :mod:`.ui.browser`.
 """
 
+from pathlib import Path
 from typing import Any
 
 import bpy
@@ -12,11 +13,11 @@ from bpy.props import BoolProperty, IntProperty, StringProperty
 from ..core import assets
 from ..core.client import ArkClient
 from ..core.diagnose import Check, check_connection
-from ..core.errors import ArkError, ErrorCode
+from ..core.errors import ArkError, Cancelled, ErrorCode
 from ..core.messages import msg
 from ..core.task import validate_task_id
 from ..core.tasklist import Background, CancelOutcome, cancel_or_delete
-from . import asset_library, env, jobs, runner, translations
+from . import asset_library, env, image_source, jobs, runner, translations
 from ._typing import OperatorResult
 from .importer import format_problem
 from .options import (
@@ -126,12 +127,40 @@ class ARK3D_OT_create_task(_ImportsOperator):
     variant: variant_property(of_operator=True, options={"SKIP_SAVE"})  # type: ignore[valid-type]
 
     def make_work(self, context: bpy.types.Context) -> Work | None:
+        if self.use_camera and env.has_event_loop(context) and context.scene is not None:
+            # As F12 renders: Blender's render job runs, the interface stays live; the runner
+            # waits for it, then _send_render starts the generate with the picture.
+            env.require_network(read_settings(context))  # before a render that could not be sent
+            return Work(call=image_source.CameraRender(context.scene), on_call_done=self._send_render)
         job = jobs.create_job(
             context, image_path=self.image_path, image_name=self.image_name, use_camera=self.use_camera,
             model=self.model, subdivisionlevel=self.subdivisionlevel, fileformat=self.fileformat,
             variant=variant_choice(self.variant), keep_input=asset_library.keep_input,
         )
         return self.jobs_work(context, [job])
+
+    def _send_render(self, context: bpy.types.Context, render: Any) -> list[runner.Report]:
+        """The camera's view is rendered: the generate job with it, run like any other."""
+        if render.error is not None or render.result is None:
+            if isinstance(render.error, Cancelled) or render.error is None:
+                return [("INFO", translations.rpt("Cancelled"))]
+            runner.set_message(translations.error_text(render.error), "ERROR")
+            return [("ERROR", translations.error_text(render.error))]
+        picture: Path = render.result
+        try:
+            job = jobs.create_job(context, image_path=str(picture), model=self.model,
+                                  subdivisionlevel=self.subdivisionlevel, fileformat=self.fileformat,
+                                  variant=variant_choice(self.variant), keep_input=asset_library.keep_input)
+        except ArkError as exc:
+            runner.set_message(translations.error_text(exc), "ERROR")
+            return [("ERROR", translations.error_text(exc))]
+        finally:
+            picture.unlink(missing_ok=True)
+        work = self.jobs_work(context, [job])
+        if work is not None:
+            runner.submit(work)
+            runner.start(context)
+        return [("INFO", translations.rpt("Rendered the camera's view: generating from it"))]
 
 
 class ARK3D_OT_cancel_import(bpy.types.Operator):

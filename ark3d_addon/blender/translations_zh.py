@@ -190,6 +190,8 @@ CATALOG: dict[str, str] = {
         "方舟 API 基础 URL，以 /api/v3 结尾（仅本地服务器可用明文 http）",
     "Library Folder": "本地库文件夹",
     "Asset Library": "资产库",
+    "Rendered the camera's view: generating from it": "已渲染摄像机视图：正在以此生成",
+    "Blender did not start the render: another render may be running": "Blender 未开始渲染：可能有另一个渲染正在进行",
     'Keep a picture and an asset file of every result, and show the library as the asset library "Ark 3D" in the Asset Browser':
         "为每个结果保存一张预览图和一个资产文件，并在资产浏览器中将本地库显示为资产库“Ark 3D”",
     "the library has no model file for {task_id}": "本地库中没有 {task_id} 的模型文件",

@@ -311,6 +311,8 @@ def cmd_draw_panel() -> dict[str, Any]:
         fraction, text = 0.27, "12.3 MB / 45.6 MB (27%) · 8.1 MB/s"
 
     class Job:
+        task_id, kind = "cgt-20251124123456-abcde", "import"
+
         def snapshot(self) -> Snapshot:
             return Snapshot()
 
