@@ -17,6 +17,9 @@ what the bare tools do with the same bytes:
   without server errors, and 20 such tasks at once;
 - batch: 20 tasks imported at once, each download capped by the server;
 - cache hit: re-import of a task already in the library vs the bare importer;
+- visual library: 1,000 tasks with pictures and asset files in the library and 500 on Ark: the
+  browser's refresh, each panel's draw with thumbnails, the size of the asset files beside the
+  results, and the background Blender's time for one picture and asset file;
 - without a target: ``register()`` time and import time by format (GLB, OBJ, USDZ).
 
 No figure is asserted anywhere: the table says which target is met.  Inputs that take a while
@@ -129,6 +132,59 @@ def worker_bpy_import(args: dict) -> None:
     tagged = [o for o in bpy.data.objects if o.get("ark3d_task_id") == args["task_id"]]
     _write(args, {"seconds": took, "tagged": len(tagged), **_scene_counts(bpy),
                   "blender": bpy.app.version_string})
+
+
+class _AnyLayout:
+    """A layout that takes every call and returns itself: the add-on's own cost of a draw."""
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return self
+
+    def __call__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return self
+
+    def __setattr__(self, name: str, value) -> None:  # type: ignore[no-untyped-def]
+        pass
+
+
+def worker_bpy_visual(args: dict) -> None:
+    """The browser over a library of ``n`` tasks with pictures: the refresh (worker + rows in), each
+    panel's draw with the thumbnails, and what the first draw of the pictures costs."""
+    bpy = _bpy_setup(args)
+    ui = sys.modules[EXT_MODULE + ".blender.ui.browser"]
+    panel = sys.modules[EXT_MODULE + ".blender.ui.panel"]
+    generate = sys.modules[EXT_MODULE + ".blender.ui.generate"]
+    thumbnails = sys.modules[EXT_MODULE + ".blender.ui.thumbnails"]
+    context = bpy.context
+    state = ui.browser_state(context)
+    refresh = []
+    for page in (1, args["last_page"]):
+        state.page = page
+        started = time.perf_counter()
+        bpy.ops.ark3d.refresh_tasks()  # no window: the call runs in place, then its rows move in
+        refresh.append({"page": page, "seconds": time.perf_counter() - started, "rows": len(state.tasks)})
+    state.page = args["last_page"]
+    bpy.ops.ark3d.refresh_tasks()
+    in_library = [item.task_id for item in state.tasks if item.in_library]
+    started = time.perf_counter()
+    icons = [thumbnails.icon(t) for t in in_library]
+    first = time.perf_counter() - started
+    draws: dict[str, list[float]] = {"panel": [], "tasks": [], "generate": [], "list rows": []}
+    layout = _AnyLayout()
+    fake = type("Panel", (), {"layout": layout})()
+    items = list(state.tasks)
+    ul = ui.ARK3D_UL_tasks
+    for _ in range(args["draws"]):
+        for name, draw in (("panel", lambda: panel.ARK3D_PT_import.draw(fake, context)),
+                           ("tasks", lambda: ui.ARK3D_PT_tasks.draw(fake, context)),
+                           ("generate", lambda: generate.ARK3D_PT_generate.draw(fake, context)),
+                           ("list rows", lambda: [ul.draw_item(None, context, layout, state, item, 0, state, "index")
+                                                  for item in items])):
+            started = time.perf_counter()
+            draw()
+            draws[name].append(time.perf_counter() - started)
+    _write(args, {"refresh": refresh, "icons": sum(1 for i in icons if i), "in_library": len(in_library),
+                  "first_icons_s": first, "draws": draws, "blender": bpy.app.version_string})
 
 
 _BARE = {"gltf": "import_scene.gltf", "obj": "wm.obj_import", "usd": "wm.usd_import"}
@@ -382,9 +438,10 @@ class Bench:
         self.demo = ROOT / ".cache" / "demo_assets"
         subprocess.run([sys.executable, str(ROOT / "scripts" / "make_demo_assets.py"), str(self.demo)], check=True,
                        stdout=subprocess.DEVNULL)
-        self.big_zip = self.make_big_zip(self.big_mb)
-        self.model_zip = self.make_model_zip(self.faces)
-        self.batch_zip = self.make_model_zip(100_000)
+        if not self.only or set(self.only) & set(_BIG_INPUTS):  # long to make: only for the steps using them
+            self.big_zip = self.make_big_zip(self.big_mb)
+            self.model_zip = self.make_model_zip(self.faces)
+            self.batch_zip = self.make_model_zip(100_000)
         self.log("building the extension")
         sys.path.insert(0, str(ROOT / "scripts"))
         from build import build
@@ -862,6 +919,78 @@ class Bench:
                      f"import_task {_median(addon):.2f} s median (download+extract+import)",
                      f"{_BARE[model.format]} alone {_median(bare):.2f} s median", "", "(no target)", None)
 
+    def visual_library(self) -> None:
+        """1,000 tasks in the library (each with a picture and an asset file), 500 on Ark."""
+        sys.path.insert(0, str(ROOT))
+        from ark3d_addon.core import assets
+        from ark3d_addon.core.library import Library
+
+        n_library, n_ark = (200, 100) if self.quick else (1000, 500)
+        root = self.scratch("visual") / "library"
+        library = Library(root)
+        zip_path = self.demo / "seed3d_glb.zip"
+        url = self.server.add_file("visual.zip", zip_path)
+        # One result made for real: the background Blender's picture and asset file, timed.
+        first = self.server.add_task(file=url, fileformat="glb")
+        info = self.worker("bpy_import", {"ext": str(self.ext), "task_id": first}, env=self.bpy_env(root))
+        self.log("visual library: one picture + asset file by the background Blender (as the add-on runs it)")
+        maker = [sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); import bpy; "
+                 "from ark3d_addon.blender import asset_maker; sys.exit(asset_maker.main(sys.argv[2:]))",
+                 str(ROOT), str(root), first]
+        made = []
+        for _ in range(self.runs):
+            for name in (assets.ASSET_FILE, assets.PREVIEW_FILE):
+                (library.task_dir(first) / name).unlink(missing_ok=True)
+            took, _err = self.timed(maker, env=self.bpy_env(root))
+            made.append(took)
+        folder = library.task_dir(first)
+        # The rest: the same files, hard-linked (sizes count as if copied), under other ids.
+        ark_ids = [self.server.add_task(file=url, fileformat="glb") for _ in range(n_ark)]
+        ids = ark_ids[: n_library // 2] + [f"cgt-2025{i:010d}-lib{i % 100:02d}"
+                                           for i in range(n_library - n_library // 2)]
+        self.log(f"visual library: {n_library} tasks in the library ({len(ark_ids)} on Ark)")
+        for task_id in ids:
+            target = library.task_dir(task_id)
+            shutil.copytree(folder, target, copy_function=os.link, ignore=shutil.ignore_patterns(".lock", "job.json"))
+            data = json.loads((target / "task.json").read_text())
+            data["id"] = task_id
+            (target / "task.json").unlink()
+            library.save_task(data)
+        assets.write_catalogs(library)
+        sizes = {"asset": 0, "result": 0}
+        for task_id in ids:
+            target = library.task_dir(task_id)
+            for item in target.rglob("*"):
+                if not item.is_file():
+                    continue
+                rel = item.relative_to(target).parts[0]
+                if rel in (assets.ASSET_FILE, assets.PREVIEW_FILE, "textures"):
+                    sizes["asset"] += item.stat().st_size
+                elif rel in ("result.zip", "files"):
+                    sizes["result"] += item.stat().st_size
+        pages = -(-len(ark_ids) // 20)
+        r = self.worker("bpy_visual", {"ext": str(self.ext), "last_page": pages + 1, "draws": 50},
+                        env=self.bpy_env(root))
+        self.details["visual"] = {"made_s": made, "sizes": sizes, **r}
+        ms = {k: _median(v) * 1000 for k, v in r["draws"].items()}
+        worst = max(_median(v) for v in r["draws"].values()) * 1000
+        self.add(f"picture + asset file of one result ({info['faces']:,} faces), background Blender",
+                 f"{min(made):.1f} best, {_median(made):.1f} s median (Blender start, import, 256 px Cycles CPU "
+                 f"16 samples, save)", "main thread: 0 (a worker waits for the process)", "", "(no target)", None)
+        for row in r["refresh"]:
+            self.add(f"browser refresh, page {row['page']} ({n_library} in the library, {len(ark_ids)} on Ark)",
+                     f"{row['seconds']:.3f} s ({row['rows']} rows)", "", f"{row['seconds']:.2f} s", "< 1 s",
+                     row["seconds"] < 1)
+        self.add("panel draws with thumbnails (add-on's own Python)",
+                 ", ".join(f"{k} {v:.2f} ms" for k, v in ms.items()), "", f"worst {worst:.2f} ms", "< 2 ms",
+                 worst < 2)
+        self.add(f"  ↳ first draw of {r['in_library']} rows' pictures (`previews.load`, Blender loads the PNG)",
+                 f"{r['first_icons_s'] * 1000:.1f} ms for {r['icons']} pictures", "", "", "(no target)", None)
+        ratio = sizes["asset"] / max(1, sizes["result"])
+        self.add(f"asset files ({n_library} tasks: asset.blend + preview.png + unpacked textures)",
+                 f"{sizes['asset'] / 1e6:.0f} MB", f"results (zip + extracted): {sizes['result'] / 1e6:.0f} MB",
+                 f"{ratio:.0%} of the results", "a small fraction (≤ 50 %)", ratio <= 0.5)
+
     def ui_hold(self) -> None:
         blender = shutil.which("blender")
         xvfb = shutil.which("xvfb-run")
@@ -1044,8 +1173,10 @@ Reading the table:
 
 
 #: The figures, in the order they run (``--only NAME`` runs some of them).
+#: The steps that use the big zip and the big model.
+_BIG_INPUTS = ("download_and_memory", "extract", "end_to_end_and_cache", "batch", "ui_hold")
 STEPS = ("download_and_memory", "extract", "end_to_end_and_cache", "polling", "batch", "register_and_formats",
-         "ui_hold")
+         "visual_library", "ui_hold")
 
 
 def _median(values: list[float]) -> float:
