@@ -16,6 +16,8 @@
 # costs nothing.  The mirror is the one this machine's apt sources name (ARK3D_DEBIAN_MIRROR
 # overrides it).  The host's extra CA certificates (/usr/local/share/ca-certificates) are
 # installed in the root at every `build`, so pip and apt inside verify TLS as the host does.
+# Every root also has /etc/mtab -> /proc/self/mounts and Acquire::Check-Valid-Until "false"
+# (the mirror's snapshot of sid can be past its Valid-Until date).
 # `build` is idempotent: a stamp in the root records the profile it was made from, a changed
 # profile is built anew beside the old root and swapped in.  It holds an exclusive lock
 # (PROFILE.lock); `run` holds a shared one for as long as its command lives, so a root is never
