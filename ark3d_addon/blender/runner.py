@@ -480,7 +480,10 @@ class ARK3D_OT_run(RunnerOperator):
         return None  # it runs the queue (runs_queue)
 
     def work_done(self, context: bpy.types.Context, works: list[Work]) -> OperatorResult:
-        return report_works(self, works)
+        result = report_works(self, works)
+        # FINISHED pushes this operator's undo step: only when a model landed in the scene (a
+        # list refresh run here must not add a step that undoes nothing).
+        return result if any(w.jobs and w.ok for w in works) else {"CANCELLED"}
 
 
 def submit(work: Work) -> None:
