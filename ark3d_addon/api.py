@@ -1,5 +1,5 @@
-"""Ark 3D for scripts: ``import_task``, ``import_tasks``, ``create_task``, ``list_tasks``, ``cancel_task``,
-``make_assets``, ``preview_path``.
+"""Ark 3D for scripts: ``import_task``, ``import_tasks``, ``create_task``, ``list_models``, ``list_tasks``,
+``cancel_task``, ``make_assets``, ``preview_path``.
 
     import bl_ext.user_default.ark3d.api as ark   # Blender 4.2+ (the extension)
     import ark3d_addon.api as ark                 # Blender 3.4-4.1 (the legacy add-on)
@@ -23,6 +23,7 @@ _EXPORTS = (
     "create_task",
     "import_task",
     "import_tasks",
+    "list_models",
     "list_tasks",
     "make_assets",
     "preview_path",

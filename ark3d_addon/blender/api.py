@@ -16,20 +16,21 @@ waits only when there is no window (``blender --background``, the ``bpy`` module
 """
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import bpy
 
 from ..core import assets
-from ..core.catalog import MODELS
+from ..core.catalog import MODELS, ModelInfo, available_models
 from ..core.client import ArkClient
 from ..core.errors import ArkError, Cancelled, ConfigError, ErrorCode
 from ..core.job import ImportJob
 from ..core.messages import msg, verbatim
 from ..core.task import Status, Task, parse_task_ids, validate_task_id
 from . import asset_library, env, jobs, runner
-from .options import ImportOptions, options_from_preferences
+from .options import ImportOptions, options_from_preferences, set_model_menu
 from .preferences import get_preferences, library_for, read_settings
 
 
@@ -150,26 +151,46 @@ def import_tasks(task_ids: str | list[str], *, variant: str | None = None,
 
 
 def create_task(image_path: str | os.PathLike[str] | None = None, *, image: str | bpy.types.Image | None = None,
-                camera: bool = False, model: str = MODELS[0], subdivisionlevel: str = "medium",
-                fileformat: str = "glb", variant: str | None = None,
-                wait: bool | None = None) -> Imported | ImportJob:
-    """Generate a model from an image (about 2.4 CNY, several minutes) and import it.
+                camera: bool = False, images: Sequence[str | os.PathLike[str]] = (), model: str = MODELS[0],
+                subdivisionlevel: str = "", fileformat: str = "", prompt: str = "", parameters: str = "",
+                endpoint: str = "", variant: str | None = None, wait: bool | None = None) -> Imported | ImportJob:
+    """Generate a model from images or a prompt (minutes; it costs money) and import it.
 
-    The image is ``image_path`` (a file), ``image`` (an image of this file, or its name: e.g.
-    ``"Render Result"``), or with ``camera=True`` the active camera's view rendered now.  It is
-    checked against Ark's limits before anything is sent.  ``model``: ``MODELS[0]`` (Seed3D
-    1.0) or ``MODELS[1]`` (2.0); ``subdivisionlevel``: low, medium, high; ``fileformat``: glb,
-    obj, usd, usdz.  Not waiting, the job's ``task_id`` is set once Ark has answered.
+    The first image is ``image_path`` (a file, or an https link), ``image`` (an image of this
+    file, or its name: e.g. ``"Render Result"``), or with ``camera=True`` the active camera's
+    view rendered now; ``images`` are more (files or links) for models that take several.
+    ``model`` is one of ``MODELS`` (``list_models()`` says which Ark offers); ``fileformat``,
+    ``subdivisionlevel`` (empty: the model's default), ``prompt`` (Hyper3D) and ``parameters``
+    (its other documented flags, as ``"--mesh_mode Raw"``) are checked against the model's
+    documented rules, and the images against its limits, before anything is sent.
+    ``endpoint``: an endpoint id (``ep-...``) to call the model through.  Not waiting, the
+    job's ``task_id`` is set once Ark has answered.
     """
     context = _context()
     image_name = image if isinstance(image, str) else (image.name if image is not None else "")
     job = jobs.create_job(context, image_path=os.fspath(image_path) if image_path else "",
-                               image_name=image_name, use_camera=camera, model=model,
-                               subdivisionlevel=subdivisionlevel, fileformat=fileformat, variant=_variant(variant),
-                               keep_input=asset_library.keep_input)
+                          image_name=image_name, use_camera=camera, images=[os.fspath(i) for i in images],
+                          model=model, subdivisionlevel=subdivisionlevel, fileformat=fileformat, prompt=prompt,
+                          parameters=parameters, endpoint=endpoint, variant=_variant(variant),
+                          keep_input=asset_library.keep_input)
     if _waits(context, wait):
         return _run(context, [job])[0]
     return _start(context, [job])[0]
+
+
+def list_models() -> list[ModelInfo]:
+    """The 3D models Ark offers the account's region (``GET /models``; retiring ones marked), as
+    the model menu shows them afterwards.  Without the network: :class:`ArkError`; the menu then
+    keeps the built-in list."""
+    settings = read_settings(_context())
+    env.require_network(settings)
+    client = ArkClient(settings)
+    try:
+        infos = available_models(client.list_models())
+    finally:
+        client.close()
+    set_model_menu(infos)
+    return infos
 
 
 def list_tasks(*, status: str | None = None, page_size: int = 20) -> list[Task]:

@@ -7,14 +7,15 @@ Building refuses early what cannot work (no key, online access off, a task alrea
 here) so nothing is half started; :mod:`.runner` then runs what was built.
 """
 
-from collections.abc import Callable, Collection
+import os
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 import bpy
 
 from ..core.catalog import MODELS, find_model
 from ..core.create import create_body
-from ..core.image_input import image_data_url
+from ..core.image_input import image_input
 from ..core.job import ImportJob
 from ..core.library import JobJournal, Library
 from ..core.task import parse_task_ids
@@ -49,26 +50,55 @@ def import_jobs(context: bpy.types.Context, text: str, variant: str | None = Non
 
 
 def create_job(context: bpy.types.Context, *, image_path: str = "", image_name: str = "", use_camera: bool = False,
-               model: str = MODELS[0], subdivisionlevel: str = "medium", fileformat: str = "glb",
+               images: Sequence[str] = (), model: str = MODELS[0], subdivisionlevel: str = "",
+               fileformat: str = "", prompt: str = "", parameters: str = "", endpoint: str = "",
                variant: str | None = None, keep_input: Callable[[ImportJob, Path], None] | None = None) -> ImportJob:
-    """Check the image against Ark's limits, encode it, and make the generate job (no request yet).
+    """Check the inputs against the model's rules, encode the images, make the generate job (no request yet).
 
-    ``keep_input`` gets the job and the image file before a temporary one is removed.
+    The first image is ``image_path`` (a file or an https link), ``image_name`` (an image of
+    this file) or the active camera's view; ``images`` are more, as files or links, where the
+    model takes several.  ``parameters`` holds the model's other documented flags as typed
+    (``--mesh_mode Raw``); ``subdivisionlevel`` and ``fileformat`` empty (or ``DEFAULT``) leave
+    the model's defaults.  The catalog checks everything before anything is sent.
+    ``keep_input`` gets the job and the first image's file before a temporary one is removed.
     """
+    spec = find_model(model)
+    params = spec.parse(parameters)
+    if fileformat:
+        params[spec.format_flag] = fileformat
+    if subdivisionlevel and subdivisionlevel != "DEFAULT" and spec.level_flag:
+        params[spec.level_flag] = subdivisionlevel
     settings = read_settings(context)
     env.require_network(settings)
-    path, temporary = image_source.resolve(context, image_path=image_path, image_name=image_name,
-                                           use_camera=use_camera)
+    urls: list[str] = []
+    first = image_path.strip()
+    path: Path | None = None
+    temporary = False
+    nothing = not (first or image_name or use_camera or any(str(i).strip() for i in images))
     try:
-        url, _info = image_data_url(path, find_model(model))
-        body = create_body(model, [url], params={"--subdivisionlevel": subdivisionlevel, "--fileformat": fileformat})
+        if image_name or use_camera or (first and not _is_link(first)) or (nothing and spec.min_images):
+            # (with nothing given, the image source's own refusal says what to pick)
+            path, temporary = image_source.resolve(context, image_path=first, image_name=image_name,
+                                                   use_camera=use_camera)
+            urls.append(image_input(path, spec))
+        elif first:
+            urls.append(image_input(first, spec))
+        for more in images:
+            text = str(more).strip()
+            if text:
+                urls.append(image_input(text if _is_link(text) else os.path.normpath(bpy.path.abspath(text)), spec))
+        body = create_body(spec.id, urls, params=params, prompt=prompt.strip(), endpoint=endpoint.strip())
         job = ImportJob(None, settings, library_for(settings), variant=variant, create=body, journal=True)
-        if keep_input is not None:
+        if keep_input is not None and path is not None:
             keep_input(job, path)
     finally:
-        if temporary:
+        if temporary and path is not None:
             path.unlink(missing_ok=True)
     return job
+
+
+def _is_link(text: str) -> bool:
+    return text.lower().startswith(("https://", "http://"))
 
 
 def resume_jobs(context: bpy.types.Context, *, busy: Collection[str] = ()) -> list[ImportJob]:

@@ -11,27 +11,32 @@ import bpy
 from bpy.props import BoolProperty, IntProperty, StringProperty
 
 from ..core import assets
+from ..core.catalog import ModelInfo, available_models
 from ..core.client import ArkClient
 from ..core.diagnose import Check, check_connection
 from ..core.errors import ArkError, Cancelled, ErrorCode
 from ..core.messages import msg
 from ..core.task import validate_task_id
-from ..core.tasklist import Background, CancelOutcome, cancel_or_delete
+from ..core.tasklist import Background, CancelOutcome, cancel_or_delete, delete_action, delete_refusal
 from . import asset_library, env, image_source, jobs, runner, translations
 from ._typing import OperatorResult
 from .importer import format_problem
 from .options import (
     ImportOptionProperties,
+    endpoint_property,
     fileformat_property,
     image_path_property,
     model_property,
+    parameters_property,
+    prompt_property,
+    set_model_menu,
     subdivision_property,
     variant_choice,
     variant_property,
 )
 from .preferences import get_preferences, library_for, read_settings
 from .runner import RunnerOperator, Work
-from .ui import browser
+from .ui import browser, generate
 from .ui.common import redraw_preferences
 from .ui.connection import CHECK_NAMES, connection_report
 from .ui.progress import redraw_sidebars
@@ -104,7 +109,7 @@ class ARK3D_OT_import_task(_ImportsOperator):
 
 
 class ARK3D_OT_create_task(_ImportsOperator):
-    """Generate a 3D model from an image with Seed3D, then import it (about 2.4 CNY a model, several minutes)"""
+    """Generate a 3D model on Ark from images or a prompt, then import it (it costs money; several minutes)"""
 
     bl_idname = "ark3d.create_task"
     bl_label = "Generate 3D Model"
@@ -121,9 +126,17 @@ class ARK3D_OT_create_task(_ImportsOperator):
         default=False,
         options={"SKIP_SAVE"},
     )
+    image_paths: StringProperty(  # type: ignore[valid-type]
+        name="More Images",
+        description="More images (files or https links), one a line, for models that take several",
+        options={"SKIP_SAVE"},
+    )
     model: model_property(options={"SKIP_SAVE"})  # type: ignore[valid-type]
     subdivisionlevel: subdivision_property(options={"SKIP_SAVE"})  # type: ignore[valid-type]
     fileformat: fileformat_property(options={"SKIP_SAVE"})  # type: ignore[valid-type]
+    prompt: prompt_property(options={"SKIP_SAVE"})  # type: ignore[valid-type]
+    parameters: parameters_property(options={"SKIP_SAVE"})  # type: ignore[valid-type]
+    endpoint: endpoint_property(options={"SKIP_SAVE"})  # type: ignore[valid-type]
     variant: variant_property(of_operator=True, options={"SKIP_SAVE"})  # type: ignore[valid-type]
 
     def make_work(self, context: bpy.types.Context) -> Work | None:
@@ -134,10 +147,15 @@ class ARK3D_OT_create_task(_ImportsOperator):
             return Work(call=image_source.CameraRender(context.scene), on_call_done=self._send_render)
         job = jobs.create_job(
             context, image_path=self.image_path, image_name=self.image_name, use_camera=self.use_camera,
-            model=self.model, subdivisionlevel=self.subdivisionlevel, fileformat=self.fileformat,
-            variant=variant_choice(self.variant), keep_input=asset_library.keep_input,
+            variant=variant_choice(self.variant), keep_input=asset_library.keep_input, **self._choices(),
         )
         return self.jobs_work(context, [job])
+
+    def _choices(self) -> dict[str, Any]:
+        """What is asked of the model besides the first image (checked by the catalog in create_job)."""
+        return {"images": self.image_paths.splitlines(), "model": self.model, "subdivisionlevel": self.subdivisionlevel,
+                "fileformat": self.fileformat, "prompt": self.prompt, "parameters": self.parameters,
+                "endpoint": self.endpoint}
 
     def _send_render(self, context: bpy.types.Context, render: Any) -> list[runner.Report]:
         """The camera's view is rendered: the generate job with it, run like any other."""
@@ -148,9 +166,8 @@ class ARK3D_OT_create_task(_ImportsOperator):
             return [("ERROR", translations.error_text(render.error))]
         picture: Path = render.result
         try:
-            job = jobs.create_job(context, image_path=str(picture), model=self.model,
-                                  subdivisionlevel=self.subdivisionlevel, fileformat=self.fileformat,
-                                  variant=variant_choice(self.variant), keep_input=asset_library.keep_input)
+            job = jobs.create_job(context, image_path=str(picture), variant=variant_choice(self.variant),
+                                  keep_input=asset_library.keep_input, **self._choices())
         except ArkError as exc:
             runner.set_message(translations.error_text(exc), "ERROR")
             return [("ERROR", translations.error_text(exc))]
@@ -161,6 +178,54 @@ class ARK3D_OT_create_task(_ImportsOperator):
             runner.submit(work)
             runner.start(context)
         return [("INFO", translations.rpt("Rendered the camera's view: generating from it"))]
+
+
+class ARK3D_OT_refresh_models(RunnerOperator):
+    """Ask Ark which 3D models it offers (its model list): the model menu then shows them, retiring ones marked"""
+
+    bl_idname = "ark3d.refresh_models"
+    bl_label = "Refresh Models"
+    bl_options = {"INTERNAL"}
+
+    def make_work(self, context: bpy.types.Context) -> Work | None:
+        settings = read_settings(context)
+        env.require_network(settings)
+
+        def work(cancel: Any) -> list[ModelInfo]:
+            client = ArkClient(settings, cancel=cancel)
+            try:
+                return available_models(client.list_models())
+            finally:
+                client.close()
+
+        call: Background[list[ModelInfo]] = Background(work, name="ark3d-models", secret=settings.api_key)
+        return Work(call=call, on_call_done=_models_done)
+
+    def work_done(self, context: bpy.types.Context, works: list[Work]) -> OperatorResult:
+        return runner.report_works(self, works)
+
+
+def _models_done(context: bpy.types.Context, call: "Background[Any]") -> "list[runner.Report]":
+    """The model menu learns what Ark offers; offline or empty, it keeps the built-in list."""
+    infos: list[ModelInfo] | None = call.result
+    if infos is None:
+        error = call.error or ArkError(msg("The request failed"), code=ErrorCode.UNKNOWN)
+        text = translations.iface("Ark's model list could not be read, the built-in list is shown: {reason}").format(
+            reason=translations.error_text(error, "iface"))
+        level = "WARNING"
+    elif not infos:
+        text = translations.iface("Ark lists no 3D model this add-on knows for your region: the built-in list is shown")
+        level = "WARNING"
+    else:
+        retiring = [info.spec.name for info in infos if info.retiring]
+        text = translations.plural(len(infos), "Ark offers {n} 3D model", "Ark offers {n} 3D models")
+        if retiring:
+            text += " · " + translations.iface("retiring: {models}").format(models=", ".join(retiring))
+        level = "INFO"
+    set_model_menu(infos or [])
+    generate.status.message = text
+    redraw_sidebars(context.window_manager)
+    return [(level, text)]
 
 
 class ARK3D_OT_cancel_import(bpy.types.Operator):
@@ -313,7 +378,11 @@ class ARK3D_OT_cancel_task(RunnerOperator):
 
     def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> OperatorResult:
         _index, item = browser.find_item(browser.browser_state(context), self.task_id.strip())
-        if item is not None and item.status == "queued":
+        refusal = delete_refusal(item.task_id, item.status) if item is not None and item.remote else None
+        if refusal is not None:  # a running task: said before anyone is asked to confirm
+            self.report({"ERROR"}, translations.error_text(refusal))
+            return {"CANCELLED"}
+        if item is not None and delete_action(item.status) == "cancel":
             return confirm(context, self, event, "Cancel task {task_id}?",
                            "Ark stops it before it runs; this cannot be undone.", "Cancel Task")
         return confirm(context, self, event, "Delete task {task_id} from Ark?",
@@ -429,6 +498,7 @@ def _connection_checked(context: bpy.types.Context, call: "Background[Any]") -> 
 CLASSES: tuple[type, ...] = (
     ARK3D_OT_import_task,
     ARK3D_OT_create_task,
+    ARK3D_OT_refresh_models,
     ARK3D_OT_cancel_import,
     ARK3D_OT_refresh_tasks,
     ARK3D_OT_tasks_page,

@@ -12,20 +12,25 @@ from typing import Any
 import bpy
 from bpy.props import BoolProperty, EnumProperty, FloatProperty, StringProperty
 
-from ..core.catalog import MODELS
+from ..core.catalog import CATALOG, MODELS, ModelInfo, available_models
 
 __all__ = [
-    "FORMAT_ITEMS",
     "LEVEL_ITEMS",
-    "MODEL_ITEMS",
     "ImportOptionProperties",
     "ImportOptions",
+    "endpoint_property",
     "fileformat_property",
+    "format_menu_property",
     "image_path_property",
     "merge_empty_property",
+    "model_menu",
+    "model_menu_property",
     "model_property",
     "options_from_preferences",
     "origin_to_base_property",
+    "parameters_property",
+    "prompt_property",
+    "set_model_menu",
     "subdivision_property",
     "target_size_property",
     "variant_choice",
@@ -139,44 +144,112 @@ def options_from_preferences(prefs: bpy.types.AddonPreferences | None) -> Import
 
 
 # -- generate options -------------------------------------------------------------------------
+#
+# The model menu comes from the catalog (core/catalog.py), narrowed to what Ark's own list
+# (GET /models) says the account's region offers once it was asked (set_model_menu), retiring
+# models marked.  The format menu follows the chosen model.  The operator and the scripting
+# API take plain strings (a model id, a format name), checked by the catalog, so a script is
+# never at the mercy of a menu's current items.
 
-MODEL_ITEMS = [
-    (MODELS[0], "Seed3D 1.0", "doubao-seed3d-1-0-250928: 30k / 100k / 200k faces (low / medium / high)"),
-    (MODELS[1], "Seed3D 2.0", "doubao-seed3d-2-0-260328: 100k / 500k / 1M faces (low / medium / high)"),
-]
+#: Every format a model may make, in a fixed order: a menu item keeps its number when the model changes.
+_FORMATS = {
+    "glb": ("GLB", "glTF binary: meshes, PBR materials and textures in one file"),
+    "obj": ("OBJ", "Wavefront OBJ with its MTL and textures"),
+    "usd": ("USD", "Universal Scene Description"),
+    "usdz": ("USDZ", "USD packed in one file with its textures"),
+    "fbx": ("FBX", "Autodesk FBX, with its textures"),
+    "stl": ("STL", "Triangles only, no materials (for 3D printing)"),
+}
 LEVEL_ITEMS = [
+    ("DEFAULT", "Model's Default", "The density the model chooses by itself"),
     ("low", "Low", "The fewest faces"),
-    ("medium", "Medium", "Ark's default"),
+    ("medium", "Medium", "More faces"),
     ("high", "High", "The most faces"),
 ]
-FORMAT_ITEMS = [
-    ("glb", "GLB", "glTF binary: meshes, PBR materials and textures in one file"),
-    ("obj", "OBJ", "Wavefront OBJ with its MTL and textures"),
-    ("usd", "USD", "Universal Scene Description"),
-    ("usdz", "USDZ", "USD packed in one file with its textures"),
-]
+
+_menu: list[ModelInfo] = available_models(None)
+#: Blender keeps no copy of a dynamic menu's strings: they live here while it shows them.
+_model_items: list[tuple[str, str, str, str, int]] = []
+_format_items: dict[str, list[tuple[str, str, str, str, int]]] = {
+    spec.id: [(f, _FORMATS[f][0], _FORMATS[f][1], "NONE", list(_FORMATS).index(f)) for f in spec.formats]
+    for spec in CATALOG
+}
+
+
+def set_model_menu(infos: list[ModelInfo]) -> None:
+    """What the model menu offers: Ark's list (3D models, retiring marked), or the built-in one."""
+    _menu[:] = infos or available_models(None)
+    _model_items.clear()
+    for info in _menu:
+        spec = info.spec
+        name = spec.name + (" (retiring)" if info.retiring else "")
+        # The tooltip: the id, the faces of each level (low, medium, high) and the price.
+        levels = [str(spec.faces({spec.level_flag: level})) for level in ("low", "medium", "high")
+                  if spec.level_flag]
+        hint = " · ".join([spec.id, *([" / ".join(levels)] if levels else []), str(spec.cost({}))])
+        _model_items.append((spec.id, name, hint, "ERROR" if info.retiring else "NONE", CATALOG.index(spec)))
+
+
+def model_menu() -> list[ModelInfo]:
+    return list(_menu)
+
+
+def _models(_self: Any, _context: Any) -> list[tuple[str, str, str, str, int]]:
+    if not _model_items:
+        set_model_menu(_menu)
+    return _model_items
+
+
+def _formats(self: Any, _context: Any) -> list[tuple[str, str, str, str, int]]:
+    return _format_items.get(getattr(self, "model", ""), _format_items[MODELS[0]])
 
 
 def image_path_property(**options: Any) -> Any:
     return StringProperty(
         name="Image File",
-        description="A jpg, png, webp or bmp image of the object: at most 10 MB and 4096 x 4096 pixels",
+        description="An image of the object (a file, or an https link), within the chosen model's limits",
         subtype="FILE_PATH",
         **options,
     )
 
 
+def model_menu_property(**options: Any) -> Any:
+    """The panel's model menu (the operator takes the id as text: :func:`model_property`)."""
+    return EnumProperty(name="Model", description="The 3D model on Ark (retiring ones are marked)", items=_models,
+                        **options)
+
+
 def model_property(**options: Any) -> Any:
-    return EnumProperty(name="Model", description="The Seed3D model version", items=MODEL_ITEMS,
-                        default=MODELS[0], **options)
+    return StringProperty(name="Model", description="The id of the 3D model on Ark (see the model menu)",
+                          default=MODELS[0], **options)
 
 
 def subdivision_property(**options: Any) -> Any:
     # "Detail", not Ark's "Subdivision Level": a label the sidebar shows whole.
     return EnumProperty(name="Detail", description="Mesh density of the result (Ark's subdivision level)",
-                        items=LEVEL_ITEMS, default="medium", **options)
+                        items=LEVEL_ITEMS, default="DEFAULT", **options)
+
+
+def format_menu_property(**options: Any) -> Any:
+    """The panel's format menu: the chosen model's formats."""
+    return EnumProperty(name="Format", description="The format Ark makes the model in", items=_formats, **options)
 
 
 def fileformat_property(**options: Any) -> Any:
-    return EnumProperty(name="Format", description="The format Ark makes the model in", items=FORMAT_ITEMS,
-                        default="glb", **options)
+    return StringProperty(name="Format", description="The format Ark makes the model in (empty: the model's default)",
+                          default="", **options)
+
+
+def prompt_property(**options: Any) -> Any:
+    return StringProperty(name="Prompt", description="What to make, in English (models that take a prompt)",
+                          **options)
+
+
+def parameters_property(**options: Any) -> Any:
+    return StringProperty(name="Parameters", description="More of the model's documented parameters, as --name "
+                          "value (e.g. --mesh_mode Raw)", **options)
+
+
+def endpoint_property(**options: Any) -> Any:
+    return StringProperty(name="Endpoint", description="An endpoint id (ep-...) where your account must call the model "
+                          "through one; empty: the model id", **options)

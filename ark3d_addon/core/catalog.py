@@ -163,6 +163,23 @@ class ModelSpec:
         defaults = self.defaults()
         return {**{name: defaults[name] for name in self.sent if name in defaults}, **checked}
 
+    def parse(self, text: str) -> dict[str, str]:
+        """Typed parameters (``--mesh_mode Raw --sl high``) as a dict, short names made long.
+
+        Only the shape is checked here; :meth:`check` checks the names and values.
+        """
+        words = text.split()
+        if len(words) % 2 or any(not word.startswith("--") for word in words[::2]):
+            raise ConfigError(msg("Write the parameters as --name value pairs, not '{text}'", text=text[:80]),
+                              code=ErrorCode.INVALID_PARAMETER, hint=msg("For example: {example}",
+                                                                          example=" ".join(self._example())))
+        longer = {flag.short: flag.name for flag in self.flags if flag.short}
+        return {longer.get(name, name): value for name, value in zip(words[::2], words[1::2], strict=True)}
+
+    def _example(self) -> list[str]:
+        flag = next((f for f in self.flags if f.values and f.name != self.format_flag), self.flags[0])
+        return [flag.name, flag.values[-1] if flag.values else str(flag.int_range[0] if flag.int_range else "")]
+
     def text(self, params: Mapping[str, str], prompt: str = "") -> str:
         """The text item: the prompt (where allowed), then ``--flag value`` for each parameter."""
         words = [prompt.strip()] if prompt.strip() else []

@@ -128,7 +128,7 @@ def cmd_registered() -> dict[str, Any]:
             "source": state.source, "model": state.model, "subdivisionlevel": state.subdivisionlevel,
             "fileformat": state.fileformat,
             "sources": [i.identifier for i in state.bl_rna.properties["source"].enum_items],
-            "models": [i.identifier for i in state.bl_rna.properties["model"].enum_items],
+            "models": [item[0] for item in _module("blender.options")._models(state, bpy.context)],
         },
         "import_props": sorted(p.identifier for p in bpy.ops.ark3d.import_task.get_rna_type().properties),
         "timer": any(bpy.app.timers.is_registered(t) for t in _module("blender.runner").TIMERS),
@@ -144,11 +144,23 @@ def _imported_facts(value: Any) -> Any:
                 "objects": sorted(o.name for o in value.objects), "message": value.message,
                 "from_library": value.from_library,
                 "tagged": sorted(o.get("ark3d_task_id", "") for o in value.objects)}
+    if hasattr(value, "spec") and hasattr(value, "retiring"):
+        return {"kind": "ModelInfo", "id": value.spec.id, "retiring": value.retiring, "listed": value.listed}
     if hasattr(value, "status") and hasattr(value, "id"):
         return {"kind": "Task", "id": value.id, "status": value.status.value, "model": value.model}
     if value is None:
         return None
     return {"kind": type(value).__name__, "repr": repr(value)[:200]}
+
+
+def cmd_menu() -> dict[str, Any]:
+    """The generate panel's model menu as it shows now: (id, label, icon) of each item, and the
+    format menu of each model."""
+    options = _module("blender.options")
+    state = bpy.context.window_manager.ark3d_generate
+    formats = {spec.id: [item[0] for item in options._format_items[spec.id]] for spec in options.CATALOG}
+    return {"models": [list(item[:2]) + [item[3]] for item in options._models(state, bpy.context)],
+            "formats": formats}
 
 
 def cmd_api(fn: str, args: list[Any] | None = None, **kwargs: Any) -> dict[str, Any]:

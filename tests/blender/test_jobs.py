@@ -214,9 +214,9 @@ def test_the_generate_panel_and_operator_are_registered(flows: Record) -> None:
     step = flows.step("registered")
     assert step["panel"] and step["parent"] == "ARK3D_PT_import" and step["operator"], step
     assert step["state"]["sources"] == ["FILE", "IMAGE", "CAMERA"]
-    assert step["state"]["models"] == [MODEL_1, MODEL_2]
+    assert step["state"]["models"] == [MODEL_1, MODEL_2, "hyper3d-gen2-260112", "hitem3d-2-0-251223"]
     assert (step["state"]["model"], step["state"]["subdivisionlevel"], step["state"]["fileformat"]) == (
-        MODEL_1, "medium", "glb")
+        MODEL_1, "DEFAULT", "glb")
     assert {"task_id", "task_ids", "variant"} <= set(step["import_props"])
     assert step["timer"] is False, "background Blender must not register the resume timer"
 

@@ -18,12 +18,13 @@ from typing import Any
 import bpy
 from bpy.props import BoolProperty, CollectionProperty, EnumProperty, IntProperty, StringProperty
 
+from ...core import retention
 from ...core.errors import ArkError, ErrorCode
 from ...core.job import format_bytes, format_duration
 from ...core.messages import msg
 from ...core.settings import Settings
 from ...core.task import Status, Task
-from ...core.tasklist import Background, TaskListResult, fetch_rows
+from ...core.tasklist import Background, TaskListResult, delete_action, delete_refusal, fetch_rows
 from .. import env, runner, translations
 from .._typing import Icon
 from ..importer import format_problem
@@ -99,6 +100,7 @@ class ArkBrowserState(bpy.types.PropertyGroup):
     page: IntProperty(name="Page", default=1, min=1, options={"SKIP_SAVE"})  # type: ignore[valid-type]
     pages: IntProperty(default=1, min=1, options={"SKIP_SAVE"})  # type: ignore[valid-type]
     total: IntProperty(default=0, min=0, options={"SKIP_SAVE"})  # type: ignore[valid-type]
+    hidden: IntProperty(default=0, min=0, options={"SKIP_SAVE"})  # type: ignore[valid-type]
 
 
 @dataclass
@@ -146,7 +148,7 @@ def _int(text: str) -> int | None:
 
 def link_seconds_left(item: ArkTaskItem, now: float | None = None) -> float | None:
     """Seconds before the result link dies (the core's rule); None: no link."""
-    task = Task(item.task_id, Status.parse(item.status), updated_at=_int(item.updated_at))
+    task = Task(item.task_id, Status.parse(item.status), model=item.model, updated_at=_int(item.updated_at))
     return task.link_seconds_left(now)
 
 
@@ -219,6 +221,7 @@ def _apply(context: bpy.types.Context, job: "Background[TaskListResult]") -> "li
     for row in result.rows:
         _set_item(state.tasks.add(), row)
     state.total = result.total
+    state.hidden = result.hidden
     state.pages = result.pages
     state.page = result.page
     index, _item = find_item(state, selected)
@@ -376,6 +379,10 @@ class ARK3D_PT_tasks(bpy.types.Panel):
         nxt = row.row(align=True)
         nxt.enabled = state.page < state.pages and not refreshing
         nxt.operator("ark3d.tasks_page", text="", icon="TRIA_RIGHT").step = 1
+        if state.hidden and not refreshing:  # Ark's list also holds video tasks: only 3D ones are shown
+            layout.label(text=translations.plural(state.hidden, "{n} video task on this page is not shown",
+                                                  "{n} video tasks on this page are not shown"), icon="INFO",
+                         translate=False)
 
         if status.message:
             icon: Icon = {"ERROR": "ERROR", "WARNING": "INFO"}.get(status.level, "CHECKMARK")  # type: ignore[assignment]
@@ -424,6 +431,9 @@ def draw_details(layout: bpy.types.UILayout, item: ArkTaskItem) -> None:
         col.label(text=iface("Not in the library"), icon="BLANK1", translate=False)
     if not item.remote:
         col.label(text=iface("Not listed by Ark (older than 7 days or deleted)"), icon="INFO", translate=False)
+    # Which of Ark's retention clocks this task is under, and the time left (core/retention.py).
+    rule = retention.rule(item.status, item.model, created, _int(item.updated_at), listed=item.remote, now=now)
+    wrapped(layout, rule.render(iface), "TIME")
     if item.error_code or item.error_message:
         wrapped(layout, f"{item.error_code}: {item.error_message}".strip(": "), "ERROR")
 
@@ -441,13 +451,21 @@ def draw_details(layout: bpy.types.UILayout, item: ArkTaskItem) -> None:
     op = sub.operator("ark3d.browser_import", text="Re-download", icon="FILE_REFRESH")
     op.task_id = item.task_id
     op.redownload = True
-    row = layout.row(align=True)
-    sub = row.row(align=True)
-    if item.status == "queued":
-        sub.operator("ark3d.cancel_task", text="Cancel Task", icon="CANCEL").task_id = item.task_id
-    else:
-        sub.enabled = item.remote and item.status in ("succeeded", "failed")
-        sub.operator("ark3d.cancel_task", text="Delete from Ark", icon="TRASH").task_id = item.task_id
+    # Ark's DELETE cancels a queued task and deletes a succeeded or failed one; nothing else is
+    # offered, and a running task says why before anyone asks (core/tasklist.py decides).
+    # (Greyed out while Ark was not asked: only what Ark lists can be cancelled or deleted there.)
+    action = delete_action(item.status)
+    if action:
+        row = layout.row()
+        row.enabled = item.remote
+        if action == "cancel":
+            row.operator("ark3d.cancel_task", text="Cancel Task", icon="CANCEL").task_id = item.task_id
+        else:
+            row.operator("ark3d.cancel_task", text="Delete from Ark", icon="TRASH").task_id = item.task_id
+    elif item.remote and item.status == "running":
+        refusal = delete_refusal(item.task_id, item.status)
+        if refusal is not None:
+            wrapped(layout, translations.error_text(refusal, "iface"), "INFO")
 
 
 def _draw_pictures(layout: bpy.types.UILayout, task_id: str) -> None:

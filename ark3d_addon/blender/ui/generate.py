@@ -1,26 +1,55 @@
-"""The "Generate" sub-panel of the Ark 3D sidebar: an image in, a Seed3D model out.
+"""The "Generate" sub-panel of the Ark 3D sidebar: images (or a prompt) in, a 3D model out.
 
-The image is a file, an image already in Blender (the Render Result, one open in the Image
-Editor), or the active camera's view rendered on the spot.  The button runs
+The first image is a file or an https link, an image already in Blender (the Render Result,
+one open in the Image Editor), or the active camera's view rendered on the spot; models that
+take several get more (files or links).  The model menu is the catalog's, narrowed by Ark's
+own list once ⟳ asked it; the chosen model decides the formats, whether a prompt and a detail
+level apply, and the faces and the price shown before anything is sent.  The button runs
 ``ark3d.create_task`` with the panel's choices: the same non-blocking job as an import, which
 then shows in the main panel until the model is imported.  The panel only reads and sets its
 own state (``WindowManager.ark3d_generate``); it never starts network work itself.
 """
 
-import bpy
-from bpy.props import EnumProperty, StringProperty
+from dataclasses import dataclass
 
+import bpy
+from bpy.props import CollectionProperty, EnumProperty, IntProperty, StringProperty
+
+from ...core.catalog import DEFAULT_MODEL, ModelSpec, find_model
+from ...core.errors import ArkError
 from .. import runner, translations
 from .._typing import OperatorResult
 from ..env import online_access_allowed
-from ..options import fileformat_property, image_path_property, model_property, subdivision_property
+from ..options import (
+    endpoint_property,
+    format_menu_property,
+    image_path_property,
+    model_menu_property,
+    parameters_property,
+    prompt_property,
+    subdivision_property,
+)
 from . import thumbnails
 from .common import wrap_width, wrapped
 
 #: ``WindowManager.ark3d_generate``: the panel's state.
 STATE = "ark3d_generate"
 
-NOTE = "About 2.4 CNY a model (Seed3D 1.0). Generation takes several minutes; the model is imported when ready."
+NOTE = "Generation takes several minutes; the model is imported when ready."
+
+
+@dataclass
+class _Status:
+    """What the last model list refresh said (shown under the model menu)."""
+
+    message: str = ""
+
+
+status = _Status()
+
+
+class ArkImagePath(bpy.types.PropertyGroup):
+    path: image_path_property()  # type: ignore[valid-type]
 
 _SOURCES = [
     ("FILE", "File", "An image file: jpg, png, webp or bmp"),
@@ -41,9 +70,13 @@ class ArkGenerateState(bpy.types.PropertyGroup):
         name="Image",
         description="An image of this file (the Render Result, or one open in the Image Editor)",
     )
-    model: model_property()  # type: ignore[valid-type]
+    more_images: CollectionProperty(type=ArkImagePath)  # type: ignore[valid-type]
+    model: model_menu_property()  # type: ignore[valid-type]
     subdivisionlevel: subdivision_property()  # type: ignore[valid-type]
-    fileformat: fileformat_property()  # type: ignore[valid-type]
+    fileformat: format_menu_property()  # type: ignore[valid-type]
+    prompt: prompt_property()  # type: ignore[valid-type]
+    parameters: parameters_property()  # type: ignore[valid-type]
+    endpoint: endpoint_property()  # type: ignore[valid-type]
 
 
 def editor_image(context: bpy.types.Context) -> bpy.types.Image | None:
@@ -79,9 +112,65 @@ class ARK3D_OT_generate_use_editor_image(bpy.types.Operator):
         return {"FINISHED"}
 
 
+class ARK3D_OT_generate_image_add(bpy.types.Operator):
+    """Add one more input image (for models that take several)"""
+
+    bl_idname = "ark3d.generate_image_add"
+    bl_label = "Add Image"
+    bl_options = {"INTERNAL"}
+
+    def execute(self, context: bpy.types.Context) -> OperatorResult:
+        state = getattr(context.window_manager, STATE, None)
+        if state is None:
+            return {"CANCELLED"}
+        state.more_images.add()
+        return {"FINISHED"}
+
+
+class ARK3D_OT_generate_image_remove(bpy.types.Operator):
+    """Remove this input image"""
+
+    bl_idname = "ark3d.generate_image_remove"
+    bl_label = "Remove Image"
+    bl_options = {"INTERNAL"}
+
+    index: IntProperty(name="Index", options={"SKIP_SAVE"})  # type: ignore[valid-type]
+
+    def execute(self, context: bpy.types.Context) -> OperatorResult:
+        state = getattr(context.window_manager, STATE, None)
+        if state is None or not 0 <= self.index < len(state.more_images):
+            return {"CANCELLED"}
+        state.more_images.remove(self.index)
+        return {"FINISHED"}
+
+
+def _spec(state: "ArkGenerateState") -> ModelSpec:
+    try:
+        return find_model(state.model)
+    except ArkError:  # the menu's value is no model (its items changed): the catalog's default
+        return find_model(DEFAULT_MODEL)
+
+
+def _hints(state: "ArkGenerateState", spec: ModelSpec) -> str:
+    """Faces and price of what the panel would send, or why it would be refused (said before sending)."""
+    try:
+        params = spec.parse(state.parameters)
+        if state.fileformat:
+            params[spec.format_flag] = state.fileformat
+        if spec.level_flag and state.subdivisionlevel != "DEFAULT":
+            params[spec.level_flag] = state.subdivisionlevel
+        images = (1 if state.source != "FILE" or state.image_path.strip() else 0) + sum(
+            1 for item in state.more_images if item.path.strip())
+        checked = spec.check(params, images=images, prompt=state.prompt.strip())
+    except ArkError as exc:
+        return translations.error_text(exc, "iface")
+    return " · ".join([spec.faces(checked).render(translations.iface), spec.cost(checked).render(translations.iface)])
+
+
 def _ready(context: bpy.types.Context, state: ArkGenerateState) -> tuple[bool, str]:
     """Whether Generate can run, and if not, what to do first."""
-    if state.source == "FILE" and not state.image_path.strip():
+    spec = _spec(state)
+    if state.source == "FILE" and not state.image_path.strip() and not (spec.min_images == 0 and state.prompt.strip()):
         return False, "Pick an image file"
     if state.source == "IMAGE" and not state.image_name:
         return False, "Pick an image"
@@ -115,12 +204,31 @@ class ARK3D_PT_generate(bpy.types.Panel):
             layout.label(text=camera.name if camera is not None else translations.iface("No active camera"),
                          icon="CAMERA_DATA" if camera is not None else "ERROR", translate=False)
 
+        spec = _spec(state)
+        if spec.max_images > 1:
+            for index, item in enumerate(state.more_images):
+                row = layout.row(align=True)
+                row.prop(item, "path", text="")
+                row.operator("ark3d.generate_image_remove", text="", icon="X").index = index
+            if 1 + len(state.more_images) < spec.max_images:
+                layout.operator("ark3d.generate_image_add", text="Add Image", icon="ADD")
+
         col = layout.column(align=True)
         col.use_property_split = True  # label | field, as Blender's own editors: no label is cut
         col.use_property_decorate = False
-        col.prop(state, "model")
-        col.prop(state, "subdivisionlevel")
+        row = col.row(align=True)
+        row.prop(state, "model")
+        row.operator("ark3d.refresh_models", text="", icon="FILE_REFRESH")
+        if spec.level_flag:
+            col.prop(state, "subdivisionlevel")
         col.prop(state, "fileformat")
+        if spec.prompt:
+            col.prop(state, "prompt")
+        col.prop(state, "parameters")
+        col.prop(state, "endpoint")
+        if status.message:
+            wrapped(layout, status.message, "INFO", wrap_width(context))
+        wrapped(layout, _hints(state, spec), "INFO", wrap_width(context))
 
         ready, why = _ready(context, state)
         row = layout.row()
@@ -130,9 +238,14 @@ class ARK3D_PT_generate(bpy.types.Panel):
         op.image_path = state.image_path if state.source == "FILE" else ""
         op.image_name = state.image_name if state.source == "IMAGE" else ""
         op.use_camera = state.source == "CAMERA"
-        op.model = state.model
-        op.subdivisionlevel = state.subdivisionlevel
+        op.image_paths = "\n".join(item.path for item in state.more_images if item.path.strip()) \
+            if spec.max_images > 1 else ""
+        op.model = spec.id
+        op.subdivisionlevel = state.subdivisionlevel if spec.level_flag else "DEFAULT"
         op.fileformat = state.fileformat
+        op.prompt = state.prompt if spec.prompt else ""
+        op.parameters = state.parameters
+        op.endpoint = state.endpoint
         if not ready:
             wrapped(layout, translations.iface(why), "INFO", wrap_width(context))
 
@@ -156,5 +269,6 @@ def draw_generated(layout: bpy.types.UILayout) -> None:
         cell.label(text=task_id[-5:], translate=False)
 
 
-CLASSES: tuple[type, ...] = (ArkGenerateState, ARK3D_OT_generate_use_editor_image)
+CLASSES: tuple[type, ...] = (ArkImagePath, ArkGenerateState, ARK3D_OT_generate_use_editor_image,
+                             ARK3D_OT_generate_image_add, ARK3D_OT_generate_image_remove)
 PANELS: tuple[type, ...] = (ARK3D_PT_generate,)
