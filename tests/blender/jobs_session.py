@@ -163,6 +163,18 @@ def cmd_menu() -> dict[str, Any]:
             "formats": formats}
 
 
+def cmd_hints(**values: Any) -> dict[str, Any]:
+    """Set the generate panel's state and read what it would show: the faces and price hint (or
+    the refusal), and whether Generate is enabled."""
+    generate = _module("blender.ui.generate")
+    state = bpy.context.window_manager.ark3d_generate
+    for name, value in values.items():
+        setattr(state, name, value)
+    spec = generate._spec(state)
+    ready, why = generate._ready(bpy.context, state)
+    return {"hint": generate._hints(state, spec), "ready": ready, "why": why, "model": spec.id}
+
+
 def cmd_api(fn: str, args: list[Any] | None = None, **kwargs: Any) -> dict[str, Any]:
     """``bl_ext.user_default.ark3d.api.<fn>(*args, **kwargs)``, as a script calls it."""
     api = importlib.import_module(ADDON + ".api")

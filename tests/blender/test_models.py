@@ -70,6 +70,15 @@ def models(blender_python: BlenderPython, extension_zip: Path, format_assets: Pa
             sc.run(blender, "prefs", "prefs", region="CUSTOM", custom_base_url=server.api_base, api_key=KEY,
                    poll_interval=1.0)
             sc.run(blender, "menu built in", "menu")
+            sc.run(blender, "hint seed3d 2 high", "hints", model=SEED3D_2, subdivisionlevel="high", fileformat="obj",
+                   source="FILE", image_path=str(images / "front.png"))
+            sc.run(blender, "hint hitem3d pro", "hints", model=HITEM3D, fileformat="fbx",
+                   parameters="--resolution 1536pro --face 2000000")
+            sc.run(blender, "hint hyper3d prompt only", "hints", model=HYPER3D, image_path="", prompt="a red chair",
+                   parameters="--mesh_mode Raw", fileformat="glb", subdivisionlevel="DEFAULT")
+            sc.run(blender, "hint hyper3d bad", "hints", model=HYPER3D,
+                   parameters="--mesh_mode Quad --quality_override 500000")
+            sc.run(blender, "hint reset", "hints", model=SEED3D_1, parameters="", prompt="", fileformat="glb")
             counted("hyper3d", "create", image_path=str(images / "front.png"),
                     image_paths=str(images / "back.png"), model=HYPER3D, fileformat="fbx",
                     prompt="a small red cube", parameters="--mesh_mode Raw --material PBR")
@@ -142,3 +151,13 @@ def test_the_model_menu_follows_arks_list_and_falls_back_offline(models: Scenari
     offline = models.step("list models offline")
     assert offline["error"] and "online access" in offline["error"].lower(), offline
     assert models.step("menu after offline")["models"] == menu  # what was known stays
+
+
+def test_the_panel_shows_faces_and_price_before_sending_or_why_it_would_be_refused(models: Scenario) -> None:
+    assert models.step("hint seed3d 2 high")["hint"] == "about 1,000,000 faces · about 2.40 CNY a task"
+    assert models.step("hint hitem3d pro")["hint"] == "about 2,000,000 faces · about 13.05 CNY a task"
+    prompt_only = models.step("hint hyper3d prompt only")
+    assert prompt_only["hint"] == "about 500,000 faces · about 1.80 CNY a task"
+    assert prompt_only["ready"], prompt_only  # Hyper3D takes a prompt without an image
+    bad = models.step("hint hyper3d bad")["hint"]
+    assert "with mesh mode Quad, --quality_override must be from 1,000 to 200,000" in bad, bad
