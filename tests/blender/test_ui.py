@@ -89,6 +89,7 @@ def ui(blender_python: BlenderPython, extension_zip: Path, demo_assets: Path,
             run(blender, "delete done", "op", op="cancel_task", task_id=ids["done"])
             run(blender, "delete failed", "op", op="cancel_task", task_id=ids["failed"])
             run(blender, "refresh after", "refresh")
+            run(blender, "draw online", "draw_ui")
             run(blender, "copy", "op", op="copy_task_id", task_id=ids["done"])
             run(blender, "check", "check_connection")
             run(blender, "wrong key", "prefs", api_key=WRONG_KEY)
@@ -388,3 +389,13 @@ def test_one_undo_removes_an_import_with_options(ui: Scenario) -> None:
 def test_the_key_never_shows(ui: Scenario) -> None:
     assert KEY not in ui.output and WRONG_KEY not in ui.output
     assert KEY not in json.dumps(ui.steps) and WRONG_KEY not in json.dumps(ui.steps)
+
+
+def test_the_details_say_the_retention_rule_and_what_ark_may_cancel_or_delete(ui: Scenario) -> None:
+    # the labels' texts, wrapped lines joined again
+    drawn = " ".join(re.findall(r"text='([^']*)'", " ".join(ui.step("draw online")["calls"])))
+    assert "Ark lists a task for 7 days after it was created: 6 d 23 h left" in drawn, drawn
+    assert "Ark removes a cancelled task 24 h after it was cancelled: 23 h left" in drawn
+    assert "Only in your library: Ark lists tasks for 7 days, and no longer lists this one" in drawn
+    # A running task: no Cancel button, and why, before anyone is asked
+    assert "is running and cannot be cancelled" in drawn and "Ark only cancels queued tasks" in drawn
