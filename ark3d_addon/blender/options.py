@@ -161,7 +161,7 @@ _FORMATS = {
     "stl": ("STL", "Triangles only, no materials (for 3D printing)"),
 }
 LEVEL_ITEMS = [
-    ("DEFAULT", "Model's Default", "The density the model chooses by itself"),
+    ("DEFAULT", "Default", "The density the model chooses by itself"),
     ("low", "Low", "The fewest faces"),
     ("medium", "Medium", "More faces"),
     ("high", "High", "The most faces"),

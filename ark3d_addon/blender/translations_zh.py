@@ -670,7 +670,7 @@ CATALOG: dict[str, str] = {
     "Ark offers {n} 3D models": "方舟提供 {n} 个 3D 模型",
     "Ark's model list could not be read, the built-in list is shown: {reason}": "无法读取方舟的模型列表，显示内置列表：{reason}",
     "retiring: {models}": "即将下线：{models}",
-    "Model's Default": "模型默认",
+    "Default": "默认",
     "The density the model chooses by itself": "由模型自行决定的网格密度",
     "More faces": "更多面",
     "An image of the object (a file, or an https link), within the chosen model's limits": "物体的图片（文件或 https 链接），须符合所选模型的限制",

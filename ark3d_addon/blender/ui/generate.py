@@ -187,6 +187,11 @@ class ARK3D_PT_generate(bpy.types.Panel):
     bl_category = "Ark 3D"
     bl_parent_id = "ARK3D_PT_import"
 
+    def draw_header_preset(self, context: bpy.types.Context) -> None:
+        # In the header, not beside the Model menu: there it would take the width the model's name needs.
+        if self.layout is not None:
+            self.layout.operator("ark3d.refresh_models", text="", icon="FILE_REFRESH", emboss=False)
+
     def draw(self, context: bpy.types.Context) -> None:
         layout = self.layout
         state = getattr(context.window_manager, STATE, None)
@@ -216,9 +221,7 @@ class ARK3D_PT_generate(bpy.types.Panel):
         col = layout.column(align=True)
         col.use_property_split = True  # label | field, as Blender's own editors: no label is cut
         col.use_property_decorate = False
-        row = col.row(align=True)
-        row.prop(state, "model")
-        row.operator("ark3d.refresh_models", text="", icon="FILE_REFRESH")
+        col.prop(state, "model")
         if spec.level_flag:
             col.prop(state, "subdivisionlevel")
         col.prop(state, "fileformat")
