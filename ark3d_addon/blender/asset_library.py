@@ -88,7 +88,13 @@ def sync_library(context: bpy.types.Context | None = None) -> None:
     if Path(entry.path) != root:
         entry.path = str(root)
     if hasattr(entry, "import_method"):
-        entry.import_method = "APPEND_REUSE"  # a dragged result is the user's own copy, sharing its textures
+        # A dragged result is the user's own copy, sharing its textures.  Blender 5.0+ refuses
+        # "Append (Reuse Data)" for a library (only LINK, APPEND and PACK are accepted there):
+        # a plain copy then, still the user's own.
+        try:
+            entry.import_method = "APPEND_REUSE"
+        except TypeError:
+            entry.import_method = "APPEND"
 
 
 def remove_library() -> None:
