@@ -449,10 +449,6 @@ CATALOG: dict[str, str] = {
     "Free some space where {where} lives": "请在 {where} 所在位置释放一些空间",
     "Check that the library folder is writable, or choose another one in the add-on preferences":
         "请检查本地库文件夹是否可写，或在插件偏好设置中另选一个",
-    "The result archive holds no model file (.glb, .gltf, .obj, .usd, .usdz)":
-        "结果压缩包中没有模型文件（.glb、.gltf、.obj、.usd、.usdz）",
-    "The result archive holds no model file (.glb, .gltf, .obj, .usd, .usdz) (it holds: {files})":
-        "结果压缩包中没有模型文件（.glb、.gltf、.obj、.usd、.usdz）（其中有：{files}）",
     "Check the task's file format; report the task id to Ark support if the result is wrong":
         "请检查任务的文件格式；如果结果有误，请向方舟支持报告任务 ID",
     # core/image_input.py (the Generate section)

@@ -375,10 +375,11 @@ class ImportJob:
     def _forget_folder(self) -> None:
         """Leave no task folder this job made for nothing (its ``.lock``, ``task.json``...).
 
-        Only a folder that did not exist when the job began: one that did holds an earlier
-        result, or another job's work.
+        Only a folder that did not exist when the job began (one that did holds an earlier
+        result, or another job's work), and not once the download is complete: a cancel during
+        the extraction keeps the zip, the result's one copy once the link is gone.
         """
-        if self._fresh_folder:
+        if self._fresh_folder and not self.library.zip_path(self.task_id).exists():
             self.library.discard(self.task_id)
 
     def _cancel_on_ark(self) -> None:

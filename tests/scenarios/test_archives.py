@@ -113,10 +113,11 @@ def test_archive_nested_zip_kept_unopened(sc: Scenario) -> None:
 
 
 def test_archive_only_a_nested_zip(sc: Scenario) -> None:
-    """expected: NoModel: "holds no model file (.glb, .gltf, .obj, .usd, .usdz) (it holds: inner.zip)"."""
+    """expected: NoModel: "holds no model file (.glb, ..., .ply) (it holds: inner.zip)"."""
     tid = sc.serve(zip_bytes([("inner.zip", zip_bytes([MODEL]))]))
     error = sc.fail(tid, NoModelError)
-    assert "holds no model file (.glb, .gltf, .obj, .usd, .usdz) (it holds: inner.zip)" in error.user_message()
+    assert ("holds no model file (.glb, .gltf, .usdz, .usdc, .usd, .usda, .obj, .fbx, .stl, .ply) "
+            "(it holds: inner.zip)") in error.user_message()
     assert error.code == "NoModel" and HINT in error.user_message()
 
 

@@ -45,13 +45,13 @@ def assert_cancelled(sc: Scenario, job: ImportJob, took: float) -> None:
 
 
 def test_lifecycle_cancel_while_queued(sc: Scenario) -> None:
-    """expected: cancel while the task is queued (between two polls): stopped within 1 s, phase "cancelled", no file but task.json."""  # noqa: E501
+    """expected: cancel while the task is queued (between two polls): stopped within 1 s, phase "cancelled", the task folder it made removed (no .lock, no task.json)."""  # noqa: E501
     tid = sc.server.add_task(file=sc.server.add_file("r.zip", zip_bytes([MODEL])), queued_s=60)
     job = sc.job(tid, settings=sc.settings(poll_interval=5.0))
     job.start()
     wait_for(job, lambda s: s.phase == "queued")
     assert_cancelled(sc, job, cancel_and_time(job))
-    assert sc.task_files(tid) == [".lock", "task.json"]
+    assert not sc.library.task_dir(tid).exists()
 
 
 def test_lifecycle_cancel_during_retry_wait(sc: Scenario) -> None:
