@@ -194,9 +194,11 @@ def list_models() -> list[ModelInfo]:
 
 
 def list_tasks(*, status: str | None = None, page_size: int = 20) -> list[Task]:
-    """The account's tasks of the last 7 days, newest first (one page), from Ark's list call.
+    """The account's 3D tasks of the last 7 days, newest first (one page), from Ark's list call.
 
-    ``status``: queued, running, cancelled, succeeded or failed (None: all).
+    ``status``: queued, running, cancelled, succeeded or failed (None: all).  The list call also
+    returns video tasks (Seedance): they are left out here, as in the Tasks browser, so a page
+    may hold fewer than ``page_size``.
     """
     if status is not None and (Status.parse(status) is Status.UNKNOWN):
         raise ConfigError(msg("Unknown task status '{status}'", status=status), code=ErrorCode.INVALID_PARAMETER,
@@ -211,7 +213,7 @@ def list_tasks(*, status: str | None = None, page_size: int = 20) -> list[Task]:
         tasks, _total = client.list_tasks(page_size=page_size, status=Status.parse(status).value if status else None)
     finally:
         client.close()
-    return tasks
+    return [task for task in tasks if not task.is_video]
 
 
 def cancel_task(task_id: str) -> None:

@@ -53,7 +53,8 @@ def models(blender_python: BlenderPython, extension_zip: Path, format_assets: Pa
         server.set_create_result("stl", stl, model=HITEM3D)
         server.set_create_result("glb", format_assets / "embedded.fbx", model=SEED3D_2)  # any result will do
         endpoint = server.add_endpoint(SEED3D_2)
-        sc = Scenario({"endpoint": endpoint}, server, tmp_path_factory.mktemp(f"models-{blender_python.id}-"))
+        video = server.add_video_task()
+        sc = Scenario({"endpoint": endpoint, "video": video}, server, tmp_path_factory.mktemp(f"models-{blender_python.id}-"))
         images = sc.root / "images"
         images.mkdir()
         (images / "front.png").write_bytes(png(64, 64))
@@ -94,6 +95,7 @@ def models(blender_python: BlenderPython, extension_zip: Path, format_assets: Pa
                     parameters="--texture_size 4096")
             counted("no such level", "create", image_path=str(images / "front.png"), model=HYPER3D,
                     parameters="--sl ultra")
+            sc.run(blender, "list tasks", "api", fn="list_tasks", page_size=50)
             sc.run(blender, "list models", "api", fn="list_models")
             sc.run(blender, "menu listed", "menu")
             sc.run(blender, "online off", "online", value=False)
@@ -161,3 +163,11 @@ def test_the_panel_shows_faces_and_price_before_sending_or_why_it_would_be_refus
     assert prompt_only["ready"], prompt_only  # Hyper3D takes a prompt without an image
     bad = models.step("hint hyper3d bad")["hint"]
     assert "with mesh mode Quad, --quality_override must be from 1,000 to 200,000" in bad, bad
+
+
+def test_the_api_lists_3d_tasks_only(models: Scenario) -> None:
+    step = models.step("list tasks")
+    assert step["error"] is None, step
+    listed = {task["id"]: task["model"] for task in step["value"]}
+    assert models.ids["video"] not in listed
+    assert {HYPER3D, HITEM3D, SEED3D_2} <= set(listed.values()), listed
