@@ -54,7 +54,8 @@ def models(blender_python: BlenderPython, extension_zip: Path, format_assets: Pa
         server.set_create_result("glb", format_assets / "embedded.fbx", model=SEED3D_2)  # any result will do
         endpoint = server.add_endpoint(SEED3D_2)
         video = server.add_video_task()
-        sc = Scenario({"endpoint": endpoint, "video": video}, server, tmp_path_factory.mktemp(f"models-{blender_python.id}-"))
+        sc = Scenario({"endpoint": endpoint, "video": video}, server,
+                      tmp_path_factory.mktemp(f"models-{blender_python.id}-"))
         images = sc.root / "images"
         images.mkdir()
         (images / "front.png").write_bytes(png(64, 64))
