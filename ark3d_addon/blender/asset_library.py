@@ -21,6 +21,7 @@ are disabled, so a Blender restarted with the add-on on finds its entry as it wa
 import shutil
 import sys
 import threading
+import traceback
 import weakref
 from collections.abc import Iterable
 from pathlib import Path
@@ -84,7 +85,12 @@ def sync_library(context: bpy.types.Context | None = None) -> None:
     root.mkdir(parents=True, exist_ok=True)
     entry = libraries.get(LIBRARY_NAME)
     if entry is None:
-        entry = libraries.new(name=LIBRARY_NAME, directory=str(root))
+        if hasattr(libraries, "new"):
+            entry = libraries.new(name=LIBRARY_NAME, directory=str(root))
+        else:  # Blender 3.x: only the operator adds one (named after the folder)
+            bpy.ops.preferences.asset_library_add(directory=str(root))
+            entry = libraries[len(libraries) - 1]
+            entry.name = LIBRARY_NAME
     if Path(entry.path) != root:
         entry.path = str(root)
     if hasattr(entry, "import_method"):
@@ -99,9 +105,12 @@ def sync_library(context: bpy.types.Context | None = None) -> None:
 
 def remove_library() -> None:
     libraries = _entries()
-    entry = libraries.get(LIBRARY_NAME) if libraries is not None else None
-    if entry is not None:
-        libraries.remove(entry)
+    if libraries is None or libraries.get(LIBRARY_NAME) is None:
+        return
+    if hasattr(libraries, "remove"):
+        libraries.remove(libraries[LIBRARY_NAME])
+    else:  # Blender 3.x
+        bpy.ops.preferences.asset_library_remove(index=libraries.find(LIBRARY_NAME))
 
 
 # -- inputs -------------------------------------------------------------------------------------------
@@ -211,10 +220,13 @@ def register() -> None:
     runner.tick_hooks.append(adopt_inputs)
     runner.startup_hooks.append(_on_preferences)
     preferences.library_hooks.append(_on_preferences)
+    libraries = _entries()
+    if libraries is not None and not hasattr(libraries, "new"):
+        return  # Blender 3.x adds one by an operator, which cannot run yet: the start-up hook does it
     try:
         sync_library()
-    except (ArkError, OSError, RuntimeError) as exc:  # a folder that cannot be made: said, not fatal
-        print(f"Ark 3D: the asset library could not be set up: {exc}", file=sys.stderr)
+    except Exception:  # the rest of the add-on works without it: said in the console, not fatal
+        traceback.print_exc()
 
 
 def unregister() -> None:

@@ -160,3 +160,25 @@ def test_the_panel_at_the_sidebars_default_width_and_disabling_leaves_nothing(tm
     assert report["second_import"] == ["RUNNING_MODAL"] and report["loops_before"] >= 1, report
     assert report["timers_after_enable"] == ["_resume_on_start"], report["timers_after_enable"]
     assert report["after_disable"] == {"timers": [], "loops": 0, "active": [], "threads": []}, report["after_disable"]
+
+
+def test_pictures_in_the_browser_and_the_asset_browser(tmp_path: Path, server, demo_assets: Path) -> None:
+    """Three results in the library before Blender starts: the start-up catch-up makes their pictures
+    and asset files in a background Blender (this window's own binary), the browser shows the
+    pictures, and the Asset Browser lists them in the "Ark 3D" library."""
+    ids = [f"cgt-2025112409{n:02d}00-pic{n:02d}" for n in range(3)]
+    for n, task_id in enumerate(ids):
+        in_library(tmp_path, task_id, demo_assets / "seed3d_obj.zip", days=n)
+    report = run_driver(tmp_path, server, "visual", {}, {"library_ids": ids})
+    print("\nvisual:", json.dumps({k: report.get(k) for k in ("pictures", "asset_libraries", "asset_browser")},
+                                  indent=1, ensure_ascii=False))
+    for task_id in ids:
+        files = report["pictures"]["files"][task_id]
+        assert {"preview.png", "asset.blend"} <= set(files), files
+    assert {"name": "Ark 3D", "path": str(tmp_path / "library")} in report["asset_libraries"]
+    assert report["asset_browser"]["library"] == "Ark 3D"
+    cats = (tmp_path / "library" / "blender_assets.cats.txt").read_text(encoding="utf-8")
+    assert "Ark 3D/doubao-seed3d-1-0-250928/" in cats
+    for name in ("browser_thumbnails.png", "asset_browser.png"):
+        dest = publish(report, name)
+        assert dest.stat().st_size > 20_000, dest

@@ -10,6 +10,9 @@ presses OK); run the preferences' Check Connection; then switch the interface to
 Chinese and screenshot again (``panel_zh.png``).
 ``scenario: generate``: the Generate sub-panel open with an image file chosen, Generate pressed,
 screenshot while the new task is queued (``generate.png``).
+``scenario: visual``: results already in the library get their pictures from the start-up
+catch-up (a background Blender); the browser shows them (``browser_thumbnails.png``); the 3D
+Viewport turned into the Asset Browser on the "Ark 3D" library (``asset_browser.png``).
 ``scenario: default_width``: the sidebar as Blender opens it (not widened), the import options
 and Generate open, a task imported from the library: screenshots in English and Chinese
 (``panel_default_width.png``, ``panel_default_width_zh.png``); then the add-on disabled while
@@ -39,6 +42,7 @@ from driver_common import (  # on the path through harness.DRIVER_PATH
     open_ark_tab,
     region,
     run_steps,
+    view3d,
     wait_until,
     window,
     window_screenshot,
@@ -229,6 +233,45 @@ def scenario_default_width():
     }
 
 
+def scenario_visual():
+    """Results already in the library get their pictures from the start-up catch-up (a background
+    Blender); the browser shows them; the 3D Viewport becomes the Asset Browser on "Ark 3D"."""
+    library = Path(os.environ["ARK3D_LIBRARY"])
+    ids = CONFIG["library_ids"]
+    yield from setup_ui()
+    started = clock()
+    yield from wait_until(lambda: all((library / t / "preview.png").is_file() for t in ids), 240, "the pictures")
+    report["pictures"] = {"seconds": round(clock() - started, 1),
+                          "files": {t: sorted(p.name for p in (library / t).iterdir()) for t in ids}}
+    with in_sidebar():
+        bpy.ops.ark3d.refresh_tasks("INVOKE_DEFAULT")
+    yield from wait_until(lambda: browser.status.job is not None and browser.status.job.done and len(state().tasks),
+                          15, "the refresh to fill the list")
+    state().index = next(i for i, item in enumerate(state().tasks) if item.task_id == ids[0])
+    yield 1.5  # Blender loads the small PNGs when their icons are first drawn
+    report["items"] = items()
+    yield from screenshot("browser_thumbnails.png")
+
+    libraries = bpy.context.preferences.filepaths.asset_libraries
+    report["asset_libraries"] = [{"name": lib.name, "path": lib.path} for lib in libraries]
+    area = view3d()
+    area.ui_type = "ASSETS"
+    yield 0.5
+    params = area.spaces.active.params
+    name = "asset_library_reference" if hasattr(params, "asset_library_reference") else "asset_library_ref"
+    setattr(params, name, "Ark 3D")
+    report["asset_browser"] = {"library": getattr(params, name), "area": [area.x, area.y, area.width, area.height]}
+    yield 4.0  # the asset files are read and their previews shown
+    path = SHOTS / "asset_browser.png"
+    with bpy.context.temp_override(window=window(), area=area):
+        bpy.ops.screen.screenshot(filepath=str(path))
+    report["shots"]["asset_browser.png"] = {
+        "path": str(path), "exists": path.exists(),
+        "sidebar": {"x": area.x, "y": area.y, "width": area.width, "height": area.height},
+        "window": [window().width, window().height]}
+    area.ui_type = "VIEW_3D"
+
+
 def prepare() -> None:
     """Panels opened or closed as each picture needs (their open state is set when first drawn)."""
     def reregister(cls: type, options: set[str]) -> None:
@@ -253,6 +296,7 @@ def cleanup() -> None:
 
 
 prepare()
-scenarios = {"browser": scenario_browser, "generate": scenario_generate, "default_width": scenario_default_width}
+scenarios = {"browser": scenario_browser, "generate": scenario_generate, "default_width": scenario_default_width,
+             "visual": scenario_visual}
 run_steps(scenarios[SCENARIO](), reporter, cleanup)
 log(f"driver ready: scenario {SCENARIO}; library {os.environ.get('ARK3D_LIBRARY')}")
