@@ -181,7 +181,10 @@ def _queue(context: bpy.types.Context, task_ids: Iterable[str] | None, library: 
             if todo and not cancel.is_set():
                 status, output = assets.run_process(command(PACKAGE_DIR, library.root, todo), cancel)
                 if status != 0 and not cancel.is_set():
-                    print(f"Ark 3D: pictures or asset files could not be made:\n{output}", file=sys.stderr)
+                    # a bug's traceback whole; else the lines saying which result has no asset, and why
+                    said = output if "Traceback" in output else "\n".join(
+                        line for line in output.splitlines() if line.startswith("ark3d: no asset"))
+                    print(f"Ark 3D: pictures or asset files could not be made:\n{said}", file=sys.stderr)
             return todo
 
     def ended(work: runner.Work) -> None:

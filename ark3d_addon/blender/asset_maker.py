@@ -31,6 +31,7 @@ from mathutils import Vector
 
 from ..core import assets
 from ..core.archive import MODEL_EXTENSIONS
+from ..core.errors import ArkError
 from ..core.library import Library
 from .image_source import has_denoiser
 from .importer import import_model
@@ -81,7 +82,10 @@ def main(args: list[str]) -> int:
             if assets.needs_asset(library, task_id):
                 make_asset(library, task_id)
         except Exception as exc:
-            traceback.print_exc()
+            if isinstance(exc, ArkError):  # said to the user already (a format this Blender cannot import)
+                print(f"ark3d: no asset for {task_id}: {exc}", flush=True)
+            else:  # a bug: its traceback
+                traceback.print_exc()
             failed += 1
             folder = library.task_dir(task_id)
             if folder.is_dir():
