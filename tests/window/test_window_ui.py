@@ -182,3 +182,22 @@ def test_pictures_in_the_browser_and_the_asset_browser(tmp_path: Path, server, d
     for name in ("browser_thumbnails.png", "asset_browser.png"):
         dest = publish(report, name)
         assert dest.stat().st_size > 20_000, dest
+
+
+def test_generate_from_the_camera_renders_as_f12_does(tmp_path: Path, server, demo_assets: Path) -> None:
+    """The button returns at once; Blender's render job renders, as F12 does; the denoiser this build lacks is off for it; the
+    create call carries the rendered picture, kept in the library with a small copy (made by a
+    background Blender); the scene's settings are as they were."""
+    server.set_create_result("glb", demo_assets / "seed3d_glb.zip")
+    server.create_schedule = (3600.0, 60.0)
+    report = run_driver(tmp_path, server, "camera", {})
+    camera = report["camera"]
+    print("\ncamera:", json.dumps(camera, indent=1, ensure_ascii=False))
+    assert camera["result"] == ["RUNNING_MODAL"] and camera["ms"] < 100, camera
+    assert camera["last_message"]["level"] != "ERROR", camera
+    # How live the interface is meanwhile is Blender's own F12 behaviour (the render view's
+    # redraws are reported, not judged: on two busy cores Cycles' threads leave it little time).
+    assert camera["settings_after"] == {"use_denoising": True, "resolution_percentage": 100, "filepath": "/tmp/"}
+    created = [r for r in server.requests_log if r.method == "POST"]  # the server checked its image
+    assert len(created) == 1 and camera["task_ids"], camera
+    assert camera["input_kept"] == ["input.png", "input_preview.png"], "the picture sent is kept, with its small copy"

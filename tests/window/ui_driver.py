@@ -10,6 +10,8 @@ presses OK); run the preferences' Check Connection; then switch the interface to
 Chinese and screenshot again (``panel_zh.png``).
 ``scenario: generate``: the Generate sub-panel open with an image file chosen, Generate pressed,
 screenshot while the new task is queued (``generate.png``).
+``scenario: camera``: Generate from the active camera (Cycles, its denoiser on) rendered as F12
+does, the render view's redraws counted meanwhile; the task created after the render completes.
 ``scenario: visual``: results already in the library get their pictures from the start-up
 catch-up (a background Blender); the browser shows them (``browser_thumbnails.png``); the 3D
 Viewport turned into the Asset Browser on the "Ark 3D" library (``asset_browser.png``).
@@ -233,6 +235,45 @@ def scenario_default_width():
     }
 
 
+def scenario_camera():
+    """Generate from the active camera as a user clicks it: Cycles with its denoiser on (Debian's
+    build has no OpenImageDenoise), rendered as F12 renders, the render view redrawn meanwhile;
+    the task is created once the render completes; every setting is put back."""
+    scene = bpy.context.scene
+    scene.render.engine = "CYCLES"
+    scene.cycles.samples = 8
+    scene.cycles.use_denoising = True
+    scene.render.resolution_x, scene.render.resolution_y = 1920, 1080
+    gen = bpy.context.window_manager.ark3d_generate
+    gen.source = "CAMERA"
+    yield from setup_ui()
+    yield 1.0
+    # Python timers wait while Blender renders; the interface does not: the render view's
+    # redraws (an image editor's draw callback) are what shows it live.
+    draws: list[float] = []
+    handle = bpy.types.SpaceImageEditor.draw_handler_add(lambda: draws.append(clock()), (), "WINDOW", "POST_PIXEL")
+    started = clock()
+    with in_sidebar():
+        result = bpy.ops.ark3d.create_task("INVOKE_DEFAULT", use_camera=True)
+    report["camera"] = {"result": sorted(result), "ms": round((clock() - started) * 1000, 2)}
+    yield from wait_until(lambda: any(e.job.kind == "create" for e in runner.active.values())
+                          or runner.last_message["level"] == "ERROR", 120, "the render, then the generate")
+    bpy.types.SpaceImageEditor.draw_handler_remove(handle, "WINDOW")
+    gaps = sorted((b - a) * 1000 for a, b in zip(draws, draws[1:], strict=False))
+    report["camera"].update(
+        seconds=round(clock() - started, 2), ticks=len(draws),
+        gap_p50_ms=round(gaps[len(gaps) // 2], 1) if gaps else None, gap_max_ms=round(gaps[-1], 1) if gaps else None,
+        last_message=dict(runner.last_message),
+        settings_after={"use_denoising": scene.cycles.use_denoising, "resolution_percentage":
+                        scene.render.resolution_percentage, "filepath": scene.render.filepath},
+        windows=len(bpy.context.window_manager.windows))
+    yield from wait_until(lambda: any(e.job.task_id for e in runner.active.values()), 20, "the task id")
+    report["camera"]["task_ids"] = task_ids = [e.job.task_id for e in runner.active.values()]
+    folder = Path(os.environ["ARK3D_LIBRARY"]) / task_ids[0]
+    yield from wait_until(lambda: (folder / "input_preview.png").is_file(), 90, "the input image's small copy")
+    report["camera"]["input_kept"] = sorted(p.name for p in folder.glob("input*"))
+
+
 def scenario_visual():
     """Results already in the library get their pictures from the start-up catch-up (a background
     Blender); the browser shows them; the 3D Viewport becomes the Asset Browser on "Ark 3D"."""
@@ -297,6 +338,6 @@ def cleanup() -> None:
 
 prepare()
 scenarios = {"browser": scenario_browser, "generate": scenario_generate, "default_width": scenario_default_width,
-             "visual": scenario_visual}
+             "visual": scenario_visual, "camera": scenario_camera}
 run_steps(scenarios[SCENARIO](), reporter, cleanup)
 log(f"driver ready: scenario {SCENARIO}; library {os.environ.get('ARK3D_LIBRARY')}")
