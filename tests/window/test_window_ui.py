@@ -185,9 +185,9 @@ def test_pictures_in_the_browser_and_the_asset_browser(tmp_path: Path, server, d
 
 
 def test_generate_from_the_camera_renders_as_f12_does(tmp_path: Path, server, demo_assets: Path) -> None:
-    """The button returns at once; Blender's render job renders, as F12 does; the denoiser this build lacks is off for it; the
-    create call carries the rendered picture, kept in the library with a small copy (made by a
-    background Blender); the scene's settings are as they were."""
+    """The button returns at once; Blender's render job renders, as F12 does; the denoiser this
+    build lacks is off for it; the create call carries the rendered picture, kept in the library
+    with a small copy (made by a background Blender); the scene's settings are as they were."""
     server.set_create_result("glb", demo_assets / "seed3d_glb.zip")
     server.create_schedule = (3600.0, 60.0)
     report = run_driver(tmp_path, server, "camera", {})
