@@ -197,7 +197,8 @@ def test_escape_cancels_the_download(tmp_path: Path, server, obj_zip: Path) -> N
     assert esc["to_operator_done_ms"] is not None and esc["to_operator_done_ms"] < 1000, run.explain()
     assert r["part_files"] == [] and r["threads_after"] == [], run.explain()
     assert r["after"]["active"] == {}
-    assert r["after"]["last_message"] == {"text": f"Cancelled {task}", "level": "INFO"}
+    message = r["after"]["last_message"]
+    assert (message["text"], message["level"]) == (f"Cancelled {task}", "INFO"), message
     assert r["scene_tagged"] == []
     # No sidebar open: the status bar carried the figures, then was cleared.
     texts = [t for _, t in r["status_texts"]]
