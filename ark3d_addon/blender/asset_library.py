@@ -66,11 +66,8 @@ def enabled(context: bpy.types.Context | None = None) -> bool:
 
 
 def _entries() -> Any:
-    """The preferences' asset libraries, or None where Python cannot add one (Blender 3.4's
-    collection has no ``new()``: only the Preferences' button adds there, so no "Ark 3D" entry)."""
     prefs = bpy.context.preferences
-    libraries = prefs.filepaths.asset_libraries if prefs is not None else None
-    return libraries if libraries is not None and hasattr(libraries, "new") else None
+    return prefs.filepaths.asset_libraries if prefs is not None else None
 
 
 def sync_library(context: bpy.types.Context | None = None) -> None:
