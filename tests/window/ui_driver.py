@@ -17,8 +17,9 @@ catch-up (a background Blender); the browser shows them (``browser_thumbnails.pn
 Viewport turned into the Asset Browser on the "Ark 3D" library (``asset_browser.png``).
 ``scenario: default_width``: the sidebar as Blender opens it (not widened), the import options
 and Generate open, a task imported from the library: screenshots in English and Chinese
-(``panel_default_width.png``, ``panel_default_width_zh.png``); then the add-on disabled while
-an import runs, and right after enabling it (its start-up timer registered).
+(``panel_default_width.png``, ``panel_default_width_zh.png``).
+``scenario: disable``: the add-on disabled while an import runs, and right after enabling it
+(its start-up timer registered).
 
 Everything runs from ``bpy.app.timers`` on Blender's main thread (``yield 0.5`` waits without
 blocking it); a 10 ms probe timer measures the main thread's stalls while the refresh runs.  The
@@ -217,23 +218,6 @@ def scenario_default_width():
     yield from screenshot("panel_default_width_zh.png")
     view.language = "en_US"
 
-    # Disabling the add-on while it works leaves no timer, loop or thread behind: an import
-    # running (a modal loop with its window timer), and the start-up timer just registered.
-    with in_sidebar():
-        report["second_import"] = sorted(bpy.ops.ark3d.import_task("INVOKE_DEFAULT", task_id=task))
-    report["loops_before"] = len(runner._handles)
-    bpy.ops.preferences.addon_disable(module="ark3d_addon")
-    bpy.ops.preferences.addon_enable(module="ark3d_addon")
-    report["timers_after_enable"] = [t.__name__ for t in runner.TIMERS if bpy.app.timers.is_registered(t)]
-    with in_sidebar():
-        bpy.ops.ark3d.import_task("INVOKE_DEFAULT", task_id=task)
-    bpy.ops.preferences.addon_disable(module="ark3d_addon")
-    yield 0.5
-    report["after_disable"] = {
-        "timers": [t.__name__ for t in runner.TIMERS if bpy.app.timers.is_registered(t)],
-        "loops": len(runner._handles), "active": sorted(runner.active), "threads": ark_threads(),
-    }
-
 
 def scenario_camera():
     """Generate from the active camera as a user clicks it: Cycles with its denoiser on (Debian's
@@ -313,6 +297,27 @@ def scenario_visual():
     area.ui_type = "VIEW_3D"
 
 
+def scenario_disable():
+    """Disabling the add-on while it works leaves no timer, loop or thread behind: an import
+    running (a modal loop with its window timer), and the start-up timer just registered."""
+    task = TASKS["done"]
+    yield from setup_ui(width=0)
+    with in_sidebar():
+        report["second_import"] = sorted(bpy.ops.ark3d.import_task("INVOKE_DEFAULT", task_id=task))
+    report["loops_before"] = len(runner._handles)
+    bpy.ops.preferences.addon_disable(module="ark3d_addon")
+    bpy.ops.preferences.addon_enable(module="ark3d_addon")
+    report["timers_after_enable"] = [t.__name__ for t in runner.TIMERS if bpy.app.timers.is_registered(t)]
+    with in_sidebar():
+        bpy.ops.ark3d.import_task("INVOKE_DEFAULT", task_id=task)
+    bpy.ops.preferences.addon_disable(module="ark3d_addon")
+    yield 0.5
+    report["after_disable"] = {
+        "timers": [t.__name__ for t in runner.TIMERS if bpy.app.timers.is_registered(t)],
+        "loops": len(runner._handles), "active": sorted(runner.active), "threads": ark_threads(),
+    }
+
+
 def prepare() -> None:
     """Panels opened or closed as each picture needs (their open state is set when first drawn)."""
     def reregister(cls: type, options: set[str]) -> None:
@@ -338,6 +343,6 @@ def cleanup() -> None:
 
 prepare()
 scenarios = {"browser": scenario_browser, "generate": scenario_generate, "default_width": scenario_default_width,
-             "visual": scenario_visual, "camera": scenario_camera}
+             "visual": scenario_visual, "camera": scenario_camera, "disable": scenario_disable}
 run_steps(scenarios[SCENARIO](), reporter, cleanup)
 log(f"driver ready: scenario {SCENARIO}; library {os.environ.get('ARK3D_LIBRARY')}")
