@@ -16,47 +16,28 @@ side by side, the task list and a create together stay under that, whatever thei
 
 from __future__ import annotations
 
-import random
 import threading
 import time
 from collections.abc import Callable, Iterable
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
 
 import requests
 
-from . import tls
-from .download import describe_network_error
+from . import net, tls
 from .errors import ApiError, ArkError, Cancelled, ErrorCode, scrub
 from .messages import Message, msg
 from .settings import KEY_HINT, Settings
 from .task import Task, parse_task, validate_task_id
 
-__all__ = ["ArkClient", "RATE_LIMITER", "RateLimiter", "retry_after_seconds"]
+__all__ = ["ArkClient", "RATE_LIMITER", "RateLimiter"]
 
 USER_AGENT = "ark3d-blender/1.0"
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 30.0
 RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
-MAX_RETRY_AFTER = 60.0
 #: 429s that waiting a few seconds does not cure: a used-up quota, the account's spending cap.
 _NOT_RETRIED = frozenset({"QuotaExceeded", "SetLimitExceeded"})
-
-
-def retry_after_seconds(value: str | None) -> float | None:
-    """Parse ``Retry-After`` (seconds or an HTTP date); bounded so a bad header cannot stall us."""
-    if not value:
-        return None
-    text = value.strip()
-    try:
-        seconds = float(text)
-    except ValueError:
-        try:
-            seconds = parsedate_to_datetime(text).timestamp() - time.time()
-        except (TypeError, ValueError, IndexError, OverflowError):
-            return None
-    return min(max(0.0, seconds), MAX_RETRY_AFTER)
 
 
 class RateLimiter:
@@ -287,7 +268,7 @@ class ArkClient:
                     verify=self.settings.verify,
                 )
             except requests.RequestException as exc:
-                error: ArkError = scrub(describe_network_error(exc, url), key)
+                error: ArkError = scrub(net.describe_network_error(exc, url), key)
                 if not retry or not error.retryable or attempt >= self.max_retries:
                     raise error from None
             else:
@@ -301,10 +282,10 @@ class ArkClient:
                     error = scrub(self._api_error(resp), key)
                     if not retry or not error.retryable or attempt >= self.max_retries:
                         raise error
-                    wait = retry_after_seconds(resp.headers.get("Retry-After"))
+                    wait = net.retry_after_seconds(resp.headers.get("Retry-After"))
             attempt += 1
             if wait is None:
-                wait = min(8.0, 0.5 * 2 ** (attempt - 1)) * (0.75 + random.random() * 0.5)
+                wait = net.backoff(attempt)
             if self.cancel.wait(wait):
                 raise Cancelled()
 

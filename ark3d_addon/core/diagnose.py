@@ -15,9 +15,8 @@ from urllib.parse import urlparse
 
 import requests
 
-from . import tls
+from . import net, tls
 from .client import ArkClient
-from .download import describe_network_error
 from .errors import ArkError
 from .messages import Message, msg
 from .settings import Settings
@@ -107,7 +106,7 @@ def check_connection(settings: Settings) -> list[Check]:
     except ArkError as exc:
         checks.append(Check("auth", False, exc.what, exc))
     except requests.RequestException as exc:
-        error = describe_network_error(exc, settings.base_url)
+        error = net.describe_network_error(exc, settings.base_url)
         checks.append(Check("auth", False, error.what, error))
     else:
         checks.append(Check("auth", True, msg("The API key is accepted")))

@@ -12,32 +12,28 @@ from __future__ import annotations
 import errno
 import http.client
 import os
-import random
 import re
 import socket
-import ssl
 import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
 import requests
 import urllib3.exceptions
 
-from . import tls
-from .errors import Cancelled, ConfigError, DownloadError, ErrorCode, LinkExpired, NetworkError
+from . import net, tls
+from .errors import Cancelled, ConfigError, DownloadError, ErrorCode, LinkExpired
 from .messages import Message, msg
 from .settings import is_loopback_host
 
 __all__ = [
     "DownloadProgress",
     "check_url",
-    "describe_network_error",
     "download",
     "is_loopback_host",
 ]
@@ -46,7 +42,6 @@ _USER_AGENT = "ark3d-blender"
 _MAX_REDIRECTS = 5
 _PROGRESS_INTERVAL = 0.1
 _SPEED_WINDOW = 2.0
-_RETRY_AFTER_CAP = 60.0
 _WRITEBACK_STEP = 32 << 20
 _SLOW_READ = 64 << 10
 #: Slower than this, averaged over a stall window, counts as stalled: a server that trickles a
@@ -55,17 +50,9 @@ _MIN_BYTES_PER_S = 1024
 #: On Linux, DONTNEED on dirty pages starts their writeback asynchronously (pages being
 #: written stay cached, so the extraction that follows still reads from memory).
 _FADVISE = getattr(os, "POSIX_FADV_DONTNEED", None) if sys.platform.startswith("linux") else None
-#: urllib3 2 wraps DNS failures in NameResolutionError; urllib3 1.x leaves the socket.gaierror.
-_DNS_ERRORS: tuple[type[BaseException], ...] = (socket.gaierror,) + tuple(
-    getattr(urllib3.exceptions, name) for name in ("NameResolutionError",) if hasattr(urllib3.exceptions, name)
-)
 _EXPIRED_HINT = msg(
     "Ark deletes results 24 hours after the task finished; create the task again, "
     "or import it from the library if you downloaded it before"
-)
-_CA_HINT = msg(
-    "If a corporate proxy inspects secure connections, set the add-on's CA bundle setting (or ARK3D_CA_BUNDLE, "
-    "or REQUESTS_CA_BUNDLE) to your company's CA file; check the computer's date and time too"
 )
 _STALLED_HINT = msg("The network or the file host is too slow or interrupted; try again later")
 
@@ -122,107 +109,6 @@ def check_url(url: str, what: Message | None = None) -> None:
         )
 
 
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    """The exception and everything it wraps (requests -> urllib3 -> socket), breadth first."""
-    seen: set[int] = set()
-    queue: deque[BaseException] = deque([exc])
-    while queue:
-        item = queue.popleft()
-        if id(item) in seen:
-            continue
-        seen.add(id(item))
-        yield item
-        nested = [item.__cause__, item.__context__, getattr(item, "reason", None), *item.args]
-        queue.extend(n for n in nested if isinstance(n, BaseException))
-
-
-def _certificate_problem(chain: list[BaseException]) -> str:
-    """What is wrong with the certificate, in OpenSSL's words ("CA cert does not include key usage
-    extension") or urllib3's (a host name the certificate is not for); "" if neither says."""
-    for error in chain:
-        if isinstance(error, ssl.SSLCertVerificationError) and error.verify_message:
-            return str(error.verify_message)
-        if type(error).__name__ == "CertificateError" and str(error):  # urllib3's own host name check
-            return str(error)
-    return ""
-
-
-def describe_network_error(exc: requests.RequestException, url: str) -> NetworkError:
-    """Turn a requests failure into a message that says which part of the network failed."""
-    parsed = urlparse(url)
-    host = parsed.hostname or url
-    where = f"{host}:{parsed.port}" if parsed.port else host
-    chain = list(_causes(exc))
-    text = " ".join(str(e) for e in chain).lower()
-    if isinstance(exc, requests.exceptions.SSLError) or any(isinstance(e, urllib3.exceptions.SSLError) for e in chain):
-        if "certificate" in text:
-            reason = _certificate_problem(chain)
-            if reason:
-                return NetworkError(msg("The certificate of {host} could not be verified ({reason})", host=host,
-                                        reason=reason), code=ErrorCode.TLS_CERTIFICATE, hint=_CA_HINT)
-            return NetworkError(
-                msg("The certificate of {host} could not be verified", host=host),
-                code=ErrorCode.TLS_CERTIFICATE,
-                hint=_CA_HINT,
-            )
-        return NetworkError(
-            msg("A secure (TLS) connection to {host} could not be made", host=host),
-            code=ErrorCode.TLS_ERROR,
-            hint=_CA_HINT,
-            retryable=True,
-        )
-    if isinstance(exc, requests.exceptions.ProxyError):
-        return NetworkError(
-            msg("The proxy refused or failed the connection to {host}", host=host),
-            code=ErrorCode.PROXY_ERROR,
-            hint=msg("Check the HTTPS_PROXY / HTTP_PROXY settings, or ask your network administrator"),
-            retryable=True,
-        )
-    if any(isinstance(e, _DNS_ERRORS) for e in chain):
-        return NetworkError(
-            msg("Could not resolve host {host}", host=host),
-            code=ErrorCode.DNS_FAILURE,
-            hint=msg("Check the address and your network/proxy"),
-            retryable=True,
-        )
-    if any(isinstance(e, ConnectionRefusedError) for e in chain) or "connection refused" in text:
-        return NetworkError(
-            msg("The connection to {host} was refused", host=where),
-            code=ErrorCode.CONNECTION_REFUSED,
-            hint=msg(
-                "The server is not running there or a firewall blocks it; check the address and your network/proxy"
-            ),
-            retryable=True,
-        )
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return NetworkError(
-            msg("Connecting to {host} timed out", host=host),
-            code=ErrorCode.CONNECT_TIMEOUT,
-            hint=msg("Check your network connection, proxy and firewall, then try again"),
-            retryable=True,
-        )
-    if isinstance(exc, requests.exceptions.ReadTimeout):
-        return NetworkError(
-            msg("{host} stopped answering (read timed out)", host=host),
-            code=ErrorCode.READ_TIMEOUT,
-            hint=msg("The network or the server is slow; try again in a moment"),
-            retryable=True,
-        )
-    if any(isinstance(e, ConnectionResetError) for e in chain) or "reset by peer" in text:
-        return NetworkError(
-            msg("The connection to {host} was reset", host=host),
-            code=ErrorCode.CONNECTION_RESET,
-            hint=msg("A network device or the server dropped the connection; try again"),
-            retryable=True,
-        )
-    return NetworkError(
-        msg("Could not connect to {host}: {kind}", host=host, kind=exc.__class__.__name__),
-        code=ErrorCode.NETWORK_ERROR,
-        hint=msg("Check your network connection and proxy, then try again"),
-        retryable=True,
-    )
-
-
 class _Retry(Exception):
     """One attempt failed in a way another attempt may fix; ``error`` is what to report last."""
 
@@ -231,25 +117,6 @@ class _Retry(Exception):
         self.error = error
         self.retry_after = retry_after
         self.immediate = immediate
-
-
-def _backoff(attempt: int) -> float:
-    """0.5 s doubling, capped at 8 s, with jitter so many clients do not retry in step."""
-    delay = min(8.0, 0.5 * 2.0 ** (attempt - 1))
-    return delay / 2 + random.uniform(0, delay / 2)
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            seconds = parsedate_to_datetime(value).timestamp() - time.time()
-        except (TypeError, ValueError, IndexError):
-            return None
-    return max(0.0, min(seconds, _RETRY_AFTER_CAP))
 
 
 def _xml_field(body: str, name: str) -> str:
@@ -292,7 +159,7 @@ def _http_error(resp: requests.Response) -> Exception:
         retryable=status == 429 or status >= 500,
     )
     if error.retryable:
-        return _Retry(error, _retry_after(resp.headers.get("Retry-After")))
+        return _Retry(error, net.retry_after_seconds(resp.headers.get("Retry-After")))
     return error
 
 
@@ -397,7 +264,7 @@ class _Downloader:
             except requests.exceptions.ReadTimeout as exc:
                 raise _Retry(self._stalled()) from exc
             except requests.RequestException as exc:
-                error = describe_network_error(exc, url)
+                error = net.describe_network_error(exc, url)
                 raise (_Retry(error) if error.retryable else error) from exc
             if not resp.is_redirect:
                 return resp
@@ -558,9 +425,9 @@ class _Downloader:
                 except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError) as exc:
                     if self.cancelled():  # _CancelWatch shut the socket down
                         raise Cancelled() from None
-                    if any(isinstance(e, http.client.IncompleteRead) for e in _causes(exc)):
+                    if any(isinstance(e, http.client.IncompleteRead) for e in net.causes(exc)):
                         raise self._short(got, expected) from exc
-                    raise _Retry(_stream_error(exc, self.url)) from exc
+                    raise _Retry(net.stream_error(exc, self.url)) from exc
                 if not chunk:
                     if self.cancelled():
                         raise Cancelled()
@@ -642,23 +509,6 @@ def _start_writeback(fd: int, offset: int, length: int) -> None:
         os.posix_fadvise(fd, offset, length, _FADVISE)
 
 
-def _stream_error(exc: BaseException, url: str) -> NetworkError:
-    host = urlparse(url).hostname or url
-    if any(isinstance(e, ConnectionResetError) for e in _causes(exc)):
-        return NetworkError(
-            msg("The connection to {host} was reset during the download", host=host),
-            code=ErrorCode.CONNECTION_RESET,
-            hint=msg("A network device or the server dropped the connection; try again"),
-            retryable=True,
-        )
-    return NetworkError(
-        msg("The connection to {host} broke during the download ({kind})", host=host, kind=type(exc).__name__),
-        code=ErrorCode.CONNECTION_BROKEN,
-        hint=msg("Check your network connection and try again"),
-        retryable=True,
-    )
-
-
 def _int_or_none(value: str | None) -> int | None:
     try:
         return int(value) if value is not None else None
@@ -724,7 +574,7 @@ def download(
                 delay = (
                     0.0
                     if retry.immediate
-                    else (retry.retry_after if retry.retry_after is not None else _backoff(attempt))
+                    else (retry.retry_after if retry.retry_after is not None else net.backoff(attempt))
                 )
                 if cancel is not None:
                     if cancel.wait(delay):

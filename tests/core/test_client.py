@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from ark3d_addon.core.client import ArkClient, retry_after_seconds
+from ark3d_addon.core.client import ArkClient
 from ark3d_addon.core.errors import ApiError, Cancelled, ConfigError, NetworkError
 from ark3d_addon.core.settings import Settings
 from ark3d_addon.core.task import Status
@@ -137,12 +137,6 @@ def test_create_is_never_retried_blindly(ark_server) -> None:  # type: ignore[no
     with pytest.raises(ApiError):
         client_for(ark_server).create_task(body)
     assert ark_server.count("api", "POST") == 1
-
-
-@pytest.mark.parametrize(("value", "expected"), [("2", 2.0), ("0.5", 0.5), ("-3", 0.0), ("9999", 60.0),
-                                                 ("soon", None), (None, None)])
-def test_retry_after_parsing(value: str | None, expected: float | None) -> None:
-    assert retry_after_seconds(value) == expected
 
 
 @pytest.mark.parametrize(("code", "says"), [

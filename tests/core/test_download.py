@@ -14,8 +14,8 @@ import pytest
 import requests
 import urllib3
 
-from ark3d_addon.core import download as download_module
-from ark3d_addon.core.download import DownloadProgress, check_url, describe_network_error, download, is_loopback_host
+from ark3d_addon.core import net
+from ark3d_addon.core.download import DownloadProgress, check_url, download, is_loopback_host
 from ark3d_addon.core.errors import Cancelled, ConfigError, DownloadError, LinkExpired, NetworkError
 from ark_server import ArkServer
 
@@ -26,20 +26,10 @@ def file_requests(server: ArkServer) -> list[Any]:
     return [r for r in server.requests_log if r.server == "file"]
 
 
-REAL_BACKOFF = download_module._backoff
-
-
 @pytest.fixture(autouse=True)
 def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep the retry pauses short; the real curve is tested on its own."""
-    monkeypatch.setattr(download_module, "_backoff", lambda attempt: 0.05)
-
-
-def test_backoff_doubles_and_caps_with_jitter() -> None:
-    for attempt, cap in [(1, 0.5), (2, 1.0), (3, 2.0), (4, 4.0), (5, 8.0), (9, 8.0)]:
-        samples = [REAL_BACKOFF(attempt) for _ in range(50)]
-        assert all(cap / 2 <= s <= cap for s in samples)
-        assert len(set(samples)) > 1
+    monkeypatch.setattr(net, "backoff", lambda attempt: 0.05)
 
 
 # -- URL rules ---------------------------------------------------------------------------------
@@ -220,7 +210,7 @@ def test_cancel_mid_download(ark_server: ArkServer, tmp_path: Path) -> None:
 
 
 def test_cancel_during_retry_wait(ark_server: ArkServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(download_module, "_backoff", lambda attempt: 30.0)
+    monkeypatch.setattr(net, "backoff", lambda attempt: 30.0)
     url = ark_server.add_file("result.zip", DATA, cut_after=100_000)
     cancel = threading.Event()
     threading.Timer(0.3, cancel.set).start()
@@ -317,32 +307,6 @@ def test_connection_refused_message(tmp_path: Path) -> None:
     assert time.monotonic() - start < 3
     assert f"connection to 127.0.0.1:{port} was refused" in str(info.value)
     assert info.value.code == "ConnectionRefused"
-
-
-def test_certificate_problem_message() -> None:
-    exc = requests.exceptions.SSLError(
-        urllib3.exceptions.MaxRetryError(
-            None,  # type: ignore[arg-type]
-            "/r.zip",
-            urllib3.exceptions.SSLError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"),
-        )
-    )
-    error = describe_network_error(exc, "https://files.example.com/r.zip")
-    assert error.message == "The certificate of files.example.com could not be verified"
-    assert "REQUESTS_CA_BUNDLE" in str(error.hint) and "CA bundle" in str(error.hint)
-    assert not error.retryable
-
-
-def test_other_network_errors_are_told_apart() -> None:
-    url = "https://files.example.com/r.zip"
-    proxy = describe_network_error(requests.exceptions.ProxyError("Unable to connect to proxy"), url)
-    assert proxy.code == "ProxyError" and "proxy" in proxy.message.lower()
-    connect = describe_network_error(requests.exceptions.ConnectTimeout("timed out"), url)
-    assert connect.code == "ConnectTimeout" and "timed out" in connect.message
-    read = describe_network_error(requests.exceptions.ReadTimeout("read timed out"), url)
-    assert read.code == "ReadTimeout"
-    reset = describe_network_error(requests.exceptions.ConnectionError(ConnectionResetError(104, "reset")), url)
-    assert reset.code == "ConnectionReset"
 
 
 # -- behaviour only a scripted host can show: redirects, 5xx, Retry-After -----------------------

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from ark3d_addon.core import download as download_module
+from ark3d_addon.core import net
 from ark_server import ArkServer
 
 from .support import KEY, HelperServer, Scenario, self_signed_cert, server_context
@@ -37,7 +37,7 @@ def no_proxy_from_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Download retries without the real 0.5..8 s backoff (the curve is tested in tests/core)."""
-    monkeypatch.setattr(download_module, "_backoff", lambda attempt: 0.05)
+    monkeypatch.setattr(net, "backoff", lambda attempt: 0.05)
 
 
 @pytest.fixture
