@@ -5,8 +5,10 @@
     python -m ark3d_addon list [--offline]          # the library and Ark's tasks: what is where
 
 The key and base URL come from ``ARK_API_KEY`` and ``ARK_BASE_URL`` (as in the official
-SDKs).  On failure the exit status is non-zero and stderr carries the Ark error: code,
-message, request id and what to do; ``--json`` prints it as JSON on stdout instead.
+SDKs).  On failure the exit status is 1 and stderr carries the Ark error: code, message,
+request id and what to do; ``--json`` prints it as JSON on stdout instead.  A bug (any other
+exception) prints its traceback on stderr and exits with 70 (``EX_SOFTWARE``), so a pipeline
+tells "Ark said no" from "the add-on broke".
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ from .core.library import Library, default_library_root
 from .core.settings import Settings
 from .core.task import Task
 from .core.tasklist import merge_rows
+from .core.worker import internal_error, print_bug
+
+#: sysexits.h: an internal software error (a bug), as opposed to 1, a failure Ark or the user can fix.
+EX_SOFTWARE = 70
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -114,6 +120,7 @@ def _progress_printer(enabled: bool) -> Callable[[JobState], None]:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    settings: Settings | None = None
     try:
         settings = Settings.resolve(base_url=args.base_url)
         if args.command == "status":
@@ -142,3 +149,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"error: {exc.user_message()}", file=sys.stderr)
         return 1
+    except Exception as exc:  # a bug: its traceback, then the short message the UI would show
+        secret = settings.api_key if settings is not None else ""
+        print_bug(exc, secret)
+        print(f"error: {internal_error(exc, secret).user_message()}", file=sys.stderr)
+        return EX_SOFTWARE

@@ -731,7 +731,7 @@ class Bench:
         sys.path.insert(0, str(ROOT))
         from ark3d_addon.core import client as client_mod
         from ark3d_addon.core.errors import Cancelled
-        from ark3d_addon.core.job import Poller
+        from ark3d_addon.core.poller import Poller
         from ark3d_addon.core.settings import DEFAULT_POLL_INTERVAL, Settings
 
         server = self.server

@@ -33,7 +33,7 @@ from ..core import assets
 from ..core.errors import ArkError
 from ..core.job import ImportJob
 from ..core.library import Library
-from ..core.tasklist import Background
+from ..core.worker import Worker
 from . import preferences, runner
 from .asset_maker import command
 from .image_source import temp_png
@@ -188,7 +188,7 @@ def _queue(context: bpy.types.Context, task_ids: Iterable[str] | None, library: 
         making.difference_update(wanted)
         _made(work)
 
-    call: Background[list[str]] = Background(make, name="ark3d-assets")
+    call: Worker[list[str]] = Worker(make, name="ark3d-assets")
     runner.submit(runner.Work(call=call, after=ended))
     runner.start(context)
 

@@ -18,7 +18,7 @@ import bpy
 
 from ..core.errors import ArkError, Cancelled, ConfigError, ErrorCode
 from ..core.messages import msg, verbatim
-from ..core.tasklist import Background
+from ..core.worker import Worker
 
 #: Formats Ark takes, by extension: a file in one of them is sent as it is, never re-encoded.
 _SENDABLE = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
@@ -158,7 +158,7 @@ def render_camera(scene: bpy.types.Scene) -> Path:
     return _rendered(out)
 
 
-class CameraRender(Background[Path]):
+class CameraRender(Worker[Path]):
     """The camera's view rendered as F12 renders it: Blender's render job, with its progress, its
     render window and Esc, while the interface keeps working; the runner waits for it as for
     any background call (:attr:`done`), and its ``on_call_done`` sends the picture.

@@ -17,7 +17,8 @@ from ..core.diagnose import Check, check_connection
 from ..core.errors import ArkError, Cancelled, ErrorCode
 from ..core.messages import msg
 from ..core.task import validate_task_id
-from ..core.tasklist import Background, CancelOutcome, cancel_or_delete, delete_action, delete_refusal
+from ..core.tasklist import CancelOutcome, cancel_or_delete, delete_action, delete_refusal
+from ..core.worker import Worker
 from . import asset_library, env, image_source, jobs, runner, translations
 from ._typing import OperatorResult
 from .importer import format_problem
@@ -198,14 +199,14 @@ class ARK3D_OT_refresh_models(RunnerOperator):
             finally:
                 client.close()
 
-        call: Background[list[ModelInfo]] = Background(work, name="ark3d-models", secret=settings.api_key)
+        call: Worker[list[ModelInfo]] = Worker(work, name="ark3d-models", secret=settings.api_key)
         return Work(call=call, on_call_done=_models_done)
 
     def work_done(self, context: bpy.types.Context, works: list[Work]) -> OperatorResult:
         return runner.report_works(self, works)
 
 
-def _models_done(context: bpy.types.Context, call: "Background[Any]") -> "list[runner.Report]":
+def _models_done(context: bpy.types.Context, call: "Worker[Any]") -> "list[runner.Report]":
     """The model menu learns what Ark offers; offline or empty, it keeps the built-in list."""
     infos: list[ModelInfo] | None = call.result
     if infos is None:
@@ -400,14 +401,14 @@ class ARK3D_OT_cancel_task(RunnerOperator):
             finally:
                 client.close()
 
-        call: Background[CancelOutcome] = Background(work, name="ark3d-cancel-task", secret=settings.api_key)
+        call: Worker[CancelOutcome] = Worker(work, name="ark3d-cancel-task", secret=settings.api_key)
         return Work(call=call, on_call_done=_cancel_done)
 
     def work_done(self, context: bpy.types.Context, works: list[Work]) -> OperatorResult:
         return runner.report_works(self, works)
 
 
-def _cancel_done(context: bpy.types.Context, call: "Background[Any]") -> "list[runner.Report]":
+def _cancel_done(context: bpy.types.Context, call: "Worker[Any]") -> "list[runner.Report]":
     """The row learns what Ark did; the browser's message says it."""
     outcome: CancelOutcome | None = call.result
     status = browser.status
@@ -464,7 +465,7 @@ class ARK3D_OT_check_connection(RunnerOperator):
         report.running = True
         report.base_url = settings.base_url
         redraw_preferences(context.window_manager)
-        call: Background[list[Check]] = Background(lambda cancel: check_connection(settings),
+        call: Worker[list[Check]] = Worker(lambda cancel: check_connection(settings),
                                                    name="ark3d-check-connection", secret=settings.api_key)
         return Work(call=call, on_call_done=_connection_checked)
 
@@ -476,7 +477,7 @@ class ARK3D_OT_check_connection(RunnerOperator):
         return runner.report_works(self, works)
 
 
-def _connection_checked(context: bpy.types.Context, call: "Background[Any]") -> "list[runner.Report]":
+def _connection_checked(context: bpy.types.Context, call: "Worker[Any]") -> "list[runner.Report]":
     report = connection_report
     report.running = False
     checks: list[Check] = call.result or []

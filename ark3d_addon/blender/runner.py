@@ -33,7 +33,7 @@ from bpy.app.handlers import persistent
 
 from ..core.errors import ArkError
 from ..core.job import ImportJob
-from ..core.tasklist import Background
+from ..core.worker import Worker
 from . import env, jobs, translations
 from ._typing import OperatorResult
 from .finish import Outcome, Report, conclude, finish
@@ -185,8 +185,8 @@ class Work:
 
     jobs: list[ImportJob] = field(default_factory=list)
     options: ImportOptions = field(default_factory=ImportOptions)
-    call: "Background[Any] | None" = None
-    on_call_done: "Callable[[bpy.types.Context, Background[Any]], list[Report]] | None" = None
+    call: "Worker[Any] | None" = None
+    on_call_done: "Callable[[bpy.types.Context, Worker[Any]], list[Report]] | None" = None
     after: "Callable[[Work], None] | None" = None
     outcomes: list[Outcome] = field(default_factory=list)
     reports: list[Report] = field(default_factory=list)

@@ -33,7 +33,6 @@ import itertools
 import os
 import threading
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,42 +42,23 @@ from .catalog import HITEM3D, find_model
 from .client import ArkClient
 from .create import submit_create
 from .download import DownloadProgress, check_url, download
-from .errors import ArchiveError, ArkError, Cancelled, ErrorCode, NetworkError, TaskCancelled, TaskFailed, redact, scrub
+from .errors import ArchiveError, ArkError, Cancelled, ErrorCode, TaskCancelled, TaskFailed, scrub
 from .jobstate import JobKind, JobState, Phase
 from .library import JobJournal, Library
-from .messages import Message, msg
+from .messages import Message, format_bytes, format_duration, msg
+from .poller import POLL_ERROR_BUDGET_S, Poller
 from .references import outside_references
 from .settings import Settings
 from .slots import DOWNLOAD_SLOTS, DownloadSlots
 from .task import Status, Task, parse_task, validate_task_id
+from .worker import Worker, internal_error
 
-__all__ = ["JobResult", "JobState", "ImportJob", "Poller", "format_bytes", "format_duration"]
+__all__ = ["JobResult", "JobState", "ImportJob"]
 
-#: Longest wait between two polls while the task sits in the queue.
-MAX_QUEUED_INTERVAL = 30.0
-#: Consecutive failed polls are tolerated for this long before the job gives up.
-POLL_ERROR_BUDGET_S = 300.0
-#: A job never polls longer than this (generation takes minutes, queues can be long).
-MAX_POLL_S = 6 * 3600.0
 #: A download that receives (next to) nothing for this long is retried, then abandoned.
 STALL_TIMEOUT_S = 30.0
 #: Extraction errors that say nothing against the zip itself: it is kept for the next try.
 _KEEP_ZIP_CODES = frozenset({ErrorCode.DISK_FULL, ErrorCode.WRITE_FAILED})
-
-
-def format_bytes(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(n) < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} GB"
-
-
-def format_duration(seconds: float) -> str:
-    seconds = int(max(0, seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 @dataclass(frozen=True)
@@ -88,72 +68,6 @@ class JobResult:
     files_dir: Path
     task: Task | None
     from_library: bool
-
-
-class Poller:
-    """Queries a task until it is final, at a polite, bounded rate.
-
-    ``interval`` while running; while queued the wait grows by half each time up to
-    :data:`MAX_QUEUED_INTERVAL`.  Errors are retried here with growing waits for up to
-    :data:`POLL_ERROR_BUDGET_S`, never in a burst: only the first query (before the task was
-    seen) uses the client's quick retries, later ones are one request per poll.
-    """
-
-    def __init__(
-        self,
-        client: ArkClient,
-        interval: float,
-        cancel: threading.Event,
-        clock: Callable[[], float] = time.monotonic,
-        error_budget: float = POLL_ERROR_BUDGET_S,
-    ) -> None:
-        self.client = client
-        self.interval = interval
-        self.cancel = cancel
-        self.clock = clock
-        self.error_budget = error_budget
-
-    def wait_final(self, task_id: str, on_update: Callable[[Task], None]) -> Task:
-        start = self.clock()
-        wait = self.interval
-        first_error_at: float | None = None
-        seen = False
-        while True:
-            try:
-                # Once the task was seen, one request per poll: the waits below retry errors, and the
-                # client's own quick retries (0.5 s, 1 s later) would only add a burst to each one.
-                task = self.client.get_task(task_id, retry=not seen)
-            except ArkError as exc:
-                if isinstance(exc, Cancelled) or not (exc.retryable or isinstance(exc, NetworkError)):
-                    raise
-                # A first query that cannot connect or gets no JSON back (wrong URL, no
-                # network, a proxy's login page) is reported at once; 429/5xx, and a flaky
-                # network once the task was seen, are ridden out for a bounded time.
-                now = self.clock()
-                first_error_at = first_error_at if first_error_at is not None else now
-                misconfigured = isinstance(exc, NetworkError) or exc.code == ErrorCode.INVALID_RESPONSE
-                if (not seen and misconfigured) or now - first_error_at > self.error_budget:
-                    raise
-                wait = min(MAX_QUEUED_INTERVAL, max(wait, self.interval) * 2)
-            else:
-                seen = True
-                first_error_at = None
-                on_update(task)
-                if task.status.is_final:
-                    return task
-                if task.status is Status.QUEUED:
-                    wait = min(MAX_QUEUED_INTERVAL, max(wait, self.interval) * 1.5)
-                else:
-                    wait = self.interval
-            if self.clock() - start > MAX_POLL_S:
-                raise ArkError(
-                    msg("Task {task_id} did not finish within {duration}", task_id=task_id,
-                        duration=format_duration(MAX_POLL_S)),
-                    code=ErrorCode.POLL_TIMEOUT,
-                    hint=msg("Import it again later: the result will be fetched then"),
-                )
-            if self.cancel.wait(wait):
-                raise Cancelled()
 
 
 _new_job_numbers = itertools.count(1)
@@ -210,7 +124,7 @@ class ImportJob:
         self._on_state = on_state
         self._lock = threading.Lock()
         self._state = JobState()
-        self._thread: threading.Thread | None = None
+        self._worker: Worker[JobResult] | None = None
         self.result: JobResult | None = None
         self.task: Task | None = None
 
@@ -218,8 +132,8 @@ class ImportJob:
 
     def start(self) -> None:
         """Run in a daemon worker thread; watch :meth:`snapshot` for progress."""
-        self._thread = threading.Thread(target=self._run_quietly, name=f"ark3d-{self.key}", daemon=True)
-        self._thread.start()
+        self._worker = Worker(lambda _cancel: self.run(), name=f"ark3d-{self.key}", secret=self.settings.api_key,
+                              cancel=self.cancel_event).start()
 
     def cancel(self) -> None:
         """The user's cancel: the worker stops, partial files and the journal are removed.
@@ -242,14 +156,11 @@ class ImportJob:
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the worker; True when it has stopped."""
-        if self._thread is None:
-            return True
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
+        return self._worker is None or self._worker.join(timeout)
 
     @property
     def alive(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._worker is not None and self._worker.alive
 
     def snapshot(self) -> JobState:
         with self._lock:
@@ -261,26 +172,14 @@ class ImportJob:
         if self._on_state is not None:
             self._on_state(state)
 
-    def _run_quietly(self) -> None:
-        try:
-            self.run()
-        except ArkError:
-            pass  # already recorded in the state by run()
-        except Exception as exc:  # a bug must end the job visibly, not kill it silently
-            traceback.print_exc()
-            detail = redact(str(exc), self.settings.api_key)
-            error = ArkError(
-                msg("The import stopped on an unexpected error: {kind}: {detail}", kind=type(exc).__name__,
-                    detail=detail),
-                code=ErrorCode.INTERNAL_ERROR,
-                hint=msg("The system console shows the details; please report them with the task id"),
-            )
-            self._set(JobState(Phase.FAILED, error.what, None, error))
-
     # -- the work ---------------------------------------------------------------------
 
     def run(self) -> JobResult:
-        """Do the whole job in the calling thread.  Raises :class:`ArkError` on failure."""
+        """Do the whole job in the calling thread.
+
+        Raises :class:`ArkError` on a failure the user can act on; a bug's own exception
+        propagates unchanged (after the state says the job failed), so its traceback is kept.
+        """
         try:
             self.result = self._run()
         except Cancelled as exc:
@@ -311,18 +210,12 @@ class ImportJob:
             self._set(JobState(Phase.FAILED, error.what, None, error))
             raise error from None
         except Exception as exc:
-            # A bug must not leave the UI waiting for a job that is no longer running.
-            error = scrub(
-                ArkError(
-                    msg("Unexpected error: {kind}: {detail}", kind=type(exc).__name__, detail=str(exc)),
-                    code=ErrorCode.INTERNAL_ERROR,
-                    hint=msg("Please report this to the add-on's authors with the task id"),
-                ),
-                self.settings.api_key,
-            )
+            # A bug: the job ends visibly (the UI must not wait for it), and the exception goes on
+            # to whoever runs the job (the worker, the command line), which prints its traceback.
+            error = internal_error(exc, self.settings.api_key)
             self._end_journal()
             self._set(JobState(Phase.FAILED, error.what, None, error))
-            raise error from exc
+            raise
         if not self.import_when_ready:
             self._end_journal()  # nothing left to do for this job
         self._set(JobState(Phase.READY, msg("Importing {file}", file=self.result.model.path.name), 1.0))

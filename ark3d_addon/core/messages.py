@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-__all__ = ["Message", "msg", "plural", "verbatim"]
+__all__ = ["Message", "format_bytes", "format_duration", "msg", "plural", "verbatim"]
 
 
 def _same(msgid: str) -> str:
@@ -63,3 +63,20 @@ def plural(n: int, one: str, many: str, **params: object) -> Message:
 def verbatim(text: str) -> Message:
     """A text that is not ours to translate (Ark's own words, an operating system's error)."""
     return Message("{text}", {"text": text})
+
+
+def format_bytes(n: float) -> str:
+    """A size as people read it (decimal units, as file managers and Ark's console show them)."""
+    for unit in ("B", "KB", "MB", "GB"):
+        if abs(n) < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} GB"
+
+
+def format_duration(seconds: float) -> str:
+    """``m:ss``, or ``h:mm:ss`` from an hour on: how long a task has run, how long a link has left."""
+    seconds = int(max(0, seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

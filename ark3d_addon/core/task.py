@@ -9,7 +9,6 @@ treated as "still in progress" so a new service release never breaks an import.
 
 from __future__ import annotations
 
-import enum
 import re
 import time
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from .catalog import is_3d_model_id
 from .errors import ConfigError, ErrorCode
 from .messages import msg
 from .retention import link_lifetime
+from .strenum import StrEnum
 
 __all__ = [
     "Status",
@@ -39,7 +39,7 @@ _TASK_ID = re.compile(r"^cgt-[A-Za-z0-9][A-Za-z0-9_-]{0,126}\Z")
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 
 
-class Status(str, enum.Enum):
+class Status(StrEnum):
     """Task statuses from the seed, plus ``UNKNOWN`` for any value a later API adds."""
 
     QUEUED = "queued"

@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import threading
 import time
-import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Generic, TypeVar
 
 from .client import ArkClient
-from .errors import ArkError, ErrorCode, redact
+from .errors import ArkError, ErrorCode
 from .library import Library, LibraryEntry
 from .messages import Message, msg
 from .retention import LIST_WINDOW_S, rule
@@ -27,7 +25,6 @@ from .settings import Settings
 from .task import Status, Task, parse_task
 
 __all__ = [
-    "Background",
     "CancelOutcome",
     "TaskListResult",
     "TaskRow",
@@ -40,7 +37,7 @@ __all__ = [
 
 #: Most ids asked about in one ``filter.task_ids`` call.
 _IDS_PER_CALL = 100
-STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+STATUSES = tuple(s.value for s in Status if s is not Status.UNKNOWN)
 
 
 @dataclass(frozen=True)
@@ -48,7 +45,9 @@ class TaskRow:
     """One line of the browser: what Ark says (``remote``) and what the library holds."""
 
     task_id: str
-    status: str  # queued, running, succeeded, failed, cancelled, unknown
+    status: Status
+    #: Ark's own word for a status this add-on does not know (``UNKNOWN``), to show it as Ark says it.
+    status_text: str = ""
     model: str = ""
     fileformat: str = ""
     subdivisionlevel: str = ""
@@ -62,7 +61,7 @@ class TaskRow:
     size_bytes: int = 0
 
     def link_expires_at(self) -> int | None:
-        if self.status != Status.SUCCEEDED.value or self.updated_at is None:
+        if self.status is not Status.SUCCEEDED or self.updated_at is None:
             return None
         return Task(self.task_id, Status.SUCCEEDED, model=self.model, updated_at=self.updated_at).link_expires_at()
 
@@ -99,7 +98,8 @@ def _row_from_task(task: Task, entry: LibraryEntry | None) -> TaskRow:
     err = task.error
     return TaskRow(
         task_id=task.id,
-        status=task.status.value if task.status is not Status.UNKNOWN else (task.status_text or "unknown"),
+        status=task.status,
+        status_text=task.status_text if task.status is Status.UNKNOWN else "",
         model=task.model,
         fileformat=task.fileformat,
         subdivisionlevel=task.subdivisionlevel,
@@ -123,11 +123,12 @@ def _row_from_entry(entry: LibraryEntry) -> TaskRow:
             task = None
     if task is not None and task.id == entry.task_id:
         row = _row_from_task(task, entry)
-        status = Status.SUCCEEDED.value if entry.extracted else row.status
-        return replace(row, status=status, remote=False)
+        if entry.extracted:
+            return replace(row, status=Status.SUCCEEDED, status_text="", remote=False)
+        return replace(row, remote=False)
     return TaskRow(
         task_id=entry.task_id,
-        status=Status.SUCCEEDED.value if entry.extracted else Status.UNKNOWN.value,
+        status=Status.SUCCEEDED if entry.extracted else Status.UNKNOWN,
         in_library=True,
         extracted=entry.extracted,
         size_bytes=entry.size_bytes,
@@ -276,59 +277,3 @@ def cancel_or_delete(client: ArkClient, task_id: str) -> CancelOutcome:
     client.delete_task(task.id)
     action = "cancelled" if task.status is Status.QUEUED else "deleted"
     return CancelOutcome(task.id, action, task.status.value)
-
-
-T = TypeVar("T")
-
-
-class Background(Generic[T]):
-    """Run one function in a daemon worker thread; the main thread polls :attr:`done`.
-
-    The function must not touch ``bpy``.  Its :class:`ArkError` is kept in :attr:`error`; any
-    other exception becomes an ``InternalError`` (printed to the console) so a bug always ends
-    the wait visibly.
-    """
-
-    def __init__(self, fn: Callable[[threading.Event], T], name: str = "ark3d-worker", secret: str = "") -> None:
-        self._fn = fn
-        self.name = name
-        self.cancel_event = threading.Event()
-        self.result: T | None = None
-        self.error: ArkError | None = None
-        self._secret = secret
-        self._done = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> Background[T]:
-        self._thread = threading.Thread(target=self.run, name=self.name, daemon=True)
-        self._thread.start()
-        return self
-
-    def run(self) -> None:
-        """Run in the calling thread (background Blender has no event loop to wait with)."""
-        try:
-            self.result = self._fn(self.cancel_event)
-        except ArkError as exc:
-            self.error = exc
-        except Exception as exc:  # a bug must end the wait, visibly
-            traceback.print_exc()
-            self.error = ArkError(
-                msg("Unexpected error: {kind}: {detail}", kind=type(exc).__name__,
-                    detail=redact(str(exc), self._secret)),
-                code=ErrorCode.INTERNAL_ERROR,
-                hint=msg("Please report this to the add-on's authors with the task id"),
-            )
-        finally:
-            self._done.set()
-
-    @property
-    def done(self) -> bool:
-        return self._done.is_set()
-
-    def cancel(self) -> None:
-        self.cancel_event.set()
-
-    def join(self, timeout: float | None = None) -> bool:
-        if self._thread is not None:
-            self._thread.join(timeout)
-        return self.done

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ark3d_addon import cli
+from ark3d_addon.core import archive
 from tests.core.test_job import result_zip
 
 REPO = Path(__file__).resolve().parents[2]
@@ -110,3 +112,23 @@ def test_list_says_what_is_where(ark_server, tmp_path: Path) -> None:  # type: i
     assert offline.returncode == 0, offline.stderr
     assert fetched in offline.stdout and gone in offline.stdout and remote_only not in offline.stdout
     assert "2 tasks: 0 on Ark, 1 in the library" in offline.stderr
+
+
+def test_a_bug_in_the_job_prints_its_traceback_and_exits_70(ark_server, tmp_path: Path, monkeypatch,  # type: ignore[no-untyped-def]
+                                                              capsys) -> None:
+    """zipfile made to raise inside the job (in this process, not a subprocess): the bug's traceback
+    reaches stderr, then the short message; the exit status says it was no Ark error."""
+    tid = ark_server.add_task(file=ark_server.add_file("r.zip", result_zip()))
+
+    def broken_zipfile(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("zipfile broke")
+
+    monkeypatch.setattr(archive.zipfile, "ZipFile", broken_zipfile)
+    monkeypatch.setenv("ARK_API_KEY", "test-key")
+    monkeypatch.setenv("ARK_BASE_URL", ark_server.api_base)
+    assert cli.main(["fetch", tid, "--dest", str(tmp_path)]) == cli.EX_SOFTWARE
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err and "RuntimeError: zipfile broke" in err
+    assert "in safe_extract" in err, "the traceback goes down to where the bug happened"
+    assert err.rstrip().endswith("please report them with the task id.")
+    assert "An internal error stopped the job: RuntimeError: zipfile broke" in err

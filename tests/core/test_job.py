@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from ark3d_addon.core import archive
 from ark3d_addon.core.errors import ArkError, Cancelled, ConfigError, LinkExpired, TaskCancelled, TaskFailed
-from ark3d_addon.core.job import ImportJob, JobState, Poller
+from ark3d_addon.core.job import ImportJob, JobState
 from ark3d_addon.core.library import Library
+from ark3d_addon.core.poller import Poller
 from ark3d_addon.core.settings import Settings
 
 KEY = "test-key"
@@ -282,3 +284,22 @@ def test_a_cancel_keeps_a_folder_that_was_there(ark_server, tmp_path: Path) -> N
     job.cancel()
     assert job.join(5.0)
     assert (library.task_dir(tid) / "task.json").is_file()
+
+
+def test_a_bug_in_the_worker_fails_the_job_and_prints_its_traceback(ark_server, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                     monkeypatch, capsys) -> None:
+    tid = ark_server.add_task(file=ark_server.add_file("r.zip", result_zip()))
+
+    def broken_zipfile(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("zipfile broke")
+
+    monkeypatch.setattr(archive.zipfile, "ZipFile", broken_zipfile)
+    job, library, _ = make_job(ark_server, tmp_path, tid, journal=True)
+    job.start()
+    assert job.join(20)
+    state = job.snapshot()
+    assert state.phase == "failed" and state.error is not None and state.error.code == "InternalError"
+    assert str(state.text) == "An internal error stopped the job: RuntimeError: zipfile broke"
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err and "RuntimeError: zipfile broke" in err
+    assert library.journal_read(tid) is None, "a job a bug ended is not resumed"

@@ -12,9 +12,9 @@ from ark3d_addon.core.errors import ArkError, ConfigError
 from ark3d_addon.core.library import Library
 from ark3d_addon.core.messages import msg
 from ark3d_addon.core.settings import Settings
+from ark3d_addon.core.task import Status
 from ark3d_addon.core.tasklist import (
     LIST_WINDOW_S,
-    Background,
     TaskRow,
     cancel_or_delete,
     delete_action,
@@ -138,31 +138,13 @@ def test_cancel_queued_delete_finished_refuse_running(ark_server) -> None:  # ty
     assert gone.value.http_status == 404
 
 
-def test_background_keeps_errors_and_bugs() -> None:
-    ok: Background[int] = Background(lambda cancel: 42).start()
-    assert ok.join(5) and ok.result == 42 and ok.error is None
-
-    def boom(cancel: object) -> int:
-        raise ArkError(msg("nope"), code="X")
-
-    failing: Background[int] = Background(boom).start()
-    assert failing.join(5) and failing.error is not None and failing.error.code == "X"
-
-    def bug(cancel: object) -> int:
-        raise ZeroDivisionError("secret-key in here")
-
-    crashed: Background[int] = Background(bug, secret="secret-key")
-    crashed.run()
-    assert crashed.error is not None and crashed.error.code == "InternalError"
-    assert "secret-key" not in crashed.error.user_message()
-
-
 def test_merge_rows_without_task_json() -> None:
     from ark3d_addon.core.library import LibraryEntry
 
     entry = LibraryEntry("cgt-20250101000000-nojsn", Path("/x"), None, True, 10)
     rows = merge_rows((), [entry], last_page=True)
-    assert rows == [TaskRow("cgt-20250101000000-nojsn", "succeeded", in_library=True, extracted=True, size_bytes=10)]
+    assert rows == [TaskRow("cgt-20250101000000-nojsn", Status.SUCCEEDED, in_library=True, extracted=True,
+                            size_bytes=10)]
     assert merge_rows((), [entry], last_page=False) == []
     assert merge_rows((), [entry], last_page=True, status="failed") == []
 

@@ -20,11 +20,11 @@ from bpy.props import BoolProperty, CollectionProperty, EnumProperty, IntPropert
 
 from ...core import retention
 from ...core.errors import ArkError, ErrorCode
-from ...core.job import format_bytes, format_duration
-from ...core.messages import msg
+from ...core.messages import format_bytes, format_duration, msg
 from ...core.settings import Settings
 from ...core.task import Status, Task
-from ...core.tasklist import Background, TaskListResult, delete_action, delete_refusal, fetch_rows
+from ...core.tasklist import TaskListResult, delete_action, delete_refusal, fetch_rows
+from ...core.worker import Worker
 from .. import env, runner, translations
 from .._typing import Icon
 from ..importer import format_problem
@@ -107,7 +107,7 @@ class ArkBrowserState(bpy.types.PropertyGroup):
 class BrowserStatus:
     """Main-thread state of the browser that is not worth a property."""
 
-    job: "Background[TaskListResult] | None" = None
+    job: "Worker[TaskListResult] | None" = None
     message: str = ""  # why only the library is shown, or what the last action did
     level: str = ""
     fetched_at: float = 0.0
@@ -125,7 +125,7 @@ def browser_state(context: bpy.types.Context | None = None) -> "ArkBrowserState 
 def _set_item(item: ArkTaskItem, row: Any) -> None:
     item.name = row.task_id
     item.task_id = row.task_id
-    item.status = row.status
+    item.status = row.status_text or row.status.value
     item.model = row.model
     item.fileformat = row.fileformat
     item.subdivisionlevel = row.subdivisionlevel
@@ -187,7 +187,7 @@ def refresh_work(context: bpy.types.Context) -> "runner.Work | None":
                           cancel=cancel)
 
     secret = settings.api_key if settings is not None else ""
-    call: Background[TaskListResult] = Background(work, name="ark3d-tasks", secret=secret)
+    call: Worker[TaskListResult] = Worker(work, name="ark3d-tasks", secret=secret)
     status.job = call
     return runner.Work(call=call, on_call_done=_apply)
 
@@ -204,7 +204,7 @@ def start_refresh(context: bpy.types.Context | None = None) -> bool:
     return True
 
 
-def _apply(context: bpy.types.Context, job: "Background[TaskListResult]") -> "list[runner.Report]":
+def _apply(context: bpy.types.Context, job: "Worker[TaskListResult]") -> "list[runner.Report]":
     """The finished call's rows into the list (main thread); no report: the panel shows the outcome."""
     state = browser_state(context)
     result = job.result
