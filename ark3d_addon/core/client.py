@@ -19,16 +19,17 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
-
-import requests
 
 from . import net, tls
 from .errors import ApiError, ArkError, Cancelled, ErrorCode, scrub
 from .messages import Message, msg
 from .settings import KEY_HINT, Settings
 from .task import Task, parse_task, validate_task_id
+
+if TYPE_CHECKING:  # imported with the first client, not with the add-on (see net.py)
+    import requests
 
 __all__ = ["ArkClient", "RATE_LIMITER", "RateLimiter"]
 
@@ -145,7 +146,11 @@ class ArkClient:
         self.base_url = settings.base_url
         self.cancel = cancel or threading.Event()
         self.max_retries = max_retries
-        self.session = session or requests.Session()
+        if session is None:
+            import requests
+
+            session = requests.Session()
+        self.session = session
         self.session.headers["User-Agent"] = USER_AGENT
         # requests drops Authorization on a redirect to another host; we also refuse to
         # follow redirects at all for API calls (see _send), so the key stays with Ark.
@@ -245,6 +250,8 @@ class ArkClient:
         retry: bool = True,
         allow_empty: bool = False,
     ) -> Any:
+        import requests  # the session's: already loaded
+
         key = self.settings.require_key()
         url = self.base_url + path
         headers = {"Authorization": f"Bearer {key}", "Accept": "application/json"}

@@ -16,8 +16,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 
-import requests
-
 from .catalog import check_endpoint_id, find_model
 from .client import ArkClient
 from .errors import ApiError, ArkError, Cancelled, ConfigError, ErrorCode, NetworkError
@@ -108,7 +106,7 @@ def submit_create(
             raise Cancelled()
         try:
             tasks = ours(client.list_tasks(page_size=50, model=endpoint)[0])
-        except (ArkError, requests.RequestException):
+        except ArkError:  # the client turns every network failure into one
             continue
         new = [t for t in tasks if t.id not in known and (t.created_at or 0) >= started - SKEW_S]
         if len(new) == 1:

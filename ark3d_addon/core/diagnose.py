@@ -13,8 +13,6 @@ import ssl
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
-import requests
-
 from . import net, tls
 from .client import ArkClient
 from .errors import ArkError
@@ -42,6 +40,8 @@ def check_connection(settings: Settings) -> list[Check]:
     host = parsed.hostname or ""
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
     checks: list[Check] = []
+
+    import requests  # a check is a network call: load it now, not with the add-on
 
     proxies = requests.utils.get_environ_proxies(settings.base_url)
     proxy = proxies.get(parsed.scheme) or proxies.get("all")

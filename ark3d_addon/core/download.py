@@ -21,15 +21,16 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlparse
-
-import requests
-import urllib3.exceptions
 
 from . import net, tls
 from .errors import Cancelled, ConfigError, DownloadError, ErrorCode, LinkExpired
 from .messages import Message, msg
 from .settings import is_loopback_host
+
+if TYPE_CHECKING:  # imported on the first request, not with the add-on (see net.py)
+    import requests
 
 __all__ = [
     "DownloadProgress",
@@ -255,6 +256,7 @@ class _Downloader:
 
     def _open(self, headers: dict[str, str]) -> requests.Response:
         """GET with explicit headers, following up to five redirects, each one checked."""
+        import requests
         url = self.url
         for _hop in range(_MAX_REDIRECTS + 1):
             request = requests.Request("GET", url, headers=headers).prepare()
@@ -405,6 +407,8 @@ class _Downloader:
         self, resp: requests.Response, mode: str, have: int, total: int | None, expected: int | None, *, decode: bool
     ) -> None:
         """Append the body to ``.part``; a short body raises :class:`_Retry` with the bytes kept."""
+        import urllib3.exceptions  # loaded with requests by the request
+
         got = flushed = 0
         window_start, window_got = time.monotonic(), 0
         try:
@@ -549,6 +553,8 @@ def download(
     except OSError as exc:
         raise _disk_error(exc, dest) from exc
     own_session = session is None
+    import requests
+
     sess = requests.Session() if session is None else session
     if own_session:
         tls.mount(sess, verify)

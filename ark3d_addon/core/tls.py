@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import os
 import ssl
-from typing import Any
-
-import requests
-from requests.adapters import HTTPAdapter
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError, ErrorCode
 from .messages import msg
+
+if TYPE_CHECKING:  # imported on the first request, not with the add-on (see net.py)
+    import requests
 
 __all__ = ["CA_BUNDLE_HINT", "mount", "ssl_context", "user_ca_bundle"]
 
@@ -53,26 +54,33 @@ def ssl_context(ca_bundle: str) -> ssl.SSLContext:
     return context
 
 
-class _BundleAdapter(HTTPAdapter):
-    """``requests``' adapter with the user's bundle's context (urllib3 loads the bundle into it
-    again from ``verify``: harmless, and it keeps requests' own checks of the path).
+@cache
+def _adapter_class() -> type[Any]:
+    """The adapter class, made on first use: subclassing requests' adapter imports requests."""
+    from requests.adapters import HTTPAdapter
 
-    urllib3 matches the host name itself, as with the contexts it makes (``check_hostname``
-    off): urllib3 1.26 (Blender 4.2) passes no server name for an IP address, which a context
-    that checks host names refuses."""
+    class _BundleAdapter(HTTPAdapter):
+        """``requests``' adapter with the user's bundle's context (urllib3 loads the bundle into it
+        again from ``verify``: harmless, and it keeps requests' own checks of the path).
 
-    def __init__(self, context: ssl.SSLContext) -> None:
-        context.check_hostname = False
-        self._context = context
-        super().__init__()
+        urllib3 matches the host name itself, as with the contexts it makes (``check_hostname``
+        off): urllib3 1.26 (Blender 4.2) passes no server name for an IP address, which a context
+        that checks host names refuses."""
 
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["ssl_context"] = self._context
-        super().init_poolmanager(*args, **kwargs)
+        def __init__(self, context: ssl.SSLContext) -> None:
+            context.check_hostname = False
+            self._context = context
+            super().__init__()
 
-    def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
-        kwargs["ssl_context"] = self._context
-        return super().proxy_manager_for(proxy, **kwargs)
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["ssl_context"] = self._context
+            super().init_poolmanager(*args, **kwargs)
+
+        def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
+            kwargs["ssl_context"] = self._context
+            return super().proxy_manager_for(proxy, **kwargs)
+
+    return _BundleAdapter
 
 
 def mount(session: requests.Session, verify: bool | str) -> None:
@@ -91,7 +99,7 @@ def mount(session: requests.Session, verify: bool | str) -> None:
             code=ErrorCode.CA_BUNDLE_UNUSABLE,
             hint=CA_BUNDLE_HINT,
         ) from None
-    session.mount("https://", _BundleAdapter(context))
+    session.mount("https://", _adapter_class()(context))
 
 
 CA_BUNDLE_HINT = msg(

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import requests
 import urllib3
 
 from ark3d_addon.core.net import backoff, describe_network_error, retry_after_seconds
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_backoff_doubles_and_caps_with_jitter() -> None:
@@ -46,3 +52,12 @@ def test_other_network_errors_are_told_apart() -> None:
     assert read.code == "ReadTimeout"
     reset = describe_network_error(requests.exceptions.ConnectionError(ConnectionResetError(104, "reset")), url)
     assert reset.code == "ConnectionReset"
+
+
+def test_the_core_imports_without_requests() -> None:
+    """Enabling the add-on imports the core; requests (about 90 ms) waits for the first request."""
+    code = ("import sys\n"
+            "import ark3d_addon.cli, ark3d_addon.core.diagnose, ark3d_addon.core.job, ark3d_addon.core.tasklist\n"
+            "loaded = sorted(m for m in ('requests', 'urllib3') if m in sys.modules)\n"
+            "assert not loaded, loaded\n")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO, timeout=60)
