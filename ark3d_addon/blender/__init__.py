@@ -8,7 +8,7 @@ into the scene on the main thread.
 
 import bpy
 
-from . import asset_library, operators, preferences, runner, translations
+from . import asset_library, i18n, operators, preferences, runner
 from .ui import browser, generate, panel, thumbnails
 
 _CLASSES = (
@@ -31,7 +31,7 @@ _STATE = "ark3d"
 
 
 def register() -> None:
-    translations.register()
+    i18n.register()
     for cls in _CLASSES:
         bpy.utils.register_class(cls)
     # setattr: the stubs know no WindowManager.ark3d (nor that PointerProperty returns a value)
@@ -53,4 +53,4 @@ def unregister() -> None:
     delattr(bpy.types.WindowManager, _STATE)
     for cls in reversed(_CLASSES):
         bpy.utils.unregister_class(cls)
-    translations.unregister()
+    i18n.unregister()

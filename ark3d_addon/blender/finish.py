@@ -12,7 +12,7 @@ from ..core.errors import ArkError, ErrorCode
 from ..core.job import ImportJob
 from ..core.jobstate import JobKind, Phase
 from ..core.messages import msg
-from . import translations
+from . import i18n
 from .importer import ImportSummary, import_model
 from .options import ImportOptions
 
@@ -44,7 +44,7 @@ def finish(context: bpy.types.Context, job: ImportJob, options: ImportOptions) -
     state = job.snapshot()
     result = job.result
     if state.phase is Phase.CANCELLED:
-        text = translations.rpt("Cancelled {task_id}").format(task_id=job.label)
+        text = i18n.rpt("Cancelled {task_id}").format(task_id=job.label)
         return Outcome(job, cancelled=True, message=text)
     if state.phase is not Phase.READY or result is None:
         error = state.error or ArkError(
@@ -52,22 +52,22 @@ def finish(context: bpy.types.Context, job: ImportJob, options: ImportOptions) -
             code=ErrorCode.WORKER_DIED,
             hint=msg("The system console shows the error; please report it with the task id"),
         )
-        return Outcome(job, error=error, message=translations.error_text(error))
+        return Outcome(job, error=error, message=i18n.error_text(error))
     if not job.import_when_ready:
-        text = translations.rpt("Downloaded {task_id} into the library").format(task_id=result.task_id)
+        text = i18n.rpt("Downloaded {task_id} into the library").format(task_id=result.task_id)
         return Outcome(job, message=text)
     try:
         summary = import_model(context, result.task_id, result.model.path, result.model.format, options)
     except ArkError as exc:
-        return Outcome(job, error=exc, message=translations.error_text(exc))
+        return Outcome(job, error=exc, message=i18n.error_text(exc))
     finally:
         job.close_journal()  # imported, or its import failed: either way the job is over
     source = "from the library" if result.from_library else "downloaded"
     variant = f", {result.model.variant}" if result.model.variant else ""
     template = "Created and imported {task_id} ({file}, {source}): {summary}" if job.kind is JobKind.GENERATE else \
         "Imported {task_id} ({file}, {source}): {summary}"
-    text = translations.rpt(template).format(
-        task_id=result.task_id, file=f"{result.model.path.name}{variant}", source=translations.rpt(source),
+    text = i18n.rpt(template).format(
+        task_id=result.task_id, file=f"{result.model.path.name}{variant}", source=i18n.rpt(source),
         summary=summary.text("rpt"))
     return Outcome(job, summary=summary, collection=summary.collection, message=text)
 
@@ -87,16 +87,16 @@ def conclude(outcomes: list[Outcome]) -> tuple[list[Report], bool, Report | None
         return reports, False, ("ERROR", failed[-1].message)
     if len(outcomes) > 1:
         done = ", ".join(o.job.label for o in good)
-        text = translations.rpt("Imported {count} of {total} tasks: {task_ids}").format(
+        text = i18n.rpt("Imported {count} of {total} tasks: {task_ids}").format(
             count=len(good), total=len(outcomes), task_ids=done or "-")
         if failed:
-            text += " " + translations.rpt("{count} failed").format(count=len(failed))
+            text += " " + i18n.rpt("{count} failed").format(count=len(failed))
         reports.append(("INFO", text))
         return reports, bool(good), ("WARNING" if failed else "INFO", text)
     if good:
         return reports, True, ("INFO", good[0].message)
     if outcomes:  # one job, cancelled
-        reports.append(("INFO", translations.rpt("Cancelled the import of {task_id}").format(
+        reports.append(("INFO", i18n.rpt("Cancelled the import of {task_id}").format(
             task_id=outcomes[0].job.label)))
         return reports, False, ("INFO", outcomes[0].message)
     return reports, False, None

@@ -31,7 +31,7 @@ except ImportError:  # pragma: no cover - exercised by the Blender 3.4 window te
 from ..core.archive import MODEL_EXTENSIONS
 from ..core.errors import ArkError, ErrorCode
 from ..core.messages import msg
-from . import translations
+from . import i18n
 from .options import ImportOptions
 
 TASK_PROPERTY = "ark3d_task_id"
@@ -70,13 +70,13 @@ class ImportSummary:
         user's language (``kind``: which of Blender's translation switches applies)."""
         size = [f"{d:.2f}" for d in self.dimensions]
         parts = [
-            translations.plural(self.objects, "{n} object", "{n} objects", kind),
-            translations.plural(self.triangles, "{n} triangle", "{n} triangles", kind),
-            translations.plural(self.materials, "{n} material", "{n} materials", kind),
-            translations.plural(self.images, "{n} texture", "{n} textures", kind),
-            translations.localize("{x} × {y} × {z} m", kind).format(**dict(zip("xyz", size, strict=True))),
+            i18n.plural(self.objects, "{n} object", "{n} objects", kind),
+            i18n.plural(self.triangles, "{n} triangle", "{n} triangles", kind),
+            i18n.plural(self.materials, "{n} material", "{n} materials", kind),
+            i18n.plural(self.images, "{n} texture", "{n} textures", kind),
+            i18n.localize("{x} × {y} × {z} m", kind).format(**dict(zip("xyz", size, strict=True))),
         ]
-        return translations.localize(", ", kind).join(parts)
+        return i18n.localize(", ", kind).join(parts)
 
 
 #: A ``bpy.ops`` operator, called with keyword arguments; returns its result set.

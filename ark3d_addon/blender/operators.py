@@ -19,7 +19,7 @@ from ..core.messages import msg
 from ..core.task import validate_task_id
 from ..core.tasklist import CancelOutcome, cancel_or_delete, delete_action, delete_refusal
 from ..core.worker import Worker
-from . import asset_library, env, image_source, jobs, runner, translations
+from . import asset_library, env, i18n, image_source, jobs, runner
 from ._typing import OperatorResult
 from .importer import format_problem
 from .options import (
@@ -50,9 +50,9 @@ def confirm(context: bpy.types.Context, op: bpy.types.Operator, event: bpy.types
     assert wm is not None
     task_id = getattr(op, "task_id", "")
     wanted: dict[str, Any] = {
-        "title": translations.iface(title).format(task_id=task_id),
-        "message": translations.iface(message),
-        "confirm_text": translations.iface(button),
+        "title": i18n.iface(title).format(task_id=task_id),
+        "message": i18n.iface(message),
+        "confirm_text": i18n.iface(button),
         "icon": "WARNING",
         "translate": False,
     }
@@ -76,7 +76,7 @@ class _ImportsOperator(RunnerOperator, ImportOptionProperties):
         return Work(new_jobs, self.import_options(prefs))
 
     def fail(self, error: ArkError) -> OperatorResult:
-        runner.set_message(translations.error_text(error), "ERROR")  # the panel shows it too
+        runner.set_message(i18n.error_text(error), "ERROR")  # the panel shows it too
         return super().fail(error)
 
     def work_done(self, context: bpy.types.Context, works: list[Work]) -> OperatorResult:
@@ -162,23 +162,23 @@ class ARK3D_OT_create_task(_ImportsOperator):
         """The camera's view is rendered: the generate job with it, run like any other."""
         if render.error is not None or render.result is None:
             if isinstance(render.error, Cancelled) or render.error is None:
-                return [("INFO", translations.rpt("Cancelled"))]
-            runner.set_message(translations.error_text(render.error), "ERROR")
-            return [("ERROR", translations.error_text(render.error))]
+                return [("INFO", i18n.rpt("Cancelled"))]
+            runner.set_message(i18n.error_text(render.error), "ERROR")
+            return [("ERROR", i18n.error_text(render.error))]
         picture: Path = render.result
         try:
             job = jobs.create_job(context, image_path=str(picture), variant=variant_choice(self.variant),
                                   keep_input=asset_library.keep_input, **self._choices())
         except ArkError as exc:
-            runner.set_message(translations.error_text(exc), "ERROR")
-            return [("ERROR", translations.error_text(exc))]
+            runner.set_message(i18n.error_text(exc), "ERROR")
+            return [("ERROR", i18n.error_text(exc))]
         finally:
             picture.unlink(missing_ok=True)
         work = self.jobs_work(context, [job])
         if work is not None:
             runner.submit(work)
             runner.start(context)
-        return [("INFO", translations.rpt("Rendered the camera's view: generating from it"))]
+        return [("INFO", i18n.rpt("Rendered the camera's view: generating from it"))]
 
 
 class ARK3D_OT_refresh_models(RunnerOperator):
@@ -211,17 +211,17 @@ def _models_done(context: bpy.types.Context, call: "Worker[Any]") -> "list[runne
     infos: list[ModelInfo] | None = call.result
     if infos is None:
         error = call.error or ArkError(msg("The request failed"), code=ErrorCode.UNKNOWN)
-        text = translations.iface("Ark's model list could not be read, the built-in list is shown: {reason}").format(
-            reason=translations.error_text(error, "iface"))
+        text = i18n.iface("Ark's model list could not be read, the built-in list is shown: {reason}").format(
+            reason=i18n.error_text(error, "iface"))
         level = "WARNING"
     elif not infos:
-        text = translations.iface("Ark lists no 3D model this add-on knows for your region: the built-in list is shown")
+        text = i18n.iface("Ark lists no 3D model this add-on knows for your region: the built-in list is shown")
         level = "WARNING"
     else:
         retiring = [info.spec.name for info in infos if info.retiring]
-        text = translations.plural(len(infos), "Ark offers {n} 3D model", "Ark offers {n} 3D models")
+        text = i18n.plural(len(infos), "Ark offers {n} 3D model", "Ark offers {n} 3D models")
         if retiring:
-            text += " · " + translations.iface("retiring: {models}").format(models=", ".join(retiring))
+            text += " · " + i18n.iface("retiring: {models}").format(models=", ".join(retiring))
         level = "INFO"
     set_model_menu(infos or [])
     generate.status.message = text
@@ -267,7 +267,7 @@ class ARK3D_OT_refresh_tasks(bpy.types.Operator):
         if self.page:
             state.page = max(1, min(self.page, state.pages))
         if not browser.start_refresh(context):
-            self.report({"INFO"}, translations.rpt("The task list is already being refreshed"))
+            self.report({"INFO"}, i18n.rpt("The task list is already being refreshed"))
         return {"FINISHED"}
 
 
@@ -303,7 +303,7 @@ class ARK3D_OT_copy_task_id(bpy.types.Operator):
         if wm is None or not self.task_id:
             return {"CANCELLED"}
         wm.clipboard = self.task_id
-        self.report({"INFO"}, translations.rpt("Copied {task_id} to the clipboard").format(task_id=self.task_id))
+        self.report({"INFO"}, i18n.rpt("Copied {task_id} to the clipboard").format(task_id=self.task_id))
         return {"FINISHED"}
 
 
@@ -325,8 +325,8 @@ class ARK3D_OT_browser_import(_ImportsOperator):
     @classmethod
     def description(cls, context: bpy.types.Context, properties: Any) -> str:
         if properties.redownload:
-            return translations.tip("Remove the library copy and download the result again, then import it")
-        return translations.tip("Import this task's result (from the library when it is there)")
+            return i18n.tip("Remove the library copy and download the result again, then import it")
+        return i18n.tip("Import this task's result (from the library when it is there)")
 
     def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> OperatorResult:
         if self.redownload and context.window_manager is not None:
@@ -381,7 +381,7 @@ class ARK3D_OT_cancel_task(RunnerOperator):
         _index, item = browser.find_item(browser.browser_state(context), self.task_id.strip())
         refusal = delete_refusal(item.task_id, item.status) if item is not None and item.remote else None
         if refusal is not None:  # a running task: said before anyone is asked to confirm
-            self.report({"ERROR"}, translations.error_text(refusal))
+            self.report({"ERROR"}, i18n.error_text(refusal))
             return {"CANCELLED"}
         if item is not None and delete_action(item.status) == "cancel":
             return confirm(context, self, event, "Cancel task {task_id}?",
@@ -413,19 +413,19 @@ def _cancel_done(context: bpy.types.Context, call: "Worker[Any]") -> "list[runne
     outcome: CancelOutcome | None = call.result
     status = browser.status
     if outcome is None:
-        text = translations.error_text(call.error or ArkError(msg("The request failed"), code=ErrorCode.UNKNOWN))
+        text = i18n.error_text(call.error or ArkError(msg("The request failed"), code=ErrorCode.UNKNOWN))
         status.message, status.level = text, "ERROR"
         redraw_sidebars(context.window_manager)
         return [("ERROR", text)]
     state = browser.browser_state(context)
     index, item = browser.find_item(state, outcome.task_id)
     if outcome.action == "cancelled":
-        text = translations.rpt("Cancelled task {task_id}: it was queued and will not run").format(
+        text = i18n.rpt("Cancelled task {task_id}: it was queued and will not run").format(
             task_id=outcome.task_id)
         if item is not None:
             item.status = "cancelled"
     else:
-        text = translations.rpt("Deleted task {task_id} from Ark; a copy in your library is kept").format(
+        text = i18n.rpt("Deleted task {task_id} from Ark; a copy in your library is kept").format(
             task_id=outcome.task_id)
         if item is not None and state is not None:
             if item.in_library:
@@ -470,7 +470,7 @@ class ARK3D_OT_check_connection(RunnerOperator):
         return Work(call=call, on_call_done=_connection_checked)
 
     def fail(self, error: ArkError) -> OperatorResult:
-        self.report({"ERROR"}, translations.error_text(error))  # shown in the preferences, not the panel
+        self.report({"ERROR"}, i18n.error_text(error))  # shown in the preferences, not the panel
         return {"CANCELLED"}
 
     def work_done(self, context: bpy.types.Context, works: list[Work]) -> OperatorResult:
@@ -487,13 +487,13 @@ def _connection_checked(context: bpy.types.Context, call: "Worker[Any]") -> "lis
     redraw_preferences(context.window_manager)
     failed = next((c for c in checks if not c.ok), None)
     if call.error is not None:
-        return [("ERROR", translations.error_text(call.error))]
+        return [("ERROR", i18n.error_text(call.error))]
     if failed is not None:
-        return [("ERROR", translations.rpt("Connection check failed at {step}: {message}").format(
-            step=translations.rpt(CHECK_NAMES.get(failed.name, failed.name)),
-            message=translations.error_text(failed.error, "rpt") if failed.error
-            else translations.localize(str(failed.message), "rpt")))]
-    return [("INFO", translations.rpt("Connection OK: Ark answered and accepted the API key"))]
+        return [("ERROR", i18n.rpt("Connection check failed at {step}: {message}").format(
+            step=i18n.rpt(CHECK_NAMES.get(failed.name, failed.name)),
+            message=i18n.error_text(failed.error, "rpt") if failed.error
+            else i18n.localize(str(failed.message), "rpt")))]
+    return [("INFO", i18n.rpt("Connection OK: Ark answered and accepted the API key"))]
 
 
 CLASSES: tuple[type, ...] = (

@@ -34,7 +34,7 @@ from bpy.app.handlers import persistent
 from ..core.errors import ArkError
 from ..core.job import ImportJob
 from ..core.worker import Worker
-from . import env, jobs, translations
+from . import env, i18n, jobs
 from ._typing import OperatorResult
 from .finish import Outcome, Report, conclude, finish
 from .options import ImportOptions, options_from_preferences
@@ -433,7 +433,7 @@ class RunnerOperator(bpy.types.Operator):
 
     def fail(self, error: ArkError) -> OperatorResult:
         """``make_work`` refused: say why (``bpy.ops`` raises it as a ``RuntimeError``)."""
-        self.report({"ERROR"}, translations.error_text(error))
+        self.report({"ERROR"}, i18n.error_text(error))
         return {"CANCELLED"}
 
     def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> OperatorResult:

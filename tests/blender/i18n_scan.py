@@ -35,7 +35,7 @@ _HELPERS = {"iface", "tip", "rpt", "confirm", "pgettext_iface", "pgettext_tip", 
 _ERROR_CALL = re.compile(r"(Error|Failed|Cancelled|Expired)$")
 _UI_BASES = {"Operator", "Panel", "UIList", "Menu", "AddonPreferences"}
 #: Files that are not user-facing text (the catalog itself, typing helpers).
-_SKIP = {"translations_zh.py", "_typing.py"}
+_SKIP = {"i18n/zh_hans.py", "_typing.py"}
 
 
 @dataclass(frozen=True)
@@ -236,7 +236,7 @@ def missing(catalog: dict[str, str], found: list[Found]) -> list[Found]:
 
 
 def load_catalog() -> dict[str, str]:
-    path = BLENDER / "translations_zh.py"
+    path = BLENDER / "i18n/zh_hans.py"
     namespace: dict[str, object] = {}
     exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)  # plain data, no imports of bpy
     catalog = namespace["CATALOG"]

@@ -245,7 +245,7 @@ def cmd_list_columns() -> dict[str, Any]:
     import blf
 
     browser = _mod("ui.browser")
-    zh = addon_module("blender.translations_zh").CATALOG
+    zh = addon_module("blender.i18n.zh_hans").CATALOG
     points = 11
 
     def px(text: str) -> float:
@@ -257,7 +257,7 @@ def cmd_list_columns() -> dict[str, Any]:
             blf.size(0, points, 72)
         return blf.dimensions(0, narrow)[0] + len(wide) * points
 
-    hours = [browser.translations.iface("{n} h").format(n=n) for n in (23, 47)]
+    hours = [browser.i18n.iface("{n} h").format(n=n) for n in (23, 47)]
     samples = {
         "id": [browser.short_id("cgt-20251124053107-uavwo"), browser.short_id("cgt-20251124235959-mmmmm")],
         "format": ["USDZ", "GLB", "OBJ"],

@@ -52,7 +52,7 @@ def main() -> None:
     prefs.region = "CUSTOM"
     prefs.custom_base_url = CONFIG["api_base"]
     prefs.api_key = CONFIG["key"]
-    tr = sys.modules[f"{module}.blender.translations"]
+    tr = sys.modules[f"{module}.blender.i18n"]
     browser = sys.modules[f"{module}.blender.ui.browser"]
     display_width = sys.modules[f"{module}.core.linebreak"].display_width
     ids = CONFIG["ids"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ark3d_addon.blender.translations_zh import CATALOG
+from ark3d_addon.blender.i18n.zh_hans import CATALOG
 from ark3d_addon.core.linebreak import NO_LINE_END, NO_LINE_START, display_width, wrap
 
 SUMMARY_ZH = ("已导入 cgt-20251124123456-abcde（mushroom.glb，pbr，已下载）："

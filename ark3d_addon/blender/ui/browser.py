@@ -25,7 +25,7 @@ from ...core.settings import Settings
 from ...core.task import Status, Task
 from ...core.tasklist import TaskListResult, delete_action, delete_refusal, fetch_rows
 from ...core.worker import Worker
-from .. import env, runner, translations
+from .. import env, i18n, runner
 from .._typing import Icon
 from ..importer import format_problem
 from ..preferences import library_for, library_of_preferences, read_settings
@@ -213,7 +213,7 @@ def _apply(context: bpy.types.Context, job: "Worker[TaskListResult]") -> "list[r
         return []
     if result is None:
         error = job.error or ArkError(msg("The refresh failed"), code=ErrorCode.UNKNOWN)
-        status.message = translations.error_text(error, "iface")
+        status.message = i18n.error_text(error, "iface")
         status.level = "ERROR"
         return []
     selected = state.tasks[state.index].task_id if 0 <= state.index < len(state.tasks) else ""
@@ -228,8 +228,8 @@ def _apply(context: bpy.types.Context, job: "Worker[TaskListResult]") -> "list[r
     state.index = max(0, index)
     status.fetched_at = result.fetched_at
     if result.error is not None:
-        status.message = translations.iface("Only the library is shown: {reason}").format(
-            reason=translations.error_text(result.error, "iface"))
+        status.message = i18n.iface("Only the library is shown: {reason}").format(
+            reason=i18n.error_text(result.error, "iface"))
         status.level = "WARNING"
     else:
         status.message, status.level = "", ""
@@ -257,10 +257,10 @@ def update_library_flags(task_id: str) -> None:
 
 def age_text(seconds: float) -> str:
     if seconds < 3600:
-        return translations.iface("{n} min").format(n=max(1, int(seconds // 60)))
+        return i18n.iface("{n} min").format(n=max(1, int(seconds // 60)))
     if seconds < 2 * 86400:
-        return translations.iface("{n} h").format(n=int(seconds // 3600))
-    return translations.iface("{n} d").format(n=int(seconds // 86400))
+        return i18n.iface("{n} h").format(n=int(seconds // 3600))
+    return i18n.iface("{n} d").format(n=int(seconds // 86400))
 
 
 #: The list's columns, most important first, with the least width their widest text needs, in
@@ -334,7 +334,7 @@ def _draw_cell(cell: bpy.types.UILayout, column: str, item: Any, now: float) -> 
         if left is None:
             cell.label(text="")
         elif left > 0:
-            cell.label(text=translations.iface("{n} h").format(n=max(1, int(left // 3600))), icon="TIME",
+            cell.label(text=i18n.iface("{n} h").format(n=max(1, int(left // 3600))), icon="TIME",
                        translate=False)
         else:
             cell.label(text="", icon="UNLINKED")
@@ -369,24 +369,24 @@ class ARK3D_PT_tasks(bpy.types.Panel):
         prev.enabled = state.page > 1 and not refreshing
         prev.operator("ark3d.tasks_page", text="", icon="TRIA_LEFT").step = -1
         if refreshing:
-            text = translations.iface("Refreshing...")
+            text = i18n.iface("Refreshing...")
         elif status.fetched_at:
-            text = translations.iface("Page {page} / {pages} · {total} on Ark").format(
+            text = i18n.iface("Page {page} / {pages} · {total} on Ark").format(
                 page=state.page, pages=state.pages, total=state.total)
         else:
-            text = translations.iface("Press Refresh to list your tasks")
+            text = i18n.iface("Press Refresh to list your tasks")
         row.label(text=text, translate=False)
         nxt = row.row(align=True)
         nxt.enabled = state.page < state.pages and not refreshing
         nxt.operator("ark3d.tasks_page", text="", icon="TRIA_RIGHT").step = 1
         if state.hidden and not refreshing:  # Ark's list also holds video tasks: only 3D ones are shown
-            layout.label(text=translations.plural(state.hidden, "{n} video task on this page is not shown",
+            layout.label(text=i18n.plural(state.hidden, "{n} video task on this page is not shown",
                                                   "{n} video tasks on this page are not shown"), icon="INFO",
                          translate=False)
 
         if status.message:
             icon: Icon = {"ERROR": "ERROR", "WARNING": "INFO"}.get(status.level, "CHECKMARK")  # type: ignore[assignment]
-            wrapped(layout.box(), translations.localize(status.message), icon)
+            wrapped(layout.box(), i18n.localize(status.message), icon)
 
         if 0 <= state.index < len(state.tasks):
             draw_details(layout.box(), state.tasks[state.index])
@@ -395,7 +395,7 @@ class ARK3D_PT_tasks(bpy.types.Panel):
 def draw_details(layout: bpy.types.UILayout, item: ArkTaskItem) -> None:
     """The selected task: what it is, how old, its link and library copy, and what can be done."""
     now = time.time()
-    iface = translations.iface
+    iface = i18n.iface
     if item.in_library:
         _draw_pictures(layout, item.task_id)
     row = layout.row()
@@ -439,7 +439,7 @@ def draw_details(layout: bpy.types.UILayout, item: ArkTaskItem) -> None:
 
     problem = format_problem(item.fileformat) if item.fileformat else None
     if problem is not None:  # said before the user tries: Import is off
-        wrapped(layout, translations.error_text(problem, "iface"), "ERROR")
+        wrapped(layout, i18n.error_text(problem, "iface"), "ERROR")
     busy = item.task_id in runner.active or problem is not None
     row = layout.row(align=True)
     sub = row.row(align=True)
@@ -465,7 +465,7 @@ def draw_details(layout: bpy.types.UILayout, item: ArkTaskItem) -> None:
     elif item.remote and item.status == "running":
         refusal = delete_refusal(item.task_id, item.status)
         if refusal is not None:
-            wrapped(layout, translations.error_text(refusal, "iface"), "INFO")
+            wrapped(layout, i18n.error_text(refusal, "iface"), "INFO")
 
 
 def _draw_pictures(layout: bpy.types.UILayout, task_id: str) -> None:

@@ -1,12 +1,12 @@
 """Drawing helpers every panel shares: wrapped text (one CJK-aware wrap), wrap widths, redraws.
 
 Blender's labels do not wrap, so long texts are cut into lines here, by
-:func:`~..translations.wrap`, which counts a Chinese character as two columns.
+:func:`~..i18n.wrap`, which counts a Chinese character as two columns.
 """
 
 import bpy
 
-from .. import translations
+from .. import i18n
 from .._typing import Icon
 
 __all__ = ["WRAP", "draw_import_options", "field_row", "redraw_preferences", "short_id", "wrap_width", "wrapped"]
@@ -20,7 +20,7 @@ def wrapped(layout: bpy.types.UILayout, text: str, icon: Icon = "NONE", width: i
     """``text`` as tight labels of at most ``width`` columns; ``icon`` on the first, ``indent`` on the others."""
     col = layout.column(align=True)
     col.scale_y = 0.8
-    for i, line in enumerate(translations.wrap(text, width) or [""]):
+    for i, line in enumerate(i18n.wrap(text, width) or [""]):
         col.label(text=line, icon=icon if i == 0 else indent, translate=False)
 
 
@@ -72,7 +72,7 @@ def draw_import_options(layout: bpy.types.UILayout, prefs: bpy.types.AddonPrefer
     col.use_property_split = True
     col.use_property_decorate = False
     # Its own context: Blender's catalog has "Variant" as a variable (变量), not a model variant.
-    col.prop(prefs, "variant", text="Variant", text_ctxt=translations.CONTEXT)
+    col.prop(prefs, "variant", text="Variant", text_ctxt=i18n.CONTEXT)
     col.prop(prefs, "target_size", text="Size")
     col = layout.column(align=True)
     col.prop(prefs, "origin_to_base")

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import bpy
 
 from ...core.diagnose import Check
-from .. import translations
+from .. import i18n
 from .common import wrapped
 
 __all__ = ["CHECK_NAMES", "ConnectionReport", "connection_report", "draw_connection_report"]
@@ -42,14 +42,14 @@ def draw_connection_report(layout: bpy.types.UILayout) -> None:
     """One line per check (icon, what, result), wrapped; nothing before the first check."""
     report = connection_report
     if report.error:
-        wrapped(layout, translations.localize(report.error), "ERROR", width=90, indent="NONE")
+        wrapped(layout, i18n.localize(report.error), "ERROR", width=90, indent="NONE")
         return
     if report.base_url and (report.checks or report.running):
-        layout.label(text=translations.iface("Checking {url}").format(url=report.base_url), translate=False)
+        layout.label(text=i18n.iface("Checking {url}").format(url=report.base_url), translate=False)
     for check in report.checks:
         row = layout.row()
         split = row.split(factor=0.25)
         split.label(text=CHECK_NAMES.get(check.name, check.name), icon="CHECKMARK" if check.ok else "ERROR")
-        text = (translations.error_text(check.error, "iface") if check.error
-                else translations.localize(str(check.message)))
+        text = (i18n.error_text(check.error, "iface") if check.error
+                else i18n.localize(str(check.message)))
         wrapped(split.column(), text, width=70, indent="NONE")

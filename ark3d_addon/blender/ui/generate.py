@@ -17,7 +17,7 @@ from bpy.props import CollectionProperty, EnumProperty, IntProperty, StringPrope
 
 from ...core.catalog import DEFAULT_MODEL, ModelSpec, find_model
 from ...core.errors import ArkError
-from .. import runner, translations
+from .. import i18n, runner
 from .._typing import OperatorResult
 from ..env import online_access_allowed
 from ..options import (
@@ -163,8 +163,8 @@ def _hints(state: "ArkGenerateState", spec: ModelSpec) -> str:
             1 for item in state.more_images if item.path.strip())
         checked = spec.check(params, images=images, prompt=state.prompt.strip())
     except ArkError as exc:
-        return translations.error_text(exc, "iface")
-    return " · ".join([spec.faces(checked).render(translations.iface), spec.cost(checked).render(translations.iface)])
+        return i18n.error_text(exc, "iface")
+    return " · ".join([spec.faces(checked).render(i18n.iface), spec.cost(checked).render(i18n.iface)])
 
 
 def _ready(context: bpy.types.Context, state: ArkGenerateState) -> tuple[bool, str]:
@@ -206,7 +206,7 @@ class ARK3D_PT_generate(bpy.types.Panel):
             row.operator("ark3d.generate_use_editor_image", text="", icon="IMAGE")
         else:
             camera = context.scene.camera if context.scene is not None else None
-            layout.label(text=camera.name if camera is not None else translations.iface("No active camera"),
+            layout.label(text=camera.name if camera is not None else i18n.iface("No active camera"),
                          icon="CAMERA_DATA" if camera is not None else "ERROR", translate=False)
 
         spec = _spec(state)
@@ -250,10 +250,10 @@ class ARK3D_PT_generate(bpy.types.Panel):
         op.parameters = state.parameters
         op.endpoint = state.endpoint
         if not ready:
-            wrapped(layout, translations.iface(why), "INFO", wrap_width(context))
+            wrapped(layout, i18n.iface(why), "INFO", wrap_width(context))
 
         draw_generated(layout)
-        wrapped(layout, translations.iface(NOTE), "INFO", wrap_width(context))
+        wrapped(layout, i18n.iface(NOTE), "INFO", wrap_width(context))
 
 
 def draw_generated(layout: bpy.types.UILayout) -> None:

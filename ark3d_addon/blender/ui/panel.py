@@ -3,7 +3,7 @@
 It only reads: the task id field (a window-manager property, so it is not part of the
 scene), the running jobs' snapshots, and the last message.  It never starts network work.
 The Tasks browser is its sub-panel (``browser.py``), Generate another (``generate.py``).
-Job texts come from the core in English and are translated here (``translations.localize``).
+Job texts come from the core in English and are translated here (``i18n.localize``).
 """
 
 import bpy
@@ -11,7 +11,7 @@ from bpy.props import BoolProperty, PointerProperty, StringProperty
 
 from ...core.errors import ArkError
 from ...core.settings import Settings
-from .. import runner, translations
+from .. import i18n, runner
 from ..env import online_access_allowed
 from ..finish import Outcome
 from ..preferences import ArkPreferences, get_preferences
@@ -35,7 +35,7 @@ class ArkPanelState(bpy.types.PropertyGroup):
 
 
 def _progress(layout: bpy.types.UILayout, fraction: float | None, text: str) -> None:
-    text = translations.localize(text)
+    text = i18n.localize(text)
     if fraction is not None and hasattr(layout, "progress"):  # UILayout.progress: Blender 4.0+
         layout.progress(factor=fraction, type="BAR", text=text)
     else:
@@ -69,7 +69,7 @@ class ARK3D_PT_import(bpy.types.Panel):
             box.label(text="No API key set", icon="ERROR")
             box.operator("ark3d.open_preferences", icon="PREFERENCES")
         if not online_access_allowed():
-            wrapped(layout, translations.iface("Online access is off (Preferences > System)"), "INTERNET_OFFLINE")
+            wrapped(layout, i18n.iface("Online access is off (Preferences > System)"), "INTERNET_OFFLINE")
 
         col = layout.column(align=True)
         col.prop(state, "task_id", text="", icon="URL")
@@ -105,7 +105,7 @@ class ARK3D_PT_import(bpy.types.Panel):
         elif message["text"]:
             box = layout.box()
             thumbnails.draw_picture(box, message["task_id"] if message["level"] != "ERROR" else "")
-            wrapped(box, translations.localize(message["text"]),
+            wrapped(box, i18n.localize(message["text"]),
                     icon="ERROR" if message["level"] == "ERROR" else "CHECKMARK")
 
 
@@ -114,7 +114,7 @@ def _draw_imported(layout: bpy.types.UILayout, outcome: Outcome) -> None:
     summary, result = outcome.summary, outcome.job.result
     if summary is None or result is None:
         return
-    iface = translations.iface
+    iface = i18n.iface
     created = outcome.job.kind == "create"
     layout.label(text=iface("Created and imported" if created else "Imported"), icon="CHECKMARK", translate=False)
     layout.label(text=short_id(result.task_id), icon="BLANK1", translate=False)

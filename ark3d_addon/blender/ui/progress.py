@@ -19,7 +19,7 @@ import time
 import bpy
 
 from ...core.job import JobState
-from .. import translations
+from .. import i18n
 
 #: While the phase stays the same, progress is redrawn at most this often (seconds).  Every
 #: redraw holds the main thread (60-120 ms under Xvfb); at one every 2 s the 99th percentile
@@ -74,11 +74,11 @@ class ProgressDisplay:
         self._shown = state
         self._shown_at = now
         if redraw_sidebars(context.window_manager):
-            text = translations.iface("Ark 3D {task_id}: {phase}... (Esc cancels)").format(
-                task_id=self.task_id, phase=translations.localize(PHASE_LABELS.get(state.phase, str(state.text))))
+            text = i18n.iface("Ark 3D {task_id}: {phase}... (Esc cancels)").format(
+                task_id=self.task_id, phase=i18n.localize(PHASE_LABELS.get(state.phase, str(state.text))))
         else:
-            text = translations.iface("Ark 3D {task_id}: {text}").format(
-                task_id=self.task_id, text=translations.localize(str(state.text)))
+            text = i18n.iface("Ark 3D {task_id}: {text}").format(
+                task_id=self.task_id, text=i18n.localize(str(state.text)))
         workspace = context.workspace
         if text != self._status_text and workspace is not None:
             self._status_text = text

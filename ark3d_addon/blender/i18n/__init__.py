@@ -26,10 +26,10 @@ from typing import cast
 
 import bpy
 
-from ..core.errors import ArkError
-from ..core.linebreak import wrap
-from ..core.messages import verbatim
-from .translations_zh import CATALOG, CODE_TEXTS
+from ...core.errors import ArkError
+from ...core.linebreak import wrap
+from ...core.messages import verbatim
+from .zh_hans import CATALOG, CODE_TEXTS
 
 __all__ = [
     "CATALOG",

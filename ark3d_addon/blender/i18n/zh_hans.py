@@ -239,7 +239,7 @@ CATALOG: dict[str, str] = {
         "无法使用 CA 证书包 {bundle}（{reason}）：请在偏好设置“CA 证书包”中指定一个 PEM 文件",
     "No API key is set: add it above or in ARK_API_KEY": "未设置 API 密钥：请在上方或环境变量 ARK_API_KEY 中设置",
     "The API key is accepted": "API 密钥有效",
-    # -- composing error messages (translations.error_text) ------------------------------------
+    # -- composing error messages (i18n.error_text) ------------------------------------
     "{message} ({details}).": "{message}（{details}）。",
     "{message}.": "{message}。",
     " {hint}.": "{hint}。",
