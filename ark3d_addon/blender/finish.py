@@ -62,13 +62,12 @@ def finish(context: bpy.types.Context, job: ImportJob, options: ImportOptions) -
         return Outcome(job, error=exc, message=i18n.error_text(exc))
     finally:
         job.close_journal()  # imported, or its import failed: either way the job is over
-    source = "from the library" if result.from_library else "downloaded"
+    source = msg("from the library") if result.from_library else msg("downloaded")
     variant = f", {result.model.variant}" if result.model.variant else ""
-    template = "Created and imported {task_id} ({file}, {source}): {summary}" if job.kind is JobKind.GENERATE else \
-        "Imported {task_id} ({file}, {source}): {summary}"
-    text = i18n.rpt(template).format(
-        task_id=result.task_id, file=f"{result.model.path.name}{variant}", source=i18n.rpt(source),
-        summary=summary.text("rpt"))
+    text = i18n.report(msg("Created and imported {task_id} ({file}, {source}): {summary}"
+                           if job.kind is JobKind.GENERATE else "Imported {task_id} ({file}, {source}): {summary}",
+                           task_id=result.task_id, file=f"{result.model.path.name}{variant}", source=source,
+                           summary=summary.message()))
     return Outcome(job, summary=summary, collection=summary.collection, message=text)
 
 

@@ -30,8 +30,7 @@ except ImportError:  # pragma: no cover - exercised by the Blender 3.4 window te
 
 from ..core.archive import MODEL_EXTENSIONS
 from ..core.errors import ArkError, ErrorCode
-from ..core.messages import msg
-from . import i18n
+from ..core.messages import Message, msg, plural
 from .options import ImportOptions
 
 TASK_PROPERTY = "ark3d_task_id"
@@ -65,18 +64,17 @@ class ImportSummary:
     empty: str = ""  # the empty the import was grouped under, if any
     scale: float = 1.0  # the factor applied for the target size
 
-    def text(self, kind: str = "rpt") -> str:
-        """"2 objects, 9,788 triangles, 1 material, 1 texture, 0.50 × 0.50 × 0.45 m", in the
-        user's language (``kind``: which of Blender's translation switches applies)."""
-        size = [f"{d:.2f}" for d in self.dimensions]
-        parts = [
-            i18n.plural(self.objects, "{n} object", "{n} objects", kind),
-            i18n.plural(self.triangles, "{n} triangle", "{n} triangles", kind),
-            i18n.plural(self.materials, "{n} material", "{n} materials", kind),
-            i18n.plural(self.images, "{n} texture", "{n} textures", kind),
-            i18n.localize("{x} × {y} × {z} m", kind).format(**dict(zip("xyz", size, strict=True))),
-        ]
-        return i18n.localize(", ", kind).join(parts)
+    def message(self) -> Message:
+        """"2 objects, 9,788 triangles, 1 material, 1 texture, 0.50 × 0.50 × 0.45 m"."""
+        x, y, z = (f"{d:.2f}" for d in self.dimensions)
+        return msg(
+            "{objects}, {triangles}, {materials}, {textures}, {size}",
+            objects=plural(self.objects, "{n} object", "{n} objects"),
+            triangles=plural(self.triangles, "{n} triangle", "{n} triangles"),
+            materials=plural(self.materials, "{n} material", "{n} materials"),
+            textures=plural(self.images, "{n} texture", "{n} textures"),
+            size=msg("{x} × {y} × {z} m", x=x, y=y, z=z),
+        )
 
 
 #: A ``bpy.ops`` operator, called with keyword arguments; returns its result set.

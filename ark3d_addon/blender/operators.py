@@ -459,7 +459,7 @@ class ARK3D_OT_check_connection(RunnerOperator):
                 raise offline
             settings = read_settings(context)
         except ArkError as exc:
-            report.error = exc.user_message()
+            report.error = i18n.error_text(exc, "iface")
             redraw_preferences(context.window_manager)
             raise
         report.running = True
@@ -483,7 +483,7 @@ def _connection_checked(context: bpy.types.Context, call: "Worker[Any]") -> "lis
     checks: list[Check] = call.result or []
     report.checks = checks
     if call.error is not None:
-        report.error = call.error.user_message()
+        report.error = i18n.error_text(call.error, "iface")
     redraw_preferences(context.window_manager)
     failed = next((c for c in checks if not c.ok), None)
     if call.error is not None:
@@ -491,8 +491,7 @@ def _connection_checked(context: bpy.types.Context, call: "Worker[Any]") -> "lis
     if failed is not None:
         return [("ERROR", i18n.rpt("Connection check failed at {step}: {message}").format(
             step=i18n.rpt(CHECK_NAMES.get(failed.name, failed.name)),
-            message=i18n.error_text(failed.error, "rpt") if failed.error
-            else i18n.localize(str(failed.message), "rpt")))]
+            message=i18n.error_text(failed.error) if failed.error else i18n.report(failed.message)))]
     return [("INFO", i18n.rpt("Connection OK: Ark answered and accepted the API key"))]
 
 

@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 from . import net, tls
 from .errors import ApiError, ArkError, Cancelled, ErrorCode, scrub
-from .messages import Message, msg
+from .messages import Message, ark_words, msg
 from .settings import KEY_HINT, Settings
 from .task import Task, parse_task, validate_task_id
 
@@ -339,7 +339,7 @@ class ArkClient:
             hint = _hint_for(status, code)
             if message:
                 # Ark's own words; the interface may explain its code in the user's language instead.
-                what = msg("{ark_message}", ark_message=message.rstrip(". ") if param else message)
+                what = ark_words(message.rstrip(". ") if param else message)
             elif resp.reason:
                 what = msg("Ark answered HTTP {status} {reason}", status=status, reason=resp.reason)
             else:

@@ -143,20 +143,24 @@ class ArkError(Exception):
         return self.what.render()
 
     def user_message(self, translate: Callable[[str], str] = _same) -> str:
-        """The whole story in one line: what, Ark's code and request id, what to do."""
-        text = self.what.render(translate).rstrip(".")
-        details = []
-        if self.http_status is not None:
-            details.append(f"HTTP {self.http_status}")
+        """The whole story in one line: what, Ark's code and request id, what to do.
+
+        ``translate`` (a msgid to its translation; English by default) lets the interface have
+        the same line in the user's language, punctuation included.
+        """
+        what = self.what.render(translate).rstrip(".")
+        details = [f"HTTP {self.http_status}"] if self.http_status is not None else []
         if self.code:
-            details.append(f"code {self.code}")
+            details.append(msg("code {code}", code=self.code).render(translate))
         if self.request_id:
-            details.append(f"request id {self.request_id}")
+            details.append(msg("request id {request_id}", request_id=self.request_id).render(translate))
         if details:
-            text += f" ({', '.join(details)})"
-        text += "."
+            line = msg("{message} ({details}).", message=what, details=msg(", ").render(translate).join(details))
+        else:
+            line = msg("{message}.", message=what)
+        text = line.render(translate)
         if self.hint is not None:
-            text += " " + self.hint.render(translate).rstrip(".") + "."
+            text += msg(" {hint}.", hint=self.hint.render(translate).rstrip(".")).render(translate)
         return text
 
     def as_dict(self) -> dict[str, object]:

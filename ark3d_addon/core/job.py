@@ -45,7 +45,7 @@ from .download import DownloadProgress, check_url, download
 from .errors import ArchiveError, ArkError, Cancelled, ErrorCode, TaskCancelled, TaskFailed, scrub
 from .jobstate import JobKind, JobState, Phase
 from .library import JobJournal, Library
-from .messages import Message, format_bytes, format_duration, msg
+from .messages import Message, ark_words, format_bytes, format_duration, msg
 from .poller import POLL_ERROR_BUDGET_S, Poller
 from .references import outside_references
 from .settings import Settings
@@ -346,7 +346,7 @@ class ImportJob:
             client.close()
         if task.status is Status.FAILED:
             err = task.error
-            reason = msg("{ark_message}", ark_message=err.message) if err and err.message else msg("no reason given")
+            reason = ark_words(err.message) if err and err.message else msg("no reason given")
             raise TaskFailed(
                 msg("Ark could not generate this model: {reason}", reason=reason),
                 code=err.code if err else "",

@@ -17,7 +17,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-__all__ = ["Message", "format_bytes", "format_duration", "msg", "plural", "verbatim"]
+__all__ = ["ARK_WORDS", "Message", "ark_words", "format_bytes", "format_duration", "msg", "plural", "verbatim"]
+
+#: The msgid of Ark's own words (an error message it sent): the interface may explain the error's code instead.
+ARK_WORDS = "{ark_message}"
 
 
 def _same(msgid: str) -> str:
@@ -58,6 +61,11 @@ def plural(n: int, one: str, many: str, **params: object) -> Message:
     Two msgids rather than a plural rule: English needs no more, and Chinese translates both alike.
     """
     return Message(one if n == 1 else many, {"n": f"{n:,}", **params})
+
+
+def ark_words(text: str) -> Message:
+    """What Ark said (an error's message), in English as Ark sent it."""
+    return Message(ARK_WORDS, {"ark_message": text})
 
 
 def verbatim(text: str) -> Message:

@@ -34,10 +34,34 @@ LABELS = ["Check Connection", "Tasks", "Refresh Tasks", "Target Size", "Group Un
 OPERATOR_NAMES = ["Import Ark Task", "Cancel or Delete Task", "Check Connection", "Refresh Tasks"]
 TIPS = ["Scale the import so that its largest dimension is this long (0: keep the size)",
         "Cancel a queued task, or delete the record of a finished one, on Ark (the library copy is kept)"]
-RUNTIME = ["Downloading 12.3 MB / 45.6 MB (27%) · 8.1 MB/s", "Queued · 0:42", "Generating · 3:10", "Extracting",
-           "Ark 3D cgt-20251124123456-abcde: Downloading... (Esc cancels)",
-           "Imported cgt-20251124123456-abcde (mushroom.glb, pbr, downloaded): 2 objects, 9,788 triangles, "
-           "1 material, 1 texture, 2.00 × 2.00 × 1.80 m"]
+
+
+def message(msgid: str, **params: Any) -> dict[str, Any]:
+    """A core Message in JSON, for zh_check.py to rebuild and translate in Blender."""
+    return {"msgid": msgid, "params": params}
+
+
+#: Texts built at run time: (the English they render to, the message).
+RUNTIME_MESSAGES = [
+    ("Downloading 12.3 MB / 45.6 MB (27%) · 8.1 MB/s",
+     message("Downloading {done} / {total} ({percent}%) · {speed}/s", done="12.3 MB", total="45.6 MB", percent="27",
+             speed="8.1 MB")),
+    ("Queued · 0:42", message("{state} · {elapsed}", state=message("Queued"), elapsed="0:42")),
+    ("Generating · 3:10", message("{state} · {elapsed}", state=message("Generating"), elapsed="3:10")),
+    ("Extracting", message("Extracting")),
+    ("Ark 3D cgt-20251124123456-abcde: Downloading... (Esc cancels)",
+     message("Ark 3D {task_id}: {phase}... (Esc cancels)", task_id="cgt-20251124123456-abcde",
+             phase=message("Downloading"))),
+    ("Imported cgt-20251124123456-abcde (mushroom.glb, pbr, downloaded): 2 objects, 9,788 triangles, "
+     "1 material, 1 texture, 2.00 × 2.00 × 1.80 m",
+     message("Imported {task_id} ({file}, {source}): {summary}", task_id="cgt-20251124123456-abcde",
+             file="mushroom.glb, pbr", source=message("downloaded"),
+             summary=message("{objects}, {triangles}, {materials}, {textures}, {size}",
+                             objects=message("{n} objects", n="2"), triangles=message("{n} triangles", n="9,788"),
+                             materials=message("{n} material", n="1"), textures=message("{n} texture", n="1"),
+                             size=message("{x} × {y} × {z} m", x="2.00", y="2.00", z="1.80")))),
+]
+RUNTIME = [english for english, _ in RUNTIME_MESSAGES]
 
 
 @pytest.fixture(scope="module")
@@ -62,9 +86,9 @@ def zh(extension_zip: Path, demo_assets: Path,
         config = {
             "zip": str(legacy), "api_base": server.api_base, "key": KEY, "wrong_key": WRONG_KEY, "ids": ids,
             "language": "zh_CN", "labels": LABELS, "operator_names": OPERATOR_NAMES, "tips": TIPS,
-            "runtime": RUNTIME, "report": str(root / "report.json"),
-            "long_message": "Ark's rate limit was hit (300 requests a minute, 5 running tasks): "
-                            "wait a minute and try again",
+            "runtime": RUNTIME_MESSAGES, "report": str(root / "report.json"),
+            "long_message": message("Ark's rate limit was hit (300 requests a minute, 5 running tasks): "
+                                    "wait a minute and try again"),
         }
         (root / "config.json").write_text(json.dumps(config), encoding="utf-8")
         (root / "home").mkdir()

@@ -40,6 +40,13 @@ def set_language(code: str, on: bool = True) -> None:
             setattr(view, switch, on)
 
 
+def message(spec: dict) -> object:
+    """A core Message from its JSON form ({"msgid": ..., "params": {...}}, params nested alike)."""
+    messages = sys.modules["ark3d_addon.core.messages"]
+    params = {k: message(v) if isinstance(v, dict) else v for k, v in spec.get("params", {}).items()}
+    return messages.Message(spec["msgid"], params)
+
+
 def main() -> None:
     report["blender"] = list(bpy.app.version)
     report["languages"] = [item.identifier for item in
@@ -63,11 +70,12 @@ def main() -> None:
     report["iface"] = {msg: t.pgettext_iface(msg) for msg in CONFIG["labels"]}
     report["operator_names"] = {msg: t.pgettext_iface(msg, "Operator") for msg in CONFIG["operator_names"]}
     report["tips"] = {msg: t.pgettext_tip(msg) for msg in CONFIG["tips"]}
-    report["runtime"] = {msg: tr.localize(msg) for msg in CONFIG["runtime"]}
+    report["runtime"] = {english: tr.text(message(spec)) for english, spec in CONFIG["runtime"]}
     report["ages"] = [browser.age_text(s) for s in (120, 7200, 3 * 86400)]
-    long = tr.localize(CONFIG["long_message"])
-    report["wrapped"] = {"text": long, "lines": tr.wrap(long, 24),
-                         "widths": [display_width(line) for line in tr.wrap(long, 24)]}
+    long = tr.text(message(CONFIG["long_message"]))
+    wrap = sys.modules[f"{module}.core.linebreak"].wrap
+    report["wrapped"] = {"text": long, "lines": wrap(long, 24),
+                         "widths": [display_width(line) for line in wrap(long, 24)]}
 
     report["failed_import"] = call("import_task", task_id=ids["failed"])
     report["invalid_id"] = call("import_task", task_id="not-a-task")
@@ -119,7 +127,7 @@ def main() -> None:
     set_language(CONFIG["language"], on=False)
     report["english"] = {
         "iface": {msg: t.pgettext_iface(msg) for msg in CONFIG["labels"][:3]},
-        "runtime": {msg: tr.localize(msg) for msg in CONFIG["runtime"][:2]},
+        "runtime": {english: tr.text(message(spec)) for english, spec in CONFIG["runtime"][:2]},
         "failed_import": call("import_task", task_id=ids["failed"]),
     }
     set_language("en_US")

@@ -386,7 +386,7 @@ class ARK3D_PT_tasks(bpy.types.Panel):
 
         if status.message:
             icon: Icon = {"ERROR": "ERROR", "WARNING": "INFO"}.get(status.level, "CHECKMARK")  # type: ignore[assignment]
-            wrapped(layout.box(), i18n.localize(status.message), icon)
+            wrapped(layout.box(), status.message, icon)  # in the user's language already
 
         if 0 <= state.index < len(state.tasks):
             draw_details(layout.box(), state.tasks[state.index])

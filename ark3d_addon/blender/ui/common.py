@@ -1,11 +1,12 @@
 """Drawing helpers every panel shares: wrapped text (one CJK-aware wrap), wrap widths, redraws.
 
 Blender's labels do not wrap, so long texts are cut into lines here, by
-:func:`~..i18n.wrap`, which counts a Chinese character as two columns.
+:func:`~...core.linebreak.wrap`, which counts a Chinese character as two columns.
 """
 
 import bpy
 
+from ...core.linebreak import wrap
 from .. import i18n
 from .._typing import Icon
 
@@ -20,7 +21,7 @@ def wrapped(layout: bpy.types.UILayout, text: str, icon: Icon = "NONE", width: i
     """``text`` as tight labels of at most ``width`` columns; ``icon`` on the first, ``indent`` on the others."""
     col = layout.column(align=True)
     col.scale_y = 0.8
-    for i, line in enumerate(i18n.wrap(text, width) or [""]):
+    for i, line in enumerate(wrap(text, width) or [""]):
         col.label(text=line, icon=icon if i == 0 else indent, translate=False)
 
 

@@ -42,7 +42,7 @@ def draw_connection_report(layout: bpy.types.UILayout) -> None:
     """One line per check (icon, what, result), wrapped; nothing before the first check."""
     report = connection_report
     if report.error:
-        wrapped(layout, i18n.localize(report.error), "ERROR", width=90, indent="NONE")
+        wrapped(layout, report.error, "ERROR", width=90, indent="NONE")  # in the user's language already
         return
     if report.base_url and (report.checks or report.running):
         layout.label(text=i18n.iface("Checking {url}").format(url=report.base_url), translate=False)
@@ -50,6 +50,5 @@ def draw_connection_report(layout: bpy.types.UILayout) -> None:
         row = layout.row()
         split = row.split(factor=0.25)
         split.label(text=CHECK_NAMES.get(check.name, check.name), icon="CHECKMARK" if check.ok else "ERROR")
-        text = (i18n.error_text(check.error, "iface") if check.error
-                else i18n.localize(str(check.message)))
+        text = i18n.error_text(check.error, "iface") if check.error else i18n.text(check.message)
         wrapped(split.column(), text, width=70, indent="NONE")

@@ -3,13 +3,14 @@
 It only reads: the task id field (a window-manager property, so it is not part of the
 scene), the running jobs' snapshots, and the last message.  It never starts network work.
 The Tasks browser is its sub-panel (``browser.py``), Generate another (``generate.py``).
-Job texts come from the core in English and are translated here (``i18n.localize``).
+Job texts come from the core as messages and are translated here (``i18n.text``).
 """
 
 import bpy
 from bpy.props import BoolProperty, PointerProperty, StringProperty
 
 from ...core.errors import ArkError
+from ...core.messages import Message
 from ...core.settings import Settings
 from .. import i18n, runner
 from ..env import online_access_allowed
@@ -34,8 +35,8 @@ class ArkPanelState(bpy.types.PropertyGroup):
     )
 
 
-def _progress(layout: bpy.types.UILayout, fraction: float | None, text: str) -> None:
-    text = i18n.localize(text)
+def _progress(layout: bpy.types.UILayout, fraction: float | None, message: Message) -> None:
+    text = i18n.text(message)
     if fraction is not None and hasattr(layout, "progress"):  # UILayout.progress: Blender 4.0+
         layout.progress(factor=fraction, type="BAR", text=text)
     else:
@@ -95,7 +96,7 @@ class ARK3D_PT_import(bpy.types.Panel):
                 header.label(text=short_id(task_id), icon="SORTTIME", translate=False)
             cancel = header.operator("ark3d.cancel_import", text="", icon="CANCEL")
             cancel.task_id = task_id
-            _progress(box, snap.fraction, str(snap.text))
+            _progress(box, snap.fraction, snap.text)
 
         message = runner.last_message
         if runner.last_import:
@@ -105,7 +106,7 @@ class ARK3D_PT_import(bpy.types.Panel):
         elif message["text"]:
             box = layout.box()
             thumbnails.draw_picture(box, message["task_id"] if message["level"] != "ERROR" else "")
-            wrapped(box, i18n.localize(message["text"]),
+            wrapped(box, message["text"],  # in the user's language already
                     icon="ERROR" if message["level"] == "ERROR" else "CHECKMARK")
 
 

@@ -74,11 +74,11 @@ class ProgressDisplay:
         self._shown = state
         self._shown_at = now
         if redraw_sidebars(context.window_manager):
-            text = i18n.iface("Ark 3D {task_id}: {phase}... (Esc cancels)").format(
-                task_id=self.task_id, phase=i18n.localize(PHASE_LABELS.get(state.phase, str(state.text))))
+            label = PHASE_LABELS.get(state.phase)
+            phase = i18n.iface(label) if label is not None else i18n.text(state.text)
+            text = i18n.iface("Ark 3D {task_id}: {phase}... (Esc cancels)").format(task_id=self.task_id, phase=phase)
         else:
-            text = i18n.iface("Ark 3D {task_id}: {text}").format(
-                task_id=self.task_id, text=i18n.localize(str(state.text)))
+            text = i18n.iface("Ark 3D {task_id}: {text}").format(task_id=self.task_id, text=i18n.text(state.text))
         workspace = context.workspace
         if text != self._status_text and workspace is not None:
             self._status_text = text
