@@ -62,12 +62,18 @@ def finish(context: bpy.types.Context, job: ImportJob, options: ImportOptions) -
         return Outcome(job, error=exc, message=i18n.error_text(exc))
     finally:
         job.close_journal()  # imported, or its import failed: either way the job is over
-    source = msg("from the library") if result.from_library else msg("downloaded")
-    variant = f", {result.model.variant}" if result.model.variant else ""
-    text = i18n.report(msg("Created and imported {task_id} ({file}, {source}): {summary}"
-                           if job.kind is JobKind.GENERATE else "Imported {task_id} ({file}, {source}): {summary}",
-                           task_id=result.task_id, file=f"{result.model.path.name}{variant}", source=source,
-                           summary=summary.message()))
+    created = job.kind is JobKind.GENERATE
+    about: dict[str, object] = {
+        "task_id": result.task_id, "file": result.model.path.name, "summary": summary.message(),
+        "source": msg("from the library") if result.from_library else msg("downloaded"),
+    }
+    if result.model.variant:
+        text = i18n.report(msg("Created and imported {task_id} ({file}, {variant}, {source}): {summary}" if created
+                               else "Imported {task_id} ({file}, {variant}, {source}): {summary}",
+                               variant=result.model.variant, **about))
+    else:
+        text = i18n.report(msg("Created and imported {task_id} ({file}, {source}): {summary}" if created
+                               else "Imported {task_id} ({file}, {source}): {summary}", **about))
     return Outcome(job, summary=summary, collection=summary.collection, message=text)
 
 

@@ -54,8 +54,8 @@ RUNTIME_MESSAGES = [
              phase=message("Downloading"))),
     ("Imported cgt-20251124123456-abcde (mushroom.glb, pbr, downloaded): 2 objects, 9,788 triangles, "
      "1 material, 1 texture, 2.00 × 2.00 × 1.80 m",
-     message("Imported {task_id} ({file}, {source}): {summary}", task_id="cgt-20251124123456-abcde",
-             file="mushroom.glb, pbr", source=message("downloaded"),
+     message("Imported {task_id} ({file}, {variant}, {source}): {summary}", task_id="cgt-20251124123456-abcde",
+             file="mushroom.glb", variant="pbr", source=message("downloaded"),
              summary=message("{objects}, {triangles}, {materials}, {textures}, {size}",
                              objects=message("{n} objects", n="2"), triangles=message("{n} triangles", n="9,788"),
                              materials=message("{n} material", n="1"), textures=message("{n} texture", n="1"),
