@@ -1,10 +1,11 @@
 # ruff: noqa: E501 - one entry a line reads best; Chinese characters count double
 """Simplified Chinese texts of the add-on: English (the source) -> Chinese.
 
-Plain data, read by ``translations.py`` (and by the tests, without Blender).  Entries with
-``{placeholders}`` are templates of texts built at run time; the Chinese keeps the same
-placeholder names, in whatever order Chinese wants them.  Tests check that every text the
-add-on shows has an entry here (``tests/blender/i18n_scan.py``).
+Plain data, read by ``i18n/__init__.py`` (and by the tests, without Blender).  The keys are
+message ids: entries with ``{placeholders}`` are templates of messages built at run time, and
+the Chinese keeps the same placeholder names, in whatever order Chinese wants them.  Tests check
+that every message id and label the add-on uses has an entry here
+(``tests/blender/test_translation_catalog.py``).
 """
 
 CATALOG: dict[str, str] = {
