@@ -177,9 +177,9 @@ def test_what_delete_does_is_decided_before_asking(status: str, action: str, ref
 
 def test_each_row_says_its_retention_rule() -> None:
     now = float(int(time.time()))
-    row = TaskRow("cgt-20260101000000-abcde", "succeeded", model="hyper3d-gen2-260112", created_at=int(now) - 3600,
+    row = TaskRow("cgt-20260101000000-abcde", Status.SUCCEEDED, model="hyper3d-gen2-260112", created_at=int(now) - 3600,
                   updated_at=int(now) - 3600, remote=True)
     assert str(row.retention(now)).startswith("Result files are deleted 7 d after the task finished: 6 d 23 h left")
     assert row.link_seconds_left(now) == pytest.approx(7 * 86400 - 3600, abs=2)
-    gone = TaskRow("cgt-20260101000000-abcde", "succeeded", remote=False)
+    gone = TaskRow("cgt-20260101000000-abcde", Status.SUCCEEDED, remote=False)
     assert "Only in your library" in str(gone.retention(now))
