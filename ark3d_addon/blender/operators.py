@@ -15,7 +15,7 @@ from ..core.catalog import ModelInfo, available_models
 from ..core.client import ArkClient
 from ..core.diagnose import Check, check_connection
 from ..core.errors import ArkError, Cancelled, ErrorCode
-from ..core.messages import msg
+from ..core.messages import msg, plural
 from ..core.task import validate_task_id
 from ..core.tasklist import CancelOutcome, cancel_or_delete, delete_action, delete_refusal
 from ..core.worker import Worker
@@ -219,7 +219,7 @@ def _models_done(context: bpy.types.Context, call: "Worker[Any]") -> "list[runne
         level = "WARNING"
     else:
         retiring = [info.spec.name for info in infos if info.retiring]
-        text = i18n.plural(len(infos), "Ark offers {n} 3D model", "Ark offers {n} 3D models")
+        text = i18n.text(plural(len(infos), "Ark offers {n} 3D model", "Ark offers {n} 3D models"))
         if retiring:
             text += " · " + i18n.iface("retiring: {models}").format(models=", ".join(retiring))
         level = "INFO"

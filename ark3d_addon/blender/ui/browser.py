@@ -20,7 +20,7 @@ from bpy.props import BoolProperty, CollectionProperty, EnumProperty, IntPropert
 
 from ...core import retention
 from ...core.errors import ArkError, ErrorCode
-from ...core.messages import format_bytes, format_duration, msg
+from ...core.messages import format_bytes, format_duration, msg, plural
 from ...core.settings import Settings
 from ...core.task import Status, Task
 from ...core.tasklist import TaskListResult, delete_action, delete_refusal, fetch_rows
@@ -380,8 +380,8 @@ class ARK3D_PT_tasks(bpy.types.Panel):
         nxt.enabled = state.page < state.pages and not refreshing
         nxt.operator("ark3d.tasks_page", text="", icon="TRIA_RIGHT").step = 1
         if state.hidden and not refreshing:  # Ark's list also holds video tasks: only 3D ones are shown
-            layout.label(text=i18n.plural(state.hidden, "{n} video task on this page is not shown",
-                                                  "{n} video tasks on this page are not shown"), icon="INFO",
+            layout.label(text=i18n.text(plural(state.hidden, "{n} video task on this page is not shown",
+                                               "{n} video tasks on this page are not shown")), icon="INFO",
                          translate=False)
 
         if status.message:
