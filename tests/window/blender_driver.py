@@ -27,6 +27,7 @@ import bpy
 from driver_common import (  # on the path through harness.DRIVER_PATH
     Probe,
     Reporter,
+    addon_module,
     ark_threads,
     clock,
     enable_addon,
@@ -63,8 +64,10 @@ if CONFIG.get("exit_stamp"):
 # Before Blender shows its splash (it does so after --python scripts ran): none, please.
 enable_addon()
 
-from ark3d_addon.blender import finish, operators, runner  # noqa: E402 - only importable once enabled
-from ark3d_addon.blender.ui import progress  # noqa: E402 - only importable once enabled
+finish = addon_module("blender.finish")  # only importable once enabled
+operators = addon_module("blender.operators")
+runner = addon_module("blender.runner")
+progress = addon_module("blender.ui.progress")
 
 # -- instruments ----------------------------------------------------------------------------
 

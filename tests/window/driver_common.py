@@ -1,15 +1,22 @@
-"""What the in-Blender drivers of ``tests/window`` share: config, report, the screen, waits, quitting.
+"""What the in-Blender drivers of ``tests/window`` share: config, report, the add-on, the screen, waits, quitting.
 
 Imported by ``blender_driver.py``, ``jobs_driver.py`` and ``ui_driver.py``, which Blender runs
 with ``--python`` after ``harness.DRIVER_PATH`` has put this folder on ``sys.path``.  A driver is
 a generator of steps (``yield seconds`` waits without blocking Blender's main thread) run from
 one ``bpy.app.timers`` function; whatever happens, it ends with the JSON report written and a
 quit.
+
+The harness says how the add-on comes in (``ARK3D_WINDOW_MODULE``: ``ark3d_addon`` as a legacy
+add-on, or ``bl_ext.user_default.ark3d`` installed from ``ARK3D_WINDOW_ZIP``) and where Xvfb
+keeps the screen (``ARK3D_WINDOW_FB``); the report always carries the add-on's own main-thread
+time (:class:`OwnTime`).
 """
 
 from __future__ import annotations
 
+import importlib
 import json
+import os
 import sys
 import threading
 import time
@@ -17,11 +24,16 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
+from types import ModuleType
 
 import addon_utils
 import bpy
 
+import xwd
+
 clock = time.perf_counter
+#: The add-on's package in this Blender.
+ADDON = os.environ.get("ARK3D_WINDOW_MODULE", "ark3d_addon")
 
 
 def load_config(encoding: str | None = None) -> dict:
@@ -51,9 +63,110 @@ class Reporter:
 
 
 def enable_addon() -> None:
-    """No splash (Blender shows it after the --python scripts ran), then the legacy add-on on."""
-    bpy.context.preferences.view.show_splash = False
-    addon_utils.enable("ark3d_addon", default_set=True)
+    """No splash (Blender shows it after the --python scripts ran), then the add-on on, its own
+    time measured from here.
+
+    The extension is installed from the zip as *Install from Disk* does; a second Blender on the
+    same HOME (a restart) finds it installed and enables it, as a saved preference would.  No
+    region overlap: the sidebar is then opaque, as the screenshots crop it.  Online access on,
+    as a user allows it on Blender 4.2+."""
+    prefs = bpy.context.preferences
+    prefs.view.show_splash = False
+    prefs.system.use_region_overlap = False
+    if hasattr(prefs.system, "use_online_access"):  # 4.2+: off in a factory Blender, as for a new user
+        prefs.system.use_online_access = True
+    archive = os.environ.get("ARK3D_WINDOW_ZIP")
+    repo = "user_default"
+    if archive and not (Path(bpy.utils.user_resource("EXTENSIONS", path=repo)) / ADDON.split(".")[-1]).is_dir():
+        bpy.ops.extensions.package_install_files(filepath=archive, repo=repo, enable_on_install=True)
+    else:
+        addon_utils.enable(ADDON, default_set=True)
+    if ADDON not in prefs.addons:
+        raise RuntimeError(f"the add-on {ADDON} is not enabled")
+    own_time.install(ADDON)
+
+
+def addon_module(name: str) -> ModuleType:
+    """The add-on's module ``name`` (``"blender.jobs"``), whichever way it was loaded."""
+    return importlib.import_module(f"{ADDON}.{name}")
+
+
+def addon_preferences() -> bpy.types.AddonPreferences:
+    return bpy.context.preferences.addons[ADDON].preferences
+
+
+class OwnTime:
+    """The add-on's own main-thread time apart from Blender's redraws: every call of its
+    operators' ``modal()`` (a ``TIMER`` event is a tick) and of its panels' ``draw()``, timed
+    around the add-on's functions (only the outermost of nested calls).  The model's import
+    (``import_model``: Blender's own importer, which has to run on the main thread) is timed
+    apart, as ``import``, and left out of the tick it ran in."""
+
+    #: Module-level functions timed apart from the tick that calls them.
+    APART = ("import_model",)
+
+    def __init__(self) -> None:
+        self.samples: dict[str, list[float]] = {"tick": [], "event": [], "draw": [], "import": []}
+        self._depth = 0
+        self._apart = 0.0  # seconds of APART calls inside the outermost call under way
+
+    def install(self, package: str) -> None:
+        """Wrap the functions in place: Blender looks ``modal`` and ``draw`` up on each call, the
+        add-on its own functions by module name.  The wrappers keep their parameters (Blender
+        passes as many arguments as the function names)."""
+        modules = [m for n, m in list(sys.modules.items()) if n == package or n.startswith(package + ".")]
+        apart: dict[object, Callable] = {}
+        for module in modules:
+            for cls in [c for c in vars(module).values() if isinstance(c, type) and c.__module__ == module.__name__]:
+                if callable(cls.__dict__.get("modal")):
+                    cls.modal = self._modal(cls.__dict__["modal"])
+                if issubclass(cls, bpy.types.Panel) and callable(cls.__dict__.get("draw")):
+                    cls.draw = self._draw(cls.__dict__["draw"])
+            for name in self.APART:
+                function = vars(module).get(name)
+                if callable(function):
+                    if function not in apart:
+                        apart[function] = self._apart_call(function)
+                    setattr(module, name, apart[function])
+
+    def _timed(self, kind: str, call: Callable[[], object]) -> object:
+        outermost = not self._depth
+        self._depth += 1
+        start = clock()
+        try:
+            return call()
+        finally:
+            self._depth -= 1
+            elapsed = clock() - start
+            if kind == "import":
+                self.samples[kind].append(round(elapsed * 1000, 4))
+                self._apart += elapsed
+            elif outermost:
+                self.samples[kind].append(round((elapsed - self._apart) * 1000, 4))
+            if outermost:
+                self._apart = 0.0
+
+    def _apart_call(self, function: Callable) -> Callable:
+        def call(*args, **kwargs):  # the add-on calls it, with its own arguments
+            return self._timed("import", lambda: function(*args, **kwargs))
+
+        return call
+
+    def _modal(self, function: Callable) -> Callable:
+        def modal(self_, context, event):  # Blender's modal signature
+            kind = "tick" if event.type == "TIMER" else "event"
+            return self._timed(kind, lambda: function(self_, context, event))
+
+        return modal
+
+    def _draw(self, function: Callable) -> Callable:
+        def draw(self_, context):  # Blender's draw signature
+            return self._timed("draw", lambda: function(self_, context))
+
+        return draw
+
+
+own_time = OwnTime()
 
 
 # -- the screen -------------------------------------------------------------------------------
@@ -81,11 +194,16 @@ def event(kind: str, value: str, x: int = 0, y: int = 0, **mods: bool) -> None:
     window().event_simulate(type=kind, value=value, x=x, y=y, **mods)
 
 
-def window_screenshot(path: Path) -> None:
-    """A full-window PNG, taken as from the 3D Viewport."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with bpy.context.temp_override(window=window(), area=view3d(), region=region("WINDOW")):
-        bpy.ops.screen.screenshot(filepath=str(path))
+def window_screenshot(path: Path, box: bpy.types.Region | None = None) -> None:
+    """A PNG of the window (or of the region ``box``, its empty bottom trimmed), read from Xvfb's
+    framebuffer: ``bpy.ops.screen.screenshot`` writes a black image in Blender 5.2's window.
+    The window sits at the screen's top left; Blender counts from the bottom left."""
+    w = window()
+    if box is None:
+        area = (0, 0, w.width, w.height)
+    else:
+        area = (box.x, w.height - box.y - box.height, box.width, box.height)
+    xwd.save_png(Path(os.environ["ARK3D_WINDOW_FB"]), path, area, trim=box is not None)
 
 
 def remove_cube() -> None:
@@ -99,7 +217,7 @@ def widen_sidebar(width: int, drags: tuple[int, ...] | None = None) -> Iterator[
     panels) over the top panel's header row, where a missed drag moves nothing; every step
     resizes (and redraws) the viewport: few steps, ``drags`` pixels to the left (by default
     60, 140, then as far as ``width`` asks)."""
-    for inset in (10, 8, 12, 6, 14):
+    for inset in (10, 8, 12, 6, 14, 3, 1, 0):  # 3.4's zone is inside; 5.2's at the edge
         ui = region("UI")
         if ui.width >= width:
             break
@@ -220,6 +338,7 @@ def run_steps(
 
     def finish() -> None:
         cleanup()
+        reporter.report["own_time"] = own_time.samples
         if bpy.app.timers.is_registered(main_tick):
             bpy.app.timers.unregister(main_tick)
         reporter.report["done"] = True

@@ -22,6 +22,7 @@ import bpy
 
 from driver_common import (  # on the path through harness.DRIVER_PATH
     Reporter,
+    addon_module,
     ark_threads,
     clock,
     enable_addon,
@@ -45,7 +46,7 @@ T0 = reporter.t0
 log = reporter.log
 enable_addon()
 
-from ark3d_addon.blender import runner  # noqa: E402 - importable once enabled
+runner = addon_module("blender.runner")  # importable once enabled
 
 report["resume_timer_registered_at_start"] = any(bpy.app.timers.is_registered(t) for t in runner.TIMERS)
 

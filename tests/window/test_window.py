@@ -1,10 +1,10 @@
-"""The modal import in a real Blender window: Blender 3.4 under Xvfb, driven by ``blender_driver.py``.
+"""The modal import in a real Blender window, on each window Blender (harness.py: the system's,
+legacy add-on; sid's 5.2, the installed extension) under Xvfb, driven by ``blender_driver.py``.
 
 Headless ``bpy`` has no event loop, so only here do the modal operator, its timer, the sidebar's
 redraws, a real ESC key, loading a new file and quitting with a job running actually happen.
-The Ark server runs in this process on loopback; Blender gets a clean environment (Debian's
-Blender uses the system Python and loses its dist-packages when started from a venv), a
-throw-away HOME, and the add-on as a legacy add-on through ``BLENDER_USER_SCRIPTS``.
+The Ark server runs in this process on loopback; Blender gets a clean environment and a
+throw-away HOME (harness.py).
 
 Each test starts one Blender under a hard ``timeout``; the driver writes a JSON report that
 the test checks.  ``-s`` shows the measured figures (they are also printed on failure).
@@ -21,9 +21,10 @@ import pytest
 
 from .harness import (
     API_KEY,
-    SHOTS,
     WINDOW_MARKS,
+    WindowBlender,
     blender_env,
+    publish,
     read_report,
     run_driver_script,
 )
@@ -55,6 +56,7 @@ class Run:
 
 
 def run_blender(
+    blender: WindowBlender,
     tmp: Path,
     server,
     scenario: str,
@@ -63,7 +65,7 @@ def run_blender(
     shots: Path | None = None,
     extra: dict | None = None,
 ) -> Run:
-    env = blender_env(tmp, server)
+    env = blender_env(tmp, server, blender)
     report_path = tmp / "report.json"
     stamp = tmp / "exit_stamp"
     config = {
@@ -77,7 +79,7 @@ def run_blender(
     config_path = tmp / "config.json"
     config_path.write_text(json.dumps(config))
     started = time.time()
-    output, returncode = run_driver_script(DRIVER, config_path, env)
+    output, returncode = run_driver_script(DRIVER, config_path, env, blender)
     exited = time.time()
     report = read_report(report_path)
     exit_stamp = float(stamp.read_text()) if stamp.exists() else None
@@ -112,9 +114,11 @@ def server(ark_server):
     return ark_server
 
 
-def test_modal_import_keeps_blender_responsive(tmp_path: Path, server, obj_zip: Path) -> None:
+def test_modal_import_keeps_blender_responsive(window_blender: WindowBlender, tmp_path: Path, server,
+                                               obj_zip: Path) -> None:
     task = _slow_task(server, obj_zip, 6.5)
-    run = run_blender(tmp_path, server, "import", {"slow": task}, shots=SHOTS)
+    shots = tmp_path / "shots"
+    run = run_blender(window_blender, tmp_path, server, "import", {"slow": task}, shots=shots)
     r = run.report
     figures = {
         "invoke": r["invoke"],
@@ -160,7 +164,8 @@ def test_modal_import_keeps_blender_responsive(tmp_path: Path, server, obj_zip: 
     frames = before["draws"]
     assert frames["viewport_draws"] == 0, run.explain()
     assert frames["sidebar_draws"] <= before["seconds"] / DISPLAY_PERIOD + 4, run.explain()
-    assert before["over_50ms"] <= before["seconds"] / DISPLAY_PERIOD + 2, run.explain()
+    # Each of those frames may be a stall over 50 ms (in the 5.2 window each one is): no more of them.
+    assert before["over_50ms"] <= before["seconds"] / DISPLAY_PERIOD + 4, run.explain()
     assert before["n"] > 300 and before["p95_ms"] <= 20, run.explain()
     frames_ms = r["costs"]["header_tag_redraw_2hz"]["frames_ms"] + r["costs"]["sidebar_tag_redraw_4hz"]["frames_ms"]
     one_frame = statistics.median(frames_ms) if frames_ms else MAX_GAP_MS
@@ -179,13 +184,14 @@ def test_modal_import_keeps_blender_responsive(tmp_path: Path, server, obj_zip: 
     # The status bar was cleared at the end.
     assert r["status_texts"][-1][1] is None
     for name in ("panel_rest.png", "panel_downloading.png", "panel_imported.png"):
-        assert (SHOTS / name).stat().st_size > 10_000
+        publish(window_blender, shots / name)
     _no_traceback(run)
 
 
-def test_escape_cancels_the_download(tmp_path: Path, server, obj_zip: Path) -> None:
+def test_escape_cancels_the_download(window_blender: WindowBlender, tmp_path: Path, server,
+                                     obj_zip: Path) -> None:
     task = _slow_task(server, obj_zip, 20.0)
-    run = run_blender(tmp_path, server, "cancel", {"slow": task})
+    run = run_blender(window_blender, tmp_path, server, "cancel", {"slow": task})
     r = run.report
     print("\nESC figures:", json.dumps(r["esc"], indent=1))
     assert r["invoke"]["result"] == ["RUNNING_MODAL"]
@@ -207,10 +213,11 @@ def test_escape_cancels_the_download(tmp_path: Path, server, obj_zip: Path) -> N
     _no_traceback(run)
 
 
-def test_new_file_and_quit_stop_jobs(tmp_path: Path, server, obj_zip: Path) -> None:
+def test_new_file_and_quit_stop_jobs(window_blender: WindowBlender, tmp_path: Path, server,
+                                     obj_zip: Path) -> None:
     first = _slow_task(server, obj_zip, 20.0)
     second = _slow_task(server, obj_zip, 20.0)
-    run = run_blender(tmp_path, server, "lifecycle", {"slow": first, "slow2": second})
+    run = run_blender(window_blender, tmp_path, server, "lifecycle", {"slow": first, "slow2": second})
     r = run.report
     quit_s = run.exited_wall - r["quit_called_wall"]
     python_exit_s = (run.exit_stamp - r["quit_called_wall"]) if run.exit_stamp else None
@@ -239,7 +246,8 @@ def test_new_file_and_quit_stop_jobs(tmp_path: Path, server, obj_zip: Path) -> N
     _no_traceback(run)
 
 
-def test_failed_task_and_bad_key_are_shown(tmp_path: Path, server, obj_zip: Path) -> None:
+def test_failed_task_and_bad_key_are_shown(window_blender: WindowBlender, tmp_path: Path, server,
+                                           obj_zip: Path) -> None:
     failed = server.add_task(
         file=None,
         fileformat="obj",
@@ -249,9 +257,9 @@ def test_failed_task_and_bad_key_are_shown(tmp_path: Path, server, obj_zip: Path
     )
     url = server.add_file(obj_zip.name, obj_zip)
     good = server.add_task(file=url, fileformat="obj")
-    run = run_blender(
-        tmp_path, server, "errors", {"failed": failed, "bad_key": good}, shots=SHOTS, extra={"bad_key": "not-the-key"}
-    )
+    shots = tmp_path / "shots"
+    run = run_blender(window_blender, tmp_path, server, "errors", {"failed": failed, "bad_key": good}, shots=shots,
+                      extra={"bad_key": "not-the-key"})
     seen = run.report["errors_seen"]
     print("\nerrors:", json.dumps(seen, indent=1))
     for name, needle in (("failed", "sensitive information"), ("bad_key", "AuthenticationError")):
@@ -263,4 +271,6 @@ def test_failed_task_and_bad_key_are_shown(tmp_path: Path, server, obj_zip: Path
         assert entry["threads"] == []
     assert "InputImageSensitiveContentDetected" in seen["failed"]["last_message"]["text"]
     assert API_KEY not in json.dumps(seen) and "not-the-key" not in json.dumps(seen)
+    for name in ("panel_error_failed.png", "panel_error_bad_key.png"):
+        publish(window_blender, shots / name)
     _no_traceback(run)

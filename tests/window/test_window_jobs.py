@@ -1,4 +1,4 @@
-"""Generate and restart-safe jobs in a real window (Debian's Blender 3.4 under Xvfb, ``jobs_driver.py``, legacy add-on).
+"""Generate and restart-safe jobs in a real window (each window Blender of harness.py under Xvfb, ``jobs_driver.py``).
 
 * Generate: the Generate panel's operator in the sidebar, modal: the task is created, shown in
   the panel while Ark works, and the model imported (screenshots in docs/screenshots).
@@ -15,21 +15,31 @@ import os
 import zipfile
 from pathlib import Path
 
-from .harness import API_KEY, SHOTS, WINDOW_MARKS, blender_env, check_report, read_report, run_driver_script
+from .harness import (
+    API_KEY,
+    WINDOW_MARKS,
+    WindowBlender,
+    blender_env,
+    check_report,
+    publish,
+    read_report,
+    run_driver_script,
+)
 
 DRIVER = Path(__file__).with_name("jobs_driver.py")
 
 pytestmark = WINDOW_MARKS
 
 
-def run_phase(tmp: Path, server, phase: str, task_id: str = "", **extra: object) -> tuple[dict, str]:
+def run_phase(blender: WindowBlender, tmp: Path, server, phase: str, task_id: str = "",
+              **extra: object) -> tuple[dict, str]:
     run_dir = tmp / phase
     run_dir.mkdir()
-    env = blender_env(tmp, server)
+    env = blender_env(tmp, server, blender)
     report_path = run_dir / "report.json"
     config = run_dir / "config.json"
     config.write_text(json.dumps({"phase": phase, "report": str(report_path), "task_id": task_id, **extra}))
-    output, returncode = run_driver_script(DRIVER, config, env)
+    output, returncode = run_driver_script(DRIVER, config, env, blender)
     (run_dir / "blender_output.txt").write_text(output)
     report = read_report(report_path)
     check_report(report, output, returncode, phase)
@@ -44,14 +54,14 @@ def padded_result(demo_assets: Path) -> bytes:
     return buf.getvalue()
 
 
-def test_a_job_left_by_a_quit_blender_resumes_when_blender_starts(tmp_path: Path, ark_server,
-                                                                  demo_assets: Path) -> None:
+def test_a_job_left_by_a_quit_blender_resumes_when_blender_starts(window_blender: WindowBlender, tmp_path: Path,
+                                                                  ark_server, demo_assets: Path) -> None:
     ark_server.api_key = API_KEY
     data = padded_result(demo_assets)
     url = ark_server.add_file("seed3d_obj.zip", data, throttle_bps=len(data) // 6)  # about 6 s
     task_id = ark_server.add_task(file=url, fileformat="obj")
 
-    first, _ = run_phase(tmp_path, ark_server, "start", task_id)
+    first, _ = run_phase(window_blender, tmp_path, ark_server, "start", task_id)
     assert first["resume_timer_registered_at_start"] is True
     assert first["invoke"] == ["RUNNING_MODAL"]
     assert first["before_quit"]["phase"] == "downloading" and first["before_quit"]["journal"], first
@@ -61,7 +71,7 @@ def test_a_job_left_by_a_quit_blender_resumes_when_blender_starts(tmp_path: Path
     assert (folder / "job.json").exists(), "quitting kept the journal"
     assert not (folder / "result.zip").exists()
 
-    second, _ = run_phase(tmp_path, ark_server, "resume", task_id)
+    second, _ = run_phase(window_blender, tmp_path, ark_server, "resume", task_id)
     assert second["journal_at_start"] is True
     seen = [s["phase"] for s in second["seen"]]
     assert "downloading" in seen, f"the resumed job was not shown as a job: {second['seen']}"
@@ -76,13 +86,15 @@ def test_a_job_left_by_a_quit_blender_resumes_when_blender_starts(tmp_path: Path
     assert ranges == [None, f"bytes={kept}-"], ranges
 
 
-def test_generate_from_the_panel_in_a_window(tmp_path: Path, ark_server, demo_assets: Path) -> None:
+def test_generate_from_the_panel_in_a_window(window_blender: WindowBlender, tmp_path: Path, ark_server,
+                                             demo_assets: Path) -> None:
     ark_server.api_key = API_KEY
     ark_server.set_create_result("obj", (demo_assets / "seed3d_obj.zip").read_bytes())
     ark_server.create_schedule = (2.5, 2.5)  # queued, then running: the panel shows both
     image = tmp_path / "chair.png"
     image.write_bytes(PNG_96x64)
-    report, _ = run_phase(tmp_path, ark_server, "generate", image=str(image), shots=str(SHOTS))
+    shots = tmp_path / "shots"
+    report, _ = run_phase(window_blender, tmp_path, ark_server, "generate", image=str(image), shots=str(shots))
     assert report["invoke"]["result"] == ["RUNNING_MODAL"] and report["invoke"]["ms"] < 200, report["invoke"]
     task_id = report["task_id"]
     assert task_id.startswith("cgt-")
@@ -95,7 +107,7 @@ def test_generate_from_the_panel_in_a_window(tmp_path: Path, ark_server, demo_as
     assert after["journal"] == [] and after["threads"] == [] and after["generate_draws"] > 0, after
     assert [r.method for r in ark_server.requests_log if r.method == "POST"] == ["POST"]
     for name in ("panel_generate.png", "panel_generated.png"):
-        assert (SHOTS / name).stat().st_size > 10_000
+        publish(window_blender, shots / name)
 
 
 def _png(width: int, height: int) -> bytes:
