@@ -390,7 +390,7 @@ def scenario_import():
     report["thread_name"] = job._thread.name if job and job._thread else None
     samples: list[tuple[float, str, str, float | None]] = []
     excluded: list[tuple[float, float]] = []
-    deadline = clock() + 20  # the whole Blender run has 50 s
+    deadline = clock() + 20  # the whole Blender run has harness.BLENDER_TIMEOUT
     shot_taken = False
     while clock() < deadline:
         snap = job.snapshot()

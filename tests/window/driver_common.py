@@ -67,12 +67,10 @@ def enable_addon() -> None:
     time measured from here.
 
     The extension is installed from the zip as *Install from Disk* does; a second Blender on the
-    same HOME (a restart) finds it installed and enables it, as a saved preference would.  No
-    region overlap: the sidebar is then opaque, as the screenshots crop it.  Online access on,
-    as a user allows it on Blender 4.2+."""
+    same HOME (a restart) finds it installed and enables it, as a saved preference would.  Online
+    access on, as a user allows it on Blender 4.2+."""
     prefs = bpy.context.preferences
     prefs.view.show_splash = False
-    prefs.system.use_region_overlap = False
     if hasattr(prefs.system, "use_online_access"):  # 4.2+: off in a factory Blender, as for a new user
         prefs.system.use_online_access = True
     archive = os.environ.get("ARK3D_WINDOW_ZIP")

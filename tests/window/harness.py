@@ -41,8 +41,9 @@ SHOTS = REPO / "docs" / "screenshots"
 DEBIAN_ROOT = REPO / "scripts" / "debian_root.sh"
 XVFB_RUN = shutil.which("xvfb-run")
 API_KEY = "window-test-key"
-#: Hard limit for one Blender run (the test itself must stay under 60 s).
-BLENDER_TIMEOUT = 50
+#: Hard limit for one Blender run (5.2 in its root takes 15-20 s to start and show the sidebar
+#: on a busy 2-core machine; the longest scenario runs 30 s more).
+BLENDER_TIMEOUT = 90
 SCREEN = "1600x900x24"
 EXTENSION_MODULE = "bl_ext.user_default.ark3d"
 
