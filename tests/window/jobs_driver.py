@@ -76,6 +76,7 @@ def scenario_resume():
     seen: list[dict] = []
     report["seen"] = seen
     report["journal_at_start"] = (LIBRARY / TASK / "job.json").exists()
+    report["part_at_start"] = part_size()
 
     def imported() -> bool:
         entry = runner.active.get(TASK)

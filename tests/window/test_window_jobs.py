@@ -47,10 +47,12 @@ def run_phase(blender: WindowBlender, tmp: Path, server, phase: str, task_id: st
 
 
 def padded_result(demo_assets: Path) -> bytes:
-    """The demo OBJ result plus 3 MB of padding: larger than the download's 1 MiB write buffer."""
+    """The demo OBJ result plus 6 MB of padding: larger than the download's 1 MiB write buffer, and
+    long enough that the resumed Blender still has seconds of it to download (a quit waits for
+    the read under way: 2-3 MB are on disk when the first Blender has gone)."""
     buf = io.BytesIO((demo_assets / "seed3d_obj.zip").read_bytes())
     with zipfile.ZipFile(buf, "a") as archive:
-        archive.writestr("mushroom/padding.bin", os.urandom(3 << 20), compress_type=zipfile.ZIP_STORED)
+        archive.writestr("mushroom/padding.bin", os.urandom(6 << 20), compress_type=zipfile.ZIP_STORED)
     return buf.getvalue()
 
 
@@ -58,7 +60,7 @@ def test_a_job_left_by_a_quit_blender_resumes_when_blender_starts(window_blender
                                                                   ark_server, demo_assets: Path) -> None:
     ark_server.api_key = API_KEY
     data = padded_result(demo_assets)
-    url = ark_server.add_file("seed3d_obj.zip", data, throttle_bps=len(data) // 6)  # about 6 s
+    url = ark_server.add_file("seed3d_obj.zip", data, throttle_bps=len(data) // 10)  # about 10 s
     task_id = ark_server.add_task(file=url, fileformat="obj")
 
     first, _ = run_phase(window_blender, tmp_path, ark_server, "start", task_id)
@@ -74,7 +76,8 @@ def test_a_job_left_by_a_quit_blender_resumes_when_blender_starts(window_blender
     second, _ = run_phase(window_blender, tmp_path, ark_server, "resume", task_id)
     assert second["journal_at_start"] is True
     seen = [s["phase"] for s in second["seen"]]
-    assert "downloading" in seen, f"the resumed job was not shown as a job: {second['seen']}"
+    assert "downloading" in seen, f"the resumed job was not shown as a job: {second['seen']}, kept {kept}, " \
+        f"{second['part_at_start']} at the start"
     after = second["after"]
     assert after["objects"] and after["objects"] == after["tagged"], after
     assert after["last_message"]["level"] == "INFO", after
