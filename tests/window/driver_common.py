@@ -85,7 +85,7 @@ def enable_addon() -> None:
 
 
 def addon_module(name: str) -> ModuleType:
-    """The add-on's module ``name`` (``"blender.jobs"``), whichever way it was loaded."""
+    """The add-on's module ``name`` (``"blender.runner"``), whichever way it was loaded."""
     return importlib.import_module(f"{ADDON}.{name}")
 
 
