@@ -15,6 +15,7 @@ time (:class:`OwnTime`).
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 import os
 import sys
@@ -115,11 +116,15 @@ class OwnTime:
         modules = [m for n, m in list(sys.modules.items()) if n == package or n.startswith(package + ".")]
         apart: dict[object, Callable] = {}
         for module in modules:
+            # Each operator and panel Blender calls (a bl_idname of its own), with the modal()
+            # or draw() it inherits from a mixin, if so: one wrapper per class Blender calls.
             for cls in [c for c in vars(module).values() if isinstance(c, type) and c.__module__ == module.__name__]:
-                if callable(cls.__dict__.get("modal")):
-                    cls.modal = self._modal(cls.__dict__["modal"])
-                if issubclass(cls, bpy.types.Panel) and callable(cls.__dict__.get("draw")):
-                    cls.draw = self._draw(cls.__dict__["draw"])
+                if not getattr(cls, "bl_idname", ""):
+                    continue
+                if issubclass(cls, bpy.types.Operator) and inspect.isfunction(getattr(cls, "modal", None)):
+                    cls.modal = self._modal(cls.modal)
+                if issubclass(cls, bpy.types.Panel) and inspect.isfunction(getattr(cls, "draw", None)):
+                    cls.draw = self._draw(cls.draw)
             for name in self.APART:
                 function = vars(module).get(name)
                 if callable(function):
