@@ -25,8 +25,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         failed = sum(1 for r in mine if r.failed)
         skipped = sum(1 for r in mine if r.skipped)
         how = "extension installed from the zip" if blender.extension else "legacy add-on"
+        seconds = sum(r.duration for r in mine)
         line = f"{blender.name} Blender {blender.version or '?'} ({how}): {passed} passed, {failed} failed"
-        line += f", {skipped} skipped"
+        line += f", {skipped} skipped, {seconds:.0f} s"
         if blender.id in SKIPPED or blender.problem:
             line += f" - skipped: {SKIPPED.get(blender.id, blender.problem)}"
         terminalreporter.write_line(line)

@@ -4,7 +4,9 @@ The window Blenders (the fixture ``window_blender`` runs a test module once on e
 ``system-<version>`` and ``sid-<version>``):
 
 * ``system``: the machine's own ``blender`` (Debian 12: 3.4, Debian 13: 4.3), the add-on
-  loaded as a legacy add-on through ``BLENDER_USER_SCRIPTS``;
+  loaded as a legacy add-on through ``BLENDER_USER_SCRIPTS``.  ``ARK3D_WINDOW_SYSTEM`` (a
+  command, split as the shell does) stands in for it: another Debian's Blender in a root, say,
+  to try a Debian 13 machine's from a Debian 12 one;
 * ``sid``: Debian sid's Blender (5.2 LTS) in the root ``scripts/debian_root.sh`` builds, run
   through ``debian_root.sh run``; the driver installs the built extension zip as *Install from
   Disk* does (``bpy.ops.extensions.package_install_files``), module
@@ -23,6 +25,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -93,6 +96,11 @@ def _debian_version(admindir: Path | None = None) -> str:
 
 
 def _system_blender() -> WindowBlender:
+    if os.environ.get("ARK3D_WINDOW_SYSTEM"):
+        command = tuple(shlex.split(os.environ["ARK3D_WINDOW_SYSTEM"]))
+        out = subprocess.run([*command, "--version"], capture_output=True, text=True, timeout=120).stdout
+        version = next((line.split()[1] for line in out.splitlines() if line.startswith("Blender ")), "")
+        return WindowBlender("system", version, command, False, "" if version else f"{command} --version failed")
     path = shutil.which("blender", path="/usr/bin:/bin:/usr/local/bin")
     if path is None:
         return WindowBlender("system", "", (), False, "no 'blender' on this machine (scripts/setup.sh --system)")
