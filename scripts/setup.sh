@@ -39,6 +39,8 @@ if $system; then
   command -v blender >/dev/null 2>&1 || need+=(blender)
   command -v xvfb-run >/dev/null 2>&1 || need+=(xvfb xauth)
   /usr/bin/python3 -c "import requests" 2>/dev/null || need+=(python3-requests)
+  # Debian's Blender imports glTF with numpy, which its package does not pull in on Debian 12.
+  /usr/bin/python3 -c "import numpy" 2>/dev/null || need+=(python3-numpy)
   if [ ${#need[@]} -gt 0 ]; then
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
     echo "Installing Debian packages: ${need[*]}"
