@@ -164,11 +164,6 @@ def _http_error(resp: requests.Response) -> Exception:
     return error
 
 
-def _total_from_content_range(value: str | None) -> int | None:
-    match = re.search(r"/\s*(\d+)\s*$", value or "")
-    return int(match.group(1)) if match else None
-
-
 def _disk_error(exc: OSError, dest: Path) -> DownloadError:
     folder = dest.parent
     if exc.errno == errno.ENOSPC:
@@ -333,7 +328,7 @@ class _Downloader:
     def _receive(self, resp: requests.Response, have: int) -> None:
         status = resp.status_code
         if status == 416:
-            total = _total_from_content_range(resp.headers.get("Content-Range"))
+            total = net.total_from_content_range(resp.headers.get("Content-Range"))
             if total is not None and total == have:
                 return
             self._restart()
@@ -346,7 +341,7 @@ class _Downloader:
             raise _http_error(resp)
         etag = resp.headers.get("ETag", "")
         validator = etag if etag and not etag.startswith("W/") else resp.headers.get("Last-Modified")
-        length = _int_or_none(resp.headers.get("Content-Length"))
+        length = net.int_or_none(resp.headers.get("Content-Length"))
         encoded = resp.headers.get("Content-Encoding", "identity").strip().lower() not in ("", "identity")
         if status == 206:
             start = re.match(r"\s*bytes\s+(\d+)-", resp.headers.get("Content-Range", ""))
@@ -361,7 +356,7 @@ class _Downloader:
                     ),
                     immediate=True,
                 )
-            total = _total_from_content_range(resp.headers.get("Content-Range"))
+            total = net.total_from_content_range(resp.headers.get("Content-Range"))
             mode = "ab"
             self.resumed = True
         else:
@@ -511,13 +506,6 @@ def _start_writeback(fd: int, offset: int, length: int) -> None:
     """
     if _FADVISE is not None:
         os.posix_fadvise(fd, offset, length, _FADVISE)
-
-
-def _int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
 
 
 def download(

@@ -13,6 +13,7 @@ then would add about 90 ms to Blender's start for nothing.
 from __future__ import annotations
 
 import random
+import re
 import socket
 import ssl
 import time
@@ -29,7 +30,16 @@ from .messages import msg
 if TYPE_CHECKING:
     import requests
 
-__all__ = ["MAX_RETRY_AFTER", "backoff", "causes", "describe_network_error", "retry_after_seconds", "stream_error"]
+__all__ = [
+    "MAX_RETRY_AFTER",
+    "backoff",
+    "causes",
+    "describe_network_error",
+    "int_or_none",
+    "retry_after_seconds",
+    "stream_error",
+    "total_from_content_range",
+]
 
 #: The longest ``Retry-After`` honoured: a bad header must not stall a job for hours.
 MAX_RETRY_AFTER = 60.0
@@ -52,6 +62,20 @@ def retry_after_seconds(value: str | None) -> float | None:
         except (TypeError, ValueError, IndexError, OverflowError):
             return None
     return min(max(0.0, seconds), MAX_RETRY_AFTER)
+
+
+def total_from_content_range(value: str | None) -> int | None:
+    """The whole size from a ``Content-Range`` header (``bytes 0-99/1234``); None if absent or unknown."""
+    match = re.search(r"/\s*(\d+)\s*$", value or "")
+    return int(match.group(1)) if match else None
+
+
+def int_or_none(value: str | None) -> int | None:
+    """A header's integer (``Content-Length``); None if absent or not a number."""
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
 
 
 def backoff(attempt: int) -> float:
