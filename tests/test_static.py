@@ -8,7 +8,8 @@ pinned in ``requirements-dev.txt``.
 
 The layout rules read the files git tracks: files named by what they hold or test (never after
 an issue), no ``sys.path`` edits in pytest's own files (``pythonpath`` in the pytest config does
-that), and no reference to a ``.py`` file that does not exist.
+that), no reference to a ``.py`` file that does not exist, and no module of the add-on over 600
+lines (catalogs, plain data, aside).
 """
 
 from __future__ import annotations
@@ -217,3 +218,39 @@ def test_only_the_runner_registers_app_timers() -> None:
     offenders = [str(p.relative_to(REPO)) for p in PACKAGE.rglob("*.py")
                  if "timers.register(" in p.read_text(encoding="utf-8") and p.name != "runner.py"]
     assert offenders == [], offenders
+
+
+#: About 600 lines: past that a module of the add-on holds more than one thing.
+MAX_MODULE_LINES = 600
+
+
+def is_data_only(source: str) -> bool:
+    """A catalog: a docstring, imports and constants written as literals, no code."""
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            continue
+        if isinstance(node, ast.Expr | ast.Assign | ast.AnnAssign) and node.value is not None:
+            try:
+                ast.literal_eval(node.value)
+                continue
+            except ValueError:
+                pass
+        return False
+    return True
+
+
+def test_no_module_of_the_add_on_is_over_600_lines() -> None:
+    """Translation catalogs (plain data) aside."""
+    long = []
+    for path in sorted((REPO / "ark3d_addon").rglob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        lines = source.count("\n")
+        if lines > MAX_MODULE_LINES and not is_data_only(source):
+            long.append(f"{path.relative_to(REPO)}: {lines} lines")
+    assert not long, "split by role:\n" + "\n".join(long)
+
+
+def test_a_catalog_is_data_and_a_module_is_not() -> None:
+    assert is_data_only('"""Chinese."""\n\nCATALOG: dict[str, str] = {"Import": "导入"}\nPLURALS = {}\n')
+    assert not is_data_only('"""Chinese."""\n\nCATALOG = dict(x=1)\n')
+    assert not is_data_only("def f() -> None:\n    pass\n")
