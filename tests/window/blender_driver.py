@@ -387,7 +387,8 @@ def scenario_import():
     result, elapsed = invoke_import(task)
     report["invoke"] = {"result": sorted(result), "ms": round(elapsed * 1000, 2)}
     job = active_job(task)
-    report["thread_name"] = job._thread.name if job and job._thread else None
+    # The job's worker thread, by the name it carries (the job keeps it in a Worker of its own).
+    report["thread_name"] = next((n for n in ark_threads() if n == f"ark3d-{task}"), ark_threads())
     samples: list[tuple[float, str, str, float | None]] = []
     excluded: list[tuple[float, float]] = []
     deadline = clock() + 20  # the whole Blender run has harness.BLENDER_TIMEOUT
