@@ -172,7 +172,8 @@ def test_modal_import_keeps_blender_responsive(window_blender: WindowBlender, tm
     assert r["after"]["last_message"]["level"] == "INFO"
     assert r["after"]["last_message"]["text"].startswith(f"Imported {task}")
     assert r["after"]["active"] == {}
-    assert r["threads_after"] == [] and r["part_files"] == []
+    # The job's worker is gone (the asset library's own threads may still be making its picture).
+    assert f"ark3d-{task}" not in r["threads_after"] and r["part_files"] == [], r["threads_after"]
     # The status bar was cleared at the end.
     assert r["status_texts"][-1][1] is None
     for name in ("panel_rest.png", "panel_downloading.png", "panel_imported.png"):

@@ -82,7 +82,7 @@ def test_a_job_left_by_a_quit_blender_resumes_when_blender_starts(window_blender
     assert after["objects"] and after["objects"] == after["tagged"], after
     assert after["last_message"]["level"] == "INFO", after
     assert after["last_message"]["text"].startswith(f"Imported {task_id} (mushroom.obj, downloaded)"), after
-    assert after["active"] == [] and after["threads"] == [], after
+    assert after["active"] == [] and f"ark3d-{task_id}" not in after["threads"], after  # assets' threads may run
     assert not after["journal"] and not after["part"] and after["zip"], after
     assert after["resume_timer_registered"] is False, "the start-up timer runs once"
     ranges = [r.header("Range") for r in ark_server.requests_log if r.server == "file"]
@@ -107,7 +107,9 @@ def test_generate_from_the_panel_in_a_window(window_blender: WindowBlender, tmp_
     assert after["tagged"], after
     assert after["last_message"]["level"] == "INFO", after
     assert after["last_message"]["text"].startswith(f"Created and imported {task_id} (mushroom.obj"), after
-    assert after["journal"] == [] and after["threads"] == [] and after["generate_draws"] > 0, after
+    # No job's worker left; the asset library's threads (ark3d-asset*) may still make the picture.
+    assert after["journal"] == [] and not [t for t in after["threads"] if not t.startswith("ark3d-asset")], after
+    assert after["generate_draws"] > 0, after
     assert [r.method for r in ark_server.requests_log if r.method == "POST"] == ["POST"]
     for name in ("panel_generate.png", "panel_generated.png"):
         publish(window_blender, shots / name)
