@@ -307,8 +307,12 @@ def cmd_draw_panel() -> dict[str, Any]:
     prefs = bpy.context.preferences.addons[ADDON].preferences
     system = bpy.context.preferences.system
 
+    messages = sys.modules[ADDON + ".core.messages"]
+
     class Snapshot:
-        fraction, text = 0.27, "12.3 MB / 45.6 MB (27%) · 8.1 MB/s"
+        fraction = 0.27
+        text = messages.msg("Downloading {done} / {total} ({percent}%) · {speed}/s", done="12.3 MB",
+                            total="45.6 MB", percent="27", speed="8.1 MB")
 
     class Job:
         task_id, kind = "cgt-20251124123456-abcde", "import"

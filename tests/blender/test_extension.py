@@ -245,7 +245,7 @@ def test_sidebar_panel_draws_with_this_blenders_ui_api(formats: Scenario) -> Non
     assert step["problems"] == [], step
     calls = "\n".join(step["calls"])
     assert "No API key set" in calls and "Online access is off" in calls, calls
-    assert "progress(factor=0.27, text='12.3 MB / 45.6 MB (27%) · 8.1 MB/s', type='BAR')" in calls, calls
+    assert "progress(factor=0.27, text='Downloading 12.3 MB / 45.6 MB (27%) · 8.1 MB/s', type='BAR')" in calls, calls
     assert "Imported cgt-20251124123456-abcde" in calls, calls
     assert "operator('ark3d.import_task', icon='IMPORT', text='Import')" in calls, calls
     assert "prop('task_id', icon='URL', text='')" in calls, calls
