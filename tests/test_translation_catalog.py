@@ -18,7 +18,7 @@ from pathlib import Path
 
 import i18n_scan
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "ark3d_addon"
 #: Where msg() and plural() are defined: their msgids are parameters there.
 DEFINITIONS = PACKAGE / "core" / "messages.py"
