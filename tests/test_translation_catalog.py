@@ -5,8 +5,14 @@ straight from the source: the first argument of every ``msg(...)`` and the two f
 ``plural(...)``.  Each must be a literal (else no check could see it), be formatted with exactly
 the parameters its placeholders name, and have a Chinese entry with the same placeholders.  A
 msgid that is only a placeholder (``{text}``, ``{ark_message}``) passes a text through
-untranslated and needs no entry.  The Blender layer's static labels are found by an AST scan
-(``i18n_scan.py``).
+untranslated and needs no entry.
+
+The Blender layer's labels written in its source are read the same way: the literal ``text=``
+of every call (``layout.label``, ``layout.operator``, ``layout.prop``), the literal given to
+``iface``/``tip``/``rpt`` or to ``confirm``, and the values of the ``*_NAMES``/``*_LABELS`` dicts
+(the words a state or step is shown by).  What Blender itself shows from the classes the add-on
+registers (operator names and descriptions, panel labels, property names, tooltips and enum
+items) is checked in real Blender, by introspection (``tests/blender/test_registered_texts.py``).
 """
 
 from __future__ import annotations
@@ -16,10 +22,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import i18n_scan
-
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "ark3d_addon"
+BLENDER = PACKAGE / "blender"
+CATALOG_FILE = BLENDER / "i18n" / "zh_hans.py"
 #: Where msg() and plural() are defined: their msgids are parameters there.
 DEFINITIONS = PACKAGE / "core" / "messages.py"
 _PLACEHOLDER = re.compile(r"\{(\w*)\}")
@@ -30,6 +36,15 @@ class Use:
     msgid: str
     params: frozenset[str] | None  # the keyword names given; None when ``**`` hides them
     where: str
+
+
+def load_catalog(path: Path = CATALOG_FILE) -> dict[str, str]:
+    """``CATALOG`` of ``zh_hans.py``, which is plain data: read without importing the Blender layer (bpy)."""
+    namespace: dict[str, object] = {}
+    exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)
+    catalog = namespace["CATALOG"]
+    assert isinstance(catalog, dict)
+    return catalog
 
 
 def placeholders(text: str) -> set[str]:
@@ -86,7 +101,7 @@ def test_every_msgid_is_a_literal_formatted_with_its_own_placeholders() -> None:
 
 
 def test_every_msgid_has_a_chinese_entry_with_the_same_placeholders() -> None:
-    catalog = i18n_scan.load_catalog()
+    catalog = load_catalog()
     uses, _ = message_uses()
     translatable = [u for u in uses if _PLACEHOLDER.sub("", u.msgid).strip()]
     missing = sorted({f"{u.where}: {u.msgid!r}" for u in translatable if u.msgid not in catalog})
@@ -112,16 +127,8 @@ def test_the_scan_sees_literals_branches_and_plurals(tmp_path: Path) -> None:
     assert [u.msgid for u in uses if u.params is not None and u.params != placeholders(u.msgid)] == ["Wrong {x}"]
 
 
-def test_every_text_of_the_blender_layer_has_a_chinese_entry() -> None:
-    """``text=``/``name=``/``description=``/reports/labels/tooltips/enum items/errors of blender/*.py."""
-    found = i18n_scan.scan_blender() + i18n_scan.scan_blender(i18n_scan.BLENDER / "ui")  # ui/ since the move
-    assert len(found) > 150, "the scan finds the add-on's texts"
-    gaps = i18n_scan.missing(i18n_scan.load_catalog(), found)
-    assert not gaps, "no Chinese for:\n" + "\n".join(f"{g.where}: {g.text!r}" for g in gaps)
-
-
 def test_chinese_entries_keep_their_placeholders() -> None:
-    catalog = i18n_scan.load_catalog()
+    catalog = load_catalog()
     for english, chinese in catalog.items():
         assert set(re.findall(r"\{(\w*)\}", english)) == set(re.findall(r"\{(\w*)\}", chinese)), english
         assert chinese.strip(), english
@@ -130,20 +137,76 @@ def test_chinese_entries_keep_their_placeholders() -> None:
             assert re.search(r"[\u4e00-\u9fff]", chinese), f"not translated: {english!r} -> {chinese!r}"
 
 
-def test_the_scan_sees_fstrings_and_reports(tmp_path: Path) -> None:
-    """The scan itself: an f-string report is a template, and a missing entry is caught."""
-    sample = tmp_path
-    (sample / "x.py").write_text(
-        "class ARK3D_OT_x(bpy.types.Operator):\n"
-        "    '''Do a thing'''\n"
-        "    bl_label = 'Thing'\n"
-        "    def execute(self, context):\n"
-        "        self.report({'INFO'}, f'Made {n} things')\n"
-        "        layout.label(text='Brand new label')\n",
+#: i18n's helpers: their argument is a msgid, translated as it is shown.
+_TRANSLATED = {"iface", "tip", "rpt"}
+#: Module-level dicts of labels (a job's phase, a task's status, a connection check's step).
+_LABEL_DICTS = ("_NAMES", "_LABELS")
+
+
+def _strings(node: ast.expr, constants: dict[str, str]) -> list[str]:
+    """The literal texts an argument can be: a literal, either branch of ``a if c else b``, a module constant."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.IfExp):
+        return _strings(node.body, constants) + _strings(node.orelse, constants)
+    if isinstance(node, ast.Name) and node.id in constants:
+        return [constants[node.id]]
+    return []
+
+
+def ui_labels(root: Path = BLENDER) -> list[tuple[str, str]]:
+    """``(text, where)`` for every label written in the Blender layer's source (i18n/ aside)."""
+    found: list[tuple[str, str]] = []
+    for path in sorted(root.rglob("*.py")):
+        if "i18n" in path.relative_to(root).parts:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        constants: dict[str, str] = {}
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                name, value = node.targets[0].id, node.value
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+                name, value = node.target.id, node.value
+            else:
+                continue
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                constants[name] = value.value
+            elif isinstance(value, ast.Dict) and name.endswith(_LABEL_DICTS):
+                found += [(text, f"{path.name}:{node.lineno}") for v in value.values for text in _strings(v, {})]
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            args = [k.value for k in node.keywords if k.arg == "text"]
+            if _name(node) in _TRANSLATED:
+                args += node.args[:1]
+            elif _name(node) == "confirm":
+                args += node.args
+            found += [(text, f"{path.name}:{node.lineno}") for arg in args for text in _strings(arg, constants)]
+    return [(text, where) for text, where in found if re.search(r"[A-Za-z]{2}", text)]
+
+
+def test_every_label_of_the_blender_layer_has_a_chinese_entry() -> None:
+    found = ui_labels()
+    assert len(found) > 60, "the scan finds the Blender layer's labels"
+    catalog = load_catalog()
+    missing = sorted({f"{where}: {text!r}" for text, where in found if text not in catalog})
+    assert not missing, "no Chinese for:\n" + "\n".join(missing)
+
+
+def test_the_label_scan_sees_texts_helpers_branches_constants_and_label_dicts(tmp_path: Path) -> None:
+    """The scan itself, on a sample: what it finds, and what it leaves (no words, not a label)."""
+    (tmp_path / "x.py").write_text(
+        "NOTE = 'Takes a while'\n"
+        "STEP_NAMES = {'dns': 'Name lookup'}\n"
+        "def draw(layout, ok, name):\n"
+        "    layout.label(text='Ready' if ok else iface('Waiting for {n}').format(n=1))\n"
+        "    layout.operator('x.y', text='Go', icon='PLAY')\n"
+        "    layout.label(text=name)\n"
+        "    layout.label(text='·')\n"
+        "    wrapped(layout, tip(NOTE), 'INFO')\n"
+        "    confirm(context, op, event, 'Delete {task_id}?', 'It is gone for good.', 'Delete', task_id=name)\n",
         encoding="utf-8",
     )
-    found = {f.text for f in i18n_scan.scan_blender(sample)}
-    assert found == {"Do a thing", "Thing", "Made {} things", "Brand new label"}
-    gaps = {g.text for g in i18n_scan.missing({"Made {n} things": "做了 {n} 个", "Thing": "东西"},
-                                              i18n_scan.scan_blender(sample))}
-    assert gaps == {"Do a thing", "Brand new label"}
+    assert sorted(text for text, _ in ui_labels(tmp_path)) == sorted(
+        ["Name lookup", "Ready", "Waiting for {n}", "Go", "Takes a while", "Delete {task_id}?",
+         "It is gone for good.", "Delete"])

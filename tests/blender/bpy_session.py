@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import bpy
@@ -336,6 +336,54 @@ def cmd_draw_panel() -> dict[str, Any]:
         prefs.api_key, system.use_online_access = saved[0], saved[1]
         runner.last_message.update(saved[2])
     return {"calls": calls, "problems": problems}
+
+
+#: The kinds of class whose texts Blender shows by itself: names, labels, tooltips, enum items.
+_UI_BASES = ("AddonPreferences", "Menu", "Operator", "Panel", "PropertyGroup", "UIList")
+
+
+def _subclasses(cls: type) -> Iterator[type]:
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+def cmd_static_texts() -> dict[str, Any]:
+    """Every text Blender shows (and translates by itself) from a class the extension registered:
+    operator names and descriptions (their docstrings), panel labels, and the name, tooltip and
+    enum items of every property they declare (inherited ones aside), as Blender's RNA holds
+    them; with the installed add-on's catalog."""
+    texts: dict[str, str] = {}  # text -> where it was seen first
+
+    def add(where: str, *found: str) -> None:
+        for text in found:
+            if text and not text.startswith(("http://", "https://")):
+                texts.setdefault(text, where)
+
+    def properties(rna: Any, where: str, inherited: set[str]) -> None:
+        for prop in rna.properties:
+            if prop.identifier in inherited:
+                continue
+            # a property declared without name= is named by its identifier, which is no label
+            add(f"{where}.{prop.identifier}", "" if prop.name == prop.identifier else prop.name, prop.description)
+            if prop.type == "ENUM":
+                for item in prop.enum_items:
+                    add(f"{where}.{prop.identifier}", item.name, item.description)
+
+    ours = {cls for base in _UI_BASES for cls in _subclasses(getattr(bpy.types, base))
+            if cls.__module__.startswith(ADDON) and cls.is_registered}
+    for cls in sorted(ours, key=lambda c: c.__name__):
+        if issubclass(cls, bpy.types.Operator):
+            module, _, name = cls.bl_idname.partition(".")
+            rna = getattr(getattr(bpy.ops, module), name).get_rna_type()
+            add(cls.__name__, rna.name, rna.description)
+            properties(rna, cls.__name__, {"rna_type"})
+        else:
+            add(cls.__name__, getattr(cls, "bl_label", ""), getattr(cls, "bl_description", ""))
+            properties(cls.bl_rna, cls.__name__, {p.identifier for p in cls.bl_rna.base.properties})
+    return {"classes": sorted(c.__name__ for c in ours), "texts": texts,
+            "listed": sorted(c.__name__ for c in sys.modules[ADDON + ".blender"]._CLASSES),
+            "catalog": sorted(sys.modules[ADDON + ".blender.i18n"].CATALOG)}
 
 
 COMMANDS = commands_of(globals())

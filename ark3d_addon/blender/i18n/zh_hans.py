@@ -5,7 +5,7 @@ Plain data, read by ``i18n/__init__.py`` (and by the tests, without Blender).  T
 message ids: entries with ``{placeholders}`` are templates of messages built at run time, and
 the Chinese keeps the same placeholder names, in whatever order Chinese wants them.  Tests check
 that every message id and label the add-on uses has an entry here
-(``tests/blender/test_translation_catalog.py``).
+(``tests/test_translation_catalog.py``, ``tests/blender/test_registered_texts.py``).
 """
 
 CATALOG: dict[str, str] = {
@@ -468,6 +468,8 @@ CATALOG: dict[str, str] = {
     # -- Generate (ui/generate.py, ark3d.create_task, image_source.py) ---------------------
     "Generate": "生成",
     "Generate 3D Model": "生成 3D 模型",
+    "Generate a 3D model on Ark from images or a prompt, then import it (it costs money; several minutes)":
+        "在方舟上根据图片或提示词生成 3D 模型，然后导入（会产生费用；需要几分钟）",
     # -- the panel's last import, as rows (ui/panel.py) and the import options' short labels ----
     "Created and imported": "已创建并导入",
     "Imported": "已导入",
@@ -654,6 +656,8 @@ CATALOG: dict[str, str] = {
     "Write the parameters as --name value pairs, not '{text}'": "请把参数写成 --名称 值 的形式，而不是“{text}”",
     "For example: {example}": "例如：{example}",
     "Refresh Models": "刷新模型列表",
+    "Ask Ark which 3D models it offers (its model list): the model menu then shows them, retiring ones marked":
+        "向方舟查询其提供的 3D 模型（模型列表）：之后模型菜单会列出它们，并标出即将下线的模型",
     "More Images": "更多图片",
     "More images (files or https links), one a line, for models that take several": "更多图片（文件或 https 链接），每行一个，用于接受多张图片的模型",
     "Ark lists no 3D model this add-on knows for your region: the built-in list is shown": "方舟在您的地域没有列出本插件认识的 3D 模型：显示内置列表",
