@@ -66,6 +66,8 @@ def enabled(context: bpy.types.Context | None = None) -> bool:
 
 
 def _entries() -> Any:
+    """The preferences' asset libraries.  Blender 3.x's collection has no ``new()``: there the
+    Preferences' own operator adds the entry, which needs a window (see :func:`register`)."""
     prefs = bpy.context.preferences
     return prefs.filepaths.asset_libraries if prefs is not None else None
 

@@ -172,6 +172,7 @@ def test_pictures_in_the_browser_and_the_asset_browser(window_blender: WindowBle
     for task_id in ids:
         files = report["pictures"]["files"][task_id]
         assert {"preview.png", "asset.blend"} <= set(files), files
+    assert all(report["icons"].values()), report["icons"]  # bpy.utils.previews icons of the pictures
     assert {"name": "Ark 3D", "path": str(tmp_path / "library")} in report["asset_libraries"]
     assert report["asset_browser"]["library"] == "Ark 3D"
     cats = (tmp_path / "library" / "blender_assets.cats.txt").read_text(encoding="utf-8")

@@ -66,6 +66,7 @@ enable_addon()
 runner = addon_module("blender.runner")  # importable once enabled
 browser = addon_module("blender.ui.browser")
 connection_report = addon_module("blender.ui.connection").connection_report
+thumbnails = addon_module("blender.ui.thumbnails")
 
 prefs = addon_preferences()
 
@@ -279,6 +280,7 @@ def scenario_visual():
     state().index = next(i for i, item in enumerate(state().tasks) if item.task_id == ids[0])
     yield 1.5  # Blender loads the small PNGs when their icons are first drawn
     report["items"] = items()
+    report["icons"] = {t: thumbnails.icon(t) for t in ids}
     yield from screenshot("browser_thumbnails.png")
 
     libraries = bpy.context.preferences.filepaths.asset_libraries

@@ -29,6 +29,9 @@ RECHECK = 2.0
 _previews: Any = None  # bpy.utils.previews.ImagePreviewCollection while registered
 #: (kind, task id) -> (when looked at, icon id or 0)
 _cache: dict[tuple[str, str], tuple[float, int]] = {}
+#: (kind, task id) -> the key of its loaded picture (named after the file's time: a new picture is
+#: a new key, and the old one is released)
+_keys: dict[tuple[str, str], str] = {}
 _library: list[Any] = [None, 0.0]  # the library and when its root was read
 
 
@@ -70,6 +73,10 @@ def _icon(kind: str, task_id: str) -> int:
         except OSError:
             key = ""
         if key:
+            old = _keys.get((kind, task_id))
+            if old is not None and old != key and old in _previews:
+                del _previews[old]  # releases Blender's copy of the old picture
+            _keys[(kind, task_id)] = key
             preview = _previews.get(key) or _previews.load(key, str(path), "IMAGE")
             icon_id = preview.icon_id
     _cache[(kind, task_id)] = (now, icon_id)
@@ -117,4 +124,5 @@ def unregister() -> None:
         bpy.utils.previews.remove(_previews)
     _previews = None
     _cache.clear()
+    _keys.clear()
     _library[0] = None
