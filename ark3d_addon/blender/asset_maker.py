@@ -20,6 +20,7 @@ For one task it makes what :mod:`..core.assets` says is missing:
 """
 
 import math
+import os
 import sys
 import time
 import traceback
@@ -202,6 +203,10 @@ def render_preview(scene: bpy.types.Scene, collection: bpy.types.Collection, out
     scene_any: Any = scene  # scene.cycles is the Cycles add-on's: the stubs know it not
     cycles = scene_any.cycles
     cycles.device = "CPU"
+    cores = os.cpu_count() or 1
+    if cores > 1:  # one core left to the user's Blender (the process also runs below its priority)
+        render.threads_mode = "FIXED"
+        render.threads = cores - 1
     cycles.samples = SAMPLES
     if hasattr(cycles, "use_adaptive_sampling"):
         cycles.use_adaptive_sampling = False

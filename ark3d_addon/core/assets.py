@@ -264,6 +264,8 @@ def remove_result(library: Library, task_id: str) -> None:
 
 #: Longest one background process may take (a Blender start, one import, one small render).
 PROCESS_TIMEOUT = 600.0
+#: The background Blender's niceness (POSIX): the user's Blender gets the CPU first.
+PROCESS_NICENESS = 15
 _POLL = 0.1
 
 
@@ -274,8 +276,15 @@ def run_process(argv: Sequence[str], cancel: threading.Event | None = None,
     ``cancel`` kills it (the add-on is disabled, Blender quits).  The output is kept for the
     error file and the console, never parsed.
     """
+    # Below the user's Blender in the scheduler: the render must not take the interface's CPU.
+    flags = getattr(subprocess, "BELOW_NORMAL_PRIORITY_CLASS", 0)  # Windows only
     with subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          env=env) as proc:
+                          env=env, creationflags=flags) as proc:
+        if hasattr(os, "setpriority"):
+            try:
+                os.setpriority(os.PRIO_PROCESS, proc.pid, PROCESS_NICENESS)
+            except OSError:  # gone already, or not allowed: it runs at the normal priority
+                pass
         chunks: list[bytes] = []
         reader = threading.Thread(target=lambda: chunks.extend(iter(lambda: proc.stdout.read(65536), b"")),  # type: ignore[union-attr]
                                   name="ark3d-asset-output", daemon=True)

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from ark_server import ArkServer
-from harness import BlenderPython, Steps, session
+from harness import REPO, BlenderPython, Steps, session
 
 pytestmark = pytest.mark.blender
 
@@ -54,6 +54,8 @@ def visual(blender_python: BlenderPython, extension_zip: Path, demo_assets: Path
                                          fileformat="glb", model=MODEL)
         rec.ids["obj"] = server.add_task(file=server.add_file("o.zip", demo_assets / "seed3d_obj.zip"),
                                          fileformat="obj", subdivisionlevel="high")
+        server.set_create_result("glb", demo_assets / "seed3d_glb.zip", model=MODEL)
+        server.create_schedule = (0.2, 0.3)
         glb, obj = rec.ids["glb"], rec.ids["obj"]
         folder = rec.library / glb
         with session(rec, root, {}, blender_python.python, script="assets_session.py", timeout=240.0,
@@ -76,6 +78,15 @@ def visual(blender_python: BlenderPython, extension_zip: Path, demo_assets: Path
             rec.run(blender, "new result", "touch_result", task_id=glb)
             rec.run(blender, "remake", "make_assets")
             rec.run(blender, "glb asset after", "mtime", path=str(folder / "asset.blend"))
+            made = rec.run(blender, "create", "api", fn="create_task", args=[str(REPO / "docs" / "demo_preview.png")],
+                           model=MODEL)
+            created = (made or {}).get("value") or {}
+            rec.ids["created"] = created.get("task_id", "") if isinstance(created, dict) else ""
+            if rec.ids["created"]:
+                rec.run(blender, "created input", "preview_path", task_id=rec.ids["created"])
+                rec.run(blender, "make created", "make_assets", task_ids=[rec.ids["created"]])
+                rec.run(blender, "input picture", "picture",
+                        path=str(rec.library / rec.ids["created"] / "input_preview.png"))
             rec.run(blender, "disable", "disable")
             rec.run(blender, "libraries disabled", "asset_libraries")
             rec.run(blender, "enable", "enable")
@@ -112,6 +123,19 @@ def test_turning_the_preference_on_catches_up(visual: Record) -> None:
     assert visual.step("import obj")["error"] is None
     assert visual.step("obj preview")["path"] == str(visual.library / visual.ids["obj"] / "preview.png")
     assert (visual.library / visual.ids["obj"] / "asset.blend").is_file()
+
+
+def test_a_generate_keeps_its_input_image_and_its_picture(visual: Record) -> None:
+    """Without a window the image is kept at once; its small copy and the model's picture come
+    with ``make_assets`` (the model's picture first, then the input's)."""
+    task_id = visual.ids.get("created")
+    assert task_id, visual.errors.get("create")
+    folder = visual.library / task_id
+    assert (folder / "input.png").read_bytes() == (REPO / "docs" / "demo_preview.png").read_bytes()
+    assert visual.step("created input")["path"] is None, "no picture made behind the script"
+    assert visual.step("make created")["previews"] == [str(folder / "preview.png")]
+    picture = visual.step("input picture")
+    assert max(picture["size"]) == 128 and picture["variance"] > MIN_VARIANCE
 
 
 def test_a_new_result_makes_its_asset_again(visual: Record) -> None:
