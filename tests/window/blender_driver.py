@@ -33,6 +33,7 @@ from driver_common import (  # on the path through harness.DRIVER_PATH
     enable_addon,
     event,
     in_sidebar,
+    job_threads,
     load_config,
     open_ark_tab,
     percentile,
@@ -456,7 +457,7 @@ def scenario_import():
         "tagged_objects": sorted(objects),
         "meshes": [o.name for o in bpy.data.objects if o.get("ark3d_task_id") == task and o.type == "MESH"],
     }
-    report["threads_after"] = ark_threads()
+    report["threads_after"] = job_threads()
     report["part_files"] = part_files()
     # Frame the model so the last screenshot shows it.
     area = view3d()
@@ -508,7 +509,7 @@ def scenario_cancel():
     }
     yield 0.3
     report["part_files"] = part_files()
-    report["threads_after"] = ark_threads()
+    report["threads_after"] = job_threads()
     report["after"] = panel_text()
     report["status_texts"] = [(round(t, 3), s) for t, s in status_texts]
     report["scene_tagged"] = [o.name for o in bpy.data.objects if o.get("ark3d_task_id")]

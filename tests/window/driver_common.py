@@ -327,6 +327,13 @@ def ark_threads(prefix: str = "ark3d-") -> list[str]:
     return sorted(t.name for t in threading.enumerate() if t.name.startswith(prefix))
 
 
+def job_threads() -> list[str]:
+    """The add-on's threads but the asset maker's ("ark3d-assets"), which waits for the background
+    Blender making a result's picture after its import, by design: it outlives the job it follows.
+    (Disabling the add-on or quitting ends it too: those checks count every thread.)"""
+    return [name for name in ark_threads() if name != "ark3d-assets"]
+
+
 # -- the timer that runs it all ---------------------------------------------------------------
 
 

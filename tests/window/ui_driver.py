@@ -44,6 +44,7 @@ from driver_common import (  # on the path through harness.DRIVER_PATH
     enable_addon,
     event,
     in_sidebar,
+    job_threads,
     load_config,
     open_ark_tab,
     region,
@@ -131,7 +132,7 @@ def scenario_browser():
     gaps = [(b - a) * 1000 for a, b in zip(ticks, ticks[1:], strict=False)]
     report["refresh"].update(seconds=round(clock() - started, 3), max_gap_ms=round(max(gaps), 1) if gaps else None,
                              ticks=len(ticks), items=items(), message=browser.status.message,
-                             threads_after=ark_threads())
+                             threads_after=job_threads())
     index = next(i for i, item in enumerate(state().tasks) if item.task_id == TASKS["done"])
     state().index = index
     yield from screenshot("browser.png")
@@ -156,7 +157,7 @@ def scenario_browser():
                           10, "the queued task to show cancelled")
     report["cancel"]["message"] = browser.status.message
     yield 0.3
-    report["cancel"]["threads_after"] = ark_threads()
+    report["cancel"]["threads_after"] = job_threads()
 
     # The preferences' Check Connection, as its button runs it: modal, the checks in a worker.
     started = clock()
@@ -271,7 +272,8 @@ def scenario_visual():
     ids = CONFIG["library_ids"]
     yield from setup_ui()
     started = clock()
-    yield from wait_until(lambda: all((library / t / "preview.png").is_file() for t in ids), 240, "the pictures")
+    yield from wait_until(lambda: all((library / t / "asset.blend").is_file() for t in ids), 240,
+                          "the pictures and asset files (the asset file is written last)")
     report["pictures"] = {"seconds": round(clock() - started, 1),
                           "files": {t: sorted(p.name for p in (library / t).iterdir()) for t in ids}}
     with in_sidebar():
