@@ -287,7 +287,7 @@ def run_process(argv: Sequence[str], cancel: threading.Event | None = None,
                 pass
         chunks: list[bytes] = []
         reader = threading.Thread(target=lambda: chunks.extend(iter(lambda: proc.stdout.read(65536), b"")),  # type: ignore[union-attr]
-                                  name="ark3d-asset-output", daemon=True)
+                                  name="ark3d-assets-output", daemon=True)
         reader.start()
         deadline = time.monotonic() + timeout
         while proc.poll() is None:

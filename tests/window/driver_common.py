@@ -328,10 +328,11 @@ def ark_threads(prefix: str = "ark3d-") -> list[str]:
 
 
 def job_threads() -> list[str]:
-    """The add-on's threads but the asset maker's ("ark3d-assets"), which waits for the background
-    Blender making a result's picture after its import, by design: it outlives the job it follows.
-    (Disabling the add-on or quitting ends it too: those checks count every thread.)"""
-    return [name for name in ark_threads() if name != "ark3d-assets"]
+    """The add-on's threads but the asset maker's ("ark3d-assets", and its output reader), which
+    wait for the background Blender making a result's picture after its import, by design: they
+    outlive the job they follow.  (Disabling the add-on or quitting ends them too: those checks
+    count every thread.)"""
+    return [name for name in ark_threads() if not name.startswith("ark3d-assets")]
 
 
 # -- the timer that runs it all ---------------------------------------------------------------

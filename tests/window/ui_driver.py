@@ -12,9 +12,9 @@ Chinese and screenshot again (``panel_zh.png``).
 screenshot while the new task is queued (``generate.png``).
 ``scenario: camera``: Generate from the active camera (Cycles, its denoiser on) rendered as F12
 does, the render view's redraws counted meanwhile; the task created after the render completes.
-``scenario: visual``: results already in the library get their pictures from the start-up
-catch-up (a background Blender); the browser shows them (``browser_thumbnails.png``); the 3D
-Viewport turned into the Asset Browser on the "Ark 3D" library (``asset_browser.png``).
+``scenario: visual``: results in the library with their pictures and asset files; the browser
+shows them (``browser_thumbnails.png``); the 3D Viewport turned into the Asset Browser on the
+"Ark 3D" library (``asset_browser.png``).
 ``scenario: default_width``: the sidebar as Blender opens it (not widened), the import options
 and Generate open, a task imported from the library: screenshots in English and Chinese
 (``panel_default_width.png``, ``panel_default_width_zh.png``).
@@ -266,8 +266,8 @@ def scenario_camera():
 
 
 def scenario_visual():
-    """Results already in the library get their pictures from the start-up catch-up (a background
-    Blender); the browser shows them; the 3D Viewport becomes the Asset Browser on "Ark 3D"."""
+    """Results in the library with their pictures and asset files: the browser shows the pictures;
+    the 3D Viewport becomes the Asset Browser on "Ark 3D"."""
     library = Path(os.environ["ARK3D_LIBRARY"])
     ids = CONFIG["library_ids"]
     yield from setup_ui()
