@@ -23,10 +23,10 @@ import bpy
 from driver_common import (  # on the path through harness.DRIVER_PATH
     Reporter,
     addon_module,
-    ark_threads,
     clock,
     enable_addon,
     in_sidebar,
+    job_threads,
     load_config,
     open_ark_tab,
     region,
@@ -97,7 +97,7 @@ def scenario_resume():
         "journal": (LIBRARY / TASK / "job.json").exists(),
         "part": (LIBRARY / TASK / "result.zip.part").exists(),
         "zip": (LIBRARY / TASK / "result.zip").exists(),
-        "threads": ark_threads(),
+        "threads": job_threads(),
         "resume_timer_registered": any(bpy.app.timers.is_registered(t) for t in runner.TIMERS),
     }
 
@@ -163,7 +163,7 @@ def scenario_generate():
         "tagged": sorted(o.name for o in bpy.data.objects if o.get("ark3d_task_id") == task_id),
         "last_message": dict(runner.last_message),
         "journal": sorted(p.parent.name for p in LIBRARY.glob("*/job.json")),
-        "threads": ark_threads(),
+        "threads": job_threads(),
         "generate_draws": len(generate_draws),
     }
 
