@@ -9,6 +9,7 @@ for the README.
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from pathlib import Path
 
