@@ -23,11 +23,6 @@ from typing import Any
 import bpy
 from mathutils import Matrix, Vector
 
-try:  # bundled with Blender's own builds; a distribution's Blender (Debian's 3.4) may lack it
-    import numpy as np
-except ImportError:  # pragma: no cover - exercised by the Blender 3.4 window tests
-    np = None  # type: ignore[assignment]
-
 from ..core.archive import MODEL_EXTENSIONS
 from ..core.errors import ArkError, ErrorCode
 from ..core.messages import Message, msg, plural
@@ -147,7 +142,12 @@ def _bundled_addons() -> frozenset[str]:
 
 @lru_cache(maxsize=1)
 def _has_numpy() -> bool:
-    return np is not None or importlib.util.find_spec("numpy") is not None
+    """numpy comes with Blender's own builds; a distribution's Blender (Debian's 3.4) may lack it.
+
+    Asked without importing it: numpy is imported by the one import that uses it, not when the
+    add-on is enabled (README, Performance).
+    """
+    return importlib.util.find_spec("numpy") is not None
 
 
 def _importer_for(fmt: str) -> tuple[str, _Op, dict[str, Any]] | None:
@@ -398,7 +398,9 @@ def _object_bounds(obj: bpy.types.Object, mesh: bpy.types.Mesh) -> tuple[list[fl
         # keeps, is exact; reading every vertex took 110 ms for a million faces.
         corners = [matrix @ Vector(c) for c in obj.bound_box]
         return [min(c[i] for c in corners) for i in range(3)], [max(c[i] for c in corners) for i in range(3)]
-    if np is not None:
+    if _has_numpy():
+        import numpy as np
+
         co = np.empty(len(mesh.vertices) * 3, dtype=np.float64)
         mesh.vertices.foreach_get("co", co)
         m = np.array(matrix, dtype=np.float64)
