@@ -22,6 +22,11 @@ import addon_utils
 import bpy
 
 CONFIG = json.loads(Path(sys.argv[sys.argv.index("--") + 1]).read_text(encoding="utf-8"))
+# Modules this Blender must seem to lack, whatever the host installed (numpy: Debian's Blender finds
+# python3-numpy once scripts/setup.sh --system has run).  A None entry makes `import numpy` raise
+# ImportError and importlib.util.find_spec("numpy") answer None, as in a Blender without it.
+for hidden in CONFIG.get("hidden_modules", []):
+    sys.modules[hidden] = None  # type: ignore[assignment]
 report: dict = {"errors": []}
 
 
@@ -89,10 +94,10 @@ def main() -> None:
     report["empty_result"] = call("import_task", task_id=ids["ok"])
     report["last_message"] = sys.modules[f"{module}.blender.runner"].last_message["text"]
 
-    # Import options in a Blender without numpy (Debian's 3.4 has none): the pure-Python paths.
-    # (An OBJ: the glTF importer of Debian's 3.4 needs numpy too.)
+    # Import options in a Blender without numpy (hidden above): the pure-Python paths.
+    # (An OBJ: the glTF importer needs numpy too.)
     importer = sys.modules[f"{module}.blender.importer"]
-    report["numpy"] = importer.np is not None
+    report["numpy"] = importer._has_numpy()
     bpy.context.scene.cursor.location = (1.0, 2.0, 3.0)
     before = set(bpy.data.objects)
     report["options_import"] = call("import_task", task_id=ids["obj"], target_size=0.5, origin_to_base=True,
@@ -113,7 +118,8 @@ def main() -> None:
         "message": sys.modules[f"{module}.blender.runner"].last_message["text"],
     }
 
-    # Formats Debian's 3.4 cannot import (built without USD; no numpy for the glTF importer):
+    # Formats this Blender cannot import (Debian's 3.4 is built without USD; numpy, which the
+    # glTF importer needs, is hidden):
     # said before any import is tried, in the browser (nothing downloaded) and by the import.
     tr_importer = sys.modules[f"{module}.blender.importer"]
     report["format_problems"] = {}
