@@ -35,7 +35,7 @@ from ..core.job import ImportJob
 from ..core.library import Library
 from ..core.worker import Worker
 from . import preferences, runner
-from .asset_maker import command
+from .asset_maker import INTERNAL_ERROR, command
 from .image_source import temp_png
 from .preferences import get_preferences, library_of_preferences
 from .ui import thumbnails
@@ -181,7 +181,7 @@ def _queue(context: bpy.types.Context, task_ids: Iterable[str] | None, library: 
                 status, output = assets.run_process(command(PACKAGE_DIR, library.root, todo), cancel)
                 if status != 0 and not cancel.is_set():
                     # a bug's traceback whole; else the lines saying which result has no asset, and why
-                    said = output if "Traceback" in output else "\n".join(
+                    said = output if INTERNAL_ERROR in output else "\n".join(
                         line for line in output.splitlines() if line.startswith("ark3d: no asset"))
                     print(f"Ark 3D: pictures or asset files could not be made:\n{said}", file=sys.stderr)
             return todo

@@ -48,6 +48,10 @@ SAMPLES = 16
 VIEW_DIRECTION = Vector((1.0, -1.4, 0.9)).normalized()
 CAMERA_LENS = 50.0
 
+#: The console line of a bug (its traceback follows), which the add-on then shows whole.
+INTERNAL_ERROR = "ark3d: internal error making the asset of"
+ERROR_FILE_HINT = "the reason is in its folder's asset_error.txt"
+
 #: Loads the package from the folder given as the first argument after ``--`` and runs :func:`main`.
 BOOT = (
     "import importlib.util, os, sys\n"
@@ -83,9 +87,10 @@ def main(args: list[str]) -> int:
             if assets.needs_asset(library, task_id):
                 make_asset(library, task_id)
         except Exception as exc:
-            if isinstance(exc, ArkError):  # said to the user already (a format this Blender cannot import)
-                print(f"ark3d: no asset for {task_id}: {exc}", flush=True)
+            if isinstance(exc, ArkError):  # the result's own problem (a format this Blender cannot import)
+                print(f"ark3d: no asset for {task_id} ({exc.code}): {ERROR_FILE_HINT}", flush=True)
             else:  # a bug: its traceback
+                print(f"{INTERNAL_ERROR} {task_id}", flush=True)
                 traceback.print_exc()
             failed += 1
             folder = library.task_dir(task_id)
