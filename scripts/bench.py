@@ -287,13 +287,11 @@ def worker_bpy_batch(args: dict) -> None:
     _write(args, {**result, **_scene_counts(bpy)})
 
 
-def worker_make_model(args: dict) -> None:
-    """A closed, textured torus of ~``faces`` triangles (quads split by the exporter), as GLB."""
-    import bpy
+def _torus(bpy, faces: int):  # type: ignore[no-untyped-def]
+    """A closed torus of ~``faces`` triangles (quads split by the exporter), bumpy, UV-mapped."""
     import numpy as np
 
-    bpy.ops.wm.read_factory_settings(use_empty=True)
-    v_count = max(8, int(round((args["faces"] / 4) ** 0.5)))
+    v_count = max(8, int(round((faces / 4) ** 0.5)))
     u_count = 2 * v_count
     u = np.linspace(0, 2 * np.pi, u_count + 1)
     v = np.linspace(0, 2 * np.pi, v_count + 1)
@@ -315,25 +313,116 @@ def worker_make_model(args: dict) -> None:
     mesh.shade_smooth()
     obj = bpy.data.objects.new("model", mesh)
     bpy.context.scene.collection.objects.link(obj)
-    size = 2048  # a Seed3D-like texture: noise, so PNG cannot shrink it
-    image = bpy.data.images.new("model_albedo", size, size)
-    pixels = np.random.default_rng(3).random(size * size * 4, dtype=np.float32)
-    pixels[3::4] = 1.0
-    image.pixels.foreach_set(pixels)
-    png = Path(args["glb"]).with_suffix(".png")
-    image.filepath_raw = str(png)
-    image.file_format = "PNG"
+    return obj, int(len(quads) * 2)
+
+
+def _texture(bpy, name: str, pixels, path: Path, file_format: str = "PNG"):  # type: ignore[no-untyped-def]
+    """``pixels`` (size x size x 4, 0-1) saved as ``path`` and loaded from it, as an exporter finds it."""
+    size = pixels.shape[0]
+    image = bpy.data.images.new(name, size, size)
+    image.pixels.foreach_set(pixels.astype("float32").ravel())
+    image.filepath_raw = str(path)
+    image.file_format = file_format
     image.save()
-    material = bpy.data.materials.new("model_pbr")
+    return image
+
+
+def _material(bpy, name: str):  # type: ignore[no-untyped-def]
+    material = bpy.data.materials.new(name)
     if material.node_tree is None:  # before 5.0 a new material has no nodes (5.2 deprecates use_nodes)
         material.use_nodes = True
-    tex = material.node_tree.nodes.new("ShaderNodeTexImage")
+    return material, material.node_tree, material.node_tree.nodes["Principled BSDF"]
+
+
+def worker_make_model(args: dict) -> None:
+    """A closed, textured torus of ~``faces`` triangles, as GLB (one 2048² noise texture)."""
+    import bpy
+    import numpy as np
+
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    obj, triangles = _torus(bpy, args["faces"])
+    size = 2048  # a Seed3D-like texture: noise, so PNG cannot shrink it
+    pixels = np.random.default_rng(3).random((size, size, 4), dtype=np.float32)
+    pixels[..., 3] = 1.0
+    png = Path(args["glb"]).with_suffix(".png")
+    image = _texture(bpy, "model_albedo", pixels, png)
+    material, tree, bsdf = _material(bpy, "model_pbr")
+    tex = tree.nodes.new("ShaderNodeTexImage")
     tex.image = image
-    material.node_tree.links.new(tex.outputs["Color"], material.node_tree.nodes["Principled BSDF"].inputs[0])
-    mesh.materials.append(material)
+    tree.links.new(tex.outputs["Color"], bsdf.inputs[0])
+    obj.data.materials.append(material)
     bpy.ops.export_scene.gltf(filepath=args["glb"], export_format="GLB")
     png.unlink(missing_ok=True)
-    _write(args, {"triangles": int(len(quads) * 2)})
+    _write(args, {"triangles": triangles})
+
+
+def _fractal(rng, size: int, octaves: tuple[int, ...], grain: float):  # type: ignore[no-untyped-def]
+    """Smooth noise (bilinear octaves) plus a fine grain: compresses like a generated texture does."""
+    import numpy as np
+
+    out = np.zeros((size, size), np.float32)
+    t = np.linspace(0, 1, size, dtype=np.float32)
+    for k, cells in enumerate(octaves):
+        grid = rng.random((cells + 1, cells + 1), dtype=np.float32)
+        x = t * cells
+        i = np.minimum(x.astype(int), cells - 1)
+        f = x - i
+        rows = grid[i] * (1 - f)[:, None] + grid[i + 1] * f[:, None]  # along y
+        out += (rows[:, i] * (1 - f) + rows[:, i + 1] * f) / 2 ** k  # along x
+    out /= sum(1 / 2 ** k for k in range(len(octaves)))
+    return np.clip(out + rng.normal(0, grain, (size, size)).astype(np.float32), 0, 1)
+
+
+def worker_make_seed3d(args: dict) -> None:
+    """A result shaped like Seed3D's: ``pbr/mesh_textured_pbr.glb`` (base colour, normal and
+    metallic-roughness textures) beside ``rgb/mesh_textured.glb`` (one baked colour), the same
+    mesh of ~``faces`` triangles, ``size``² textures (PNG, as the glTF exporter keeps them)."""
+    import bpy
+    import numpy as np
+
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    obj, triangles = _torus(bpy, args["faces"])
+    size = args["size"]
+    rng = np.random.default_rng(11)
+    tmp = Path(args["out_dir"])
+    ones = np.ones((size, size), np.float32)
+    hue = _fractal(rng, size, (4, 16, 64, 256), 0.035)
+    albedo = np.stack([0.55 + 0.4 * hue, 0.35 + 0.3 * hue, 0.2 + 0.2 * _fractal(rng, size, (8, 32), 0.02), ones], -1)
+    height = _fractal(rng, size, (16, 64, 256, 1024), 0.0)
+    gy, gx = np.gradient(height * 40)
+    norm = np.sqrt(gx * gx + gy * gy + 1)
+    normal = np.stack([0.5 - gx / norm / 2, 0.5 - gy / norm / 2, 0.5 + 0.5 / norm, ones], -1)
+    rough = np.stack([ones, 0.4 + 0.5 * _fractal(rng, size, (8, 32, 128), 0.01),
+                      0.2 * _fractal(rng, size, (4, 16), 0.005), ones], -1)
+    baked = albedo * np.stack([0.6 + 0.4 * height] * 3 + [ones], -1)
+    material, tree, bsdf = _material(bpy, "pbr")
+    links = tree.links
+    for name, pixels, colour in (("base_color", albedo, True), ("normal", normal, False),
+                                 ("metallic_roughness", rough, False)):
+        tex = tree.nodes.new("ShaderNodeTexImage")
+        tex.image = _texture(bpy, name, pixels, tmp / f"{name}.png")
+        if not colour:
+            tex.image.colorspace_settings.name = "Non-Color"
+        if name == "base_color":
+            links.new(tex.outputs["Color"], bsdf.inputs["Base Color"])
+        elif name == "normal":
+            normal_map = tree.nodes.new("ShaderNodeNormalMap")
+            links.new(tex.outputs["Color"], normal_map.inputs["Color"])
+            links.new(normal_map.outputs["Normal"], bsdf.inputs["Normal"])
+        else:
+            split = tree.nodes.new("ShaderNodeSeparateColor")
+            links.new(tex.outputs["Color"], split.inputs[0])
+            links.new(split.outputs[1], bsdf.inputs["Roughness"])
+            links.new(split.outputs[2], bsdf.inputs["Metallic"])
+    obj.data.materials.append(material)
+    bpy.ops.export_scene.gltf(filepath=str(tmp / "pbr" / "mesh_textured_pbr.glb"), export_format="GLB")
+    rgb, tree, bsdf = _material(bpy, "rgb")
+    tex = tree.nodes.new("ShaderNodeTexImage")
+    tex.image = _texture(bpy, "baked_color", baked, tmp / "baked_color.png")
+    tree.links.new(tex.outputs["Color"], bsdf.inputs["Base Color"])
+    obj.data.materials[0] = rgb
+    bpy.ops.export_scene.gltf(filepath=str(tmp / "rgb" / "mesh_textured.glb"), export_format="GLB")
+    _write(args, {"triangles": triangles})
 
 
 WORKERS = {name[len("worker_"):]: fn for name, fn in dict(globals()).items() if name.startswith("worker_")}
@@ -507,6 +596,29 @@ class Bench:
             zf.write(glb, "model/pbr/model.glb")
         tmp.replace(path)
         glb.unlink()
+        self.log(f"    {made['triangles']:,} triangles, zip {path.stat().st_size / 1e6:.1f} MB")
+        return path
+
+    def make_seed3d_zip(self, faces: int, size: int) -> Path:
+        """A zip shaped like a real Seed3D result (about 40 MB): see :func:`worker_make_seed3d`."""
+        import zipfile
+
+        path = CACHE / f"seed3d_like_{faces // 1000}k_{size}.zip"
+        if path.exists():
+            return path
+        self.log(f"making {path.name}: pbr + rgb GLBs, {faces:,} triangles, {size}² textures, with Blender (once)")
+        work = CACHE / f"{path.stem}.work"
+        shutil.rmtree(work, ignore_errors=True)
+        for variant in ("pbr", "rgb"):
+            (work / variant).mkdir(parents=True)
+        made = self.worker("make_seed3d", {"faces": faces, "size": size, "out_dir": str(work)})
+        tmp = path.with_suffix(".tmp")
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+            for variant in ("pbr", "rgb"):
+                for glb in sorted((work / variant).glob("*.glb")):
+                    zf.write(glb, f"{variant}/{glb.name}")
+        tmp.replace(path)
+        shutil.rmtree(work)
         self.log(f"    {made['triangles']:,} triangles, zip {path.stat().st_size / 1e6:.1f} MB")
         return path
 
@@ -935,9 +1047,7 @@ class Bench:
         first = self.server.add_task(file=url, fileformat="glb")
         info = self.worker("bpy_import", {"ext": str(self.ext), "task_id": first}, env=self.bpy_env(root))
         self.log("visual library: one picture + asset file by the background Blender (as the add-on runs it)")
-        maker = [sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); import bpy; "
-                 "from ark3d_addon.blender import asset_maker; sys.exit(asset_maker.main(sys.argv[2:]))",
-                 str(ROOT), str(root), first]
+        maker = [*self.maker(root), first]
         made = []
         for _ in range(self.runs):
             for name in (assets.ASSET_FILE, assets.PREVIEW_FILE):
@@ -958,17 +1068,10 @@ class Bench:
             (target / "task.json").unlink()
             library.save_task(data)
         assets.write_catalogs(library)
-        sizes = {"asset": 0, "result": 0}
+        sizes: dict[str, int] = {"tasks": len(ids)}
         for task_id in ids:
-            target = library.task_dir(task_id)
-            for item in target.rglob("*"):
-                if not item.is_file():
-                    continue
-                rel = item.relative_to(target).parts[0]
-                if rel in (assets.ASSET_FILE, assets.PREVIEW_FILE, "textures"):
-                    sizes["asset"] += item.stat().st_size
-                elif rel in ("result.zip", "files"):
-                    sizes["result"] += item.stat().st_size
+            for key, size in _asset_sizes(library.task_dir(task_id)).items():
+                sizes[key] = sizes.get(key, 0) + size
         pages = -(-len(ark_ids) // 20)
         r = self.worker("bpy_visual", {"ext": str(self.ext), "last_page": pages + 1, "draws": 50},
                         env=self.bpy_env(root))
@@ -989,9 +1092,40 @@ class Bench:
                  f"{r['first_icons_s'] * 1000:.1f} ms ({r['icons']} icon ids: without a window Blender gives none)", "",
                  "", "(no target)", None)
         ratio = sizes["asset"] / max(1, sizes["result"])
-        self.add(f"asset files ({n_library} tasks: asset.blend + preview.png + unpacked textures)",
-                 f"{sizes['asset'] / 1e6:.0f} MB", f"results (zip + extracted): {sizes['result'] / 1e6:.0f} MB",
-                 f"{ratio:.0%} of the results", "a small fraction (≤ 50 %)", ratio <= 0.5)
+        self.add(f"asset files, demo mushroom ({info['faces']:,} faces, 9 KB texture) x {n_library} tasks: "
+                 "asset.blend + preview.png + unpacked textures",
+                 f"{sizes['asset'] / 1e6:.0f} MB ({_kb(sizes, 'blend')} + {_kb(sizes, 'preview')} + "
+                 f"{_kb(sizes, 'textures')} per task)",
+                 f"results (zip + extracted): {sizes['result'] / 1e6:.0f} MB ({_kb(sizes, 'zip')} + "
+                 f"{_kb(sizes, 'files')} per task)", f"{ratio:.0%} of the results", SMALL_FRACTION, ratio <= 0.25)
+        self.seed3d_like_asset()
+
+    def seed3d_like_asset(self) -> None:
+        """The asset files of one result shaped like Seed3D's (megabytes of textures, 200k faces)."""
+        sys.path.insert(0, str(ROOT))
+        from ark3d_addon.core.library import Library
+
+        zip_path = self.make_seed3d_zip(200_000, 2048)
+        root = self.scratch("seed3d") / "library"
+        task = self.server.add_task(file=self.server.add_file(zip_path.name, zip_path), fileformat="glb")
+        info = self.worker("bpy_import", {"ext": str(self.ext), "task_id": task}, env=self.bpy_env(root))
+        self.log(f"visual library: the asset of a Seed3D-like result ({zip_path.name})")
+        took, _err = self.timed([*self.maker(root), task], env=self.bpy_env(root))
+        sizes = _asset_sizes(Library(root).task_dir(task))
+        self.details["visual_seed3d"] = {"made_s": took, "sizes": sizes, "faces": info["faces"]}
+        ratio = sizes["asset"] / max(1, sizes["result"])
+        self.add(f"asset files, a Seed3D-like result ({info['faces']:,} faces; pbr GLB with 2048² base colour, "
+                 f"normal, metallic-roughness PNGs beside an rgb GLB with a baked 2048² PNG), made in {took:.1f} s",
+                 f"{sizes['asset'] / 1e6:.1f} MB (asset.blend {sizes['blend'] / 1e6:.1f} MB + preview "
+                 f"{_kb(sizes, 'preview')} + textures {sizes['textures'] / 1e6:.1f} MB)",
+                 f"result: {sizes['result'] / 1e6:.1f} MB (zip {sizes['zip'] / 1e6:.1f} MB + extracted "
+                 f"{sizes['files'] / 1e6:.1f} MB)", f"{ratio:.0%} of the result", SMALL_FRACTION, ratio <= 0.25)
+
+    def maker(self, root: Path) -> list[str]:
+        """The background Blender's command as the add-on runs it in the ``bpy`` module (task ids follow)."""
+        return [sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); import bpy; "
+                "from ark3d_addon.blender import asset_maker; sys.exit(asset_maker.main(sys.argv[2:]))",
+                str(ROOT), str(root)]
 
     def ui_hold(self) -> None:
         blender = shutil.which("blender")
@@ -1179,6 +1313,32 @@ Reading the table:
 _BIG_INPUTS = ("download_and_memory", "extract", "end_to_end_and_cache", "batch", "ui_hold")
 STEPS = ("download_and_memory", "extract", "end_to_end_and_cache", "polling", "batch", "register_and_formats",
          "visual_library", "ui_hold")
+
+
+#: What "a small fraction" of the results is taken to mean: the asset files grow the library by a quarter at most.
+SMALL_FRACTION = "a small fraction (≤ 25 %)"
+
+
+def _asset_sizes(folder: Path) -> dict[str, int]:
+    """A task folder's bytes: the asset files (``blend``, ``preview``, ``textures``) and the result
+    (``zip``, ``files``: the download and its extraction), with ``asset`` and ``result`` their sums."""
+    from ark3d_addon.core import assets
+
+    kinds = {assets.ASSET_FILE: "blend", assets.PREVIEW_FILE: "preview", "textures": "textures",
+             "result.zip": "zip", "files": "files"}
+    sizes = dict.fromkeys(kinds.values(), 0)
+    for item in folder.rglob("*"):
+        kind = kinds.get(item.relative_to(folder).parts[0])
+        if kind and item.is_file():
+            sizes[kind] += item.stat().st_size
+    sizes["asset"] = sizes["blend"] + sizes["preview"] + sizes["textures"]
+    sizes["result"] = sizes["zip"] + sizes["files"]
+    return sizes
+
+
+def _kb(sizes: dict[str, int], key: str) -> str:
+    """One task's average of ``key`` (the sizes of ``tasks`` tasks summed) in KB."""
+    return f"{sizes[key] / sizes.get('tasks', 1) / 1e3:.0f} KB"
 
 
 def _median(values: list[float]) -> float:

@@ -156,7 +156,7 @@ def make_asset(library: Library, task_id: str) -> None:
     for tag in info.tags:
         asset_data.tags.new(tag, skip_if_exists=True)
     _set_preview(collection, picture)
-    _save(folder / assets.ASSET_FILE)
+    _save(folder / assets.ASSET_FILE, collection)
 
 
 def render_preview(scene: bpy.types.Scene, collection: bpy.types.Collection, out: Path,
@@ -250,13 +250,27 @@ def _set_preview(collection: bpy.types.Collection, picture: Path) -> None:
     bpy.data.images.remove(image)
 
 
-def _save(path: Path) -> None:
-    """Save the whole file (keeps the preview), its packed textures as files beside it, paths relative."""
+#: Blenders whose ``bpy.data.libraries.write`` drops ID previews (measured by writing a collection
+#: and reading it back): there the asset is saved as a whole file, screens and workspaces too.
+PARTIAL_WRITE_DROPS_PREVIEWS = ((5, 0), (5, 1))
+
+
+def _save(path: Path, collection: bpy.types.Collection) -> None:
+    """Save the asset: its packed textures as files beside it first, paths relative.
+
+    The collection alone (``bpy.data.libraries.write``: it and what it uses, not the screens and
+    workspaces a whole file carries) where that keeps its preview, else the whole file.
+    """
     tmp = path.with_name(".tmp-" + path.name)
+    # A first save makes "//" the task's folder: the textures go to //textures/ and paths become
+    # relative to it.  Unpacking writes the bytes as they were packed (a JPEG stays a JPEG).
     bpy.ops.wm.save_as_mainfile(filepath=str(tmp), compress=True, relative_remap=True)
     if any(image.packed_file is not None for image in bpy.data.images):
-        bpy.ops.file.unpack_all(method="WRITE_LOCAL")  # into //textures/, beside the asset
+        bpy.ops.file.unpack_all(method="WRITE_LOCAL")
     bpy.ops.file.make_paths_relative()
-    bpy.ops.wm.save_as_mainfile(filepath=str(tmp), compress=True, relative_remap=True)
+    if bpy.app.version[:2] in PARTIAL_WRITE_DROPS_PREVIEWS:
+        bpy.ops.wm.save_as_mainfile(filepath=str(tmp), compress=True, relative_remap=True)
+    else:
+        bpy.data.libraries.write(str(tmp), {collection}, path_remap="RELATIVE_ALL", fake_user=True, compress=True)
     tmp.with_name(tmp.name + "1").unlink(missing_ok=True)  # Blender's backup of the first save
     tmp.replace(path)
