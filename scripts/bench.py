@@ -376,7 +376,8 @@ def _fractal(rng, size: int, octaves: tuple[int, ...], grain: float):  # type: i
 def worker_make_seed3d(args: dict) -> None:
     """A result shaped like Seed3D's: ``pbr/mesh_textured_pbr.glb`` (base colour, normal and
     metallic-roughness textures) beside ``rgb/mesh_textured.glb`` (one baked colour), the same
-    mesh of ~``faces`` triangles, ``size``² textures (PNG, as the glTF exporter keeps them)."""
+    mesh of ~``faces`` triangles, ``size``² textures (PNG, as the glTF exporter keeps them).
+    ``fileformat`` ``obj``: the same as OBJ + MTL with the texture files beside them."""
     import bpy
     import numpy as np
 
@@ -415,14 +416,21 @@ def worker_make_seed3d(args: dict) -> None:
             links.new(split.outputs[1], bsdf.inputs["Roughness"])
             links.new(split.outputs[2], bsdf.inputs["Metallic"])
     obj.data.materials.append(material)
-    bpy.ops.export_scene.gltf(filepath=str(tmp / "pbr" / "mesh_textured_pbr.glb"), export_format="GLB")
+    export(bpy, args["fileformat"], tmp / "pbr" / "mesh_textured_pbr")
     rgb, tree, bsdf = _material(bpy, "rgb")
     tex = tree.nodes.new("ShaderNodeTexImage")
     tex.image = _texture(bpy, "baked_color", baked, tmp / "baked_color.png")
     tree.links.new(tex.outputs["Color"], bsdf.inputs["Base Color"])
     obj.data.materials[0] = rgb
-    bpy.ops.export_scene.gltf(filepath=str(tmp / "rgb" / "mesh_textured.glb"), export_format="GLB")
+    export(bpy, args["fileformat"], tmp / "rgb" / "mesh_textured")
     _write(args, {"triangles": triangles})
+
+
+def export(bpy, fileformat: str, stem: Path) -> None:  # type: ignore[no-untyped-def]
+    if fileformat == "obj":
+        bpy.ops.wm.obj_export(filepath=str(stem) + ".obj", path_mode="COPY", export_pbr_extensions=True)
+    else:
+        bpy.ops.export_scene.gltf(filepath=str(stem) + ".glb", export_format="GLB")
 
 
 WORKERS = {name[len("worker_"):]: fn for name, fn in dict(globals()).items() if name.startswith("worker_")}
@@ -599,24 +607,26 @@ class Bench:
         self.log(f"    {made['triangles']:,} triangles, zip {path.stat().st_size / 1e6:.1f} MB")
         return path
 
-    def make_seed3d_zip(self, faces: int, size: int) -> Path:
+    def make_seed3d_zip(self, faces: int, size: int, fileformat: str) -> Path:
         """A zip shaped like a real Seed3D result (about 40 MB): see :func:`worker_make_seed3d`."""
         import zipfile
 
-        path = CACHE / f"seed3d_like_{faces // 1000}k_{size}.zip"
+        path = CACHE / f"seed3d_like_{faces // 1000}k_{size}_{fileformat}.zip"
         if path.exists():
             return path
-        self.log(f"making {path.name}: pbr + rgb GLBs, {faces:,} triangles, {size}² textures, with Blender (once)")
+        self.log(f"making {path.name}: pbr + rgb {fileformat.upper()}s, {faces:,} triangles, {size}² textures, "
+                 "with Blender (once)")
         work = CACHE / f"{path.stem}.work"
         shutil.rmtree(work, ignore_errors=True)
         for variant in ("pbr", "rgb"):
             (work / variant).mkdir(parents=True)
-        made = self.worker("make_seed3d", {"faces": faces, "size": size, "out_dir": str(work)})
+        made = self.worker("make_seed3d", {"faces": faces, "size": size, "fileformat": fileformat,
+                                           "out_dir": str(work)})
         tmp = path.with_suffix(".tmp")
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
             for variant in ("pbr", "rgb"):
-                for glb in sorted((work / variant).glob("*.glb")):
-                    zf.write(glb, f"{variant}/{glb.name}")
+                for item in sorted((work / variant).iterdir()):
+                    zf.write(item, f"{variant}/{item.name}")
         tmp.replace(path)
         shutil.rmtree(work)
         self.log(f"    {made['triangles']:,} triangles, zip {path.stat().st_size / 1e6:.1f} MB")
@@ -1101,25 +1111,29 @@ class Bench:
         self.seed3d_like_asset()
 
     def seed3d_like_asset(self) -> None:
-        """The asset files of one result shaped like Seed3D's (megabytes of textures, 200k faces)."""
+        """The asset files of one result shaped like Seed3D's (megabytes of textures, 200k faces),
+        as GLB (the asset unpacks the textures it embeds) and as OBJ (the asset references them)."""
         sys.path.insert(0, str(ROOT))
         from ark3d_addon.core.library import Library
 
-        zip_path = self.make_seed3d_zip(200_000, 2048)
-        root = self.scratch("seed3d") / "library"
-        task = self.server.add_task(file=self.server.add_file(zip_path.name, zip_path), fileformat="glb")
-        info = self.worker("bpy_import", {"ext": str(self.ext), "task_id": task}, env=self.bpy_env(root))
-        self.log(f"visual library: the asset of a Seed3D-like result ({zip_path.name})")
-        took, _err = self.timed([*self.maker(root), task], env=self.bpy_env(root))
-        sizes = _asset_sizes(Library(root).task_dir(task))
-        self.details["visual_seed3d"] = {"made_s": took, "sizes": sizes, "faces": info["faces"]}
-        ratio = sizes["asset"] / max(1, sizes["result"])
-        self.add(f"asset files, a Seed3D-like result ({info['faces']:,} faces; pbr GLB with 2048² base colour, "
-                 f"normal, metallic-roughness PNGs beside an rgb GLB with a baked 2048² PNG), made in {took:.1f} s",
-                 f"{sizes['asset'] / 1e6:.1f} MB (asset.blend {sizes['blend'] / 1e6:.1f} MB + preview "
-                 f"{_kb(sizes, 'preview')} + textures {sizes['textures'] / 1e6:.1f} MB)",
-                 f"result: {sizes['result'] / 1e6:.1f} MB (zip {sizes['zip'] / 1e6:.1f} MB + extracted "
-                 f"{sizes['files'] / 1e6:.1f} MB)", f"{ratio:.0%} of the result", SMALL_FRACTION, ratio <= 0.25)
+        for fileformat, shape in (("glb", "pbr GLB with 2048² base colour, normal, metallic-roughness PNGs beside "
+                                          "an rgb GLB with a baked 2048² PNG"),
+                                  ("obj", "the same as OBJ + MTL + PNGs (the OBJ exporter leaves out the "
+                                          "metallic-roughness one)")):
+            zip_path = self.make_seed3d_zip(200_000, 2048, fileformat)
+            root = self.scratch("seed3d") / "library"
+            task = self.server.add_task(file=self.server.add_file(zip_path.name, zip_path), fileformat=fileformat)
+            info = self.worker("bpy_import", {"ext": str(self.ext), "task_id": task}, env=self.bpy_env(root))
+            self.log(f"visual library: the asset of a Seed3D-like result ({zip_path.name})")
+            took, _err = self.timed([*self.maker(root), task], env=self.bpy_env(root))
+            sizes = _asset_sizes(Library(root).task_dir(task))
+            self.details[f"visual_seed3d_{fileformat}"] = {"made_s": took, "sizes": sizes, "faces": info["faces"]}
+            ratio = sizes["asset"] / max(1, sizes["result"])
+            self.add(f"asset files, a Seed3D-like result ({info['faces']:,} faces; {shape}), made in {took:.1f} s",
+                     f"{sizes['asset'] / 1e6:.1f} MB (asset.blend {sizes['blend'] / 1e6:.1f} MB + preview "
+                     f"{_kb(sizes, 'preview')} + textures {sizes['textures'] / 1e6:.1f} MB)",
+                     f"result: {sizes['result'] / 1e6:.1f} MB (zip {sizes['zip'] / 1e6:.1f} MB + extracted "
+                     f"{sizes['files'] / 1e6:.1f} MB)", f"{ratio:.0%} of the result", SMALL_FRACTION, ratio <= 0.25)
 
     def maker(self, root: Path) -> list[str]:
         """The background Blender's command as the add-on runs it in the ``bpy`` module (task ids follow)."""
