@@ -19,11 +19,13 @@ what the bare tools do with the same bytes:
 - cache hit: re-import of a task already in the library vs the bare importer;
 - visual library: 1,000 tasks with pictures and asset files in the library and 500 on Ark: the
   browser's refresh, each panel's draw with thumbnails, the size of the asset files beside the
-  results, and the background Blender's time for one picture and asset file;
+  results (the demo mushroom's, and one Seed3D-like result's, made with Blender: pbr and rgb,
+  200k faces, 2048² textures, as GLB and as OBJ), and the background Blender's time for one
+  picture and asset file;
 - without a target: ``register()`` time and import time by format (GLB, OBJ, USDZ).
 
 No figure is asserted anywhere: the table says which target is met.  Inputs that take a while
-to make (the big zip, the 1M-face model) are cached in ``.cache/bench/``; scratch output goes
+to make (the big zip, the 1M-face model, the Seed3D-like results) are cached in ``.cache/bench/``; scratch output goes
 to ``.cache/bench/run/`` and is removed at the end.  Between timed runs the page cache is
 flushed (``sync``) so one run's writeback does not slow the next; runs of the add-on and of the
 reference tool alternate.  ``--quick`` uses 50 MB / 100k faces and takes about two minutes.

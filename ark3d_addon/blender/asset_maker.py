@@ -13,10 +13,11 @@ For one task it makes what :mod:`..core.assets` says is missing:
   absent), :data:`PREVIEW_SIZE` pixels, :data:`SAMPLES` samples, denoised only where the build
   has OpenImageDenoise;
 - ``asset.blend``: the model's collection marked as an asset, with that picture, the task's
-  description, tags and catalog.  The whole file is saved (``save_as_mainfile``): it keeps ID
-  previews in every supported Blender, where ``bpy.data.libraries.write`` drops them in 5.0.
-  Textures stay files (the result's own, or unpacked next to the asset), referenced by relative
-  paths: the asset file holds meshes and materials, not a second copy of every texture.
+  description, tags and catalog.  The collection alone is written (``bpy.data.libraries.write``:
+  no screens or workspaces), except in the Blenders where that drops ID previews
+  (:data:`PARTIAL_WRITE_DROPS_PREVIEWS`), where the whole file is saved.  Textures stay files,
+  referenced by relative paths: the result's own (OBJ), or a GLB's unpacked once next to the
+  asset in the bytes it embeds (a JPEG stays a JPEG).  The asset file holds meshes and materials.
 """
 
 import math
