@@ -20,7 +20,8 @@ cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
-"$PYTHON" - <<'PY' || { echo "Python 3.11 is required (the bpy wheels are built for it)" >&2; exit 1; }
+"$PYTHON" - <<'PY' || { echo "Python 3.11 is required (the bpy 4.2-5.0 wheels are built for it); Debian 13 has no
+python3.11 package: put one on PATH (pyenv, say) or name it in PYTHON=" >&2; exit 1; }
 import sys
 sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)
 PY
@@ -39,7 +40,8 @@ if $system; then
   command -v blender >/dev/null 2>&1 || need+=(blender)
   command -v xvfb-run >/dev/null 2>&1 || need+=(xvfb xauth)
   /usr/bin/python3 -c "import requests" 2>/dev/null || need+=(python3-requests)
-  # Debian's Blender imports glTF with numpy, which its package does not pull in on Debian 12.
+  # Debian's Blender imports glTF with numpy, which its package does not pull in (Debian 12's
+  # 3.4 nor 13's 4.3).
   /usr/bin/python3 -c "import numpy" 2>/dev/null || need+=(python3-numpy)
   if [ ${#need[@]} -gt 0 ]; then
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
