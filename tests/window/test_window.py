@@ -161,7 +161,9 @@ def test_modal_import_keeps_blender_responsive(window_blender: WindowBlender, tm
     before = r["before_import"]
     frames = before["draws"]
     assert frames["viewport_draws"] == 0, run.explain()
-    assert frames["sidebar_draws"] <= before["seconds"] / DISPLAY_PERIOD + 4, run.explain()
+    # The add-on's own redraw requests, not the frames Blender draws: 4.3 draws the sidebar about
+    # twice more than it is asked to (on its own), and those frames are not the add-on's.
+    assert frames["sidebar_tags"] <= before["seconds"] / DISPLAY_PERIOD + 4, run.explain()
     assert before["n"] > 100 and before["p50_ms"] <= 20, run.explain()
     # With the sidebar open the status bar names the phase only: one text per phase.
     assert frames["status_text_sets"] <= len(set(phases)), run.explain()
