@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ConfigError, ErrorCode
-from .messages import Message, msg
+from .messages import Message, msg, plural
 
 __all__ = [
     "CATALOG",
@@ -130,9 +130,11 @@ class ModelSpec:
         Returns them with the defaults of the flags always sent (:attr:`sent`) filled in.
         """
         if images < self.min_images or images > self.max_images:
-            raise ConfigError(_image_count(self, images), code=ErrorCode.INVALID_PARAMETER,
-                              hint=msg("Give between {low} and {high} images", low=str(self.min_images),
-                                       high=str(self.max_images)))
+            hint = (plural(self.min_images, "Give {n} image", "Give {n} images")
+                    if self.min_images == self.max_images
+                    else msg("Give between {low} and {high} images", low=str(self.min_images),
+                             high=str(self.max_images)))
+            raise ConfigError(_image_count(self, images), code=ErrorCode.INVALID_PARAMETER, hint=hint)
         if prompt and not self.prompt:
             raise ConfigError(msg("{model} takes no prompt: its text holds parameters only", model=self.name),
                               code=ErrorCode.INVALID_PARAMETER, hint=msg("Leave the prompt empty"))

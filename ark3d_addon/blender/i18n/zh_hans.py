@@ -593,6 +593,8 @@ CATALOG: dict[str, str] = {
     "{model} takes exactly one image, not {n}": "{model} 只接受一张图片，而不是 {n} 张",
     "{model} takes {low} to {high} images, not {n}": "{model} 接受 {low} 到 {high} 张图片，而不是 {n} 张",
     "Give between {low} and {high} images": "请提供 {low} 到 {high} 张图片",
+    "Give {n} image": "请提供 {n} 张图片",
+    "Give {n} images": "请提供 {n} 张图片",
     "{model} takes no prompt: its text holds parameters only": "{model} 不接受提示词：其文本只能包含参数",
     "Leave the prompt empty": "请将提示词留空",
     "The prompt has {n} characters; {model} reads at most {limit}": "提示词有 {n} 个字符；{model} 最多读取 {limit} 个",
