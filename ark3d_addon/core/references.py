@@ -338,6 +338,18 @@ def _tf_decompress(data: bytes, size: int) -> bytes:
     return bytes(out)
 
 
+def _lz4_length(src: bytes, i: int, n: int) -> tuple[int, int]:
+    """A length nibble of 15 goes on in the following bytes until one is not 255: (length, next index)."""
+    if n == 15:
+        while True:
+            extra = src[i]
+            i += 1
+            n += extra
+            if extra != 255:
+                break
+    return n, i
+
+
 def _lz4_block(src: bytes, limit: int) -> bytes:
     """Decompress one raw LZ4 block (no frame), at most ``limit`` bytes."""
     out = bytearray()
@@ -345,14 +357,7 @@ def _lz4_block(src: bytes, limit: int) -> bytes:
     while i < len(src):
         token = src[i]
         i += 1
-        literal = token >> 4
-        if literal == 15:
-            while True:
-                extra = src[i]
-                i += 1
-                literal += extra
-                if extra != 255:
-                    break
+        literal, i = _lz4_length(src, i, token >> 4)
         out += src[i : i + literal]
         i += literal
         if i >= len(src) or len(out) > limit:
@@ -361,14 +366,8 @@ def _lz4_block(src: bytes, limit: int) -> bytes:
         i += 2
         if offset == 0 or offset > len(out):
             raise ValueError("damaged LZ4 block")
-        match = (token & 15) + 4
-        if match == 19:
-            while True:
-                extra = src[i]
-                i += 1
-                match += extra
-                if extra != 255:
-                    break
+        match, i = _lz4_length(src, i, token & 15)
+        match += 4
         start = len(out) - offset
         for k in range(match):  # may overlap itself: byte by byte
             out.append(out[start + k])
