@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from .harness import OWN_TIME, SKIPPED, percentiles, window_blender, window_blenders, window_zip
+from .harness import API_KEY, OWN_TIME, SKIPPED, percentiles, window_blender, window_blenders, window_zip
 
 __all__ = ["window_blender", "window_zip"]  # the fixtures every window test module uses
 
 #: What the drivers time (driver_common.OwnTime): the add-on's modal() on a timer event, on any
 #: other event, its panels' draw(), and (apart from the tick it ran in) the model's import.
 KINDS = {"tick": "modal() tick", "event": "modal() other event", "draw": "panel draw()", "import": "model import"}
+
+
+@pytest.fixture
+def server(ark_server):
+    """The project's Ark server answering to the key the window Blenders are given."""
+    ark_server.api_key = API_KEY
+    return ark_server
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

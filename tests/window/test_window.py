@@ -105,12 +105,6 @@ def _slow_task(server, zip_path: Path, seconds: float, task_id: str | None = Non
     return server.add_task(task_id, file=url, fileformat="obj")
 
 
-@pytest.fixture
-def server(ark_server):
-    ark_server.api_key = API_KEY
-    return ark_server
-
-
 def test_modal_import_keeps_blender_responsive(window_blender: WindowBlender, tmp_path: Path, server,
                                                obj_zip: Path) -> None:
     task = _slow_task(server, obj_zip, 6.5)

@@ -13,8 +13,6 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
-
 from .harness import (
     API_KEY,
     REPO,
@@ -60,12 +58,6 @@ def in_library(tmp: Path, task_id: str, zip_path: Path, days: float = 0.0) -> No
     files = library.files_dir(task_id)
     safe_extract(zip_path, files)
     library.mark_extracted(task_id, choose_model(find_models(files), "pbr", root=files).path)
-
-
-@pytest.fixture
-def server(ark_server):
-    ark_server.api_key = API_KEY
-    return ark_server
 
 
 def test_tasks_browser_and_chinese_panel_in_a_window(window_blender: WindowBlender, tmp_path: Path, server,
