@@ -16,8 +16,10 @@ For one task it makes what :mod:`..core.assets` says is missing:
   description, tags and catalog.  The collection alone is written (``bpy.data.libraries.write``:
   no screens or workspaces), except in the Blenders where that drops ID previews
   (:data:`PARTIAL_WRITE_DROPS_PREVIEWS`), where the whole file is saved.  Textures stay files,
-  referenced by relative paths: the result's own (OBJ), or a GLB's unpacked once next to the
-  asset in the bytes it embeds (a JPEG stays a JPEG).  The asset file holds meshes and materials.
+  referenced by relative paths: the result's own (OBJ, and glTF, which is what the library keeps
+  of a GLB with images, see :mod:`..core.glb`), or, for images a model embeds (FBX, a GLB
+  extracted before), written once next to the asset in the bytes it embeds (a JPEG stays a
+  JPEG).  The asset file holds meshes and materials.
 """
 
 import math
@@ -131,7 +133,7 @@ def make_asset(library: Library, task_id: str) -> None:
     bpy.ops.wm.read_factory_settings(use_empty=True)
     context = bpy.context
     fmt = MODEL_EXTENSIONS.get(model.suffix.lower(), (model.suffix.lower().lstrip("."), 0))[0]
-    summary = import_model(context, task_id, model, fmt, ImportOptions(origin_to_base=True))
+    summary = import_model(context, task_id, model, fmt, ImportOptions(origin_to_base=True), images_as_files=True)
     scene = context.scene
     assert scene is not None  # the factory scene
     collection = bpy.data.collections[summary.collection]

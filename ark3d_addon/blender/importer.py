@@ -225,10 +225,18 @@ def import_model(
     model_path: Path,
     fmt: str,
     options: ImportOptions | None = None,
+    *,
+    images_as_files: bool = False,
 ) -> ImportSummary:
-    """Import one model file for ``task_id``; on failure nothing it made is left behind."""
+    """Import one model file for ``task_id``; on failure nothing it made is left behind.
+
+    ``images_as_files``: a glTF's image files are referenced, not packed (the glTF importer
+    packs them by default, as it must a GLB's): the asset file points at the library's copy.
+    """
     options = options or ImportOptions()
     _idname, op, kwargs = _find_operator(fmt, model_path)
+    if images_as_files and fmt == "gltf" and "import_pack_images" in op.get_rna_type().properties:
+        kwargs = {**kwargs, "import_pack_images": False}
     scene = context.scene
     view_layer = context.view_layer
     if scene is None or view_layer is None:

@@ -224,7 +224,7 @@ def test_the_generate_panel_and_operator_are_registered(flows: Record) -> None:
 def test_create_from_an_image_file_imports_the_new_task(flows: Record) -> None:
     step = flows.step("create")
     [task_id] = imported(step)
-    assert step["message"].startswith(f"Created and imported {task_id} (mushroom.glb, pbr, downloaded)"), step
+    assert step["message"].startswith(f"Created and imported {task_id} (mushroom.gltf, pbr, downloaded)"), step
     assert len(tagged(step, task_id)) == len(step["new_objects"]) > 0
     log = flows.log("create")
     posts = [r for r in log if r.method == "POST"]
@@ -315,7 +315,7 @@ def test_api_import_task_returns_the_objects(flows: Record) -> None:
     task_id = flows.ids["api"]
     assert value["kind"] == "Imported" and value["task_id"] == task_id and value["collection"] == task_id
     assert value["objects"] and set(value["tagged"]) == {task_id}
-    assert value["from_library"] is False and "(mushroom.glb, pbr, downloaded)" in value["message"]
+    assert value["from_library"] is False and "(mushroom.gltf, pbr, downloaded)" in value["message"]
     assert step["legacy_name"], "the package has an api attribute"
     again = flows.step("api import again")["value"]
     assert again["from_library"] is True and again["collection"] != task_id and "rgb" in again["message"]
@@ -372,7 +372,7 @@ def test_the_next_blender_resumes_the_download_with_a_range_request(resume: Reco
     step = resume.step("resume")
     assert step["resumed"] == [resume.ids["slow"]]
     assert tagged(step, resume.ids["slow"]), "the resumed job imported its model"
-    assert step["message"].startswith(f"Imported {resume.ids['slow']} (mushroom.glb, pbr, downloaded)"), step
+    assert step["message"].startswith(f"Imported {resume.ids['slow']} (mushroom.gltf, pbr, downloaded)"), step
     ranges = [r.header("Range") for r in resume.server.requests_log if r.server == "file"]
     kept = resume.step("after kill")["part"]
     assert ranges[0] is None and len(ranges) == 2, ranges
