@@ -152,8 +152,9 @@ def test_dragging_an_asset_into_a_new_file_gives_the_model_with_its_textures(vis
     assert facts["images"], "the textures come along"
     for image in facts["images"]:
         assert image["exists"] and not image["packed"] and image["size"][0] > 0, image
-        # the asset file keeps them relative; appended into an unsaved file they point into the library
-        assert Path(image["filepath"]).is_relative_to(visual.library / task_id), image
+        # the asset file keeps them relative; appended into an unsaved file they point at the
+        # result's own files in the library (a GLB's images are files since its extraction)
+        assert Path(image["filepath"]).is_relative_to(visual.library / task_id / "files"), image
     assert facts["preview_size"] == [256, 256]
     assert facts["preview_variance"] > MIN_VARIANCE
 
@@ -175,9 +176,10 @@ def test_the_asset_says_what_it_is_and_sits_in_its_catalog(visual: Record, kind:
 
 
 def test_asset_files_are_small_beside_the_results(visual: Record) -> None:
-    """Meshes and materials only: the textures stay files (unpacked once for a GLB)."""
+    """Meshes and materials only: the textures are the result's own files, never copied."""
     for kind in ("glb", "obj"):
         folder = visual.library / visual.ids[kind]
+        assert not (folder / "textures").exists(), "no copy of the textures beside the asset"
         asset = (folder / "asset.blend").stat().st_size
         result = sum(p.stat().st_size for p in (folder / "files").rglob("*") if p.is_file())
         assert asset < result, (kind, asset, result)

@@ -45,8 +45,12 @@ def _zip(files: dict[str, bytes]) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def formats(blender_python: BlenderPython, extension_zip: Path, format_assets: Path,
+def formats(blender_python: BlenderPython, extension_zip: Path, format_assets: Path, demo_assets: Path,
             tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
+    root = tmp_path_factory.mktemp(f"formats11-{blender_python.id}-")
+    glb = root / "as-sent" / "mushroom.glb"
+    glb.parent.mkdir()
+    glb.write_bytes(_member(demo_assets / "seed3d_glb.zip", "pbr/mushroom.glb"))
     with ArkServer(api_key=KEY) as server:
         fbx_zip = server.add_file("hyper3d_fbx.zip", format_assets / "fbx.zip")
         bare_fbx = server.add_file("9f3ab2c4d1.fbx", (format_assets / "embedded.fbx").read_bytes())
@@ -65,8 +69,11 @@ def formats(blender_python: BlenderPython, extension_zip: Path, format_assets: P
                 "ratio": "16:9", "duration": 5}),
             "outside": server.add_task(file=server.add_file("outside.zip", outside), model=HYPER3D),
             "windows": server.add_task(file=server.add_file("windows.zip", windows), model=HYPER3D),
+            "glb zip": server.add_task(file=server.add_file("seed3d_glb.zip", demo_assets / "seed3d_glb.zip")),
+            "glb bare": server.add_task(file=server.add_file("5e0d1a.glb", glb.read_bytes()), model=HITEM3D,
+                                        fileformat="glb"),
         }
-        sc = Scenario(ids, server, tmp_path_factory.mktemp(f"formats11-{blender_python.id}-"))
+        sc = Scenario(ids, server, root)
         with session(sc, sc.root, {}, blender_python.python, script="formats_session.py") as blender:
             sc.run(blender, "install", "install", zip_path=str(extension_zip))
             sc.run(blender, "prefs", "prefs", region="CUSTOM", custom_base_url=server.api_base, api_key=KEY)
@@ -77,6 +84,9 @@ def formats(blender_python: BlenderPython, extension_zip: Path, format_assets: P
                 if step is not None:
                     step["requests"] = [(r.server, r.method, r.path) for r in server.requests_log[before:]]
                 sc.run(blender, f"{name} files", "files", task_id=task_id)
+            sc.run(blender, "glb as sent", "gltf_facts", path=str(glb))
+            kept = root / "library" / ids["glb bare"] / "files" / "5e0d1a.gltf"
+            sc.run(blender, "glb as kept", "gltf_facts", path=str(kept))
         yield sc
 
 
@@ -158,3 +168,26 @@ def test_a_zip_with_a_name_windows_cannot_store_is_refused(formats: Scenario) ->
     assert step["error"] and not step["new_objects"], step
     assert "CON.png" in step["error"] and "Windows" in step["error"], step["error"]
     assert not any(f.startswith("files") for f in formats.step("windows files")["files"])
+
+
+@pytest.mark.parametrize("name", ["glb zip", "glb bare"])
+def test_a_glb_result_is_kept_as_gltf_and_imports_with_its_images_packed(formats: Scenario, name: str) -> None:
+    """The library keeps a GLB's images as files (the asset file shares them); an import into the
+    user's scene packs them, as importing the GLB did, so a saved .blend stays whole."""
+    step = formats.imported(name)
+    stem = "mushroom" if name == "glb zip" else "5e0d1a"
+    assert f"({stem}.gltf, " in step["message"], step["message"]
+    images = _images(step)
+    assert images and all(img["packed"] and img["has_data"] and img["size"][0] > 0 for img in images), images
+    files = formats.step(f"{name} files")["files"]
+    kept = "files/mushroom/pbr/mushroom" if name == "glb zip" else "files/5e0d1a"
+    assert {f"{kept}.gltf", f"{kept}.bin", f"{kept}_textures"} <= set(files), files
+    assert not any(f.endswith(".glb") for f in files if f.startswith("files/")), files
+    assert "result.zip" in files, "the download keeps the GLB as sent"
+
+
+def test_the_gltf_kept_of_a_glb_imports_as_the_glb_does(formats: Scenario) -> None:
+    sent, kept = formats.step("glb as sent"), formats.step("glb as kept")
+    assert sent["meshes"] and sent["images"], sent
+    assert kept["meshes"] == sent["meshes"]
+    assert kept["images"] == sent["images"], "the same pixels, under the same names"
