@@ -24,6 +24,7 @@ For one task it makes what :mod:`..core.assets` says is missing:
 
 import math
 import os
+import shutil
 import sys
 import time
 import traceback
@@ -269,7 +270,8 @@ def _save(path: Path, collection: bpy.types.Collection) -> None:
     # A first save makes "//" the task's folder: the textures go to //textures/ and paths become
     # relative to it.  Unpacking writes the bytes as they were packed (a JPEG stays a JPEG).
     bpy.ops.wm.save_as_mainfile(filepath=str(tmp), compress=True, relative_remap=True)
-    if any(image.packed_file is not None for image in bpy.data.images):
+    embedded = any(image.packed_file is not None for image in bpy.data.images)
+    if embedded:
         bpy.ops.file.unpack_all(method="WRITE_LOCAL")
     bpy.ops.file.make_paths_relative()
     if bpy.app.version[:2] in PARTIAL_WRITE_DROPS_PREVIEWS:
@@ -278,3 +280,5 @@ def _save(path: Path, collection: bpy.types.Collection) -> None:
         bpy.data.libraries.write(str(tmp), {collection}, path_remap="RELATIVE_ALL", fake_user=True, compress=True)
     tmp.with_name(tmp.name + "1").unlink(missing_ok=True)  # Blender's backup of the first save
     tmp.replace(path)
+    if not embedded:  # the copies an earlier asset of a GLB needed: its images are files now
+        shutil.rmtree(path.parent / "textures", ignore_errors=True)

@@ -235,7 +235,8 @@ def import_model(
     """
     options = options or ImportOptions()
     _idname, op, kwargs = _find_operator(fmt, model_path)
-    if images_as_files and fmt == "gltf" and "import_pack_images" in op.get_rna_type().properties:
+    operator: Any = op  # a bpy.ops operator: its properties are asked of its RNA type
+    if images_as_files and fmt == "gltf" and "import_pack_images" in operator.get_rna_type().properties:
         kwargs = {**kwargs, "import_pack_images": False}
     scene = context.scene
     view_layer = context.view_layer

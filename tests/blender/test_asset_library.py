@@ -5,7 +5,7 @@ The built zip is installed into a ``bpy`` wheel (``assets_session.py``, a supers
 made by the add-on's background process (``python -c`` with this wheel: the ``bpy`` module
 has no ``bpy.app.binary_path``), so each step that makes some starts one more Blender.
 
-The scenario: two results imported (GLB with its textures embedded, OBJ with texture files);
+The scenario: two results imported (GLB with its textures embedded, kept as glTF with image files; OBJ with texture files);
 no picture is made behind a script's back; ``make_assets`` makes the GLB's; turning the
 preference off removes the asset library entry, turning it on catches up with the OBJ; a new
 extraction (as a re-download leaves it) makes the GLB's asset again; each asset dragged into a
@@ -75,6 +75,9 @@ def visual(blender_python: BlenderPython, extension_zip: Path, demo_assets: Path
             rec.run(blender, "libraries on", "asset_libraries")
             rec.run(blender, "obj preview", "preview_path", task_id=obj)
             rec.run(blender, "glb asset before", "mtime", path=str(folder / "asset.blend"))
+            # what an asset made by an earlier version left: the GLB's images copied beside it
+            (folder / "textures").mkdir()
+            (folder / "textures" / "mushroom_albedo.png").write_bytes(b"\x89PNG old copy")
             rec.run(blender, "new result", "touch_result", task_id=glb)
             rec.run(blender, "remake", "make_assets")
             rec.run(blender, "glb asset after", "mtime", path=str(folder / "asset.blend"))
@@ -176,7 +179,8 @@ def test_the_asset_says_what_it_is_and_sits_in_its_catalog(visual: Record, kind:
 
 
 def test_asset_files_are_small_beside_the_results(visual: Record) -> None:
-    """Meshes and materials only: the textures are the result's own files, never copied."""
+    """Meshes and materials only: the textures are the result's own files, never copied (and the
+    copies an earlier version made for a GLB go when its asset is made again)."""
     for kind in ("glb", "obj"):
         folder = visual.library / visual.ids[kind]
         assert not (folder / "textures").exists(), "no copy of the textures beside the asset"
