@@ -48,8 +48,11 @@ _KNOWN_EXTENSIONS = frozenset({
     "KHR_texture_transform", "KHR_xmp_json_ld", "EXT_mesh_gpu_instancing", "EXT_texture_webp",
     "KHR_node_visibility",
 })
-_NAME_UNSAFE = re.compile(r"[^\w.\-]+")
-_WINDOWS_DEVICE = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)$", re.IGNORECASE)
+#: Image file names are ASCII letters, digits, ``.``, ``_`` and ``-``: every file system and tool
+#: takes them (the image's own name stays in the document, which Blender names the image after).
+_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9.\-]+")
+#: Windows' device names, which it takes whatever follows the first dot (``con.backup.png`` too).
+_WINDOWS_DEVICE = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)(\.|$)", re.IGNORECASE)
 _MAX_NAME = 60
 
 

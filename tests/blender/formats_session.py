@@ -13,6 +13,7 @@ from array import array
 from typing import Any
 
 import bpy
+
 import bpy_session as base
 from session_common import addon_module, commands_of, library, serve
 

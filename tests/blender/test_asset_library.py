@@ -5,8 +5,8 @@ The built zip is installed into a ``bpy`` wheel (``assets_session.py``, a supers
 made by the add-on's background process (``python -c`` with this wheel: the ``bpy`` module
 has no ``bpy.app.binary_path``), so each step that makes some starts one more Blender.
 
-The scenario: two results imported (GLB with its textures embedded, kept as glTF with image files; OBJ with texture files);
-no picture is made behind a script's back; ``make_assets`` makes the GLB's; turning the
+The scenario: two results imported (GLB with its textures embedded, kept as glTF with image
+files; OBJ with texture files); no picture is made behind a script's back; ``make_assets`` makes the GLB's; turning the
 preference off removes the asset library entry, turning it on catches up with the OBJ; a new
 extraction (as a re-download leaves it) makes the GLB's asset again; each asset dragged into a
 new file gives the model with its textures; disabling the add-on removes the entry.
