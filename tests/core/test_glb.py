@@ -234,3 +234,26 @@ def test_a_bare_glb_download_stays_whole_beside_its_gltf(tmp_path: Path) -> None
     assert sorted(p.relative_to(files).as_posix() for p in written) == [
         "0a1b2c.bin", "0a1b2c.gltf", "0a1b2c_textures/basecolor.png"]
     assert download.read_bytes() == before, "the download (hard-linked into the folder) is the GLB as sent"
+
+
+def test_a_buffer_view_named_inside_an_extension_is_renumbered(tmp_path: Path) -> None:
+    """Draco-compressed primitives name their data as the extension's ``bufferView``."""
+    doc, binary = triangle([("a", "image/png", png())])
+    compressed = b"DRACO-bytes-stand-in"
+    binary += b"\0" * (-len(binary) % 4)
+    doc["bufferViews"].append({"buffer": 0, "byteOffset": len(binary), "byteLength": len(compressed)})
+    binary += compressed
+    doc["buffers"][0]["byteLength"] = len(binary) + (-len(binary) % 4)
+    doc["extensionsUsed"] = doc["extensionsRequired"] = ["KHR_draco_mesh_compression"]
+    doc["meshes"][0]["primitives"][0]["extensions"] = {
+        "KHR_draco_mesh_compression": {"bufferView": len(doc["bufferViews"]) - 1, "attributes": {"POSITION": 0}}}
+    path = tmp_path / "d.glb"
+    path.write_bytes(glb_bytes(doc, binary))
+
+    assert split_glb(path) is not None
+    new = json.loads((tmp_path / "d.gltf").read_text(encoding="utf-8"))
+    view = new["bufferViews"][new["meshes"][0]["primitives"][0]["extensions"]["KHR_draco_mesh_compression"][
+        "bufferView"]]
+    start = view["byteOffset"]
+    assert (tmp_path / "d.bin").read_bytes()[start:start + view["byteLength"]] == compressed
+    assert new["extensionsRequired"] == ["KHR_draco_mesh_compression"]
