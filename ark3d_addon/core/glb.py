@@ -22,6 +22,7 @@ under another name), or a name the split would write already taken.
 from __future__ import annotations
 
 import json
+import os
 import re
 import struct
 from collections.abc import Iterator
@@ -61,8 +62,8 @@ def split_glbs(root: Path, written: list[tuple[str, ...]]) -> list[tuple[str, ..
     result: list[tuple[str, ...]] = []
     for parts in written:
         path = root.joinpath(*parts)
-        made = split_glb(path) if parts and parts[-1].lower().endswith(".glb") and not parts[-1].startswith(
-            "._") else None
+        is_glb = bool(parts) and parts[-1].lower().endswith(".glb") and not parts[-1].startswith("._")
+        made = split_glb(path) if is_glb else None
         if made is None:
             result.append(parts)
         else:
@@ -88,7 +89,8 @@ def split_glb(path: Path) -> list[Path] | None:
         folder, stem = path.parent, path.stem
         gltf, binary, textures = folder / f"{stem}.gltf", folder / f"{stem}.bin", folder / f"{stem}_textures"
         names = _image_names(doc["images"], images)
-        if any(p.exists() or p.is_symlink() for p in (gltf, binary, textures)):
+        present = {name.lower() for name in os.listdir(folder)}  # a name differing only in case is taken on Windows
+        if any(p.name.lower() in present for p in (gltf, binary, textures)):
             return None
         written = _write(fh, doc, bin_start, images, views, names, gltf, binary, textures)
     path.unlink()

@@ -168,7 +168,7 @@ def _version_1(path: Path) -> None:
 
 def _taken(path: Path) -> None:
     _with(lambda doc: None)(path)
-    (path.parent / "m_textures").mkdir()
+    (path.parent / "M_Textures").mkdir()
 
 
 KEPT: dict[str, Callable[[Path], None]] = {
@@ -182,7 +182,7 @@ KEPT: dict[str, Callable[[Path], None]] = {
     "an image type with no known extension": _with(lambda doc: doc["images"][0].update(mimeType="image/gif")),
     "a truncated file": _truncated,
     "GLB version 1": _version_1,
-    "a name the split would write already taken": _taken,
+    "a name the split would write already taken (in another case)": _taken,
 }
 
 
@@ -193,7 +193,7 @@ def test_a_glb_the_split_would_have_to_guess_about_is_kept_whole(tmp_path: Path,
     before = path.read_bytes()
     assert split_glb(path) is None
     assert path.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["m.glb"] + (["m_textures"] if case.startswith(
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["m.glb"] + (["M_Textures"] if case.startswith(
         "a name") else []))
 
 
@@ -257,3 +257,15 @@ def test_a_buffer_view_named_inside_an_extension_is_renumbered(tmp_path: Path) -
     start = view["byteOffset"]
     assert (tmp_path / "d.bin").read_bytes()[start:start + view["byteLength"]] == compressed
     assert new["extensionsRequired"] == ["KHR_draco_mesh_compression"]
+
+
+def test_a_folder_named_like_a_glb_is_left_alone(tmp_path: Path) -> None:
+    download = tmp_path / "result.zip"
+    with zipfile.ZipFile(download, "w") as zf:
+        zf.writestr("odd.glb/", b"")
+        zf.writestr("odd.glb/readme.txt", b"not a model")
+        zf.writestr("m.glb", glb_bytes(*triangle([("a", "image/png", png())])))
+    files = tmp_path / "files"
+    unpack(download, files, name="result.zip")
+    assert (files / "odd.glb" / "readme.txt").read_bytes() == b"not a model"
+    assert (files / "m.gltf").is_file() and not (files / "m.glb").exists()
