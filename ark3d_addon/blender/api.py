@@ -196,7 +196,7 @@ def list_models() -> list[ModelInfo]:
 def list_tasks(*, status: str | None = None, page_size: int = 20) -> list[Task]:
     """The account's 3D tasks of the last 7 days, newest first (one page), from Ark's list call.
 
-    ``status``: queued, running, cancelled, succeeded or failed (None: all).  The list call also
+    ``status``: queued, running, cancelled, succeeded, failed or expired (None: all).  The list call also
     returns video tasks (Seedance): they are left out here, as in the Tasks browser, so a page
     may hold fewer than ``page_size``.
     """

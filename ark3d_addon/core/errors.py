@@ -91,6 +91,7 @@ class ErrorCode(StrEnum):
     CREATE_FAILED = "CreateFailed"
     TASK_RUNNING = "TaskRunning"
     ALREADY_CANCELLED = "AlreadyCancelled"
+    TASK_EXPIRED = "TaskExpired"
     UNKNOWN_STATUS = "UnknownStatus"
     OFFLINE = "Offline"
     CANCELLED = "Cancelled"
@@ -195,7 +196,7 @@ class TaskFailed(ArkError):
 
 
 class TaskCancelled(ArkError):
-    """The task ended with status ``cancelled`` (someone cancelled it while queued)."""
+    """The task ended without running to its end: ``cancelled`` (while queued) or ``expired``."""
 
 
 class DownloadError(ArkError):

@@ -358,6 +358,13 @@ class ImportJob:
                 code=ErrorCode.CANCELLED,
                 hint=msg("Create the task again to get a model"),
             )
+        if task.status is Status.EXPIRED:
+            raise TaskCancelled(
+                msg("Task {task_id} expired before Ark finished it", task_id=self.task_id),
+                code=ErrorCode.TASK_EXPIRED,
+                hint=msg("Ark gives up on a task that waits longer than its time limit "
+                         "(execution_expires_after): create the task again"),
+            )
         if not task.file_url:
             raise ArkError(
                 msg("The task succeeded but Ark gave no file link"),

@@ -40,18 +40,24 @@ _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 
 
 class Status(StrEnum):
-    """Task statuses from the seed, plus ``UNKNOWN`` for any value a later API adds."""
+    """Task statuses from the seed, ``expired``, and ``UNKNOWN`` for any value a later API adds.
+
+    ``expired`` is not in the seed's list, but it is a status of the SDK's shared task type (a
+    task that outlived its ``execution_expires_after``, which tasks may carry): it is final, so a
+    job must end on it rather than poll for hours.
+    """
 
     QUEUED = "queued"
     RUNNING = "running"
     CANCELLED = "cancelled"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    EXPIRED = "expired"
     UNKNOWN = "unknown"
 
     @property
     def is_final(self) -> bool:
-        return self in (Status.CANCELLED, Status.SUCCEEDED, Status.FAILED)
+        return self in (Status.CANCELLED, Status.SUCCEEDED, Status.FAILED, Status.EXPIRED)
 
     @classmethod
     def parse(cls, value: object) -> Status:

@@ -90,6 +90,18 @@ def test_cancelled_task_says_so(ark_server, tmp_path: Path) -> None:  # type: ig
     assert "cancelled" in info.value.user_message()
 
 
+def test_an_expired_task_ends_the_job_at_once(ark_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """``expired`` (a task past its ``execution_expires_after``) is final: no polling for hours."""
+    tid = ark_server.add_task(outcome="failed", status_override="expired",
+                              extra_fields={"execution_expires_after": 172800})
+    job, _, states = make_job(ark_server, tmp_path, tid)
+    with pytest.raises(TaskCancelled) as info:
+        job.run()
+    assert info.value.code == "TaskExpired" and "expired" in info.value.user_message()
+    assert "create the task again" in info.value.user_message()
+    assert ark_server.count("api", path_contains=tid) == 1 and states[-1].phase == "failed"
+
+
 def test_expired_link_says_24_hours(ark_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     tid = ark_server.add_task(file=ark_server.add_file("r.zip", result_zip(), expired=True))
     job, library, _ = make_job(ark_server, tmp_path, tid)

@@ -299,6 +299,9 @@ CATALOG: dict[str, str] = {
     "Try creating the task again": "请重新创建任务",
     "Task {task_id} was cancelled before it ran": "任务 {task_id} 在运行前已被取消",
     "Create the task again to get a model": "请重新创建任务以获得模型",
+    "Task {task_id} expired before Ark finished it": "任务 {task_id} 在方舟完成之前已过期",
+    "Ark gives up on a task that waits longer than its time limit (execution_expires_after): create the task again": "任务等待超过时限（execution_expires_after）后方舟会放弃它：请重新创建任务",
+    "Expired": "已过期",
     "The task succeeded but Ark gave no file link": "任务已成功，但方舟没有给出文件链接",
     "Query it again in a minute; report the task id to Ark support if it persists":
         "请一分钟后再查询；如果问题持续，请向方舟支持报告任务 ID",

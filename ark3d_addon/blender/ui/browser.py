@@ -41,6 +41,7 @@ STATUS_ICONS: dict[str, Icon] = {
     "succeeded": "CHECKMARK",
     "failed": "ERROR",
     "cancelled": "CANCEL",
+    "expired": "TIME",
 }
 STATUS_NAMES = {
     "queued": "Queued",
@@ -48,6 +49,7 @@ STATUS_NAMES = {
     "succeeded": "Succeeded",
     "failed": "Failed",
     "cancelled": "Cancelled",
+    "expired": "Expired",
     "unknown": "Unknown",
 }
 _FILTERS = [
