@@ -107,6 +107,11 @@ def _hint_for(status: int, code: str) -> Message | None:
         return msg("Your Volcengine account is overdue: top it up in the console, then try again")
     if status == 403:
         return msg("The key may not have access to this model or region: enable the model in the Ark console")
+    if code.startswith("ModelNotOpen"):
+        return msg("The model is not activated for your account: activate it in the Ark console "
+                   "(Activation Management), then try again")
+    if code.startswith("InvalidEndpointOrModel"):
+        return msg("Check the model or endpoint id (ep-...), and that it exists in the base URL's region")
     if status == 404:
         return msg(
             "Check the task id, and that the base URL is the region where the task was created. "

@@ -59,6 +59,19 @@ def test_unknown_task_says_seven_days(ark_server) -> None:  # type: ignore[no-un
     assert info.value.http_status == 404 and "7 days" in info.value.user_message()
 
 
+@pytest.mark.parametrize(("code", "says"), [("ModelNotOpen", "activate it in the Ark console"),
+                                             ("InvalidEndpointOrModel.NotFound", "endpoint id")])
+def test_a_404_about_the_model_says_what_to_do_about_the_model(ark_server, code: str,  # type: ignore[no-untyped-def]
+                                                                says: str) -> None:
+    """Ark's 404 codes of a create name the model, not a task: the hint must not speak of task ids."""
+    ark_server.fail_next(1, status=404, code=code, path_prefix="/api/v3/contents/generations/tasks")
+    with pytest.raises(ApiError) as info:
+        client_for(ark_server).create_task({"model": "doubao-seed3d-1-0-250928", "content": []})
+    message = info.value.user_message()
+    assert info.value.code == code and says in message
+    assert "task id" not in message and "7 days" not in message
+
+
 def test_429_retry_after_is_honoured(ark_server) -> None:  # type: ignore[no-untyped-def]
     tid = ark_server.add_task()
     ark_server.fail_next(2, status=429, code="RateLimitExceeded.EndpointRPMExceeded", retry_after=0.3)

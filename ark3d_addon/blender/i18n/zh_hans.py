@@ -299,6 +299,8 @@ CATALOG: dict[str, str] = {
     "Try creating the task again": "请重新创建任务",
     "Task {task_id} was cancelled before it ran": "任务 {task_id} 在运行前已被取消",
     "Create the task again to get a model": "请重新创建任务以获得模型",
+    "The model is not activated for your account: activate it in the Ark console (Activation Management), then try again": "您的账户尚未开通此模型：请在方舟控制台（开通管理）中开通后重试",
+    "Check the model or endpoint id (ep-...), and that it exists in the base URL's region": "请检查模型或接入点 ID（ep-...），并确认它在 Base URL 所在的地域中存在",
     "Task {task_id} expired before Ark finished it": "任务 {task_id} 在方舟完成之前已过期",
     "Ark gives up on a task that waits longer than its time limit (execution_expires_after): create the task again": "任务等待超过时限（execution_expires_after）后方舟会放弃它：请重新创建任务",
     "Expired": "已过期",
