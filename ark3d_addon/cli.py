@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -122,7 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings: Settings | None = None
     try:
-        settings = Settings.resolve(base_url=args.base_url)
+        # A --base-url given on this command line wins over ARK_BASE_URL (its help says so).
+        environ = {k: v for k, v in os.environ.items() if not (args.base_url and k == "ARK_BASE_URL")}
+        settings = Settings.resolve(base_url=args.base_url, environ=environ)
         if args.command == "status":
             client = ArkClient(settings)
             try:

@@ -57,6 +57,17 @@ def test_bad_id_is_refused_before_any_request(ark_server) -> None:  # type: igno
     assert not ark_server.requests_log
 
 
+def test_base_url_on_the_command_line_wins_over_the_environment(ark_server) -> None:  # type: ignore[no-untyped-def]
+    """``--base-url`` is documented as defaulting to ARK_BASE_URL: given, it must be the one used."""
+    tid = ark_server.add_task()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARK")}
+    env.update({"ARK_API_KEY": "test-key", "ARK_BASE_URL": "http://127.0.0.1:9/api/v3", "PYTHONPATH": str(REPO)})
+    proc = subprocess.run([sys.executable, "-m", "ark3d_addon", "--base-url", ark_server.api_base, "status", tid],
+                          capture_output=True, text=True, env=env, cwd=REPO, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["id"] == tid
+
+
 def test_runs_without_blender() -> None:
     """The core and the CLI must import in a Python that has no bpy at all."""
     code = ("import sys; sys.modules['bpy'] = None\n"
