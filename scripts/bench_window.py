@@ -134,7 +134,7 @@ def scenario():
         if downloading:
             out["downloading"] = gap_stats(ticks, downloading[0], after[0] if after else finished)
         out["whole_job"] = gap_stats(ticks, invoked, finished)
-        out["last_message"] = dict(runner.last_message)
+        out["last_message"] = dc.last_message()
         report["runs"][run["name"]] = out
         yield 1.0
 

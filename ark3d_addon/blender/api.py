@@ -27,9 +27,9 @@ from ..core.catalog import MODELS, ModelInfo, available_models
 from ..core.client import ArkClient
 from ..core.errors import ArkError, Cancelled, ConfigError, ErrorCode
 from ..core.job import ImportJob
-from ..core.messages import msg, verbatim
+from ..core.messages import msg
 from ..core.task import Status, Task, parse_task_ids, validate_task_id
-from . import asset_library, env, jobs, runner
+from . import asset_library, env, i18n, jobs, runner
 from .options import ImportOptions, options_from_preferences, set_model_menu
 from .preferences import get_preferences, library_for, read_settings
 
@@ -65,12 +65,13 @@ def _imported(outcome: runner.Outcome) -> Imported:
     if outcome.error is not None:
         raise outcome.error
     if outcome.cancelled:
-        raise Cancelled(verbatim(outcome.message) if outcome.message else None)
+        raise Cancelled(outcome.message)
     collection = bpy.data.collections.get(outcome.collection) if outcome.collection else None
     objects: list[bpy.types.Object] = list(collection.all_objects) if collection is not None else []
     result = outcome.job.result
     task_id = outcome.job.task_id or ""
-    return Imported(task_id, outcome.collection, objects, outcome.message, bool(result and result.from_library),
+    return Imported(task_id, outcome.collection, objects, i18n.report(outcome.message),
+                    bool(result and result.from_library),
                     preview_path(task_id) if task_id else None)
 
 
@@ -146,7 +147,7 @@ def import_tasks(task_ids: str | list[str], *, variant: str | None = None,
     imported = [_imported(o) for o in outcomes if o.ok]
     failed = [o for o in outcomes if not o.ok]
     if failed:
-        raise failed[0].error or Cancelled(verbatim(failed[0].message))
+        raise failed[0].error or Cancelled(failed[0].message)
     return imported
 
 

@@ -1,7 +1,10 @@
 """A finished job on the main thread: its model into the scene, and what the user reads about it.
 
 The runner calls :func:`finish` for each job whose worker has ended (one per tick: an import
-stalls the main thread) and :func:`conclude` once all jobs of an operator have ended.
+stalls the main thread) and :func:`conclude` once all jobs of an operator have ended.  What the
+user reads is kept as a message or an error, not as text: the operator's reports are rendered
+once, when reported; the panel renders its last message each time it draws, in the language of
+that moment.
 """
 
 from dataclasses import dataclass
@@ -11,12 +14,12 @@ import bpy
 from ..core.errors import ArkError, ErrorCode
 from ..core.job import ImportJob
 from ..core.jobstate import JobKind, Phase
-from ..core.messages import msg
+from ..core.messages import Message, msg
 from . import i18n
 from .importer import ImportSummary, import_model
 from .options import ImportOptions
 
-__all__ = ["Outcome", "Report", "conclude", "finish"]
+__all__ = ["LastMessage", "Outcome", "PanelMessage", "Report", "conclude", "finish"]
 
 
 @dataclass
@@ -28,15 +31,43 @@ class Outcome:
     collection: str = ""
     error: ArkError | None = None
     cancelled: bool = False
-    message: str = ""
+    #: What the user reads about a job that did not fail: its import, its download or its cancel.
+    message: Message = Message("")
 
     @property
     def ok(self) -> bool:
         return self.error is None and not self.cancelled
 
+    @property
+    def said(self) -> Message | ArkError:
+        """What the user reads about this job: its error, else its message."""
+        return self.error if self.error is not None else self.message
+
 
 #: One line for the user: ``({"INFO"|"WARNING"|"ERROR"}, text)``.
 Report = tuple[str, str]
+#: The panel's last message: ``(level, what)``, rendered when the panel draws.
+PanelMessage = tuple[str, Message | ArkError]
+
+
+@dataclass
+class LastMessage:
+    """The last finished work's message, shown in the panel until the next one starts, with the
+    task it is about and that job's kind (``create`` for a generate), for its picture.
+
+    Kept as what it says (a message or an error), not as text: the panel draws :attr:`text`,
+    rendered then, so switching Blender's language changes it at once.
+    """
+
+    what: Message | ArkError | None = None
+    level: str = ""  # INFO, WARNING or ERROR ("" with no message)
+    task_id: str = ""
+    kind: str = ""
+
+    @property
+    def text(self) -> str:
+        """The message in the user's language now (a few catalog look-ups: cheap enough to draw)."""
+        return i18n.text(self.what) if self.what is not None else ""
 
 
 def finish(context: bpy.types.Context, job: ImportJob, options: ImportOptions) -> Outcome:
@@ -44,22 +75,20 @@ def finish(context: bpy.types.Context, job: ImportJob, options: ImportOptions) -
     state = job.snapshot()
     result = job.result
     if state.phase is Phase.CANCELLED:
-        text = i18n.rpt("Cancelled {task_id}").format(task_id=job.label)
-        return Outcome(job, cancelled=True, message=text)
+        return Outcome(job, cancelled=True, message=msg("Cancelled {task_id}", task_id=job.label))
     if state.phase is not Phase.READY or result is None:
         error = state.error or ArkError(
             msg("The import of {task_id} stopped unexpectedly during '{state}'", task_id=job.label, state=state.text),
             code=ErrorCode.WORKER_DIED,
             hint=msg("The system console shows the error; please report it with the task id"),
         )
-        return Outcome(job, error=error, message=i18n.error_text(error))
+        return Outcome(job, error=error)
     if not job.import_when_ready:
-        text = i18n.rpt("Downloaded {task_id} into the library").format(task_id=result.task_id)
-        return Outcome(job, message=text)
+        return Outcome(job, message=msg("Downloaded {task_id} into the library", task_id=result.task_id))
     try:
         summary = import_model(context, result.task_id, result.model.path, result.model.format, options)
     except ArkError as exc:
-        return Outcome(job, error=exc, message=i18n.error_text(exc))
+        return Outcome(job, error=exc)
     finally:
         job.close_journal()  # imported, or its import failed: either way the job is over
     created = job.kind is JobKind.GENERATE
@@ -68,40 +97,40 @@ def finish(context: bpy.types.Context, job: ImportJob, options: ImportOptions) -
         "source": msg("from the library") if result.from_library else msg("downloaded"),
     }
     if result.model.variant:
-        text = i18n.report(msg("Created and imported {task_id} ({file}, {variant}, {source}): {summary}" if created
-                               else "Imported {task_id} ({file}, {variant}, {source}): {summary}",
-                               variant=result.model.variant, **about))
+        message = msg("Created and imported {task_id} ({file}, {variant}, {source}): {summary}" if created
+                      else "Imported {task_id} ({file}, {variant}, {source}): {summary}",
+                      variant=result.model.variant, **about)
     else:
-        text = i18n.report(msg("Created and imported {task_id} ({file}, {source}): {summary}" if created
-                               else "Imported {task_id} ({file}, {source}): {summary}", **about))
-    return Outcome(job, summary=summary, collection=summary.collection, message=text)
+        message = msg("Created and imported {task_id} ({file}, {source}): {summary}" if created
+                      else "Imported {task_id} ({file}, {source}): {summary}", **about)
+    return Outcome(job, summary=summary, collection=summary.collection, message=message)
 
 
-def conclude(outcomes: list[Outcome]) -> tuple[list[Report], bool, Report | None]:
+def conclude(outcomes: list[Outcome]) -> tuple[list[Report], bool, PanelMessage | None]:
     """Every job's end as reports, whether at least one did its work, and the panel's last message."""
     good = [o for o in outcomes if o.ok]
     failed = [o for o in outcomes if o.error is not None]
     reports: list[Report] = []
     for outcome in outcomes:
         if outcome.ok:
-            reports.append(("INFO", outcome.message))
+            reports.append(("INFO", i18n.report(outcome.said)))
         elif outcome.error is not None and good:
-            reports.append(("WARNING", outcome.message))  # the others were imported: no exception
+            reports.append(("WARNING", i18n.report(outcome.said)))  # the others were imported: no exception
     if failed and not good:
-        reports.extend(("ERROR", o.message) for o in failed)
-        return reports, False, ("ERROR", failed[-1].message)
+        reports.extend(("ERROR", i18n.report(o.said)) for o in failed)
+        return reports, False, ("ERROR", failed[-1].said)
     if len(outcomes) > 1:
         done = ", ".join(o.job.label for o in good)
-        text = i18n.rpt("Imported {count} of {total} tasks: {task_ids}").format(
-            count=len(good), total=len(outcomes), task_ids=done or "-")
+        summary = msg("Imported {count} of {total} tasks: {task_ids}",
+                      count=f"{len(good):,}", total=f"{len(outcomes):,}", task_ids=done or "-")
         if failed:
-            text += " " + i18n.rpt("{count} failed").format(count=len(failed))
-        reports.append(("INFO", text))
-        return reports, bool(good), ("WARNING" if failed else "INFO", text)
+            failures = msg("{count} failed", count=f"{len(failed):,}")
+            summary = msg("{imported} {failed}", imported=summary, failed=failures)
+        reports.append(("INFO", i18n.report(summary)))
+        return reports, bool(good), ("WARNING" if failed else "INFO", summary)
     if good:
-        return reports, True, ("INFO", good[0].message)
+        return reports, True, ("INFO", good[0].said)
     if outcomes:  # one job, cancelled
-        reports.append(("INFO", i18n.rpt("Cancelled the import of {task_id}").format(
-            task_id=outcomes[0].job.label)))
-        return reports, False, ("INFO", outcomes[0].message)
+        reports.append(("INFO", i18n.report(msg("Cancelled the import of {task_id}", task_id=outcomes[0].job.label))))
+        return reports, False, ("INFO", outcomes[0].said)
     return reports, False, None

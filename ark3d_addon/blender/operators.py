@@ -76,7 +76,7 @@ class _ImportsOperator(RunnerOperator, ImportOptionProperties):
         return Work(new_jobs, self.import_options(prefs))
 
     def fail(self, error: ArkError) -> OperatorResult:
-        runner.set_message(i18n.error_text(error), "ERROR")  # the panel shows it too
+        runner.set_message(error, "ERROR")  # the panel shows it too
         return super().fail(error)
 
     def work_done(self, context: bpy.types.Context, works: list[Work]) -> OperatorResult:
@@ -163,14 +163,14 @@ class ARK3D_OT_create_task(_ImportsOperator):
         if render.error is not None or render.result is None:
             if isinstance(render.error, Cancelled) or render.error is None:
                 return [("INFO", i18n.rpt("Cancelled"))]
-            runner.set_message(i18n.error_text(render.error), "ERROR")
+            runner.set_message(render.error, "ERROR")
             return [("ERROR", i18n.error_text(render.error))]
         picture: Path = render.result
         try:
             job = jobs.create_job(context, image_path=str(picture), variant=variant_choice(self.variant),
                                   keep_input=asset_library.keep_input, **self._choices())
         except ArkError as exc:
-            runner.set_message(i18n.error_text(exc), "ERROR")
+            runner.set_message(exc, "ERROR")
             return [("ERROR", i18n.error_text(exc))]
         finally:
             picture.unlink(missing_ok=True)

@@ -33,10 +33,11 @@ from bpy.app.handlers import persistent
 
 from ..core.errors import ArkError
 from ..core.job import ImportJob
+from ..core.messages import Message
 from ..core.worker import Worker
 from . import env, i18n, jobs
 from ._typing import OperatorResult
-from .finish import Outcome, Report, conclude, finish
+from .finish import LastMessage, Outcome, Report, conclude, finish
 from .options import ImportOptions, options_from_preferences
 from .preferences import get_preferences
 from .ui.progress import ProgressDisplay
@@ -97,15 +98,17 @@ class ActiveJob:
 #: (:func:`_sync_keys` renames it then).  One job per task: a second import is refused.
 active: dict[str, ActiveJob] = {}
 
-#: The last finished work's message, shown in the panel until the next one starts, with the
-#: task it is about and that job's kind (``create`` for a generate), for its picture.
-last_message: dict[str, str] = {"text": "", "level": "", "task_id": "", "kind": ""}
+#: The last finished work's message, shown in the panel until the next one starts
+#: (:func:`set_message` changes it in place).
+last_message = LastMessage()
 #: The import that message is about, when it is about one: the panel shows its figures as rows.
 last_import: list[Outcome] = []
 
 
-def set_message(text: str, level: str, outcome: Outcome | None = None, task_id: str = "", kind: str = "") -> None:
-    last_message.update(text=text, level=level, task_id=task_id, kind=kind)
+def set_message(what: Message | ArkError | None, level: str, outcome: Outcome | None = None, task_id: str = "",
+                kind: str = "") -> None:
+    """Show ``what`` in the panel (None: no message) until the next work starts."""
+    last_message.what, last_message.level, last_message.task_id, last_message.kind = what, level, task_id, kind
     last_import[:] = [outcome] if outcome is not None and outcome.summary is not None else []
 
 
@@ -238,7 +241,7 @@ def _finish_one(context: bpy.types.Context, work: Work) -> bool:
         for hook in result_hooks:
             hook(context, done)
     if outcome.ok or outcome.error is not None:
-        set_message(outcome.message, "INFO" if outcome.ok else "ERROR", outcome, done.task_id or "", done.kind)
+        set_message(outcome.said, "INFO" if outcome.ok else "ERROR", outcome, done.task_id or "", done.kind)
     return True
 
 
@@ -255,7 +258,7 @@ def _end(context: bpy.types.Context, work: Work) -> None:
         work.reports.extend(reports)
         if message is not None:
             single = work.outcomes[0] if len(work.outcomes) == 1 else None
-            set_message(message[1], message[0], single, last_message["task_id"], last_message["kind"])
+            set_message(message[1], message[0], single, last_message.task_id, last_message.kind)
     if work.after is not None:
         work.after(work)
 
@@ -268,7 +271,7 @@ def _begin(work: Work) -> None:
     for job in work.jobs:
         active[job.key] = ActiveJob(job)
     if work.jobs:
-        set_message("", "")
+        set_message(None, "")
     for job in work.jobs:
         job.start()
     if work.call is not None:

@@ -12,6 +12,7 @@ and the status bar, gathered without judging them; the test asserts.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import time
@@ -325,16 +326,20 @@ def cmd_draw_panel() -> dict[str, Any]:
 
     calls: list[str] = []
     problems: list[str] = []
-    saved = (prefs.api_key, system.use_online_access, dict(runner.last_message))
+    saved = (prefs.api_key, system.use_online_access, dataclasses.replace(runner.last_message),
+             list(runner.last_import))
     prefs.api_key, system.use_online_access = "", False
     runner.active["cgt-20251124123456-abcde"] = Entry()
-    runner.last_message.update(text="Imported cgt-20251124123456-abcde", level="INFO")
+    runner.set_message(messages.msg("Imported {task_id} ({file}, {source}): {summary}", task_id=Job.task_id,
+                                    file="mushroom.glb", source=messages.msg("downloaded"), summary="2 objects"),
+                       "INFO")
     try:
         panel.ARK3D_PT_import.draw(type("Panel", (), {"layout": _LayoutRecorder(calls, problems)})(), bpy.context)
     finally:
         del runner.active["cgt-20251124123456-abcde"]
         prefs.api_key, system.use_online_access = saved[0], saved[1]
-        runner.last_message.update(saved[2])
+        vars(runner.last_message).update(vars(saved[2]))
+        runner.last_import[:] = saved[3]
     return {"calls": calls, "problems": problems}
 
 

@@ -40,7 +40,7 @@ def runner_module() -> Any:
 
 def last_message() -> str:
     runner = runner_module()
-    return runner.last_message["text"] if runner is not None else ""
+    return runner.last_message.text if runner is not None else ""
 
 
 def library() -> Any:

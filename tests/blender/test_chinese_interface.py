@@ -1,6 +1,7 @@
 """The add-on in Chinese, in Debian's Blender 3.4 (``blender -b``, the legacy zip installed,
 ``zh_check.py``): labels, tooltips, run-time texts, and the ``RuntimeError`` of a failing import,
-in Chinese; English again with translation off.
+in Chinese; English again with translation off; the panel's last message following a switch of
+language.
 
 The ``bpy`` wheels carry no translations at all (their only language is "Automatic"), so Chinese
 is checked in a real Blender build.
@@ -85,7 +86,7 @@ def zh(extension_zip: Path, demo_assets: Path,
         }
         config = {
             "zip": str(legacy), "api_base": server.api_base, "key": KEY, "wrong_key": WRONG_KEY, "ids": ids,
-            "language": "zh_CN", "labels": LABELS, "operator_names": OPERATOR_NAMES, "tips": TIPS,
+            "labels": LABELS, "operator_names": OPERATOR_NAMES, "tips": TIPS,
             "runtime": RUNTIME_MESSAGES, "report": str(root / "report.json"), "hidden_modules": ["numpy"],
             "long_message": message("Ark's rate limit was hit (300 requests a minute, 5 running tasks): "
                                     "wait a minute and try again"),
@@ -159,6 +160,31 @@ def test_chinese_messages_of_an_empty_result_and_a_refresh(zh: dict[str, Any]) -
     empty = zh["empty_result"]  # the served zip is empty on purpose: an error of the core, in Chinese
     assert empty["result"] == [] and "结果压缩包为空" in empty["error"], empty
     assert zh["last_message"] in empty["error"]
+
+
+def _drawn(labels: list[str]) -> str:
+    """The panel's label texts as one string without spaces (a wrapped message's lines joined)."""
+    return "".join(labels).replace(" ", "")
+
+
+def test_the_panel_message_follows_a_switch_of_blenders_language(zh: dict[str, Any]) -> None:
+    """The panel keeps its last message as what it says and renders it as it draws: switching
+    Blender's language changes the text drawn at once, with no new job.  An error (a failed import,
+    in English, then Chinese, then English), and a run's summary, a message of messages."""
+    error = zh["language_switch"]["error"]
+    assert error["import"]["result"] == [] and "Ark could not generate this model" in error["import"]["error"], error
+    english, chinese = _drawn(error["en"]), _drawn(error["zh"])
+    assert "Arkcouldnotgeneratethismodel" in english and "方舟无法生成此模型" not in english, error["en"]
+    assert "方舟无法生成此模型" in chinese and "错误码InputImageSensitiveContentDetected.PrivacyInformation" in chinese
+    assert "Arkcouldnotgeneratethismodel" not in chinese, error["zh"]
+    assert error["en_again"] == error["en"], error
+
+    summary = zh["language_switch"]["summary"]
+    assert summary["import"]["result"] == ["FINISHED"], summary
+    chinese, english = _drawn(summary["zh"]), _drawn(summary["en"])
+    assert f"已导入2个任务中的1个：{zh['ids']['obj']}1个失败" in chinese, summary["zh"]
+    assert f"Imported1of2tasks:{zh['ids']['obj']}1failed" in english and "已导入" not in english, summary["en"]
+    assert summary["zh_again"] == summary["zh"], summary
 
 
 def test_english_stays_the_source(zh: dict[str, Any]) -> None:

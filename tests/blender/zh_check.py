@@ -7,12 +7,14 @@ so Chinese can only be seen in a real Blender build.  Started as::
 
 It installs the legacy zip as a user does (Preferences > Add-ons > Install), points the add-on
 at the test's Ark server, switches the interface to Simplified Chinese, and records what the
-user would read: labels, tooltips, progress texts, reports and the text of the RuntimeError a
-failing operator raises.  It judges nothing; the test asserts.
+user would read: labels, tooltips, progress texts, reports, the text of the RuntimeError a
+failing operator raises, and the sidebar panel's texts before and after a switch of language.
+It judges nothing; the test asserts.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import sys
 import traceback
@@ -20,6 +22,9 @@ from pathlib import Path
 
 import addon_utils
 import bpy
+
+sys.path.insert(0, str(Path(__file__).parent))  # Blender does not put a --python script's folder there
+from bpy_session import _LayoutRecorder
 
 CONFIG = json.loads(Path(sys.argv[sys.argv.index("--") + 1]).read_text(encoding="utf-8"))
 # Modules this Blender must seem to lack, whatever the host installed (numpy: Debian's Blender finds
@@ -45,6 +50,16 @@ def set_language(code: str, on: bool = True) -> None:
             setattr(view, switch, on)
 
 
+def panel_labels(module: str) -> list[str]:
+    """The texts of the sidebar panel's labels, as its ``draw`` gives them now (background Blender
+    draws no panel: ``draw`` runs on a layout that records its calls, checked against this Blender)."""
+    calls: list[str] = []
+    panel = sys.modules[f"{module}.blender.ui.panel"].ARK3D_PT_import
+    panel.draw(type("Panel", (), {"layout": _LayoutRecorder(calls, report["errors"])})(), bpy.context)
+    labels = [ast.parse(call, mode="eval").body for call in calls if call.startswith("label(")]
+    return [ast.literal_eval(k.value) for node in labels for k in node.keywords if k.arg == "text"]
+
+
 def message(spec: dict) -> object:
     """A core Message from its JSON form ({"msgid": ..., "params": {...}}, params nested alike)."""
     messages = sys.modules["ark3d_addon.core.messages"]
@@ -68,8 +83,17 @@ def main() -> None:
     browser = sys.modules[f"{module}.blender.ui.browser"]
     display_width = sys.modules[f"{module}.core.linebreak"].display_width
     ids = CONFIG["ids"]
+    chinese = next(code for code in tr.LOCALES if code in bpy.app.translations.locales)  # this Blender's name
 
-    set_language(CONFIG["language"])
+    # The panel's last message, drawn in English, then after a switch to Chinese and back.
+    switch: dict = {"import": call("import_task", task_id=ids["failed"]), "en": panel_labels(module)}
+    set_language(chinese)
+    switch["zh"] = panel_labels(module)
+    set_language("en_US")
+    switch["en_again"] = panel_labels(module)
+    report["language_switch"] = {"error": switch}
+
+    set_language(chinese)
     report["locale"] = bpy.app.translations.locale
     t = bpy.app.translations
     report["iface"] = {msg: t.pgettext_iface(msg) for msg in CONFIG["labels"]}
@@ -92,7 +116,7 @@ def main() -> None:
     report["check_bad_key"] = call("check_connection")
     prefs.api_key = CONFIG["key"]
     report["empty_result"] = call("import_task", task_id=ids["ok"])
-    report["last_message"] = sys.modules[f"{module}.blender.runner"].last_message["text"]
+    report["last_message"] = sys.modules[f"{module}.blender.runner"].last_message.text
 
     # Import options in a Blender without numpy (hidden above): the pure-Python paths.
     # (An OBJ: the glTF importer needs numpy too.)
@@ -115,8 +139,17 @@ def main() -> None:
         "hi": [max(c[i] for c in corners) for i in range(3)],
         "triangles": triangles,
         "empty": [o.name for o in made if o.type == "EMPTY"],
-        "message": sys.modules[f"{module}.blender.runner"].last_message["text"],
+        "message": sys.modules[f"{module}.blender.runner"].last_message.text,
     }
+
+    # A run of two tasks, one failed: its summary (a message of messages) in the panel, in
+    # Chinese, then after a switch to English and back.
+    switch = {"import": call("import_task", task_ids=f"{ids['obj']} {ids['failed']}"), "zh": panel_labels(module)}
+    set_language("en_US")
+    switch["en"] = panel_labels(module)
+    set_language(chinese)
+    switch["zh_again"] = panel_labels(module)
+    report["language_switch"]["summary"] = switch
 
     # Formats this Blender cannot import (Debian's 3.4 is built without USD; numpy, which the
     # glTF importer needs, is hidden):
@@ -130,7 +163,7 @@ def main() -> None:
     report["usdz_import"] = call("import_task", task_id=ids["usdz"])
 
     # The same, with translation switched off: English, the source, again.
-    set_language(CONFIG["language"], on=False)
+    set_language(chinese, on=False)
     report["english"] = {
         "iface": {msg: t.pgettext_iface(msg) for msg in CONFIG["labels"][:3]},
         "runtime": {english: tr.text(message(spec)) for english, spec in CONFIG["runtime"][:2]},
@@ -139,7 +172,7 @@ def main() -> None:
     set_language("en_US")
     report["en_us_failed_import"] = call("import_task", task_id=ids["failed"])
     # Disabling unregisters the translations: Chinese Blender, English add-on texts.
-    set_language(CONFIG["language"])
+    set_language(chinese)
     addon_utils.disable(module, default_set=True)
     report["after_disable"] = {msg: t.pgettext_iface(msg) for msg in CONFIG["labels"][:3]}
 

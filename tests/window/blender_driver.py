@@ -34,6 +34,7 @@ from driver_common import (  # on the path through harness.DRIVER_PATH
     event,
     in_sidebar,
     job_threads,
+    last_message,
     load_config,
     open_ark_tab,
     percentile,
@@ -302,7 +303,7 @@ def panel_text() -> dict:
                   "fraction": e.job.snapshot().fraction}
             for tid, e in runner.active.items()
         },
-        "last_message": dict(runner.last_message),
+        "last_message": last_message(),
     }
 
 
@@ -541,7 +542,7 @@ def scenario_lifecycle():
             "threads": ark_threads(),
             "part_files": part_files(),
             "addon_still_registered": hasattr(bpy.types, "ARK3D_PT_import"),
-            "last_message": dict(runner.last_message),
+            "last_message": last_message(),
             "scene_tagged": [o.name for o in bpy.data.objects if o.get("ark3d_task_id")],
         }
     )
@@ -566,7 +567,7 @@ def scenario_errors():
         if name == "bad_key":
             os.environ["ARK_API_KEY"] = CONFIG["bad_key"]
         status_texts.clear()
-        runner.set_message("", "")
+        runner.set_message(None, "")
         result, elapsed = invoke_import(task)
         yield from wait_until(lambda t=task: t not in runner.active, 20, f"the {name} job to end")
         yield 0.5
@@ -578,7 +579,7 @@ def scenario_errors():
         results[name] = {
             "invoke": sorted(result),
             "invoke_ms": round(elapsed * 1000, 2),
-            "last_message": dict(runner.last_message),
+            "last_message": last_message(),
             "status_texts": [s for _, s in status_texts],
             "info_reports": bpy.context.window_manager.clipboard,
             "threads": ark_threads(),

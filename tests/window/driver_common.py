@@ -94,6 +94,12 @@ def addon_preferences() -> bpy.types.AddonPreferences:
     return bpy.context.preferences.addons[ADDON].preferences
 
 
+def last_message() -> dict:
+    """The panel's last message as a report holds it: its text as the panel draws it now, its level, task and kind."""
+    message = addon_module("blender.runner").last_message
+    return {"text": message.text, "level": message.level, "task_id": message.task_id, "kind": message.kind}
+
+
 class OwnTime:
     """The add-on's own main-thread time apart from Blender's redraws: every call of its
     operators' ``modal()`` (a ``TIMER`` event is a tick) and of its panels' ``draw()``, timed

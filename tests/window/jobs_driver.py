@@ -27,6 +27,7 @@ from driver_common import (  # on the path through harness.DRIVER_PATH
     enable_addon,
     in_sidebar,
     job_threads,
+    last_message,
     load_config,
     open_ark_tab,
     region,
@@ -92,7 +93,7 @@ def scenario_resume():
     report["after"] = {
         "objects": sorted(o.name for o in bpy.data.collections[TASK].objects),
         "tagged": sorted(o.name for o in bpy.data.objects if o.get("ark3d_task_id") == TASK),
-        "last_message": dict(runner.last_message),
+        "last_message": last_message(),
         "active": sorted(runner.active),
         "journal": (LIBRARY / TASK / "job.json").exists(),
         "part": (LIBRARY / TASK / "result.zip.part").exists(),
@@ -161,7 +162,7 @@ def scenario_generate():
     bpy.types.ARK3D_PT_generate.remove(_generate_hook)
     report["after"] = {
         "tagged": sorted(o.name for o in bpy.data.objects if o.get("ark3d_task_id") == task_id),
-        "last_message": dict(runner.last_message),
+        "last_message": last_message(),
         "journal": sorted(p.parent.name for p in LIBRARY.glob("*/job.json")),
         "threads": job_threads(),
         "generate_draws": len(generate_draws),

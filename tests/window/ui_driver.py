@@ -45,6 +45,7 @@ from driver_common import (  # on the path through harness.DRIVER_PATH
     event,
     in_sidebar,
     job_threads,
+    last_message,
     load_config,
     open_ark_tab,
     region,
@@ -218,7 +219,7 @@ def scenario_default_width():
     report["import"] = {"result": sorted(result)}
     yield from wait_until(lambda: task not in runner.active and task in bpy.data.collections, 20, "the import")
     yield 0.5
-    report["import"]["last_message"] = dict(runner.last_message)
+    report["import"]["last_message"] = last_message()
     report["import"]["rows"] = bool(runner.last_import)
     yield from screenshot("panel_default_width.png")
     view = bpy.context.preferences.view
@@ -251,13 +252,13 @@ def scenario_camera():
         result = bpy.ops.ark3d.create_task("INVOKE_DEFAULT", use_camera=True)
     report["camera"] = {"result": sorted(result), "ms": round((clock() - started) * 1000, 2)}
     yield from wait_until(lambda: any(e.job.kind == "create" for e in runner.active.values())
-                          or runner.last_message["level"] == "ERROR", 120, "the render, then the generate")
+                          or runner.last_message.level == "ERROR", 120, "the render, then the generate")
     bpy.types.SpaceImageEditor.draw_handler_remove(handle, "WINDOW")
     gaps = sorted((b - a) * 1000 for a, b in zip(draws, draws[1:], strict=False))
     report["camera"].update(
         seconds=round(clock() - started, 2), ticks=len(draws),
         gap_p50_ms=round(gaps[len(gaps) // 2], 1) if gaps else None, gap_max_ms=round(gaps[-1], 1) if gaps else None,
-        last_message=dict(runner.last_message),
+        last_message=last_message(),
         settings_after={"use_denoising": scene.cycles.use_denoising, "resolution_percentage":
                         scene.render.resolution_percentage, "filepath": scene.render.filepath},
         windows=len(bpy.context.window_manager.windows))

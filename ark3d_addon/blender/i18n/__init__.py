@@ -13,7 +13,9 @@ Blender 4.0+ calls the language ``zh_HANS``, Blender 3.x ``zh_CN``: both are reg
   parameters, nested messages translated in turn.  Nothing is parsed back from English.
 - :func:`error_text` is :meth:`ArkError.user_message` in the user's language.  Where the message
   is Ark's own English words (:func:`~..core.messages.ark_words`), the error's ``code`` picks a
-  Chinese explanation instead (:data:`CODE_TEXTS`).
+  Chinese explanation instead (:data:`CODE_TEXTS`).  :func:`text` and :func:`report` take an
+  error too, so a text kept to be shown later (the panel's last message) is kept as what it is,
+  a message or an error, and rendered when it is drawn: in the language of that moment.
 
 The core stays English and bpy-free; only this layer translates.
 """
@@ -88,12 +90,17 @@ def _translating(kind: str) -> bool:
     return bool(getattr(view, _SWITCHES[kind], view.use_translate_interface))
 
 
-def text(message: Message, kind: str = "iface") -> str:
-    """``message`` in the user's language (``kind``: which of Blender's switches applies)."""
+def text(message: Message | ArkError, kind: str = "iface") -> str:
+    """``message`` in the user's language (``kind``: which of Blender's switches applies).
+
+    An error reads as :func:`error_text` has it.
+    """
+    if isinstance(message, ArkError):
+        return error_text(message, kind)
     return message.render(_KINDS[kind]) if _translating(kind) else message.render()
 
 
-def report(message: Message) -> str:
+def report(message: Message | ArkError) -> str:
     """``message`` for an operator report (*Translate Reports*)."""
     return text(message, "rpt")
 

@@ -260,8 +260,8 @@ def draw_generated(layout: bpy.types.UILayout) -> None:
     """Pictures of the generates running now (their input image) and of the last one that ended."""
     shown = [entry.job.task_id for entry in runner.active.values() if entry.job.kind == "create" and entry.job.task_id]
     last = runner.last_message
-    if last["kind"] == "create" and last["task_id"] and last["level"] != "ERROR" and last["task_id"] not in shown:
-        shown.append(last["task_id"])
+    if last.kind == "create" and last.task_id and last.level != "ERROR" and last.task_id not in shown:
+        shown.append(last.task_id)
     if not shown:
         return
     grid = layout.grid_flow(columns=min(3, len(shown)), even_columns=True, align=True)

@@ -3,7 +3,8 @@
 It only reads: the task id field (a window-manager property, so it is not part of the
 scene), the running jobs' snapshots, and the last message.  It never starts network work.
 The Tasks browser is its sub-panel (``browser.py``), Generate another (``generate.py``).
-Job texts come from the core as messages and are translated here (``i18n.text``).
+Job texts and the last message come as messages (or an error) and are translated here, at
+each draw (``i18n.text``): a switch of Blender's language shows at the next redraw.
 """
 
 import bpy
@@ -103,11 +104,10 @@ class ARK3D_PT_import(bpy.types.Panel):
             box = layout.box()
             thumbnails.draw_picture(box, runner.last_import[0].job.task_id or "")
             _draw_imported(box, runner.last_import[0])
-        elif message["text"]:
+        elif message.what is not None:
             box = layout.box()
-            thumbnails.draw_picture(box, message["task_id"] if message["level"] != "ERROR" else "")
-            wrapped(box, message["text"],  # in the user's language already
-                    icon="ERROR" if message["level"] == "ERROR" else "CHECKMARK")
+            thumbnails.draw_picture(box, message.task_id if message.level != "ERROR" else "")
+            wrapped(box, message.text, icon="ERROR" if message.level == "ERROR" else "CHECKMARK")
 
 
 def _draw_imported(layout: bpy.types.UILayout, outcome: Outcome) -> None:
