@@ -38,11 +38,11 @@ class Use:
     where: str
 
 
-def load_catalog(path: Path = CATALOG_FILE) -> dict[str, str]:
-    """``CATALOG`` of ``zh_hans.py``, which is plain data: read without importing the Blender layer (bpy)."""
+def load_catalog(path: Path = CATALOG_FILE, name: str = "CATALOG") -> dict[str, str]:
+    """``CATALOG`` (or ``name``) of ``zh_hans.py``, plain data: read without importing the Blender layer (bpy)."""
     namespace: dict[str, object] = {}
     exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)
-    catalog = namespace["CATALOG"]
+    catalog = namespace[name]
     assert isinstance(catalog, dict)
     return catalog
 
@@ -125,6 +125,32 @@ def test_the_scan_sees_literals_branches_and_plurals(tmp_path: Path) -> None:
                                        "Wrong {x}"]
     assert opaque == [f"{tmp_path.name}/x.py:4"]
     assert [u.msgid for u in uses if u.params is not None and u.params != placeholders(u.msgid)] == ["Wrong {x}"]
+
+
+def source_literals(root: Path = PACKAGE) -> set[str]:
+    """Every string literal of the add-on's source (docstrings too), the catalog file aside."""
+    found: set[str] = set()
+    for path in sorted(root.rglob("*.py")):
+        if path != CATALOG_FILE:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            found |= {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+    return found
+
+
+def test_every_chinese_entry_is_used() -> None:
+    """No entry is left over from a text the code no longer has (its English was reworded or removed).
+
+    "Used" is "written in the add-on's source as a string literal", or an explanation of Ark's
+    codes (``CODE_TEXTS``, the catalog's own).  The scans above cannot say it: they see the
+    msgids of ``msg``/``plural`` and the labels written as literals, but not what Blender shows
+    from the registered classes (checked in Blender, ``tests/blender/test_registered_texts.py``)
+    nor a literal passed through a variable (``iface(axis)``).  Every msgid is a literal somewhere,
+    so a used entry is never flagged; an unused one whose English is also some other literal is
+    not caught.
+    """
+    used = source_literals() | set(load_catalog(name="CODE_TEXTS").values())
+    unused = [english for english in load_catalog() if english not in used]
+    assert not unused, "entries no code uses:\n" + "\n".join(map(repr, unused))
 
 
 def test_chinese_entries_keep_their_placeholders() -> None:

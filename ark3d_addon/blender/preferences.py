@@ -17,6 +17,7 @@ from ..core.errors import ConfigError, ErrorCode
 from ..core.library import Library, default_library_root
 from ..core.messages import msg
 from ..core.settings import BASE_URL_CN, BASE_URL_INTL, DEFAULT_POLL_INTERVAL, Settings
+from . import i18n
 from ._typing import OperatorResult
 from .options import merge_empty_property, origin_to_base_property, target_size_property, variant_property
 from .ui.common import draw_import_options
@@ -109,7 +110,8 @@ class ArkPreferences(bpy.types.AddonPreferences):
         if "library_dir" in by_environment:
             col.label(text="ARK3D_LIBRARY is set in the environment and is used instead", icon="INFO")
         else:
-            col.label(text=f"Results are kept in {library_root(self)}", icon="FILE_FOLDER")
+            kept = i18n.iface("Results are kept in {folder}").format(folder=library_root(self))
+            col.label(text=kept, icon="FILE_FOLDER", translate=False)
         col.prop(self, "use_asset_library")
         col.prop(self, "poll_interval")
         col.prop(self, "ca_bundle")

@@ -88,8 +88,8 @@ def zh(extension_zip: Path, demo_assets: Path,
             "zip": str(legacy), "api_base": server.api_base, "key": KEY, "wrong_key": WRONG_KEY, "ids": ids,
             "labels": LABELS, "operator_names": OPERATOR_NAMES, "tips": TIPS,
             "runtime": RUNTIME_MESSAGES, "report": str(root / "report.json"), "hidden_modules": ["numpy"],
-            "long_message": message("Ark's rate limit was hit (300 requests a minute, 5 running tasks): "
-                                    "wait a minute and try again"),
+            "long_message": message("Check the task id, and that the base URL is the region where the task was "
+                                    "created. Ark only keeps tasks for 7 days"),
         }
         (root / "config.json").write_text(json.dumps(config), encoding="utf-8")
         (root / "home").mkdir()
@@ -129,7 +129,7 @@ def test_chinese_progress_texts_and_reports_built_at_run_time(zh: dict[str, Any]
                                    "2 个物体，9,788 个三角面，1 个材质，1 张贴图，2.00 × 2.00 × 1.80 米")
     assert zh["ages"] == ["2 分钟", "2 小时", "3 天"]
     wrapped = zh["wrapped"]
-    assert wrapped["text"].startswith("触发了方舟的限流") and len(wrapped["lines"]) > 2
+    assert wrapped["text"].startswith("请检查任务 ID，以及基础 URL") and len(wrapped["lines"]) > 2
     assert max(wrapped["widths"]) <= 24
     assert "".join(wrapped["lines"]).replace(" ", "") == wrapped["text"].replace(" ", "")
 

@@ -30,7 +30,6 @@ CATALOG: dict[str, str] = {
     "Preferences": "偏好设置",
     "Use the variant chosen in the add-on preferences": "使用插件偏好设置中选择的变体",
     "PBR": "PBR",
-    "Physically based materials": "基于物理的材质",
     "Physically based materials (base colour, roughness, metallic, normal)":
         "基于物理的材质（基础色、粗糙度、金属度、法线）",
     "Baked Colour": "烘焙颜色",
@@ -53,7 +52,6 @@ CATALOG: dict[str, str] = {
     "{objects}, {triangles}, {materials}, {textures}, {size}": "{objects}，{triangles}，{materials}，{textures}，{size}",
     "Cancelled {task_id}": "已取消 {task_id}",
     "Cancelled the import of {task_id}": "已取消 {task_id} 的导入",
-    "The import failed": "导入失败",
     "The import of {task_id} stopped unexpectedly during '{state}'": "{task_id} 的导入在“{state}”阶段意外中止",
     "The system console shows the error; please report it with the task id": "系统控制台中有错误详情；请连同任务 ID 一起报告",
     "Turn on Edit > Preferences > System > Network > Allow Online Access, then try again":
@@ -80,7 +78,6 @@ CATALOG: dict[str, str] = {
     "blender.org": "请为它安装 numpy（Debian：apt install python3-numpy），或在 blender.org 的 Blender 中导入结果",
     "There is no scene to import into": "没有可导入的场景",
     "Open a scene (or a new file) and import again": "请打开一个场景（或新建文件）后再导入",
-    "the importer returned {result}": "导入器返回了 {result}",
     "Blender could not import {file}: {reason}": "Blender 无法导入 {file}：{reason}",
     "The file is kept in {folder}; try opening it with File > Import": "文件保存在 {folder}；可尝试用 文件 > 导入 打开",
     # -- progress ------------------------------------------------------------------------------
@@ -192,7 +189,6 @@ CATALOG: dict[str, str] = {
     "Blender did not start the render: another render may be running": "Blender 未开始渲染：可能有另一个渲染正在进行",
     'Keep a picture and an asset file of every result, and show the library as the asset library "Ark 3D" in the Asset Browser':
         "为每个结果保存一张预览图和一个资产文件，并在资产浏览器中将本地库显示为资产库“Ark 3D”",
-    "the library has no model file for {task_id}": "本地库中没有 {task_id} 的模型文件",
     "Where results are kept, one folder per task (empty: the add-on's user folder)":
         "结果的保存位置，每个任务一个文件夹（留空：插件的用户文件夹）",
     "Poll Interval": "轮询间隔",
@@ -264,12 +260,8 @@ CATALOG: dict[str, str] = {
     # core/client.py
     "Check the API key. {text}": "请检查 API 密钥。{text}",
     "Your Volcengine account is overdue: top it up in the console, then try again": "您的火山引擎账户已欠费：请在控制台充值后重试",
-    "The key may not have access to this model or region: enable Seed3D in the Ark console":
-        "该密钥可能无权访问此模型或地域：请在方舟控制台开通 Seed3D",
     "Check the task id, and that the base URL is the region where the task was created. Ark only keeps tasks for "
     "7 days": "请检查任务 ID，以及基础 URL 是否为创建任务时的地域。方舟只保留 7 天内的任务",
-    "Ark's rate limit was hit (300 requests a minute, 5 running tasks): wait a minute and try again":
-        "触发了方舟的限流（每分钟 300 次请求、同时运行 5 个任务）：请等一分钟后重试",
     "The Ark service had a problem: try again in a few minutes": "方舟服务出现问题：请几分钟后重试",
     "Ark refused the request as invalid: check the parameters named above": "方舟认为请求无效：请检查上面提到的参数",
     "Ark answered with a redirect to {location}": "方舟返回了重定向，指向 {location}",
@@ -452,22 +444,10 @@ CATALOG: dict[str, str] = {
     "Check the task's file format; report the task id to Ark support if the result is wrong":
         "请检查任务的文件格式；如果结果有误，请向方舟支持报告任务 ID",
     # core/image_input.py (the Generate section)
-    "Use a jpg, png, webp or bmp image of at most 10 MB and 4096 x 4096 pixels, between 2:5 and 5:2":
-        "请使用不超过 10 MB、4096 x 4096 像素、宽高比在 2:5 到 5:2 之间的 jpg、png、webp 或 bmp 图片",
     "The image is not a jpg, png, webp or bmp file": "该图片不是 jpg、png、webp 或 bmp 文件",
     "The {fmt} image is damaged: its size cannot be read": "该 {fmt} 图片已损坏：无法读取其尺寸",
-    "The image is {size} MB; Ark accepts at most 10 MB": "该图片大小为 {size} MB；方舟最多接受 10 MB",
     "Save it smaller (e.g. as jpg) or scale it down": "请存成更小的文件（例如 jpg）或缩小图片",
-    "The image is {width} x {height} pixels; Ark accepts at most 4096 a side": "该图片为 {width} x {height} 像素；方舟每边最多接受 4096",
-    "Scale it down to 4096 pixels or less on each side": "请将每边缩小到 4096 像素或以下",
-    "The image's aspect ratio is {ratio}; Ark accepts between 0.4 and 2.5": "该图片的宽高比为 {ratio}；方舟接受 0.4 到 2.5 之间",
     "Crop it closer to square around the object": "请围绕物体裁剪得更接近正方形",
-    "Unknown subdivision level '{level}'": "未知的细分级别“{level}”",
-    "Use low, medium or high": "请使用 low、medium 或 high",
-    "Unknown file format '{fmt}'": "未知的文件格式“{fmt}”",
-    "Use glb, obj, usd or usdz": "请使用 glb、obj、usd 或 usdz",
-    "'{model}' is not a Seed3D model": "“{model}”不是 Seed3D 模型",
-    "Use {first} or {second}": "请使用 {first} 或 {second}",
     "Cannot read the image {path}: {reason}": "无法读取图片 {path}：{reason}",
     "Pick an existing image file": "请选择一个已存在的图片文件",
     # -- Generate (ui/generate.py, ark3d.create_task, image_source.py) ---------------------
@@ -490,10 +470,6 @@ CATALOG: dict[str, str] = {
     "Run Ark 3D Jobs": "运行 Ark 3D 任务",
     "Run the Ark 3D work waiting in the queue (the scripting API's, the journal's, a list refresh)":
         "运行队列中等待的 Ark 3D 工作（脚本接口、任务日志恢复或列表刷新）",
-    "Generate a 3D model from an image with Seed3D, then import it (about 2.4 CNY a model, several minutes)":
-        "用 Seed3D 从图片生成 3D 模型，然后导入（每个模型约 2.4 元，需要几分钟）",
-    "About 2.4 CNY a model (Seed3D 1.0). Generation takes several minutes; the model is imported when ready.":
-        "每个模型约 2.4 元（Seed3D 1.0）。生成需要几分钟；完成后会自动导入模型。",
     "Image Source": "图片来源",
     "Where the input image comes from": "输入图片从哪里来",
     "File": "文件",
@@ -503,24 +479,19 @@ CATALOG: dict[str, str] = {
     "Camera": "摄像机",
     "Render the active camera's view and send that": "渲染活动摄像机的视图并发送",
     "Image File": "图片文件",
-    "A jpg, png, webp or bmp image of the object: at most 10 MB and 4096 x 4096 pixels": "物体的 jpg、png、webp 或 bmp 图片：最大 10 MB、4096 x 4096 像素",
     "An image of this file (the Render Result, or one open in the Image Editor)": "此文件中的图像（渲染结果，或图像编辑器中打开的图像）",
     "An image of this file (e.g. Render Result, or one open in the Image Editor)": "此文件中的图像（例如渲染结果，或图像编辑器中打开的图像）",
     "Blender Image": "Blender 图像",
     "Active Camera": "活动摄像机",
     "Render the active camera's view (scene engine, at most 1024 pixels) and send that": "渲染活动摄像机的视图（使用场景的渲染引擎，最大 1024 像素）并发送",
     "Model": "模型",
-    "The Seed3D model version": "Seed3D 模型版本",
-    "Subdivision": "细分",
     "Subdivision Level": "细分级别",
-    "Mesh density of the result": "结果的网格密度",
     "Format": "格式",
     "File Format": "文件格式",
     "The format Ark makes the model in": "方舟生成模型所用的格式",
     "Low": "低",
     "The fewest faces": "面数最少",
     "Medium": "中",
-    "Ark's default": "方舟的默认值",
     "High": "高",
     "The most faces": "面数最多",
     "GLB": "GLB",
@@ -558,10 +529,6 @@ CATALOG: dict[str, str] = {
     "Task IDs": "任务 ID 列表",
     "Several task ids (or console URLs) separated by commas, spaces or new lines: downloaded side by side, imported one after the other":
         "多个任务 ID（或控制台网址），以逗号、空格或换行分隔：并行下载，逐个导入",
-    "Resume": "继续",
-    "Resume the unfinished jobs of the library's journal (those of Task IDs, or all)": "继续本地库日志中未完成的作业（任务 ID 列表中的，或全部）",
-    "Adopt": "接管",
-    "Run the jobs the scripting API has just made": "运行脚本 API 刚创建的作业",
     "Created and imported {task_id} ({file}, {source}): {summary}": "已创建并导入 {task_id}（{file}，{source}）：{summary}",
     "Created and imported {task_id} ({file}, {variant}, {source}): {summary}": "已创建并导入 {task_id}（{file}，{variant}，{source}）：{summary}",
     "Downloaded {task_id} into the library": "已将 {task_id} 下载到本地库",
