@@ -29,6 +29,7 @@ from ..core.errors import ArkError, Cancelled, ConfigError, ErrorCode
 from ..core.job import ImportJob
 from ..core.messages import msg
 from ..core.task import Status, Task, parse_task_ids, validate_task_id
+from ..core.tasklist import cancel_or_delete
 from . import asset_library, env, i18n, jobs, runner
 from .options import ImportOptions, options_from_preferences, set_model_menu
 from .preferences import get_preferences, library_for, read_settings
@@ -220,15 +221,16 @@ def list_tasks(*, status: str | None = None, page_size: int = 20) -> list[Task]:
 def cancel_task(task_id: str) -> None:
     """Ark's DELETE call: cancels a queued task, deletes a finished one's record (not your library copy).
 
-    A running task cannot be cancelled (Ark refuses: the error is raised).  A job of this
-    Blender working on the task is cancelled too, and its journal removed.
+    The status is asked first, as the Tasks browser's button does: a running or cancelled task
+    (which Ark refuses to cancel or delete) raises why and what to do, and no DELETE is sent.
+    A job of this Blender working on the task is cancelled too, and its journal removed.
     """
     tid = validate_task_id(task_id)
     settings = read_settings(_context())
     env.require_network(settings)
     client = ArkClient(settings)
     try:
-        client.delete_task(tid)
+        cancel_or_delete(client, tid)
     finally:
         client.close()
     entry = runner.active.get(tid)

@@ -128,6 +128,7 @@ def flows(blender_python: BlenderPython, extension_zip: Path, demo_assets: Path,
     rec.ids.update({f"batch{n}": server.add_task(file=slow, fileformat="glb") for n in range(3)})
     rec.ids["api"] = server.add_task(file=server.add_file(glb.name, glb), fileformat="glb")
     rec.ids["queued"] = server.add_task(fileformat="glb", queued_s=3600)
+    rec.ids["running"] = server.add_task(fileformat="glb", running_s=3600)
     with session(rec, root, {}, blender_python.python, library=root / "library", **SESSION) as blender:
         rec.run(blender, "install", "install", zip_path=str(extension_zip))
         rec.run(blender, "prefs", "prefs", region="CUSTOM", custom_base_url=server.api_base, api_key=KEY,
@@ -154,6 +155,7 @@ def flows(blender_python: BlenderPython, extension_zip: Path, demo_assets: Path,
         rec.run(blender, "api list", "api", fn="list_tasks", status="succeeded", page_size=50)
         rec.run(blender, "api cancel", "api", fn="cancel_task", args=[rec.ids["queued"]])
         rec.run(blender, "api list queued", "api", fn="list_tasks", status="queued")
+        rec.run(blender, "api cancel running", "api", fn="cancel_task", args=[rec.ids["running"]])
         rec.run(blender, "api create", "api", fn="create_task", args=[str(images / "good.png")], fileformat="glb")
         rec.run(blender, "api bad id", "api", fn="import_task", args=["../../etc"])
         rec.run(blender, "api bad image", "api", fn="create_task", args=[str(images / "wide.png")])
@@ -326,10 +328,18 @@ def test_api_list_and_cancel(flows: Record) -> None:
     ids = {t["id"] for t in listed["value"]}
     assert flows.ids["api"] in ids and all(t["status"] == "succeeded" for t in listed["value"])
     assert flows.step("api cancel")["error"] is None and flows.step("api cancel")["value"] is None
-    assert flows.step("api cancel")["requests"] == 1
+    assert [r.method for r in flows.log("api cancel")] == ["GET", "DELETE"]  # the status asked first
     assert flows.ids["queued"] not in {t["id"] for t in flows.step("api list queued")["value"]}
     status = json.loads(_get(flows.server, f"/contents/generations/tasks/{flows.ids['queued']}"))["status"]
     assert status == "cancelled"
+
+
+def test_api_cancel_of_a_running_task_says_why_and_sends_no_delete(flows: Record) -> None:
+    """Ark refuses to cancel a running task: the API says so, and what to do, as the browser does."""
+    step = flows.step("api cancel running")
+    assert step["is_ark_error"] and "is running and cannot be cancelled" in step["error"], step
+    assert "wait until it finishes" in step["error"]
+    assert [r.method for r in flows.log("api cancel running")] == ["GET"]
 
 
 def test_api_create_task(flows: Record) -> None:
