@@ -254,8 +254,6 @@ def import_model(
         view_layer.active_layer_collection = layer
 
     before_objects = set(bpy.data.objects)
-    before_materials = set(bpy.data.materials)
-    before_images = set(bpy.data.images)
     try:
         result = op(filepath=str(model_path), **kwargs)
         if "FINISHED" not in result:
@@ -306,14 +304,15 @@ def import_model(
 
     view_layer.update()
     lo, hi = _bounds(meshes)
+    materials, images = _materials_and_images(new_objects)
     return ImportSummary(
         collection=collection.name,
         objects=len(new_objects),
         meshes=len(meshes),
         faces=sum(len(o.data.polygons) for o in meshes if isinstance(o.data, bpy.types.Mesh)),
         triangles=count_triangles(meshes),
-        materials=len([m for m in bpy.data.materials if m not in before_materials]),
-        images=len([i for i in bpy.data.images if i not in before_images]),
+        materials=len(materials),
+        images=len(images),
         dimensions=(hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]) if meshes else (0.0, 0.0, 0.0),
         empty=empty.name if empty is not None else "",
         scale=factor,
@@ -370,6 +369,34 @@ def _apply_options(
             obj.matrix_world = shift @ obj.matrix_world
         view_layer.update()
     return empty, factor
+
+
+def _materials_and_images(
+    objects: list[bpy.types.Object],
+) -> tuple[set[bpy.types.Material], set[bpy.types.Image]]:
+    """The materials the imported objects use and the images their node trees (and groups) read.
+
+    Counted from what the import holds, not from what it added to ``bpy.data``: importers reuse
+    an image already loaded from the same file (OBJ, USD), so a second import of a result would
+    otherwise report no textures.
+    """
+    materials = {slot.material for obj in objects for slot in obj.material_slots if slot.material is not None}
+    images: set[bpy.types.Image] = set()
+    trees = [m.node_tree for m in materials if m.node_tree is not None]
+    seen: set[bpy.types.NodeTree] = set()
+    while trees:
+        tree = trees.pop()
+        if tree in seen:
+            continue
+        seen.add(tree)
+        for node in tree.nodes:
+            image = getattr(node, "image", None)
+            if isinstance(image, bpy.types.Image):
+                images.add(image)
+            group = getattr(node, "node_tree", None)
+            if isinstance(group, bpy.types.NodeTree):
+                trees.append(group)
+    return materials, images
 
 
 def count_triangles(meshes: list[bpy.types.Object]) -> int:

@@ -72,6 +72,8 @@ def formats(blender_python: BlenderPython, extension_zip: Path, format_assets: P
             "glb zip": server.add_task(file=server.add_file("seed3d_glb.zip", demo_assets / "seed3d_glb.zip")),
             "glb bare": server.add_task(file=server.add_file("5e0d1a.glb", glb.read_bytes()), model=HITEM3D,
                                         fileformat="glb"),
+            "obj zip": server.add_task(file=server.add_file("seed3d_obj.zip", demo_assets / "seed3d_obj.zip"),
+                                       fileformat="obj"),
         }
         sc = Scenario(ids, server, root)
         with session(sc, sc.root, {}, blender_python.python, script="formats_session.py") as blender:
@@ -84,6 +86,7 @@ def formats(blender_python: BlenderPython, extension_zip: Path, format_assets: P
                 if step is not None:
                     step["requests"] = [(r.server, r.method, r.path) for r in server.requests_log[before:]]
                 sc.run(blender, f"{name} files", "files", task_id=task_id)
+            sc.run(blender, "obj zip again", "import", task_id=ids["obj zip"])
             sc.run(blender, "glb as sent", "gltf_facts", path=str(glb))
             kept = root / "library" / ids["glb bare"] / "files" / "5e0d1a.gltf"
             sc.run(blender, "glb as kept", "gltf_facts", path=str(kept))
@@ -108,6 +111,15 @@ def test_each_format_is_imported_by_the_operator_this_blender_has(formats: Scena
     assert importers["ply"] == "wm.ply_import", importers
     assert importers["fbx"] == "import_scene.fbx", importers
     assert importers["gltf"] == "import_scene.gltf" and importers["obj"] == "wm.obj_import", importers
+
+
+def test_a_second_import_of_a_result_reports_the_textures_its_materials_use(formats: Scenario) -> None:
+    """Blender's OBJ importer reuses an image already loaded from the same file: the report must
+    still count the texture the imported material reads, as the first import's did."""
+    first, again = formats.imported("obj zip"), formats.imported("obj zip again")
+    assert "1 material, 1 texture," in first["message"], first["message"]
+    assert "1 material, 1 texture," in again["message"], again["message"]
+    assert _images(again), "the second import's material has its image texture"
 
 
 def test_fbx_from_a_zip_imports_with_its_texture_from_the_nested_folder(formats: Scenario) -> None:
