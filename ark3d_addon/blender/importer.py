@@ -382,7 +382,7 @@ def _materials_and_images(
     """
     materials = {slot.material for obj in objects for slot in obj.material_slots if slot.material is not None}
     images: set[bpy.types.Image] = set()
-    trees = [m.node_tree for m in materials if m.node_tree is not None]
+    trees: list[bpy.types.NodeTree] = [m.node_tree for m in materials if m.node_tree is not None]
     seen: set[bpy.types.NodeTree] = set()
     while trees:
         tree = trees.pop()
