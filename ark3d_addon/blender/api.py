@@ -195,12 +195,12 @@ def list_models() -> list[ModelInfo]:
     return infos
 
 
-def list_tasks(*, status: str | None = None, page_size: int = 20) -> list[Task]:
-    """The account's 3D tasks of the last 7 days, newest first (one page), from Ark's list call.
+def list_tasks(*, status: str | None = None, page_size: int = 20, page_num: int = 1) -> list[Task]:
+    """The account's 3D tasks of the last 7 days, newest first (page ``page_num``, from 1), from Ark's list call.
 
     ``status``: queued, running, cancelled, succeeded, failed or expired (None: all).  The list call also
     returns video tasks (Seedance): they are left out here, as in the Tasks browser, so a page
-    may hold fewer than ``page_size``.
+    may hold fewer than ``page_size``.  An empty list past the last page.
     """
     if status is not None and (Status.parse(status) is Status.UNKNOWN):
         raise ConfigError(msg("Unknown task status '{status}'", status=status), code=ErrorCode.INVALID_PARAMETER,
@@ -208,11 +208,15 @@ def list_tasks(*, status: str | None = None, page_size: int = 20) -> list[Task]:
     if not 1 <= page_size <= 500:
         raise ConfigError(msg("page_size must be between 1 and 500, not {n}", n=str(page_size)),
                           code=ErrorCode.INVALID_PARAMETER, hint=msg("Ark returns at most 500 tasks a page"))
+    if page_num < 1:
+        raise ConfigError(msg("page_num must be 1 or more, not {n}", n=str(page_num)),
+                          code=ErrorCode.INVALID_PARAMETER, hint=msg("Pages are numbered from 1"))
     settings = read_settings(_context())
     env.require_network(settings)
     client = ArkClient(settings)
     try:
-        tasks, _total = client.list_tasks(page_size=page_size, status=Status.parse(status).value if status else None)
+        tasks, _total = client.list_tasks(page_num=page_num, page_size=page_size,
+                                          status=Status.parse(status).value if status else None)
     finally:
         client.close()
     return [task for task in tasks if not task.is_video]

@@ -153,6 +153,8 @@ def flows(blender_python: BlenderPython, extension_zip: Path, demo_assets: Path,
         rec.run(blender, "api import", "api", fn="import_task", args=[rec.ids["api"]])
         rec.run(blender, "api import again", "api", fn="import_task", args=[rec.ids["api"]], variant="rgb")
         rec.run(blender, "api list", "api", fn="list_tasks", status="succeeded", page_size=50)
+        rec.run(blender, "api list page 1", "api", fn="list_tasks", page_size=2)
+        rec.run(blender, "api list page 2", "api", fn="list_tasks", page_size=2, page_num=2)
         rec.run(blender, "api cancel", "api", fn="cancel_task", args=[rec.ids["queued"]])
         rec.run(blender, "api list queued", "api", fn="list_tasks", status="queued")
         rec.run(blender, "api cancel running", "api", fn="cancel_task", args=[rec.ids["running"]])
@@ -332,6 +334,15 @@ def test_api_list_and_cancel(flows: Record) -> None:
     assert flows.ids["queued"] not in {t["id"] for t in flows.step("api list queued")["value"]}
     status = json.loads(_get(flows.server, f"/contents/generations/tasks/{flows.ids['queued']}"))["status"]
     assert status == "cancelled"
+
+
+def test_api_list_turns_pages(flows: Record) -> None:
+    """Ark's list call is paged (``page_num`` from 1): the API reaches past the first page."""
+    first, second = flows.step("api list page 1"), flows.step("api list page 2")
+    assert first["error"] is None and second["error"] is None, (first, second)
+    assert len(first["value"]) == len(second["value"]) == 2
+    assert not {t["id"] for t in first["value"]} & {t["id"] for t in second["value"]}
+    assert "page_num=2" in flows.log("api list page 2")[0].query
 
 
 def test_api_cancel_of_a_running_task_says_why_and_sends_no_delete(flows: Record) -> None:

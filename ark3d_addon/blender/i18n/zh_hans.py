@@ -540,6 +540,8 @@ CATALOG: dict[str, str] = {
     "Use queued, running, cancelled, succeeded or failed": "请使用 queued、running、cancelled、succeeded 或 failed",
     "page_size must be between 1 and 500, not {n}": "page_size 必须在 1 到 500 之间，而不是 {n}",
     "Ark returns at most 500 tasks a page": "方舟每页最多返回 500 个任务",
+    "page_num must be 1 or more, not {n}": "page_num 必须大于或等于 1，而不是 {n}",
+    "Pages are numbered from 1": "页码从 1 开始",
     "Unknown variant '{variant}'": "未知的变体“{variant}”",
     "Use pbr or rgb (or None)": "请使用 pbr 或 rgb（或 None）",
     # Ark's own error codes, explained (CODE_TEXTS below)
