@@ -55,6 +55,7 @@ import signal
 import socket
 import ssl
 import string
+import struct
 import sys
 import threading
 import time
@@ -89,6 +90,8 @@ STALL_S = 60.0
 #: Largest request body read: five 30 MB images (Hyper3D's limits) as base64 data URLs, and slack.
 MAX_BODY = 5 * 41 * 1024 * 1024
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
+#: Every model's input images are smaller than 4096 x 4096 pixels in all.
+MAX_IMAGE_PIXELS = 4096 * 4096
 #: Schedule of the demo tasks and of tasks created in script mode, in seconds.
 DEMO_SCHEDULE = (2.0, 3.0)
 USAGE_TOKENS = 30000
@@ -155,6 +158,8 @@ class ModelRules:
     defaults: dict[str, str]
     formats: dict[str, str]
     link_s: int
+    #: (min, max) of width / height, exclusive, where the model's page gives one (Seed3D).
+    aspect: tuple[float, float] | None = None
 
     def usage_tokens(self, params: dict[str, str]) -> int:
         """Tokens a succeeded task reports (price / 0.8 CNY per 10k tokens for Seed3D, etc.)."""
@@ -173,7 +178,7 @@ _SEED3D_RULES = ModelRules(
     max_image_bytes=MAX_IMAGE_BYTES,
     flags={**_SEED3D_FLAGS, "sl": _SEED3D_FLAGS["subdivisionlevel"], "ff": _SEED3D_FLAGS["fileformat"]},
     defaults={"subdivisionlevel": "medium", "fileformat": "glb"}, formats={f: f for f in FILE_FORMATS},
-    link_s=SEED3D_LINK_S)
+    link_s=SEED3D_LINK_S, aspect=(0.4, 2.5))
 _HYPER3D_FLAGS = {
     "mesh_mode": ("mesh_mode", _choice("Raw", "Quad")),
     "hd_texture": ("hd_texture", _BOOL),
@@ -633,9 +638,52 @@ def _check_image_url(url: object, rules: ModelRules) -> str | None:
             return "The image is empty."
         if len(image) > rules.max_image_bytes:
             return f"The image is larger than {rules.max_image_bytes // (1024 * 1024)} MB."
+        size = _image_size(image)
+        if size is None:  # a header this server cannot read: its size is not judged
+            return None
+        width, height = size
+        if width * height >= MAX_IMAGE_PIXELS:
+            return f"The image is {width}x{height} pixels: it must be smaller than 4096x4096."
+        if rules.aspect is not None and height and not rules.aspect[0] < width / height < rules.aspect[1]:
+            return (f"The image's aspect ratio (width / height) is {width / height:.2f}: it must be between "
+                    f"{rules.aspect[0]:g} and {rules.aspect[1]:g}.")
         return None
     if not re.match(r"^https?://[^/\s]+", url):
         return "image_url.url must be an http(s) URL or a base64 data URL."
+    return None
+
+
+def _image_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height from a PNG, JPEG, WebP or BMP header; None for anything else."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR" and len(data) >= 24:
+        width, height = struct.unpack(">II", data[16:24])
+        return width, height
+    if data[:2] == b"BM" and len(data) >= 26:
+        width, height = struct.unpack("<ii", data[18:26])
+        return abs(width), abs(height)
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP" and len(data) >= 30:
+        kind = data[12:16]
+        if kind == b"VP8 ":
+            width, height = struct.unpack("<HH", data[26:30])
+            return width & 0x3FFF, height & 0x3FFF
+        if kind == b"VP8L":
+            bits = int.from_bytes(data[21:25], "little")
+            return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+        if kind == b"VP8X":
+            return int.from_bytes(data[24:27], "little") + 1, int.from_bytes(data[27:30], "little") + 1
+        return None
+    if data[:2] == b"\xff\xd8":
+        pos = 2
+        while pos + 9 <= len(data) and data[pos] == 0xFF:
+            marker = data[pos + 1]
+            if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:  # no length
+                pos += 2
+                continue
+            length = struct.unpack(">H", data[pos + 2 : pos + 4])[0]
+            if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # a start of frame
+                height, width = struct.unpack(">HH", data[pos + 5 : pos + 9])
+                return width, height
+            pos += 2 + length
     return None
 
 

@@ -6,10 +6,13 @@ behaviour they rely on, so a broken fake shows up here and not as a puzzling cli
 
 from __future__ import annotations
 
+import base64
 import json
 import re
+import struct
 import threading
 import time
+import zlib
 
 import pytest
 import requests
@@ -271,6 +274,45 @@ def test_create_accepts_every_documented_flag(ark_server: ArkServer, model: str,
     assert response.status_code == 200, response.text
     doc = requests.get(task_url(ark_server, response.json()["id"]), headers=AUTH, timeout=5).json()
     assert doc["model"] == model and doc["status"] == "queued"
+
+
+def _png(width: int, height: int) -> bytes:
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + header
+            + struct.pack(">I", zlib.crc32(b"IHDR" + header)))
+
+
+def _jpeg(width: int, height: int) -> bytes:
+    app0 = b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+    sof0 = b"\xff\xc0" + struct.pack(">HBHHB", 11, 8, height, width, 1) + b"\x01\x11\x00"
+    return b"\xff\xd8" + app0 + sof0 + b"\xff\xd9"
+
+
+def _bmp(width: int, height: int) -> bytes:
+    return b"BM" + struct.pack("<IHHI", 54, 0, 0, 54) + struct.pack("<IiiHH", 40, width, height, 1, 24) + bytes(24)
+
+
+def _data_url(fmt: str, data: bytes) -> str:
+    return f"data:image/{fmt};base64," + base64.b64encode(data).decode()
+
+
+@pytest.mark.parametrize(("fmt", "data", "accepted"), [
+    ("png", _png(1024, 1024), True),
+    ("png", _png(1100, 1000), True),
+    ("png", _png(2000, 500), False),  # 4.0 wide: Seed3D takes width / height within (0.4, 2.5)
+    ("jpeg", _jpeg(300, 1000), False),  # 0.3
+    ("bmp", _bmp(1000, 2400), True),  # 0.42
+    ("png", _png(4096, 4096), False),  # Ark: smaller than 4096 x 4096
+], ids=["square", "1.1", "too-wide", "too-tall", "0.42", "4096-square"])
+def test_seed3d_refuses_an_image_of_a_size_or_shape_its_page_excludes(ark_server: ArkServer, fmt: str, data: bytes,
+                                                                       accepted: bool) -> None:
+    response = create(ark_server, "doubao-seed3d-1-0-250928", image(_data_url(fmt, data)))
+    if accepted:
+        assert response.status_code == 200, response.text
+    else:
+        error = response.json()["error"]
+        assert (response.status_code, error["code"], error["param"]) == (400, "InvalidParameter",
+                                                                          "content[0].image_url"), error
 
 
 def test_other_models_serve_bare_files_linked_for_a_week(ark_server: ArkServer) -> None:
