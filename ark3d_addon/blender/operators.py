@@ -211,22 +211,22 @@ def _models_done(context: bpy.types.Context, call: "Worker[Any]") -> "list[runne
     infos: list[ModelInfo] | None = call.result
     if infos is None:
         error = call.error or ArkError(msg("The request failed"), code=ErrorCode.UNKNOWN)
-        text = i18n.iface("Ark's model list could not be read, the built-in list is shown: {reason}").format(
-            reason=i18n.error_text(error, "iface"))
+        said = msg("Ark's model list could not be read, the built-in list is shown: {reason}", reason=error)
         level = "WARNING"
     elif not infos:
-        text = i18n.iface("Ark lists no 3D model this add-on knows for your region: the built-in list is shown")
+        said = msg("Ark lists no 3D model this add-on knows for your region: the built-in list is shown")
         level = "WARNING"
     else:
         retiring = [info.spec.name for info in infos if info.retiring]
-        text = i18n.text(plural(len(infos), "Ark offers {n} 3D model", "Ark offers {n} 3D models"))
+        said = plural(len(infos), "Ark offers {n} 3D model", "Ark offers {n} 3D models")
         if retiring:
-            text += " · " + i18n.iface("retiring: {models}").format(models=", ".join(retiring))
+            said = msg("{offered} · {retiring}", offered=said,
+                       retiring=msg("retiring: {models}", models=", ".join(retiring)))
         level = "INFO"
     set_model_menu(infos or [])
-    generate.status.message = text
+    generate.status.message = said  # rendered as the panel draws
     redraw_sidebars(context.window_manager)
-    return [(level, text)]
+    return [(level, i18n.report(said))]
 
 
 class ARK3D_OT_cancel_import(bpy.types.Operator):
@@ -413,29 +413,27 @@ def _cancel_done(context: bpy.types.Context, call: "Worker[Any]") -> "list[runne
     outcome: CancelOutcome | None = call.result
     status = browser.status
     if outcome is None:
-        text = i18n.error_text(call.error or ArkError(msg("The request failed"), code=ErrorCode.UNKNOWN))
-        status.message, status.level = text, "ERROR"
+        error = call.error or ArkError(msg("The request failed"), code=ErrorCode.UNKNOWN)
+        status.message, status.level = error, "ERROR"  # rendered as the browser draws
         redraw_sidebars(context.window_manager)
-        return [("ERROR", text)]
+        return [("ERROR", i18n.report(error))]
     state = browser.browser_state(context)
     index, item = browser.find_item(state, outcome.task_id)
     if outcome.action == "cancelled":
-        text = i18n.rpt("Cancelled task {task_id}: it was queued and will not run").format(
-            task_id=outcome.task_id)
+        said = msg("Cancelled task {task_id}: it was queued and will not run", task_id=outcome.task_id)
         if item is not None:
             item.status = "cancelled"
     else:
-        text = i18n.rpt("Deleted task {task_id} from Ark; a copy in your library is kept").format(
-            task_id=outcome.task_id)
+        said = msg("Deleted task {task_id} from Ark; a copy in your library is kept", task_id=outcome.task_id)
         if item is not None and state is not None:
             if item.in_library:
                 item.remote = False
             else:
                 state.tasks.remove(index)
                 state.index = max(0, min(state.index, len(state.tasks) - 1))
-    status.message, status.level = text, "INFO"
+    status.message, status.level = said, "INFO"
     redraw_sidebars(context.window_manager)
-    return [("INFO", text)]
+    return [("INFO", i18n.report(said))]
 
 
 class ARK3D_OT_check_connection(RunnerOperator):
@@ -452,14 +450,14 @@ class ARK3D_OT_check_connection(RunnerOperator):
 
     def make_work(self, context: bpy.types.Context) -> Work | None:
         report = connection_report
-        report.checks, report.error, report.base_url = [], "", ""
+        report.checks, report.error, report.base_url = [], None, ""
         try:
             offline = env.offline_error_or_none()
             if offline is not None:
                 raise offline
             settings = read_settings(context)
         except ArkError as exc:
-            report.error = i18n.error_text(exc, "iface")
+            report.error = exc  # rendered as the preferences draw
             redraw_preferences(context.window_manager)
             raise
         report.running = True
@@ -483,7 +481,7 @@ def _connection_checked(context: bpy.types.Context, call: "Worker[Any]") -> "lis
     checks: list[Check] = call.result or []
     report.checks = checks
     if call.error is not None:
-        report.error = i18n.error_text(call.error, "iface")
+        report.error = call.error
     redraw_preferences(context.window_manager)
     failed = next((c for c in checks if not c.ok), None)
     if call.error is not None:

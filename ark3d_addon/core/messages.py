@@ -9,7 +9,8 @@ so the interface never has to guess from a rendered sentence which template made
 
 Values are already text when they go in (sizes, durations and counts are formatted by the
 core), so a translation only moves them around.  A value may itself be a :class:`Message`
-(a reason inside a sentence): it is translated in turn.
+(a reason inside a sentence): it is translated in turn; or an ``ArkError`` (why a list could
+not be read): ``str()`` gives its English, the Blender layer its translation.
 """
 
 from __future__ import annotations

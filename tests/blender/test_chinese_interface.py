@@ -1,7 +1,7 @@
 """The add-on in Chinese, in Debian's Blender 3.4 (``blender -b``, the legacy zip installed,
 ``zh_check.py``): labels, tooltips, run-time texts, and the ``RuntimeError`` of a failing import,
-in Chinese; English again with translation off; the panel's last message following a switch of
-language.
+in Chinese; English again with translation off; the panel's last message and the status lines of
+the Tasks browser, the Generate section and Check Connection following a switch of language.
 
 The ``bpy`` wheels carry no translations at all (their only language is "Automatic"), so Chinese
 is checked in a real Blender build.
@@ -185,6 +185,36 @@ def test_the_panel_message_follows_a_switch_of_blenders_language(zh: dict[str, A
     assert f"已导入2个任务中的1个：{zh['ids']['obj']}1个失败" in chinese, summary["zh"]
     assert f"Imported1of2tasks:{zh['ids']['obj']}1failed" in english and "已导入" not in english, summary["en"]
     assert summary["zh_again"] == summary["zh"], summary
+
+
+def test_the_status_lines_follow_a_switch_of_blenders_language(zh: dict[str, Any]) -> None:
+    """The Tasks browser's status line, the Generate section's and Check Connection's report are
+    kept as what they say and rendered as they draw: after a refresh, a model list refresh and a
+    connection check with a wrong key, a check with a base URL that is none, and a model list
+    read (a message of messages: the models offered, those retiring), switching Blender's
+    language changes what each draws at once, and switching back restores it."""
+    shown = zh["language_switch"]["status_lines"]
+    assert shown["refresh"]["result"] == ["FINISHED"], shown["refresh"]
+    assert shown["models"]["result"] == ["CANCELLED"] and shown["check"]["result"] == [], shown
+    assert shown["models_read"]["result"] == ["FINISHED"], shown["models_read"]
+    assert shown["bad_url"]["result"] == [] and "not a web address" in shown["bad_url"]["error"], shown["bad_url"]
+    refused = "TheAPIkeyorAK/SKintherequestismissingorinvalid(HTTP401,codeAuthenticationError"  # Ark's words
+    explained = "API密钥缺失或无效（HTTP401，错误码AuthenticationError"  # its code's explanation
+    expected = {  # each line: (English, Chinese) it holds
+        "browser": ("Onlythelibraryisshown:" + refused, "仅显示本地库：" + explained),
+        "generate": ("Ark'smodellistcouldnotberead,thebuilt-inlistisshown:" + refused,
+                     "无法读取方舟的模型列表，显示内置列表：" + explained),
+        "checks": ("Authentication" + refused, "Authentication" + explained),  # (Blender translates the name)
+        "offered": ("3Dmodels·retiring:", "个3D模型·即将下线："),  # (counts and names: the server's catalog)
+        "connection_error": ("TheArkbaseURLisnotawebaddress(itmuststartwithhttps://)",
+                             "方舟基础URL不是网址（必须以https://开头）"),
+    }
+    for line, (english, chinese) in expected.items():
+        drawn = shown[line]
+        assert english in _drawn(drawn["en"]) and chinese not in _drawn(drawn["en"]), (line, drawn["en"])
+        assert chinese in _drawn(drawn["zh"]) and english not in _drawn(drawn["zh"]), (line, drawn["zh"])
+        assert drawn["en_again"] == drawn["en"], (line, drawn)
+    assert WRONG_KEY not in json.dumps(shown)
 
 
 def test_english_stays_the_source(zh: dict[str, Any]) -> None:

@@ -60,7 +60,7 @@ def _browser() -> dict[str, Any]:
         "total": state.total,
         "index": state.index,
         "filter": state.status_filter,
-        "message": status.message,
+        "message": status.text,
         "level": status.level,
         "threads": _threads(),
     }
@@ -101,7 +101,7 @@ def cmd_browser() -> dict[str, Any]:
 def cmd_op(op: str, **kwargs: Any) -> dict[str, Any]:
     """Any ark3d operator, then the browser's state and what the scene holds."""
     answer = _call(op, **kwargs)
-    return {**answer, **_browser(), "message": _mod("ui.browser").status.message,
+    return {**answer, **_browser(), "message": _mod("ui.browser").status.text,
             "last_message": last_message(), "objects": len(bpy.data.objects)}
 
 
@@ -185,7 +185,7 @@ def cmd_library(task_id: str) -> dict[str, Any]:
 def cmd_check_connection() -> dict[str, Any]:
     answer = _call("check_connection")
     report = _mod("ui.connection").connection_report
-    return {**answer, "running": report.running, "error": answer["error"], "report_error": report.error,
+    return {**answer, "running": report.running, "error": answer["error"], "report_error": str(report.error or ""),
             "checks": [{"name": c.name, "ok": c.ok, "message": str(c.message)} for c in report.checks],
             "threads": _threads()}
 

@@ -8,7 +8,8 @@ so Chinese can only be seen in a real Blender build.  Started as::
 It installs the legacy zip as a user does (Preferences > Add-ons > Install), points the add-on
 at the test's Ark server, switches the interface to Simplified Chinese, and records what the
 user would read: labels, tooltips, progress texts, reports, the text of the RuntimeError a
-failing operator raises, and the sidebar panel's texts before and after a switch of language.
+failing operator raises, and the texts of the sidebar panel, the Tasks browser, the Generate
+section and Check Connection's report before and after a switch of language.
 It judges nothing; the test asserts.
 """
 
@@ -18,6 +19,7 @@ import ast
 import json
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 import addon_utils
@@ -50,14 +52,35 @@ def set_language(code: str, on: bool = True) -> None:
             setattr(view, switch, on)
 
 
-def panel_labels(module: str) -> list[str]:
-    """The texts of the sidebar panel's labels, as its ``draw`` gives them now (background Blender
-    draws no panel: ``draw`` runs on a layout that records its calls, checked against this Blender)."""
+def drawn_labels(draw: Callable[[object], None]) -> list[str]:
+    """The texts of the labels ``draw(layout)`` makes now (background Blender draws no panel: it
+    draws on a layout that records its calls, checked against this Blender)."""
     calls: list[str] = []
-    panel = sys.modules[f"{module}.blender.ui.panel"].ARK3D_PT_import
-    panel.draw(type("Panel", (), {"layout": _LayoutRecorder(calls, report["errors"])})(), bpy.context)
+    draw(_LayoutRecorder(calls, report["errors"]))
     labels = [ast.parse(call, mode="eval").body for call in calls if call.startswith("label(")]
     return [ast.literal_eval(k.value) for node in labels for k in node.keywords if k.arg == "text"]
+
+
+def panel_draw(module: str, panel: str) -> Callable[[object], None]:
+    """A sidebar panel's ``draw`` (``ui/<panel>.py``'s ``ARK3D_PT_*`` class) on a given layout."""
+    names = vars(sys.modules[f"{module}.blender.ui.{panel}"])
+    cls = next(c for name, c in names.items() if name.startswith("ARK3D_PT_"))
+    return lambda layout: cls.draw(type("Panel", (), {"layout": layout})(), bpy.context)
+
+
+def panel_labels(module: str) -> list[str]:
+    """The texts of the main sidebar panel's labels, as its ``draw`` gives them now."""
+    return drawn_labels(panel_draw(module, "panel"))
+
+
+def switching(draws: dict[str, Callable[[object], None]], chinese: str) -> dict[str, dict[str, list[str]]]:
+    """What each of ``draws`` shows in English, then after a switch to Chinese, then back in English."""
+    seen: dict[str, dict[str, list[str]]] = {name: {} for name in draws}
+    for language, key in (("en_US", "en"), (chinese, "zh"), ("en_US", "en_again")):
+        set_language(language)
+        for name, draw in draws.items():
+            seen[name][key] = drawn_labels(draw)
+    return seen
 
 
 def message(spec: dict) -> object:
@@ -92,6 +115,25 @@ def main() -> None:
     set_language("en_US")
     switch["en_again"] = panel_labels(module)
     report["language_switch"] = {"error": switch}
+
+    # The status lines kept to be drawn later, each shown in English, then after a switch to
+    # Chinese and back: the Tasks browser's after a refresh with a wrong key (only the library
+    # shown, and why), the Generate section's after Ark's model list could not be read (the same
+    # key) and after it was read, Check Connection's lines against that key, and its error for a
+    # base URL that is none.
+    connection = sys.modules[f"{module}.blender.ui.connection"]
+    prefs.api_key = CONFIG["wrong_key"]
+    shown: dict = {"refresh": call("refresh_tasks"), "models": call("refresh_models"),
+                   "check": call("check_connection")}
+    shown.update(switching({"browser": panel_draw(module, "browser"), "generate": panel_draw(module, "generate"),
+                            "checks": connection.draw_connection_report}, chinese))
+    prefs.custom_base_url = "not-a-web-address"
+    shown["bad_url"] = call("check_connection")
+    shown.update(switching({"connection_error": connection.draw_connection_report}, chinese))
+    prefs.custom_base_url, prefs.api_key = CONFIG["api_base"], CONFIG["key"]
+    shown["models_read"] = call("refresh_models")  # what Ark offers, retiring models marked
+    shown.update(switching({"offered": panel_draw(module, "generate")}, chinese))
+    report["language_switch"]["status_lines"] = shown
 
     set_language(chinese)
     report["locale"] = bpy.app.translations.locale

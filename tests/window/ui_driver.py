@@ -132,7 +132,7 @@ def scenario_browser():
     ticks = probe.stop()
     gaps = [(b - a) * 1000 for a, b in zip(ticks, ticks[1:], strict=False)]
     report["refresh"].update(seconds=round(clock() - started, 3), max_gap_ms=round(max(gaps), 1) if gaps else None,
-                             ticks=len(ticks), items=items(), message=browser.status.message,
+                             ticks=len(ticks), items=items(), message=browser.status.text,
                              threads_after=job_threads())
     index = next(i for i, item in enumerate(state().tasks) if item.task_id == TASKS["done"])
     state().index = index
@@ -156,7 +156,7 @@ def scenario_browser():
     event("RET", "RELEASE", x, y)
     yield from wait_until(lambda: any(i.task_id == TASKS["queued"] and i.status == "cancelled" for i in state().tasks),
                           10, "the queued task to show cancelled")
-    report["cancel"]["message"] = browser.status.message
+    report["cancel"]["message"] = browser.status.text
     yield 0.3
     report["cancel"]["threads_after"] = job_threads()
 

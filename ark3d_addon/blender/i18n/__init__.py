@@ -14,8 +14,10 @@ Blender 4.0+ calls the language ``zh_HANS``, Blender 3.x ``zh_CN``: both are reg
 - :func:`error_text` is :meth:`ArkError.user_message` in the user's language.  Where the message
   is Ark's own English words (:func:`~..core.messages.ark_words`), the error's ``code`` picks a
   Chinese explanation instead (:data:`CODE_TEXTS`).  :func:`text` and :func:`report` take an
-  error too, so a text kept to be shown later (the panel's last message) is kept as what it is,
-  a message or an error, and rendered when it is drawn: in the language of that moment.
+  error too, or a message with an error among its values, so a text kept to be shown later (the
+  panel's last message, the Tasks browser's and the Generate section's status lines, Check
+  Connection's failure) is kept as what it is, a message or an error, and rendered when it is
+  drawn: in the language of that moment.
 
 The core stays English and bpy-free; only this layer translates.
 """
@@ -93,11 +95,28 @@ def _translating(kind: str) -> bool:
 def text(message: Message | ArkError, kind: str = "iface") -> str:
     """``message`` in the user's language (``kind``: which of Blender's switches applies).
 
-    An error reads as :func:`error_text` has it.
+    An error reads as :func:`error_text` has it, also as a value of a message (the reason in
+    "Only the library is shown: {reason}").
     """
     if isinstance(message, ArkError):
         return error_text(message, kind)
-    return message.render(_KINDS[kind]) if _translating(kind) else message.render()
+    if not _translating(kind):
+        return message.render()  # an error among the values reads as str() has it: its English user_message
+    return _errors_rendered(message, kind).render(_KINDS[kind])
+
+
+def _errors_rendered(message: Message, kind: str) -> Message:
+    """``message`` with each error among its values (nested messages' too) rendered by :func:`error_text`,
+    so its code's explanation stands for Ark's English words; ``message`` itself when it holds none."""
+    params: dict[str, object] = {}
+    for key, value in message.params.items():
+        if isinstance(value, ArkError):
+            value = error_text(value, kind)
+        elif isinstance(value, Message):
+            value = _errors_rendered(value, kind)
+        params[key] = value
+    changed = any(params[key] is not value for key, value in message.params.items())
+    return Message(message.msgid, params) if changed else message
 
 
 def report(message: Message | ArkError) -> str:

@@ -641,6 +641,7 @@ CATALOG: dict[str, str] = {
     "Ark offers {n} 3D models": "方舟提供 {n} 个 3D 模型",
     "Ark's model list could not be read, the built-in list is shown: {reason}": "无法读取方舟的模型列表，显示内置列表：{reason}",
     "retiring: {models}": "即将下线：{models}",
+    "{offered} · {retiring}": "{offered} · {retiring}",
     "Default": "默认",
     "The density the model chooses by itself": "由模型自行决定的网格密度",
     "More faces": "更多面",

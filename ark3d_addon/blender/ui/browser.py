@@ -20,7 +20,7 @@ from bpy.props import BoolProperty, CollectionProperty, EnumProperty, IntPropert
 
 from ...core import retention
 from ...core.errors import ArkError, ErrorCode
-from ...core.messages import format_bytes, format_duration, msg, plural
+from ...core.messages import Message, format_bytes, format_duration, msg, plural
 from ...core.settings import Settings
 from ...core.task import Status, Task
 from ...core.tasklist import TaskListResult, delete_action, delete_refusal, fetch_rows
@@ -107,12 +107,21 @@ class ArkBrowserState(bpy.types.PropertyGroup):
 
 @dataclass
 class BrowserStatus:
-    """Main-thread state of the browser that is not worth a property."""
+    """Main-thread state of the browser that is not worth a property.
+
+    Its message is kept as what it says, not as text (a ``StringProperty`` could only hold text
+    rendered once): the panel draws :attr:`text`, so a switch of Blender's language shows at once.
+    """
 
     job: "Worker[TaskListResult] | None" = None
-    message: str = ""  # why only the library is shown, or what the last action did
+    message: Message | ArkError | None = None  # why only the library is shown, or what the last action did
     level: str = ""
     fetched_at: float = 0.0
+
+    @property
+    def text(self) -> str:
+        """The message in the user's language now ("" without one)."""
+        return i18n.text(self.message) if self.message is not None else ""
 
 
 status = BrowserStatus()
@@ -214,8 +223,7 @@ def _apply(context: bpy.types.Context, job: "Worker[TaskListResult]") -> "list[r
     if state is None:
         return []
     if result is None:
-        error = job.error or ArkError(msg("The refresh failed"), code=ErrorCode.UNKNOWN)
-        status.message = i18n.error_text(error, "iface")
+        status.message = job.error or ArkError(msg("The refresh failed"), code=ErrorCode.UNKNOWN)
         status.level = "ERROR"
         return []
     selected = state.tasks[state.index].task_id if 0 <= state.index < len(state.tasks) else ""
@@ -230,11 +238,10 @@ def _apply(context: bpy.types.Context, job: "Worker[TaskListResult]") -> "list[r
     state.index = max(0, index)
     status.fetched_at = result.fetched_at
     if result.error is not None:
-        status.message = i18n.iface("Only the library is shown: {reason}").format(
-            reason=i18n.error_text(result.error, "iface"))
+        status.message = msg("Only the library is shown: {reason}", reason=result.error)
         status.level = "WARNING"
     else:
-        status.message, status.level = "", ""
+        status.message, status.level = None, ""
     return []
 
 
@@ -386,9 +393,9 @@ class ARK3D_PT_tasks(bpy.types.Panel):
                                                "{n} video tasks on this page are not shown")), icon="INFO",
                          translate=False)
 
-        if status.message:
+        if status.message is not None:
             icon: Icon = {"ERROR": "ERROR", "WARNING": "INFO"}.get(status.level, "CHECKMARK")  # type: ignore[assignment]
-            wrapped(layout.box(), status.message, icon)  # in the user's language already
+            wrapped(layout.box(), status.text, icon)
 
         if 0 <= state.index < len(state.tasks):
             draw_details(layout.box(), state.tasks[state.index])

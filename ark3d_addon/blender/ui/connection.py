@@ -2,7 +2,8 @@
 
 ``ark3d.check_connection`` fills :data:`connection_report` on the main thread when its
 background call ends; the preferences draw it.  One line per check, in the order the checks
-run: proxy, DNS, TCP, TLS, authentication.
+run: proxy, DNS, TCP, TLS, authentication.  The checks' messages and the error are kept as
+they are and rendered at each draw, so a switch of Blender's language shows at once.
 """
 
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 import bpy
 
 from ...core.diagnose import Check
+from ...core.errors import ArkError
 from .. import i18n
 from .common import wrapped
 
@@ -31,7 +33,7 @@ class ConnectionReport:
 
     running: bool = False
     checks: list[Check] = field(default_factory=list)
-    error: str = ""  # a failure before the checks could run (settings, online access)
+    error: ArkError | None = None  # a failure before the checks could run (settings, online access)
     base_url: str = ""
 
 
@@ -41,8 +43,8 @@ connection_report = ConnectionReport()
 def draw_connection_report(layout: bpy.types.UILayout) -> None:
     """One line per check (icon, what, result), wrapped; nothing before the first check."""
     report = connection_report
-    if report.error:
-        wrapped(layout, report.error, "ERROR", width=90, indent="NONE")  # in the user's language already
+    if report.error is not None:
+        wrapped(layout, i18n.text(report.error), "ERROR", width=90, indent="NONE")
         return
     if report.base_url and (report.checks or report.running):
         layout.label(text=i18n.iface("Checking {url}").format(url=report.base_url), translate=False)
@@ -50,5 +52,5 @@ def draw_connection_report(layout: bpy.types.UILayout) -> None:
         row = layout.row()
         split = row.split(factor=0.25)
         split.label(text=CHECK_NAMES.get(check.name, check.name), icon="CHECKMARK" if check.ok else "ERROR")
-        text = i18n.error_text(check.error, "iface") if check.error else i18n.text(check.message)
+        text = i18n.text(check.error if check.error else check.message)
         wrapped(split.column(), text, width=70, indent="NONE")

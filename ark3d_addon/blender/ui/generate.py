@@ -17,6 +17,7 @@ from bpy.props import CollectionProperty, EnumProperty, IntProperty, StringPrope
 
 from ...core.catalog import DEFAULT_MODEL, ModelSpec, find_model
 from ...core.errors import ArkError
+from ...core.messages import Message
 from .. import i18n, runner
 from .._typing import OperatorResult
 from ..env import online_access_allowed
@@ -40,9 +41,15 @@ NOTE = "Generation takes several minutes; the model is imported when ready."
 
 @dataclass
 class _Status:
-    """What the last model list refresh said (shown under the model menu)."""
+    """What the last model list refresh said (shown under the model menu), kept as a message and
+    rendered as the panel draws (:attr:`text`): in the language of that moment."""
 
-    message: str = ""
+    message: Message | None = None
+
+    @property
+    def text(self) -> str:
+        """The message in the user's language now ("" without one)."""
+        return i18n.text(self.message) if self.message is not None else ""
 
 
 status = _Status()
@@ -229,8 +236,8 @@ class ARK3D_PT_generate(bpy.types.Panel):
             col.prop(state, "prompt")
         col.prop(state, "parameters")
         col.prop(state, "endpoint")
-        if status.message:
-            wrapped(layout, status.message, "INFO", wrap_width(context))
+        if status.message is not None:
+            wrapped(layout, status.text, "INFO", wrap_width(context))
         wrapped(layout, _hints(state, spec), "INFO", wrap_width(context))
 
         ready, why = _ready(context, state)
