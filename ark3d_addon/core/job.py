@@ -42,7 +42,7 @@ from .catalog import HITEM3D, find_model
 from .client import ArkClient
 from .create import submit_create
 from .download import DownloadProgress, check_url, download
-from .errors import ArchiveError, ArkError, Cancelled, ErrorCode, TaskCancelled, TaskFailed, scrub
+from .errors import ApiError, ArchiveError, ArkError, Cancelled, ErrorCode, TaskCancelled, TaskFailed, scrub
 from .jobstate import JobKind, JobState, Phase
 from .library import JobJournal, Library
 from .messages import Message, ark_words, format_bytes, format_duration, msg
@@ -194,8 +194,8 @@ class ImportJob:
         except ArkError as exc:
             scrub(exc, self.settings.api_key)
             self._end_journal()
-            if exc.code == ErrorCode.NOT_A_3D_TASK:
-                self._forget_folder()  # not a 3D task: nothing of it belongs in the library
+            if exc.code == ErrorCode.NOT_A_3D_TASK or self._unknown_to_ark(exc):
+                self._forget_folder()  # not a 3D task, or no task at all: nothing of it belongs in the library
             self._set(JobState(Phase.FAILED, exc.what, None, exc))
             raise
         except OSError as exc:
@@ -264,6 +264,13 @@ class ImportJob:
         queued = self.task.status is Status.QUEUED if self.task is not None else self.resumed is None
         if self.kind is JobKind.GENERATE and queued:
             self._cancel_on_ark()
+
+    def _unknown_to_ark(self, exc: ArkError) -> bool:
+        """Ark answered 404 to an import's query before ever describing the task: a mistyped id,
+        another region's, or one older than 7 days.  Its folder would hold only a ``.lock``, and
+        the library (the Tasks browser, ``list``) would show it as a partial result for ever."""
+        return (self.kind is JobKind.IMPORT and self.task is None and isinstance(exc, ApiError)
+                and exc.http_status == 404)
 
     def _forget_folder(self) -> None:
         """Leave no task folder this job made for nothing (its ``.lock``, ``task.json``...).

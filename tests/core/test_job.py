@@ -102,6 +102,17 @@ def test_an_expired_task_ends_the_job_at_once(ark_server, tmp_path: Path) -> Non
     assert ark_server.count("api", path_contains=tid) == 1 and states[-1].phase == "failed"
 
 
+def test_an_id_ark_does_not_know_leaves_nothing_in_the_library(ark_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A mistyped (or 8-day-old) id gets Ark's 404; no folder of it may stay, or the Tasks browser
+    and ``list`` would show it as a partial result for ever."""
+    job, library, _ = make_job(ark_server, tmp_path, "cgt-20990101000000-nope0")
+    with pytest.raises(ArkError) as info:
+        job.run()
+    assert info.value.http_status == 404
+    assert not library.task_dir("cgt-20990101000000-nope0").exists()
+    assert [entry.task_id for entry in library.entries()] == []
+
+
 def test_expired_link_says_24_hours(ark_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     tid = ark_server.add_task(file=ark_server.add_file("r.zip", result_zip(), expired=True))
     job, library, _ = make_job(ark_server, tmp_path, tid)
