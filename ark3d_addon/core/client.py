@@ -216,7 +216,9 @@ class ArkClient:
         data = self._request_json("POST", "/contents/generations/tasks", json_body=body, retry=False)
         task_id = data.get("id") if isinstance(data, dict) else None
         if not isinstance(task_id, str):
-            raise ApiError(msg("Ark accepted the task but sent no id"), code=ErrorCode.INVALID_RESPONSE)
+            raise ApiError(msg("Ark accepted the task but sent no id"), code=ErrorCode.INVALID_RESPONSE,
+                           hint=msg("A task may have been made (and charged): find it in the Tasks list before "
+                                    "creating it again"))
         return task_id
 
     def list_models(self) -> list[dict[str, Any]]:

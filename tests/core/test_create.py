@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from http.server import BaseHTTPRequestHandler
+
 import pytest
 
 from ark3d_addon.core.client import ArkClient
@@ -9,6 +11,7 @@ from ark3d_addon.core.create import create_body, submit_create
 from ark3d_addon.core.errors import ApiError, ArkError
 from ark3d_addon.core.messages import msg
 from ark3d_addon.core.settings import Settings
+from tests.scenarios.support import HelperServer
 
 BODY = create_body("doubao-seed3d-1-0-250928", ["data:image/png;base64,iVBORw0KGgo="],
                    params={"--fileformat": "obj"})
@@ -58,3 +61,27 @@ def test_a_definite_refusal_is_raised_as_is(ark_server) -> None:  # type: ignore
     with pytest.raises(ApiError) as info:
         submit_create(client_for(ark_server), bad)
     assert info.value.http_status == 404 and ark_server.count("api", "POST") == 1
+
+
+def test_a_create_answered_without_an_id_says_a_task_may_have_been_made() -> None:
+    """200 without ``id``: Ark may have made (and will charge) a task; the user must look before
+    creating again, and the message must say so."""
+
+    def answer(handler: BaseHTTPRequestHandler) -> None:
+        body = b'{"status": "queued"}'
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    server = HelperServer(answer, "no-id")
+    try:
+        client = ArkClient(Settings(api_key="test-key", base_url=server.base + "/api/v3"))
+        with pytest.raises(ApiError) as info:
+            client.create_task(BODY)
+    finally:
+        server.stop()
+    message = info.value.user_message()
+    assert "sent no id" in message and "Tasks list before creating it again" in message
+    assert [seen.method for seen in server.seen] == ["POST"]

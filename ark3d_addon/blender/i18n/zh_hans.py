@@ -293,6 +293,7 @@ CATALOG: dict[str, str] = {
     "Create the task again to get a model": "请重新创建任务以获得模型",
     "The model is not activated for your account: activate it in the Ark console (Activation Management), then try again": "您的账户尚未开通此模型：请在方舟控制台（开通管理）中开通后重试",
     "Check the model or endpoint id (ep-...), and that it exists in the base URL's region": "请检查模型或接入点 ID（ep-...），并确认它在 Base URL 所在的地域中存在",
+    "A task may have been made (and charged): find it in the Tasks list before creating it again": "任务可能已经创建（并已计费）：请先在任务列表中查找，再决定是否重新创建",
     "Task {task_id} expired before Ark finished it": "任务 {task_id} 在方舟完成之前已过期",
     "Ark gives up on a task that waits longer than its time limit (execution_expires_after): create the task again": "任务等待超过时限（execution_expires_after）后方舟会放弃它：请重新创建任务",
     "Expired": "已过期",
