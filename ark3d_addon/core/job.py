@@ -194,7 +194,7 @@ class ImportJob:
         except ArkError as exc:
             scrub(exc, self.settings.api_key)
             self._end_journal()
-            if exc.code == ErrorCode.NOT_A_3D_TASK or self._unknown_to_ark(exc):
+            if exc.code == ErrorCode.NOT_A_3D_TASK or self._never_described(exc):
                 self._forget_folder()  # not a 3D task, or no task at all: nothing of it belongs in the library
             self._set(JobState(Phase.FAILED, exc.what, None, exc))
             raise
@@ -265,12 +265,15 @@ class ImportJob:
         if self.kind is JobKind.GENERATE and queued:
             self._cancel_on_ark()
 
-    def _unknown_to_ark(self, exc: ArkError) -> bool:
-        """Ark answered 404 to an import's query before ever describing the task: a mistyped id,
-        another region's, or one older than 7 days.  Its folder would hold only a ``.lock``, and
-        the library (the Tasks browser, ``list``) would show it as a partial result for ever."""
-        return (self.kind is JobKind.IMPORT and self.task is None and isinstance(exc, ApiError)
-                and exc.http_status == 404)
+    def _never_described(self, exc: ArkError) -> bool:
+        """An import whose task Ark never described: a 404 (a mistyped id, another region's, one
+        older than 7 days), or a first query that failed (no key, no network).  Its folder would
+        hold only a ``.lock``, which the library (the Tasks browser, ``list``) would show as a
+        partial result for ever.  A resumed job's folder may hold a partial download: kept,
+        unless Ark says the task does not exist."""
+        if self.kind is not JobKind.IMPORT or self.task is not None:
+            return False
+        return self.resumed is None or (isinstance(exc, ApiError) and exc.http_status == 404)
 
     def _forget_folder(self) -> None:
         """Leave no task folder this job made for nothing (its ``.lock``, ``task.json``...).

@@ -113,6 +113,15 @@ def test_an_id_ark_does_not_know_leaves_nothing_in_the_library(ark_server, tmp_p
     assert [entry.task_id for entry in library.entries()] == []
 
 
+def test_an_import_that_never_reached_ark_leaves_nothing_in_the_library(tmp_path: Path) -> None:
+    settings = Settings(api_key=KEY, base_url="http://127.0.0.1:9/api/v3", poll_interval=0.1)  # nothing listens
+    library = Library(tmp_path / "library")
+    with pytest.raises(ArkError) as info:
+        ImportJob("cgt-20251124123456-abcde", settings, library).run()
+    assert info.value.code == "ConnectionRefused"
+    assert not library.task_dir("cgt-20251124123456-abcde").exists()
+
+
 def test_expired_link_says_24_hours(ark_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     tid = ark_server.add_task(file=ark_server.add_file("r.zip", result_zip(), expired=True))
     job, library, _ = make_job(ark_server, tmp_path, tid)
