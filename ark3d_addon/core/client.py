@@ -128,6 +128,10 @@ def _hint_for(status: int, code: str) -> Message | None:
                    "and try again")
     if status >= 500:
         return msg("The Ark service had a problem: try again in a few minutes")
+    if code.startswith("InputImageSensitiveContentDetected"):
+        return msg("Ark's content check refused the input image: try another image")
+    if "SensitiveContentDetected" in code:
+        return msg("Ark's content check refused the input: change the image or the prompt")
     if status == 400:
         return msg("Ark refused the request as invalid: check the parameters named above")
     return None

@@ -59,6 +59,20 @@ def test_unknown_task_says_seven_days(ark_server) -> None:  # type: ignore[no-un
     assert info.value.http_status == 404 and "7 days" in info.value.user_message()
 
 
+@pytest.mark.parametrize(("code", "says"), [
+    ("InputImageSensitiveContentDetected.PrivacyInformation", "try another image"),
+    ("SensitiveContentDetected", "change the image or the prompt"),
+])
+def test_a_create_refused_by_the_content_check_says_to_change_the_input(ark_server, code: str,  # type: ignore[no-untyped-def]
+                                                                         says: str) -> None:
+    """Ark's 400 content-check codes are about the input, not about a malformed parameter."""
+    ark_server.fail_next(1, status=400, code=code, path_prefix="/api/v3/contents/generations/tasks")
+    with pytest.raises(ApiError) as info:
+        client_for(ark_server).create_task({"model": "doubao-seed3d-1-0-250928", "content": []})
+    message = info.value.user_message()
+    assert info.value.code == code and says in message and "parameters named above" not in message
+
+
 @pytest.mark.parametrize(("code", "says"), [("ModelNotOpen", "activate it in the Ark console"),
                                              ("InvalidEndpointOrModel.NotFound", "endpoint id")])
 def test_a_404_about_the_model_says_what_to_do_about_the_model(ark_server, code: str,  # type: ignore[no-untyped-def]

@@ -287,6 +287,7 @@ CATALOG: dict[str, str] = {
     "Ark could not generate this model: {reason}": "方舟无法生成此模型：{reason}",
     "no reason given": "未说明原因",
     "Ark's content check refused the input image: try another image": "方舟的内容审核拒绝了输入图片：请换一张图片",
+    "Ark's content check refused the input: change the image or the prompt": "方舟的内容审核拒绝了输入内容：请更换图片或提示词",
     "Check the input and try again; quote the task id if you contact Ark support": "请检查输入后重试；联系方舟支持时请提供任务 ID",
     "Try creating the task again": "请重新创建任务",
     "Task {task_id} was cancelled before it ran": "任务 {task_id} 在运行前已被取消",
