@@ -846,10 +846,12 @@ class ArkServer:
         Seed3D tasks (and tasks of models this server does not know) report ``fileformat`` and
         ``subdivisionlevel``; Hyper3D and Hitem3D tasks report neither, as theirs do not.
         ``extra_fields`` are merged over the top-level JSON; ``status_override`` replaces the
-        reported status text while content/error still follow the schedule.
+        reported status text while content/error still follow the schedule.  ``outcome`` may be
+        ``expired`` too: a task that outlived its ``execution_expires_after`` (a status of the
+        SDK's shared task type), with neither result nor error.
         """
-        if outcome not in ("succeeded", "failed", "cancelled"):
-            raise ValueError(f"outcome must be succeeded, failed or cancelled, not {outcome!r}")
+        if outcome not in ("succeeded", "failed", "cancelled", "expired"):
+            raise ValueError(f"outcome must be succeeded, failed, cancelled or expired, not {outcome!r}")
         rules = MODEL_RULES.get(model, _SEED3D_RULES)
         fields = {"subdivisionlevel": subdivisionlevel, "fileformat": fileformat} if rules.family == "seed3d" else {}
         with self._lock:

@@ -92,8 +92,7 @@ def test_cancelled_task_says_so(ark_server, tmp_path: Path) -> None:  # type: ig
 
 def test_an_expired_task_ends_the_job_at_once(ark_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """``expired`` (a task past its ``execution_expires_after``) is final: no polling for hours."""
-    tid = ark_server.add_task(outcome="failed", status_override="expired",
-                              extra_fields={"execution_expires_after": 172800})
+    tid = ark_server.add_task(outcome="expired", extra_fields={"execution_expires_after": 172800})
     job, _, states = make_job(ark_server, tmp_path, tid)
     with pytest.raises(TaskCancelled) as info:
         job.run()
