@@ -42,12 +42,23 @@ from .catalog import HITEM3D, find_model
 from .client import ArkClient
 from .create import submit_create
 from .download import DownloadProgress, check_url, download
-from .errors import ApiError, ArchiveError, ArkError, Cancelled, ErrorCode, TaskCancelled, TaskFailed, scrub
+from .errors import (
+    ApiError,
+    ArchiveError,
+    ArkError,
+    Cancelled,
+    ErrorCode,
+    LinkExpired,
+    TaskCancelled,
+    TaskFailed,
+    scrub,
+)
 from .jobstate import JobKind, JobState, Phase
 from .library import JobJournal, Library
 from .messages import Message, ark_words, format_bytes, format_duration, msg
 from .poller import POLL_ERROR_BUDGET_S, Poller
 from .references import outside_references
+from .retention import LINK_LIFETIME_S, duration, link_lifetime
 from .settings import Settings
 from .slots import DOWNLOAD_SLOTS, DownloadSlots
 from .task import Status, Task, parse_task, validate_task_id
@@ -426,16 +437,24 @@ class ImportJob:
                                0.0))
 
         with self.slots.hold(self.cancel_event, on_wait=queued):
-            download(
-                task.file_url,
-                zip_path,
-                progress=report,
-                cancel=self.cancel_event,
-                verify=self.settings.verify,
-                stall_timeout=self.stall_timeout,
-                keep_partial=True,  # run() removes it on the user's cancel, keeps it for a resume
-                durable=False,  # _extract() fsyncs the zip: the disk writes it while the extraction runs
-            )
+            try:
+                download(
+                    task.file_url,
+                    zip_path,
+                    progress=report,
+                    cancel=self.cancel_event,
+                    verify=self.settings.verify,
+                    stall_timeout=self.stall_timeout,
+                    keep_partial=True,  # run() removes it on the user's cancel, keeps it for a resume
+                    durable=False,  # _extract() fsyncs the zip: the disk writes it while the extraction runs
+                )
+            except LinkExpired as exc:
+                lifetime = link_lifetime(task.model)
+                if lifetime != LINK_LIFETIME_S:  # the download's hint tells Seed3D's 24 hours
+                    exc.hint = msg("Ark deletes this model's results {lifetime} after the task finished; create the "
+                                   "task again, or import it from the library if you downloaded it before",
+                                   lifetime=duration(lifetime))
+                raise
 
     def _extract(self, task: Task | None, zip_path: Path, *, from_library: bool) -> JobResult:
         files = self.library.files_dir(self.task_id)

@@ -130,6 +130,17 @@ def test_expired_link_says_24_hours(ark_server, tmp_path: Path) -> None:  # type
     assert not library.zip_path(tid).exists()
 
 
+def test_an_expired_hyper3d_link_says_the_models_own_week(ark_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Hyper3D's and Hitem3D's links live 7 days, not Seed3D's 24 hours: the hint says which."""
+    tid = ark_server.add_task(file=ark_server.add_file("0217ab.glb", b"glTF", expired=True),
+                              model="hyper3d-gen2-260112")
+    job, _, _ = make_job(ark_server, tmp_path, tid)
+    with pytest.raises(LinkExpired) as info:
+        job.run()
+    message = info.value.user_message()
+    assert "7 d after the task finished" in message and "24 hours" not in message
+
+
 def test_plain_http_link_to_a_remote_host_is_refused(ark_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     tid = ark_server.add_task(file=ark_server.add_file("r.zip", result_zip()),
                               extra_fields={"content": {"file_url": "http://files.example.com/r.zip"}})

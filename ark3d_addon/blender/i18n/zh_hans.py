@@ -367,6 +367,7 @@ CATALOG: dict[str, str] = {
     "Could not connect to {host}: {kind}": "无法连接到 {host}：{kind}",
     "Check your network connection and proxy, then try again": "请检查网络连接和代理，然后重试",
     "The download link has expired": "下载链接已过期",
+    "Ark deletes this model's results {lifetime} after the task finished; create the task again, or import it from the library if you downloaded it before": "方舟会在任务完成 {lifetime} 后删除此模型的结果；请重新创建任务，或者如果之前下载过，从库中导入",
     "Ark deletes results 24 hours after the task finished; create the task again, or import it from the library if "
     "you downloaded it before": "方舟会在任务结束 24 小时后删除结果；请重新创建任务，或者如果以前下载过，从本地库导入",
     "The result file was not found on the file host{detail}": "文件服务器上找不到结果文件{detail}",
