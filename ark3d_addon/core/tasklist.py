@@ -231,11 +231,12 @@ class CancelOutcome:
 
 
 def delete_action(status: str) -> str:
-    """What Ark's DELETE does to a task in ``status``: ``cancel`` (queued), ``delete`` (succeeded
-    or failed), or "" (refused: running, cancelled, or a status Ark does not document)."""
+    """What Ark's DELETE does to a task in ``status``: ``cancel`` (queued), ``delete`` (succeeded,
+    failed, or expired: final, as the local server models it), or "" (refused: running, cancelled,
+    or a status this add-on does not know)."""
     if status == Status.QUEUED.value:
         return "cancel"
-    if status in (Status.SUCCEEDED.value, Status.FAILED.value):
+    if status in (Status.SUCCEEDED.value, Status.FAILED.value, Status.EXPIRED.value):
         return "delete"
     return ""
 

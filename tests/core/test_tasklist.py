@@ -136,6 +136,8 @@ def test_cancel_queued_delete_finished_refuse_running(ark_server) -> None:  # ty
     with pytest.raises(ArkError) as gone:
         client.get_task(done)
     assert gone.value.http_status == 404
+    expired = ark_server.add_task(outcome="expired")
+    assert cancel_or_delete(client, expired).action == "deleted"
 
 
 def test_merge_rows_without_task_json() -> None:
@@ -165,7 +167,8 @@ def test_video_tasks_are_left_out_of_the_browser(ark_server, tmp_path: Path) -> 
     ("failed", "delete", None),
     ("running", "", "is running and cannot be cancelled"),
     ("cancelled", "", "is already cancelled"),
-    ("expired", "", "has the status 'expired'"),
+    ("expired", "delete", None),
+    ("post_processing", "", "has the status 'post_processing'"),
 ])
 def test_what_delete_does_is_decided_before_asking(status: str, action: str, refusal: str | None) -> None:
     assert delete_action(status) == action
