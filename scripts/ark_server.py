@@ -95,6 +95,8 @@ MAX_IMAGE_PIXELS = 4096 * 4096
 #: Schedule of the demo tasks and of tasks created in script mode, in seconds.
 DEMO_SCHEDULE = (2.0, 3.0)
 USAGE_TOKENS = 30000
+#: Ark answers for and lists the tasks of the last 7 days only.
+LIST_WINDOW_S = 7 * 86400
 
 _ERROR_TYPES = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 429: "TooManyRequests"}
 _FAULT_MESSAGES = {
@@ -838,8 +840,8 @@ class ArkServer:
                  running_s: float = 0.0, outcome: str = "succeeded", error_code: str = "",
                  error_message: str = "", times_as_strings: bool = False,
                  extra_fields: dict[str, Any] | None = None, status_override: str | None = None,
-                 endpoint: str | None = None, usage_tokens: int | None = None) -> str:
-        """Register a 3D task that starts now and return its id.
+                 endpoint: str | None = None, usage_tokens: int | None = None, age_s: float = 0.0) -> str:
+        """Register a 3D task that starts now (or ``age_s`` seconds ago) and return its id.
 
         ``file`` is a URL from :meth:`add_file`, the name of a file already added, or a path on
         disk to add; None makes a succeeded task without ``content`` (a malformed answer).
@@ -848,7 +850,8 @@ class ArkServer:
         ``extra_fields`` are merged over the top-level JSON; ``status_override`` replaces the
         reported status text while content/error still follow the schedule.  ``outcome`` may be
         ``expired`` too: a task that outlived its ``execution_expires_after`` (a status of the
-        SDK's shared task type), with neither result nor error.
+        SDK's shared task type), with neither result nor error.  A task older than 7 days
+        (``age_s``) is answered 404 and left out of the list, as Ark keeps tasks 7 days.
         """
         if outcome not in ("succeeded", "failed", "cancelled", "expired"):
             raise ValueError(f"outcome must be succeeded, failed, cancelled or expired, not {outcome!r}")
@@ -861,7 +864,7 @@ class ArkServer:
                                   usage_tokens=USAGE_TOKENS if usage_tokens is None else usage_tokens,
                                   queued_s=queued_s, running_s=running_s, outcome=outcome, error_code=error_code,
                                   error_message=error_message, times_as_strings=times_as_strings,
-                                  extra_fields=extra_fields, status_override=status_override)
+                                  extra_fields=extra_fields, status_override=status_override, age_s=age_s)
 
     def add_video_task(self, task_id: str | None = None, *, video: str | None = None, last_frame: str | None = None,
                        model: str = VIDEO_MODEL, queued_s: float = 0.0, running_s: float = 0.0,
@@ -900,7 +903,7 @@ class ArkServer:
     def _register(self, task_id: str | None, *, model: str, endpoint: str | None, links: dict[str, str],
                   link_s: int, model_fields: dict[str, Any], usage_tokens: int, queued_s: float, running_s: float,
                   outcome: str, error_code: str, error_message: str, times_as_strings: bool,
-                  extra_fields: dict[str, Any] | None, status_override: str | None) -> str:
+                  extra_fields: dict[str, Any] | None, status_override: str | None, age_s: float = 0.0) -> str:
         """Store a task (the caller holds the lock); links are signed here, empty ones dropped."""
         task_id = task_id or self._new_task_id()
         if task_id in self._tasks:
@@ -908,8 +911,8 @@ class ArkServer:
         self._tasks[task_id] = _Task(
             id=task_id, model=model, endpoint=endpoint,
             content={key: self._sign(task_id, url, link_s) for key, url in links.items() if url},
-            model_fields=model_fields, usage_tokens=usage_tokens, created_wall=time.time(),
-            created_mono=time.monotonic(), queued_s=queued_s * self.time_scale,
+            model_fields=model_fields, usage_tokens=usage_tokens, created_wall=time.time() - age_s,
+            created_mono=time.monotonic() - age_s, queued_s=queued_s * self.time_scale,
             running_s=running_s * self.time_scale, outcome=outcome, error_code=error_code,
             error_message=error_message, times_as_strings=times_as_strings,
             extra_fields=dict(extra_fields or {}), status_override=status_override, seq=next(self._seq))
@@ -1066,7 +1069,7 @@ class ArkServer:
                         del self._raw[task_id]
                 return _Response(raw.status, raw.body, raw.content_type)
             task = self._tasks.get(task_id)
-            if task is None:
+            if task is None or not _in_window(task):
                 return self._not_found(task_id)
             return _json(200, task.to_json(time.monotonic()))
 
@@ -1090,7 +1093,7 @@ class ArkServer:
         with self._lock:
             tasks = sorted(self._tasks.values(), key=lambda t: (t.created_wall, t.seq), reverse=True)
             items = [t.to_json(now) for t in tasks
-                     if (not wanted_status or t.status(now)[0] == wanted_status)
+                     if _in_window(t) and (not wanted_status or t.status(now)[0] == wanted_status)
                      and (not wanted_model or wanted_model == t.endpoint
                           or (not self.endpoint_filter and wanted_model == t.model))
                      and (not wanted_ids or t.id in wanted_ids)]
@@ -1162,7 +1165,7 @@ class ArkServer:
     def _delete(self, task_id: str) -> _Response:
         with self._lock:
             task = self._tasks.get(task_id)
-            if task is None:
+            if task is None or not _in_window(task):
                 return self._not_found(task_id)
             now = time.monotonic()
             status = task.status(now)[0]
@@ -1175,6 +1178,11 @@ class ArkServer:
                               f"The task {task_id} is {status}: only queued tasks can be cancelled, "
                               "and only succeeded, failed or expired tasks deleted.", "id")
         return _Response(200)
+
+
+def _in_window(task: _Task) -> bool:
+    """Ark answers for (and lists) the tasks created in the last 7 days only: ``[now - 7 d, now)``."""
+    return time.time() - task.created_wall < LIST_WINDOW_S
 
 
 def _ark_file_name(data: bytes | pathlib.Path, fileformat: str) -> str:

@@ -428,3 +428,16 @@ def test_register_demo_serves_every_kind_of_task(demo_assets) -> None:  # type: 
                 body = requests.get(doc["content"]["file_url"], timeout=5).content
                 assert len(body) == 84 + 50 * int.from_bytes(body[80:84], "little") > 84
         assert server.endpoint_filter
+
+
+def test_tasks_older_than_7_days_are_neither_answered_nor_listed(ark_server: ArkServer) -> None:
+    """Ark keeps tasks 7 days: ``[now - 7 d, now)``; older ids get 404, as unknown ones do."""
+    recent = ark_server.add_task(age_s=6 * 86400, queued_s=10, running_s=10)
+    old = ark_server.add_task(age_s=8 * 86400)
+    doc = requests.get(task_url(ark_server, recent), headers=AUTH, timeout=5).json()
+    assert doc["status"] == "succeeded" and time.time() - doc["created_at"] >= 6 * 86400 - 5
+    gone = requests.get(task_url(ark_server, old), headers=AUTH, timeout=5)
+    assert gone.status_code == 404 and gone.json()["error"]["code"] == "ResourceNotFound"
+    listed = requests.get(ark_server.api_base + TASKS_PATH, headers=AUTH, timeout=5).json()
+    assert [item["id"] for item in listed["items"]] == [recent] and listed["total"] == 1
+    assert requests.delete(task_url(ark_server, old), headers=AUTH, timeout=5).status_code == 404
