@@ -97,6 +97,8 @@ DEMO_SCHEDULE = (2.0, 3.0)
 USAGE_TOKENS = 30000
 #: Ark answers for and lists the tasks of the last 7 days only.
 LIST_WINDOW_S = 7 * 86400
+#: A cancelled task vanishes 24 hours after it was cancelled.
+CANCELLED_KEPT_S = 86400
 
 _ERROR_TYPES = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 429: "TooManyRequests"}
 _FAULT_MESSAGES = {
@@ -851,7 +853,8 @@ class ArkServer:
         reported status text while content/error still follow the schedule.  ``outcome`` may be
         ``expired`` too: a task that outlived its ``execution_expires_after`` (a status of the
         SDK's shared task type), with neither result nor error.  A task older than 7 days
-        (``age_s``) is answered 404 and left out of the list, as Ark keeps tasks 7 days.
+        (``age_s``) is answered 404 and left out of the list, as Ark keeps tasks 7 days; so is a
+        task cancelled more than 24 hours ago.
         """
         if outcome not in ("succeeded", "failed", "cancelled", "expired"):
             raise ValueError(f"outcome must be succeeded, failed, cancelled or expired, not {outcome!r}")
@@ -1181,8 +1184,13 @@ class ArkServer:
 
 
 def _in_window(task: _Task) -> bool:
-    """Ark answers for (and lists) the tasks created in the last 7 days only: ``[now - 7 d, now)``."""
-    return time.time() - task.created_wall < LIST_WINDOW_S
+    """Ark answers for (and lists) the tasks created in the last 7 days only, ``[now - 7 d, now)``,
+    and a cancelled task only for 24 hours after it was cancelled."""
+    if time.time() - task.created_wall >= LIST_WINDOW_S:
+        return False
+    now = time.monotonic()
+    status, since = task.status(now)
+    return status != "cancelled" or now - task.created_mono - since < CANCELLED_KEPT_S
 
 
 def _ark_file_name(data: bytes | pathlib.Path, fileformat: str) -> str:

@@ -441,3 +441,12 @@ def test_tasks_older_than_7_days_are_neither_answered_nor_listed(ark_server: Ark
     listed = requests.get(ark_server.api_base + TASKS_PATH, headers=AUTH, timeout=5).json()
     assert [item["id"] for item in listed["items"]] == [recent] and listed["total"] == 1
     assert requests.delete(task_url(ark_server, old), headers=AUTH, timeout=5).status_code == 404
+
+
+def test_a_cancelled_task_vanishes_24_hours_after_it_was_cancelled(ark_server: ArkServer) -> None:
+    fresh = ark_server.add_task(outcome="cancelled", age_s=23 * 3600)
+    stale = ark_server.add_task(outcome="cancelled", age_s=25 * 3600)
+    assert requests.get(task_url(ark_server, fresh), headers=AUTH, timeout=5).json()["status"] == "cancelled"
+    assert requests.get(task_url(ark_server, stale), headers=AUTH, timeout=5).status_code == 404
+    listed = requests.get(ark_server.api_base + TASKS_PATH, headers=AUTH, timeout=5).json()
+    assert [item["id"] for item in listed["items"]] == [fresh]
