@@ -204,7 +204,7 @@ def list_tasks(*, status: str | None = None, page_size: int = 20, page_num: int 
     """
     if status is not None and (Status.parse(status) is Status.UNKNOWN):
         raise ConfigError(msg("Unknown task status '{status}'", status=status), code=ErrorCode.INVALID_PARAMETER,
-                          hint=msg("Use queued, running, cancelled, succeeded or failed"))
+                          hint=msg("Use queued, running, cancelled, succeeded, failed or expired"))
     if not 1 <= page_size <= 500:
         raise ConfigError(msg("page_size must be between 1 and 500, not {n}", n=str(page_size)),
                           code=ErrorCode.INVALID_PARAMETER, hint=msg("Ark returns at most 500 tasks a page"))

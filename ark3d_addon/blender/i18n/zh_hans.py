@@ -540,7 +540,7 @@ CATALOG: dict[str, str] = {
     "wait=False needs a Blender window: there is no event loop to import the model later": "wait=False 需要 Blender 窗口：没有事件循环，无法稍后导入模型",
     "Leave wait unset (or True) in background Blender": "在后台模式的 Blender 中请不要设置 wait（或设为 True）",
     "Unknown task status '{status}'": "未知的任务状态“{status}”",
-    "Use queued, running, cancelled, succeeded or failed": "请使用 queued、running、cancelled、succeeded 或 failed",
+    "Use queued, running, cancelled, succeeded, failed or expired": "请使用 queued、running、cancelled、succeeded、failed 或 expired",
     "page_size must be between 1 and 500, not {n}": "page_size 必须在 1 到 500 之间，而不是 {n}",
     "Ark returns at most 500 tasks a page": "方舟每页最多返回 500 个任务",
     "page_num must be 1 or more, not {n}": "page_num 必须大于或等于 1，而不是 {n}",
