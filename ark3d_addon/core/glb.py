@@ -82,7 +82,10 @@ def split_glb(path: Path) -> list[Path] | None:
         if layout is None:
             return None
         doc, bin_start, bin_length = layout
-        plan = _plan_or_none(doc, bin_length)
+        try:
+            plan = _plan_or_none(doc, bin_length)
+        except RecursionError:  # a document nested deeper than any exporter writes
+            plan = None
         if plan is None:
             return None
         images, views = plan
@@ -109,7 +112,7 @@ def _read_layout_or_none(fh: BinaryIO, size: int) -> tuple[dict[str, Any], int, 
         return None
     try:
         doc = json.loads(fh.read(json_length).decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return None
     bin_header = 20 + json_length + (-json_length % 4)
     if not isinstance(doc, dict) or bin_header + 8 > length:
@@ -150,23 +153,25 @@ def _plan_or_none(doc: dict[str, Any], bin_length: int) -> tuple[dict[int, int],
     for index, image in enumerate(images):
         if not isinstance(image, dict):
             return None
-        view_index = _int_or_none(image.get("bufferView"), 0)
-        if view_index is not None and view_index < len(views) and image.get("mimeType") in _MIME_SUFFIX:
+        view_index, mime = _int_or_none(image.get("bufferView"), 0), image.get("mimeType")
+        if view_index is not None and view_index < len(views) and isinstance(mime, str) and mime in _MIME_SUFFIX:
             moved[index] = view_index
     # Another use of an image's buffer view (a second image of an unknown type, an extension)
     # keeps it in the .bin: only the moved images' own bufferView is left out of the count.
     rest = [{k: v for k, v in image.items() if k != "bufferView"} if index in moved else image
             for index, image in enumerate(images)]
-    others = set(_view_references(dict(doc, images=rest)))
+    others = list(_view_references(dict(doc, images=rest)))
+    if any(_int_or_none(view, 0) is None or view >= len(views) for view in others):
+        return None  # a reference to no buffer view: the importer's error will say so
     moved = {image: view for image, view in moved.items() if view not in others}
     return (moved, spans) if moved else None
 
 
-def _view_references(node: object) -> Iterator[int]:
-    """Every buffer view index the document names (``bufferView`` keys at any depth)."""
+def _view_references(node: object) -> Iterator[Any]:
+    """Every value of a ``bufferView`` key at any depth: the buffer views the document names."""
     if isinstance(node, dict):
         for key, value in node.items():
-            if key == "bufferView" and isinstance(value, int):
+            if key == "bufferView":
                 yield value
             else:
                 yield from _view_references(value)

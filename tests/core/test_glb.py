@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import struct
 import zipfile
 import zlib
@@ -12,6 +13,8 @@ from typing import Any
 from urllib.parse import unquote
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ark3d_addon.core.archive import choose_model, find_models, unpack
 from ark3d_addon.core.glb import split_glb
@@ -33,11 +36,13 @@ def png(rgb: tuple[int, int, int] = (200, 30, 40), size: int = 2) -> bytes:
 JPEG = b"\xff\xd8\xff\xe0" + bytes(range(200)) + b"\xff\xd9"
 
 
-def glb_bytes(doc: dict[str, Any], binary: bytes) -> bytes:
-    text = json.dumps(doc).encode()
-    text += b" " * (-len(text) % 4)
+def glb_bytes(doc: dict[str, Any], binary: bytes, text: str | None = None) -> bytes:
+    """A GLB of ``doc`` (or of the JSON ``text``, when given as it is) and ``binary``."""
+    text_bytes = (json.dumps(doc) if text is None else text).encode()
+    text_bytes += b" " * (-len(text_bytes) % 4)
     binary += b"\0" * (-len(binary) % 4)
-    body = struct.pack("<I4s", len(text), b"JSON") + text + struct.pack("<I4s", len(binary), b"BIN\0") + binary
+    body = (struct.pack("<I4s", len(text_bytes), b"JSON") + text_bytes + struct.pack("<I4s", len(binary), b"BIN\0")
+            + binary)
     return b"glTF" + struct.pack("<II", 2, 12 + len(body)) + body
 
 
@@ -166,6 +171,14 @@ def _version_1(path: Path) -> None:
     path.write_bytes(bytes(data))
 
 
+def _nested(depth: int) -> Callable[[Path], None]:
+    def write(path: Path) -> None:
+        doc, binary = triangle([("a", "image/png", png())])
+        nested = json.dumps(doc)[:-1] + ', "extras": ' + "[" * depth + "]" * depth + "}"
+        path.write_bytes(glb_bytes(doc, binary, nested))
+    return write
+
+
 def _taken(path: Path) -> None:
     _with(lambda doc: None)(path)
     (path.parent / "M_Textures").mkdir()
@@ -183,6 +196,7 @@ KEPT: dict[str, Callable[[Path], None]] = {
     "a truncated file": _truncated,
     "GLB version 1": _version_1,
     "a name the split would write already taken (in another case)": _taken,
+    "a document nested deeper than Python's JSON reads": _nested(100_000),
 }
 
 
@@ -269,3 +283,56 @@ def test_a_folder_named_like_a_glb_is_left_alone(tmp_path: Path) -> None:
     unpack(download, files, name="result.zip")
     assert (files / "odd.glb" / "readme.txt").read_bytes() == b"not a model"
     assert (files / "m.gltf").is_file() and not (files / "m.glb").exists()
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 40) | st.floats(allow_nan=False) | st.text(max_size=6),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(
+        ["bufferView", "byteOffset", "byteLength", "buffer", "uri", "mimeType", "name", "images"]), inner, max_size=3),
+    max_leaves=6,
+)
+_PLACES = [("images", 0, "bufferView"), ("images", 0, "mimeType"), ("images", 0, "name"), ("images", 0),
+           ("bufferViews", 0, "byteOffset"), ("bufferViews", 1, "byteLength"), ("bufferViews", 2, "buffer"),
+           ("bufferViews", 3), ("accessors", 1, "bufferView"), ("buffers", 0, "uri"), ("buffers",), ("images",),
+           ("extensionsUsed",), ("meshes", 0, "primitives", 0, "extensions")]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(changes=st.lists(st.tuples(st.sampled_from(_PLACES), _JSON_VALUES), max_size=3),
+       flips=st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), max_size=2))
+def test_any_damaged_glb_is_split_correctly_or_kept_whole_never_a_crash(tmp_path: Path, changes: list[Any],
+                                                                        flips: list[tuple[int, int]]) -> None:
+    """A hostile GLB reaches the split before any importer: it may be kept whole, never raise."""
+    doc, binary = triangle([("a", "image/png", png()), ("b", "image/jpeg", JPEG)])
+    for place, value in changes:
+        node: Any = doc
+        for key in place[:-1]:
+            node = node[key] if isinstance(node, dict) and key in node or isinstance(node, list) and isinstance(
+                key, int) and key < len(node) else None
+        if isinstance(node, dict):
+            node[place[-1]] = value
+        elif isinstance(node, list) and isinstance(place[-1], int) and place[-1] < len(node):
+            node[place[-1]] = value
+    data = bytearray(glb_bytes(doc, binary))
+    for at, byte in flips:
+        data[at % len(data)] = byte
+    folder = tmp_path / secrets.token_hex(4)
+    folder.mkdir()
+    path = folder / "m.glb"
+    path.write_bytes(bytes(data))
+
+    written = split_glb(path)
+
+    if written is None:
+        assert path.read_bytes() == bytes(data) and [p.name for p in folder.iterdir()] == ["m.glb"]
+        return
+    new = json.loads((folder / "m.gltf").read_text(encoding="utf-8"))
+    new_bin = (folder / "m.bin").read_bytes() if (folder / "m.bin").exists() else b""
+    for view in new.get("bufferViews", []):
+        assert view["byteOffset"] + view["byteLength"] <= len(new_bin)
+    moved = [image["uri"] for image in new["images"] if isinstance(image, dict)
+             and isinstance(image.get("uri"), str) and image["uri"].startswith("m_textures/")]
+    assert moved, "a split moves at least one image"
+    for uri in moved:
+        assert (folder / unquote(uri)).is_file()
+    assert outside_references(folder / "m.gltf", folder) == []
