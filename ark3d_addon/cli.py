@@ -2,7 +2,7 @@
 
     python -m ark3d_addon status cgt-...            # the task as JSON
     python -m ark3d_addon fetch cgt-... --dest DIR  # download + extract, print the model path
-    python -m ark3d_addon list [--offline]          # the library and Ark's tasks: what is where
+    python -m ark3d_addon list [--offline] [--json] # the library and Ark's tasks: what is where
 
 The key and base URL come from ``ARK_API_KEY`` and ``ARK_BASE_URL`` (as in the official
 SDKs).  On failure the exit status is 1 and stderr carries the Ark error: code, message,
@@ -38,17 +38,22 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ark3d_addon", description=__doc__.split("\n\n")[0])
     parser.add_argument("--base-url", default="", help="Ark API base URL (default: ARK_BASE_URL or Beijing)")
     parser.add_argument("--json", action="store_true", help="print errors as JSON on stdout")
+    # --json also after the command (`list --json`, as people write it); SUPPRESS keeps a --json given
+    # before the command when the command has none.
+    after = argparse.ArgumentParser(add_help=False)
+    after.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                       help="print errors as JSON on stdout (list: the records as JSON)")
     sub = parser.add_subparsers(dest="command", required=True)
-    status = sub.add_parser("status", help="print a task as JSON")
+    status = sub.add_parser("status", parents=[after], help="print a task as JSON")
     status.add_argument("task_id")
-    fetch = sub.add_parser("fetch", help="download and extract a task's result, print the model path")
+    fetch = sub.add_parser("fetch", parents=[after], help="download and extract a task's result, print the model path")
     fetch.add_argument("task_id")
     fetch.add_argument("--dest", type=Path, default=None,
                        help="library folder (default: ARK3D_LIBRARY or the user data folder)")
     fetch.add_argument("--variant", choices=("pbr", "rgb"), default="pbr", help="which variant when the zip has both")
     fetch.add_argument("--quiet", action="store_true", help="no progress on stderr")
-    listing = sub.add_parser("list", help="the library and Ark's tasks: status, where the result, picture and "
-                                          "asset file are")
+    listing = sub.add_parser("list", parents=[after],
+                             help="the library and Ark's tasks: status, where the result, picture and asset file are")
     listing.add_argument("--dest", type=Path, default=None,
                          help="library folder (default: ARK3D_LIBRARY or the user data folder)")
     listing.add_argument("--offline", action="store_true", help="the library only: Ark is not asked")

@@ -125,6 +125,18 @@ def test_list_says_what_is_where(ark_server, tmp_path: Path) -> None:  # type: i
     assert "2 tasks: 0 on Ark, 1 in the library" in offline.stderr
 
 
+def test_json_is_taken_after_the_command_too(ark_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The README writes `list [--offline] [--json]`: --json after the command as well as before it."""
+    tid = ark_server.add_task(file=ark_server.add_file("r.zip", result_zip()))
+    listed = run_cli(ark_server, "list", "--dest", str(tmp_path), "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert [r["task_id"] for r in json.loads(listed.stdout)] == [tid]
+    plain = run_cli(ark_server, "list", "--dest", str(tmp_path))
+    assert plain.returncode == 0 and plain.stdout.startswith("TASK ID")
+    missing = run_cli(ark_server, "status", "cgt-20990101000000-nope0", "--json")
+    assert missing.returncode == 1 and json.loads(missing.stdout)["http_status"] == 404
+
+
 def test_a_bug_in_the_job_prints_its_traceback_and_exits_70(ark_server, tmp_path: Path, monkeypatch,  # type: ignore[no-untyped-def]
                                                               capsys) -> None:
     """zipfile made to raise inside the job (in this process, not a subprocess): the bug's traceback
