@@ -1275,6 +1275,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="register the demo tasks for the results in this folder")
     parser.add_argument("--time-scale", type=float, default=1.0, help="multiplies every task schedule")
     args = parser.parse_args(argv)
+    if args.demo and not args.demo.is_dir():
+        # Without its results the demo would serve only the video and the failed task, silently.
+        parser.error(f"--demo {args.demo}: no such folder. Make the demo results first: "
+                     f".venv/bin/python scripts/make_demo_assets.py {args.demo} (scripts/demo.sh does it)")
 
     server = ArkServer(args.key, args.host, args.time_scale, port=args.port, file_port=args.file_port)
     server.create_schedule = DEMO_SCHEDULE

@@ -406,6 +406,16 @@ def test_a_shut_down_model_refuses_creates(ark_server: ArkServer) -> None:
     assert response.status_code == 404 and response.json()["error"]["param"] == "model"
 
 
+def test_a_missing_demo_folder_is_refused_before_serving(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """The README's server command names .cache/demo_assets, which only exists once the demo made it."""
+    from ark_server import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--port", "0", "--file-port", "0", "--demo", str(tmp_path / "demo_assets")])
+    assert exit_info.value.code == 2
+    assert "make_demo_assets.py" in capsys.readouterr().err
+
+
 def test_register_demo_serves_every_kind_of_task(demo_assets) -> None:  # type: ignore[no-untyped-def]
     from ark_server import register_demo
 
