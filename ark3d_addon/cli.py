@@ -68,13 +68,15 @@ _LIST_PAGE = 100
 def _list(settings: Settings, library: Library, offline: bool, limit: int, as_json: bool) -> int:
     """Ark's tasks (newest first, up to ``limit``), then the library's others; one line or JSON object each."""
     remote: list[Task] = []
+    videos = 0  # the same list call returns video tasks (Seedance): left out, as the browser does
     if not offline:
         client = ArkClient(settings)
         try:
             page = 1
             while len(remote) < limit:
                 tasks, total = client.list_tasks(page_num=page, page_size=_LIST_PAGE)
-                remote.extend(tasks)
+                remote.extend(task for task in tasks if not task.is_video)
+                videos += sum(1 for task in tasks if task.is_video)
                 if not tasks or page * _LIST_PAGE >= total:
                     break
                 page += 1
@@ -107,7 +109,8 @@ def _list(settings: Settings, library: Library, offline: bool, limit: int, as_js
               f"{'yes' if r['on_ark'] else 'no':<3} {where:<9} {r['asset_state']:<7} {r['result'] or ''}")
     print(f"{len(records)} tasks: {sum(1 for r in records if r['on_ark'])} on Ark, "
           f"{sum(1 for r in records if r['extracted'])} in the library ({library.root}), "
-          f"{sum(1 for r in records if r['asset'])} with an asset file", file=sys.stderr)
+          f"{sum(1 for r in records if r['asset'])} with an asset file"
+          + (f"; {videos} video task{'' if videos == 1 else 's'} on Ark left out" if videos else ""), file=sys.stderr)
     return 0
 
 

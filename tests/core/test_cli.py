@@ -103,6 +103,8 @@ def test_list_says_what_is_where(ark_server, tmp_path: Path) -> None:  # type: i
     """One task fetched into the library, one only on Ark, one only in the library (no longer listed)."""
     fetched = ark_server.add_task(file=ark_server.add_file("r.zip", result_zip()), running_s=0.1)
     remote_only = ark_server.add_task(file=ark_server.add_file("s.zip", result_zip()))
+    video = ark_server.add_task(model="doubao-seedance-1-0-pro-250528",
+                                extra_fields={"content": {"video_url": ark_server.file_base + "/files/v/a.mp4"}})
     assert run_cli(ark_server, "fetch", fetched, "--dest", str(tmp_path), "--quiet").returncode == 0
     (tmp_path / fetched / "preview.png").write_bytes(b"png")
     gone = "cgt-20250101000000-old01"
@@ -118,6 +120,9 @@ def test_list_says_what_is_where(ark_server, tmp_path: Path) -> None:  # type: i
     assert records[fetched]["asset"] is None and records[fetched]["asset_state"] == "missing"
     assert records[remote_only]["on_ark"] and not records[remote_only]["in_library"]
     assert not records[gone]["on_ark"] and records[gone]["in_library"] and not records[gone]["extracted"]
+    assert video not in records, "video tasks are left out, as in the Tasks browser"
+    listed = run_cli(ark_server, "list", "--dest", str(tmp_path))
+    assert video not in listed.stdout and "; 1 video task on Ark left out" in listed.stderr, listed.stderr
 
     offline = run_cli(ark_server, "list", "--offline", "--dest", str(tmp_path))
     assert offline.returncode == 0, offline.stderr
