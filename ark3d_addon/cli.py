@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         library = Library(args.dest or settings.library_dir or default_library_root())
         if args.command == "list":
             return _list(settings, library, args.offline, args.max, args.json)
-        job = ImportJob(args.task_id, settings, library, variant=args.variant,
+        job = ImportJob(args.task_id, settings, library, variant=args.variant, import_when_ready=False,
                         on_state=_progress_printer(not args.quiet))
         result = job.run()
         print(result.model.path)

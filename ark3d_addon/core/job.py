@@ -227,9 +227,12 @@ class ImportJob:
             self._end_journal()
             self._set(JobState(Phase.FAILED, error.what, None, error))
             raise
+        name = self.result.model.path.name
         if not self.import_when_ready:
             self._end_journal()  # nothing left to do for this job
-        self._set(JobState(Phase.READY, msg("Importing {file}", file=self.result.model.path.name), 1.0))
+            self._set(JobState(Phase.READY, msg("{file} is in the library", file=name), 1.0))
+        else:
+            self._set(JobState(Phase.READY, msg("Importing {file}", file=name), 1.0))
         return self.result
 
     # -- the journal --------------------------------------------------------------------

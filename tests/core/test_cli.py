@@ -37,6 +37,7 @@ def test_fetch_prints_the_model_path(ark_server, tmp_path: Path) -> None:  # typ
     model = Path(proc.stdout.strip())
     assert model.is_file() and model.parent.name == "rgb" and tmp_path in model.parents
     assert "Downloading" in proc.stderr
+    assert f"{model.name} is in the library" in proc.stderr and "Importing" not in proc.stderr, proc.stderr
 
 
 def test_errors_exit_non_zero_with_the_ark_error(ark_server) -> None:  # type: ignore[no-untyped-def]

@@ -93,6 +93,7 @@ CATALOG: dict[str, str] = {
     "Extracting": "解压中",
     "Importing": "导入中",
     "Importing {file}": "正在导入 {file}",
+    "{file} is in the library": "{file} 已在本地库中",
     "Waiting for the library": "正在等待本地库",
     "Asking Ark about {task_id}": "正在向方舟查询 {task_id}",
     "Creating the task (sending the image)": "正在创建任务（发送图片）",
