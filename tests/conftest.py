@@ -74,3 +74,17 @@ def format_assets() -> pathlib.Path:
     if result.returncode != 0:
         pytest.fail(f"format_assets.py failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
     return FORMAT_ASSETS
+
+
+@pytest.fixture(scope="session")
+def extension_zip(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
+    """``scripts/build.py``'s ``build()``: the zip a user downloads, validated by Blender's tool.
+
+    Built once per session for every suite that installs it (the ``bpy`` matrix, sid's window).
+    """
+    import build  # scripts/build.py
+
+    try:
+        return pathlib.Path(build.build(tmp_path_factory.mktemp("dist")))
+    except SystemExit as exc:
+        pytest.fail(f"scripts/build.py failed: {exc}")

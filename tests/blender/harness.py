@@ -1,5 +1,5 @@
 """The pytest side shared by the Blender test modules: the version matrix, one Blender session,
-the built zip, and the record of a scenario's steps.
+and the record of a scenario's steps.
 
 * The version matrix: the Python running pytest (``.venv``, bpy 4.5) and each
   ``.venvs/bpy-<version>/bin/python`` that ``scripts/setup.sh --matrix`` made from
@@ -10,7 +10,8 @@ the built zip, and the record of a scenario's steps.
   with ``HOME``/``XDG_CONFIG_HOME`` in a fresh folder, ``ARK3D_LIBRARY`` set and no ``ARK_*``
   variables but the ones a scenario passes; commands on stdin, JSON answers on a private pipe
   (``session_common.serve`` is the other end).
-* ``extension_zip``: ``scripts/build.py``'s zip, built once per test session.
+
+(``extension_zip``, the built zip, is ``tests/conftest.py``'s, shared with the window tests.)
 
 Importing this module skips the importing test module where the protocol cannot run (Windows)
 or where this Python has no ``bpy``.
@@ -129,17 +130,6 @@ def blender_python(request: pytest.FixtureRequest) -> BlenderPython:
     if bp.problem:
         pytest.fail(bp.problem)
     return bp
-
-
-@pytest.fixture(scope="session")
-def extension_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``scripts/build.py``'s ``build()``: the zip a user downloads, validated by Blender's tool."""
-    import build  # scripts/build.py
-
-    try:
-        return Path(build.build(tmp_path_factory.mktemp("dist")))
-    except SystemExit as exc:
-        pytest.fail(f"scripts/build.py failed: {exc}")
 
 
 # -- one Blender -----------------------------------------------------------------------------

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from .harness import API_KEY, OWN_TIME, SKIPPED, percentiles, window_blender, window_blenders, window_zip
+from .harness import API_KEY, OWN_TIME, SKIPPED, percentiles, window_blender, window_blenders
 
-__all__ = ["window_blender", "window_zip"]  # the fixtures every window test module uses
+__all__ = ["window_blender"]  # the fixtures every window test module uses
 
 #: What the drivers time (driver_common.OwnTime): the add-on's modal() on a timer event, on any
 #: other event, its panels' draw(), and (apart from the tick it ran in) the model's import.

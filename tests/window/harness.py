@@ -148,18 +148,7 @@ def window_blender(request: pytest.FixtureRequest) -> WindowBlender:
     if blender.problem:
         SKIPPED[blender.id] = blender.problem
         pytest.skip(f"window tests on {blender.name}'s Blender: {blender.problem}")
-    return replace(blender, zip=request.getfixturevalue("window_zip")) if blender.extension else blender
-
-
-@pytest.fixture(scope="session")
-def window_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``scripts/build.py``'s extension zip, which the sid Blender installs from disk."""
-    import build
-
-    try:
-        return Path(build.build(tmp_path_factory.mktemp("dist")))
-    except SystemExit as exc:
-        pytest.fail(f"scripts/build.py failed: {exc}")
+    return replace(blender, zip=request.getfixturevalue("extension_zip")) if blender.extension else blender
 
 
 def clean_env(tmp: Path, server, library: Path, blender: WindowBlender) -> dict[str, str]:
