@@ -39,7 +39,7 @@ from ..core.archive import MODEL_EXTENSIONS
 from ..core.errors import ArkError
 from ..core.library import Library
 from .image_source import has_denoiser
-from .importer import import_model
+from .importer import import_model, world_bounds
 from .options import ImportOptions
 
 #: Side of the model's picture in pixels (Blender's own asset previews are 256).
@@ -166,7 +166,9 @@ def make_asset(library: Library, task_id: str) -> None:
 def render_preview(scene: bpy.types.Scene, collection: bpy.types.Collection, out: Path,
                    staging: list[bpy.types.Object]) -> None:
     """Frame the collection from :data:`VIEW_DIRECTION` and render it with Cycles on the CPU."""
-    low, high = _bounds(collection)
+    meshes = [obj for obj in collection.all_objects if obj.type == "MESH"]
+    lo, hi = world_bounds(meshes) if meshes else ([-1.0] * 3, [1.0] * 3)
+    low, high = Vector(lo), Vector(hi)
     centre = (low + high) / 2
     radius = max((high - low).length / 2, 1e-3)
     camera = staging[0]
@@ -225,21 +227,6 @@ def render_preview(scene: bpy.types.Scene, collection: bpy.types.Collection, out
         cycles.denoiser = "OPENIMAGEDENOISE"
     bpy.ops.render.render(write_still=True)
     Path(render.filepath).replace(out)
-
-
-def _bounds(collection: bpy.types.Collection) -> tuple[Vector, Vector]:
-    low = Vector((math.inf,) * 3)
-    high = Vector((-math.inf,) * 3)
-    for obj in collection.all_objects:
-        if obj.type != "MESH":
-            continue
-        for corner in obj.bound_box:
-            point = obj.matrix_world @ Vector(corner)
-            low = Vector([min(low[i], point[i]) for i in range(3)])
-            high = Vector([max(high[i], point[i]) for i in range(3)])
-    if math.isinf(low.x):
-        return Vector((-1.0, -1.0, -1.0)), Vector((1.0, 1.0, 1.0))
-    return low, high
 
 
 def _set_preview(collection: bpy.types.Collection, picture: Path) -> None:

@@ -303,7 +303,7 @@ def import_model(
         view_layer.objects.active = active
 
     view_layer.update()
-    lo, hi = _bounds(meshes)
+    lo, hi = world_bounds(meshes)
     materials, images = _materials_and_images(new_objects)
     return ImportSummary(
         collection=collection.name,
@@ -351,7 +351,7 @@ def _apply_options(
 
     factor = 1.0
     if options.target_size > 0 and meshes:
-        lo, hi = _bounds(meshes)
+        lo, hi = world_bounds(meshes)
         largest = max(h - low for low, h in zip(lo, hi, strict=True))
         if largest > 1e-9:
             factor = options.target_size / largest
@@ -361,7 +361,7 @@ def _apply_options(
             view_layer.update()
 
     if options.origin_to_base and meshes:
-        lo, hi = _bounds(meshes)
+        lo, hi = world_bounds(meshes)
         base = Vector(((lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, lo[2]))
         shift = Matrix.Translation(cursor - base)
         # With an empty, its children move: the empty itself stays at the cursor, as the base.
@@ -410,8 +410,8 @@ def count_triangles(meshes: list[bpy.types.Object]) -> int:
     return total
 
 
-def _bounds(meshes: list[bpy.types.Object]) -> tuple[list[float], list[float]]:
-    """World-space bounding box (low and high corners) of every vertex of ``meshes``."""
+def world_bounds(meshes: list[bpy.types.Object]) -> tuple[list[float], list[float]]:
+    """World-space bounding box (low and high corners) of every vertex of ``meshes``; zeros if none."""
     lo = [float("inf")] * 3
     hi = [float("-inf")] * 3
     for obj in meshes:
