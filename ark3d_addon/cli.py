@@ -4,6 +4,7 @@
     python -m ark3d_addon fetch cgt-... --dest DIR  # download + extract, print the model path
     python -m ark3d_addon list [--offline] [--json] # the library and Ark's tasks: what is where
 
+The global options ``--base-url``, ``--json`` and ``--quiet`` go before or after the command.
 The key and base URL come from ``ARK_API_KEY`` and ``ARK_BASE_URL`` (as in the official
 SDKs).  On failure the exit status is 1 and stderr carries the Ark error: code, message,
 request id and what to do; ``--json`` prints it as JSON on stdout instead.  A bug (any other
@@ -34,28 +35,43 @@ from .core.worker import internal_error, print_bug
 EX_SOFTWARE = 70
 
 
+def _global_options(parser: argparse.ArgumentParser, *, after_command: bool) -> None:
+    """The options every command takes, before or after its name (``status ID --base-url URL``).
+
+    After the command their default is SUPPRESS, so one given before the command is kept when
+    it is not repeated after it.
+    """
+    def default(value: object) -> object:
+        return argparse.SUPPRESS if after_command else value
+
+    parser.add_argument("--base-url", default=default(""), help="Ark API base URL (default: ARK_BASE_URL or Beijing)")
+    parser.add_argument("--json", action="store_true", default=default(False),
+                        help="print errors as JSON on stdout (list: the records as JSON)")
+    parser.add_argument("--quiet", action="store_true", default=default(False),
+                        help="no progress or notices on stderr (errors are still printed)")
+
+
+def _library_option(parser: argparse.ArgumentParser) -> None:
+    """``--dest``: the library folder, for the commands that use one."""
+    parser.add_argument("--dest", type=Path, default=None,
+                        help="library folder (default: ARK3D_LIBRARY or the user data folder)")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ark3d_addon", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--base-url", default="", help="Ark API base URL (default: ARK_BASE_URL or Beijing)")
-    parser.add_argument("--json", action="store_true", help="print errors as JSON on stdout")
-    # --json also after the command (`list --json`, as people write it); SUPPRESS keeps a --json given
-    # before the command when the command has none.
+    _global_options(parser, after_command=False)
     after = argparse.ArgumentParser(add_help=False)
-    after.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
-                       help="print errors as JSON on stdout (list: the records as JSON)")
+    _global_options(after, after_command=True)
     sub = parser.add_subparsers(dest="command", required=True)
     status = sub.add_parser("status", parents=[after], help="print a task as JSON")
     status.add_argument("task_id")
     fetch = sub.add_parser("fetch", parents=[after], help="download and extract a task's result, print the model path")
     fetch.add_argument("task_id")
-    fetch.add_argument("--dest", type=Path, default=None,
-                       help="library folder (default: ARK3D_LIBRARY or the user data folder)")
+    _library_option(fetch)
     fetch.add_argument("--variant", choices=("pbr", "rgb"), default="pbr", help="which variant when the zip has both")
-    fetch.add_argument("--quiet", action="store_true", help="no progress on stderr")
     listing = sub.add_parser("list", parents=[after],
                              help="the library and Ark's tasks: status, where the result, picture and asset file are")
-    listing.add_argument("--dest", type=Path, default=None,
-                         help="library folder (default: ARK3D_LIBRARY or the user data folder)")
+    _library_option(listing)
     listing.add_argument("--offline", action="store_true", help="the library only: Ark is not asked")
     listing.add_argument("--max", type=int, default=500, help="most of Ark's tasks to list (default 500)")
     return parser
@@ -127,6 +143,44 @@ def _progress_printer(enabled: bool) -> Callable[[JobState], None]:
     return show
 
 
+def _status(args: argparse.Namespace, settings: Settings) -> int:
+    """``status ID``: Ark's answer for the task, as JSON on stdout."""
+    client = ArkClient(settings)
+    try:
+        task = client.get_task(args.task_id)
+    finally:
+        client.close()
+    print(json.dumps(task.raw, ensure_ascii=False, indent=2))
+    return 0
+
+
+def _library(args: argparse.Namespace, settings: Settings) -> Library:
+    """The library folder: ``--dest``, else ARK3D_LIBRARY, else the user data folder."""
+    return Library(args.dest or settings.library_dir or default_library_root())
+
+
+def _fetch(args: argparse.Namespace, settings: Settings) -> int:
+    """``fetch ID``: wait, download and extract into the library; print the model path."""
+    job = ImportJob(args.task_id, settings, _library(args, settings), variant=args.variant,
+                    import_when_ready=False, on_state=_progress_printer(not args.quiet))
+    result = job.run()
+    print(result.model.path)
+    return 0
+
+
+def _listing(args: argparse.Namespace, settings: Settings) -> int:
+    """``list``: the library and Ark's tasks."""
+    return _list(settings, _library(args, settings), args.offline, args.max, args.json)
+
+
+#: Each command's handler: it gets the parsed arguments and the resolved settings, returns the exit status.
+_COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
+    "status": _status,
+    "fetch": _fetch,
+    "list": _listing,
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings: Settings | None = None
@@ -134,22 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         # A --base-url given on this command line wins over ARK_BASE_URL (its help says so).
         environ = {k: v for k, v in os.environ.items() if not (args.base_url and k == "ARK_BASE_URL")}
         settings = Settings.resolve(base_url=args.base_url, environ=environ)
-        if args.command == "status":
-            client = ArkClient(settings)
-            try:
-                task = client.get_task(args.task_id)
-            finally:
-                client.close()
-            print(json.dumps(task.raw, ensure_ascii=False, indent=2))
-            return 0
-        library = Library(args.dest or settings.library_dir or default_library_root())
-        if args.command == "list":
-            return _list(settings, library, args.offline, args.max, args.json)
-        job = ImportJob(args.task_id, settings, library, variant=args.variant, import_when_ready=False,
-                        on_state=_progress_printer(not args.quiet))
-        result = job.run()
-        print(result.model.path)
-        return 0
+        return _COMMANDS[args.command](args, settings)
     except Cancelled:
         return 130
     except KeyboardInterrupt:

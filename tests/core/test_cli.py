@@ -131,6 +131,21 @@ def test_list_says_what_is_where(ark_server, tmp_path: Path) -> None:  # type: i
     assert "2 tasks: 0 on Ark, 1 in the library" in offline.stderr
 
 
+def test_global_options_are_taken_after_the_command_too(ark_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """``status ID --base-url URL``: every global option works in either place; one given before the
+    command is kept when the command does not repeat it."""
+    tid = ark_server.add_task()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARK")}
+    env.update({"ARK_API_KEY": "test-key", "ARK_BASE_URL": "http://127.0.0.1:9/api/v3", "PYTHONPATH": str(REPO)})
+    for args in (["status", tid, "--base-url", ark_server.api_base],
+                 ["--json", "status", tid, "--base-url", ark_server.api_base],
+                 ["--base-url", ark_server.api_base, "status", tid, "--json"]):
+        proc = subprocess.run([sys.executable, "-m", "ark3d_addon", *args],
+                              capture_output=True, text=True, env=env, cwd=REPO, timeout=60)
+        assert proc.returncode == 0, (args, proc.stderr)
+        assert json.loads(proc.stdout)["id"] == tid
+
+
 def test_json_is_taken_after_the_command_too(ark_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """The README writes `list [--offline] [--json]`: --json after the command as well as before it."""
     tid = ark_server.add_task(file=ark_server.add_file("r.zip", result_zip()))
