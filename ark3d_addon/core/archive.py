@@ -213,7 +213,7 @@ def _not_a_zip(zip_path: Path) -> ArchiveError:
 
 def _unreadable(zip_path: Path, exc: OSError) -> ArchiveError:
     return ArchiveError(msg("Cannot read the downloaded file {file}: {reason}", file=str(zip_path),
-                            reason=str(exc.strerror)), hint=_HINT)
+                            reason=str(exc.strerror)), code=ErrorCode.DISK_ERROR, hint=_HINT)
 
 
 def _check_directory(zf: zipfile.ZipFile, limits: Limits) -> list[_Entry]:

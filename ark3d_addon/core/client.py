@@ -19,6 +19,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -31,12 +32,14 @@ from .task import Task, parse_task, validate_task_id
 if TYPE_CHECKING:  # imported with the first client, not with the add-on (see net.py)
     import requests
 
-__all__ = ["ArkClient", "RATE_LIMITER", "RateLimiter"]
+__all__ = ["API_RULES", "Answer", "ApiRule", "ArkClient", "RATE_LIMITER", "RateLimiter", "api_hint"]
 
 USER_AGENT = "ark3d-blender/1.0"
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 30.0
 RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
+#: Where Ark keeps the tasks, below the base URL.
+_TASK_PATH = "/contents/generations/tasks"
 #: 429s that waiting a few seconds does not cure: a used-up quota, the account's spending cap.
 _NOT_RETRIED = frozenset({"QuotaExceeded", "SetLimitExceeded"})
 
@@ -100,41 +103,80 @@ class RateLimiter:
 RATE_LIMITER = RateLimiter()
 
 
-def _hint_for(status: int, code: str) -> Message | None:
-    if status == 401:
-        return msg("Check the API key. {text}", text=KEY_HINT)
-    if code == "AccountOverdueError":
-        return msg("Your Volcengine account is overdue: top it up in the console, then try again")
-    if status == 403:
-        return msg("The key may not have access to this model or region: enable the model in the Ark console")
-    if code.startswith("ModelNotOpen"):
-        return msg("The model is not activated for your account: activate it in the Ark console "
-                   "(Activation Management), then try again")
-    if code.startswith("InvalidEndpointOrModel"):
-        return msg("Check the model or endpoint id (ep-...), and that it exists in the base URL's region")
-    if status == 404:
-        return msg(
-            "Check the task id, and that the base URL is the region where the task was created. "
-            "Ark only keeps tasks for 7 days"
-        )
-    if code == "QuotaExceeded":
-        return msg("The limit hit is the quota: the model's free quota is used up, or too many of your tasks are "
-                   "queued. Let queued tasks finish, or turn on paid use (or buy a resource pack) in the Ark console")
-    if code == "SetLimitExceeded":
-        return msg("The limit hit is your account's spending cap: raise it in the Ark console, or wait until it "
-                   "resets")
-    if status == 429:
-        return msg("The limit hit is the number of requests a minute (per account and model): wait a minute "
-                   "and try again")
-    if status >= 500:
-        return msg("The Ark service had a problem: try again in a few minutes")
-    if code.startswith("InputImageSensitiveContentDetected"):
-        return msg("Ark's content check refused the input image: try another image")
-    if "SensitiveContentDetected" in code:
-        return msg("Ark's content check refused the input: change the image or the prompt")
-    if status == 400:
-        return msg("Ark refused the request as invalid: check the parameters named above")
-    return None
+@dataclass(frozen=True)
+class Answer:
+    """What an HTTP error said: its status, Ark's ``error.code`` ("" when the body was not Ark's), and
+    whether the request asked about one task (a 404 there may mean the task, anywhere else the URL)."""
+
+    status: int
+    code: str
+    about_a_task: bool
+
+
+@dataclass(frozen=True)
+class ApiRule:
+    """One row of :data:`API_RULES`: when it applies to an :class:`Answer`, and what the user can do."""
+
+    applies: Callable[[Answer], bool]
+    hint: Message
+
+
+def _route_missing(a: Answer) -> bool:
+    """A 404 that is not Ark's word on a task: no Ark error body, the gateway's plain ``NotFound`` (no such
+    route: a base URL with a wrong path, such as /api/v2), or a path that names no task."""
+    return a.status == 404 and (not a.code or a.code == "NotFound" or not a.about_a_task)
+
+
+_BASE_URL_HINT = msg("Check the base URL in the add-on preferences (or ARK_BASE_URL): it should be the region's "
+                     "Ark address ending in /api/v3, such as https://ark.cn-beijing.volces.com/api/v3")
+
+#: Ark's HTTP errors, the first rule that applies gives the hint; Ark's code and its own words stay in
+#: the message.  Codes as Ark's error-code list gives them (docs/82379/1299023); a 429 tells apart the
+#: limits that waiting does not lift (a quota, the Safe Experience Mode cap) from the request rate and
+#: Ark's own load.
+API_RULES: tuple[ApiRule, ...] = (
+    ApiRule(lambda a: a.status == 401, msg("Check the API key. {text}", text=KEY_HINT)),
+    ApiRule(lambda a: a.code == "AccountOverdueError",
+            msg("Your Volcengine account is overdue: top it up in the console, then try again")),
+    ApiRule(lambda a: a.status == 403,
+            msg("The key may not have access to this model or region: enable the model in the Ark console")),
+    ApiRule(lambda a: a.code.startswith("ModelNotOpen"),
+            msg("The model is not activated for your account: activate it in the Ark console "
+                "(Activation Management), then try again")),
+    ApiRule(lambda a: a.code == "InvalidEndpointOrModel.ModelIDAccessDisabled",
+            msg("Your account may not call this model by its model id: create an endpoint for it in the Ark "
+                "console (Online Inference) and use the endpoint id (ep-...) as the model")),
+    ApiRule(lambda a: a.code.startswith("InvalidEndpointOrModel"),
+            msg("Check the model or endpoint id (ep-...), and that it exists in the base URL's region")),
+    ApiRule(_route_missing, _BASE_URL_HINT),
+    ApiRule(lambda a: a.status == 404,
+            msg("Check the task id, and that the base URL is the region where the task was created. "
+                "Ark only keeps tasks for 7 days")),
+    ApiRule(lambda a: a.code == "QuotaExceeded",
+            msg("The limit hit is a quota: the model's free quota is used up, a plan's 5-hour, weekly or monthly "
+                "quota is spent, or too many of your tasks are queued. Let queued tasks finish, wait for the "
+                "quota to renew, or turn on paid use (or buy a resource pack) in the Ark console")),
+    ApiRule(lambda a: a.code == "SetLimitExceeded",
+            msg("The limit hit is the cap your account set in Safe Experience Mode: raise it or turn Safe "
+                "Experience Mode off in the Ark console (Activation Management), then try again")),
+    ApiRule(lambda a: a.code == "ServerOverloaded",
+            msg("Ark itself is overloaded (its load, not a limit of your account): the add-on retries; if it "
+                "persists, wait a few minutes and try again")),
+    ApiRule(lambda a: a.status == 429,
+            msg("The limit hit is the number of requests a minute (per account and model): wait a minute "
+                "and try again")),
+    ApiRule(lambda a: a.status >= 500, msg("The Ark service had a problem: try again in a few minutes")),
+    ApiRule(lambda a: a.code.startswith("InputImageSensitiveContentDetected"),
+            msg("Ark's content check refused the input image: try another image")),
+    ApiRule(lambda a: "SensitiveContentDetected" in a.code,
+            msg("Ark's content check refused the input: change the image or the prompt")),
+    ApiRule(lambda a: a.status == 400, msg("Ark refused the request as invalid: check the parameters named above")),
+)
+
+
+def api_hint(answer: Answer) -> Message | None:
+    """The hint of the first of :data:`API_RULES` that applies to ``answer``; None if none does."""
+    return next((rule.hint for rule in API_RULES if rule.applies(answer)), None)
 
 
 class ArkClient:
@@ -172,7 +214,7 @@ class ArkClient:
         """``GET /contents/generations/tasks/{id}``; ``retry=False`` makes one request and raises
         at once (a poller that retries on its own schedule)."""
         tid = validate_task_id(task_id)
-        data = self._request_json("GET", f"/contents/generations/tasks/{quote(tid, safe='')}", retry=retry)
+        data = self._request_json("GET", f"{_TASK_PATH}/{quote(tid, safe='')}", retry=retry)
         if isinstance(data, dict) and not (isinstance(data.get("id"), str) and data["id"].strip()):
             data = {**data, "id": tid}  # tolerated: we know which task we asked about
         task = self._parse(data)
@@ -234,7 +276,7 @@ class ArkClient:
     def delete_task(self, task_id: str) -> None:
         """``DELETE /contents/generations/tasks/{id}``: cancels a queued task, deletes a finished one."""
         tid = validate_task_id(task_id)
-        self._request_json("DELETE", f"/contents/generations/tasks/{quote(tid, safe='')}", allow_empty=True)
+        self._request_json("DELETE", f"{_TASK_PATH}/{quote(tid, safe='')}", allow_empty=True)
 
     def close(self) -> None:
         self.session.close()
@@ -297,7 +339,7 @@ class ArkClient:
                         except ArkError as exc:
                             raise scrub(exc, key) from None
                     # A gateway may quote the token it refused: scrub everything it sent.
-                    error = scrub(self._api_error(resp), key)
+                    error = scrub(self._api_error(resp, path), key)
                     if not retry or not error.retryable or attempt >= self.max_retries:
                         raise error
                     wait = net.retry_after_seconds(resp.headers.get("Retry-After"))
@@ -328,26 +370,17 @@ class ArkClient:
             ) from None
 
     @staticmethod
-    def _api_error(resp: requests.Response) -> ApiError:
+    def _api_error(resp: requests.Response, path: str) -> ApiError:
+        """Ark's error (its code, words and parameter) with the hint of :data:`API_RULES`; an answer that
+        is not Ark's error body is named by its HTTP status, with the code ``HTTPError``."""
         status = resp.status_code
-        request_id = resp.headers.get("X-Request-Id", "")
-        code, message, param = "", "", ""
-        try:
-            body = resp.json()
-        except (ValueError, RecursionError):
-            body = None
-        if isinstance(body, dict) and isinstance(body.get("error"), dict):
-            err = body["error"]
-            code = str(err.get("code") or "")
-            message = str(err.get("message") or "")
-            param = str(err.get("param") or "")
+        code, message, param = _ark_error_body(resp)
         what: Message
-        hint: Message | None
         if 300 <= status < 400:
             what = msg("Ark answered with a redirect to {location}", location=resp.headers.get("Location", "?"))
-            hint = msg("Check the base URL in the add-on preferences")
+            hint: Message | None = msg("Check the base URL in the add-on preferences")
         else:
-            hint = _hint_for(status, code)
+            hint = api_hint(Answer(status, code, path.startswith(_TASK_PATH + "/")))
             if message:
                 # Ark's own words; the interface may explain its code in the user's language instead.
                 what = ark_words(message.rstrip(". ") if param else message)
@@ -359,10 +392,21 @@ class ArkClient:
             what = msg("{server_message} (parameter {param})", server_message=what, param=param)
         return ApiError(
             what,
-            code=code,
-            request_id=request_id,
+            code=code or ErrorCode.HTTP_ERROR,
+            request_id=resp.headers.get("X-Request-Id", ""),
             http_status=status,
             hint=hint,
             retryable=status in RETRY_STATUSES and code not in _NOT_RETRIED,
         )
 
+
+def _ark_error_body(resp: requests.Response) -> tuple[str, str, str]:
+    """Ark's ``error`` object's code, message and param; empty strings where the body is not Ark's."""
+    try:
+        body = resp.json()
+    except (ValueError, RecursionError):
+        return "", "", ""
+    err = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(err, dict):
+        return "", "", ""
+    return str(err.get("code") or ""), str(err.get("message") or ""), str(err.get("param") or "")

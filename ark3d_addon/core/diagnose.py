@@ -9,7 +9,6 @@ and certificate, and finally an authenticated call (one list request, page size 
 from __future__ import annotations
 
 import socket
-import ssl
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
@@ -34,85 +33,100 @@ class Check:
     error: ArkError | None = None
 
 
+#: A host and port the checks reach: Ark's, or the proxy's.
+_Target = tuple[str, int]
+
+
 def check_connection(settings: Settings) -> list[Check]:
     """Run the checks in order, stopping after the first failure (later ones would only repeat it)."""
     parsed = urlparse(settings.base_url)
     host = parsed.hostname or ""
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
-    checks: list[Check] = []
+    proxy_check, proxy = _proxy(settings.base_url)
+    target = _proxy_target(proxy) if proxy else (host, port)
+    checks = [proxy_check]
+    for step in (lambda: _dns(target), lambda: _tcp(target)):
+        checks.append(step())
+        if not checks[-1].ok:
+            return checks
+    if parsed.scheme == "https" and not proxy:
+        checks.append(_tls(settings, host, port))
+        if not checks[-1].ok:
+            return checks
+    checks.append(_auth(settings))
+    return checks
 
+
+def _proxy(base_url: str) -> tuple[Check, str]:
+    """The proxy the environment selects for ``base_url`` (HTTPS_PROXY, NO_PROXY...), "" for none."""
     import requests  # a check is a network call: load it now, not with the add-on
 
-    proxies = requests.utils.get_environ_proxies(settings.base_url)
-    proxy = proxies.get(parsed.scheme) or proxies.get("all")
+    scheme = urlparse(base_url).scheme
+    proxies = requests.utils.get_environ_proxies(base_url)
+    proxy = proxies.get(scheme) or proxies.get("all") or ""
     if proxy:
-        checks.append(Check("proxy", True, msg("Using the proxy {proxy} (HTTPS_PROXY / NO_PROXY)",
-                                                  proxy=_without_password(proxy))))
-        proxy_url = urlparse(proxy if "://" in proxy else f"http://{proxy}")
-        target = (proxy_url.hostname or "", proxy_url.port or 8080)
-    else:
-        checks.append(Check("proxy", True, msg("No proxy: connecting directly")))
-        target = (host, port)
+        return Check("proxy", True, msg("Using the proxy {proxy} (HTTPS_PROXY / NO_PROXY)",
+                                        proxy=_without_password(proxy))), proxy
+    return Check("proxy", True, msg("No proxy: connecting directly")), ""
 
+
+def _proxy_target(proxy: str) -> _Target:
+    proxy_url = urlparse(proxy if "://" in proxy else f"http://{proxy}")
+    return proxy_url.hostname or "", proxy_url.port or 8080
+
+
+def _failed(name: str, exc: BaseException, target: _Target) -> Check:
+    """A failed layer, worded by the network's rules (:data:`.net.NETWORK_RULES`), as a request's failure is."""
+    error = net.describe_network_error(exc, f"//{target[0]}:{target[1]}")
+    return Check(name, False, error.what, error)
+
+
+def _dns(target: _Target) -> Check:
     try:
         socket.getaddrinfo(target[0], target[1], type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        checks.append(Check("dns", False, msg("Could not resolve {host} ({reason}): check the address, your network "
-                                              "and DNS, or the proxy setting",
-                                              host=target[0], reason=str(exc.strerror))))
-        return checks
-    checks.append(Check("dns", True, msg("{host} resolves", host=target[0])))
+        return _failed("dns", exc, target)
+    return Check("dns", True, msg("{host} resolves", host=target[0]))
 
+
+def _tcp(target: _Target) -> Check:
     try:
         with socket.create_connection(target, timeout=TIMEOUT_S):
             pass
     except OSError as exc:
-        what = (msg("refused the connection") if isinstance(exc, ConnectionRefusedError)
-                else msg("is unreachable ({reason})", reason=str(exc)))
-        checks.append(Check("tcp", False, msg("{host}:{port} {what}: a firewall or proxy may block it",
-                                              host=target[0], port=str(target[1]), what=what)))
-        return checks
-    checks.append(Check("tcp", True, msg("Connected to {host}:{port}", host=target[0], port=str(target[1]))))
+        return _failed("tcp", exc, target)
+    return Check("tcp", True, msg("Connected to {host}:{port}", host=target[0], port=str(target[1])))
 
-    if parsed.scheme == "https" and not proxy:
-        bundle = tls.user_ca_bundle(settings.verify)
-        try:
-            context = tls.ssl_context(bundle)
-        except (OSError, ValueError) as exc:
-            checks.append(Check("tls", False, msg("The CA bundle {bundle} cannot be used ({reason}): set the CA Bundle "
-                                                  "preference to a PEM file", bundle=bundle, reason=str(exc))))
-            return checks
-        try:
-            with socket.create_connection((host, port), timeout=TIMEOUT_S) as sock:
-                with context.wrap_socket(sock, server_hostname=host):
-                    pass
-        except ssl.SSLCertVerificationError as exc:
-            checks.append(Check("tls", False, msg("The certificate of {host} could not be verified ({reason}): if your "
-                                                  "network inspects TLS, set the CA Bundle preference to your "
-                                                  "company's CA file", host=host, reason=str(exc.verify_message))))
-            return checks
-        except (ssl.SSLError, OSError) as exc:
-            checks.append(Check("tls", False, msg("The TLS handshake with {host} failed ({reason})",
-                                                  host=host, reason=str(exc))))
-            return checks
-        checks.append(Check("tls", True, msg("TLS certificate verified")))
 
+def _tls(settings: Settings, host: str, port: int) -> Check:
+    """The handshake and the certificate, with the CA bundle the add-on's requests use."""
+    bundle = tls.user_ca_bundle(settings.verify)
+    try:
+        context = tls.ssl_context(bundle)
+    except (OSError, ValueError) as exc:
+        error = tls.unusable_bundle(bundle, exc)
+        return Check("tls", False, error.what, error)
+    try:
+        with socket.create_connection((host, port), timeout=TIMEOUT_S) as sock:
+            with context.wrap_socket(sock, server_hostname=host):
+                pass
+    except OSError as exc:  # ssl.SSLError is an OSError
+        return _failed("tls", exc, (host, port))
+    return Check("tls", True, msg("TLS certificate verified"))
+
+
+def _auth(settings: Settings) -> Check:
+    """One authenticated call (a list, page size 1): the key, and Ark's answer behind every layer."""
     if not settings.api_key:
-        checks.append(Check("auth", False, msg("No API key is set: add it above or in ARK_API_KEY")))
-        return checks
+        return Check("auth", False, msg("No API key is set: add it above or in ARK_API_KEY"))
     client = ArkClient(settings, max_retries=0)
     try:
         client.list_tasks(page_size=1)
     except ArkError as exc:
-        checks.append(Check("auth", False, exc.what, exc))
-    except requests.RequestException as exc:
-        error = net.describe_network_error(exc, settings.base_url)
-        checks.append(Check("auth", False, error.what, error))
-    else:
-        checks.append(Check("auth", True, msg("The API key is accepted")))
+        return Check("auth", False, exc.what, exc)
     finally:
         client.close()
-    return checks
+    return Check("auth", True, msg("The API key is accepted"))
 
 
 def _without_password(proxy: str) -> str:

@@ -42,8 +42,10 @@ class ErrorCode(StrEnum):
     MISSING_API_KEY = "MissingAPIKey"
     INVALID_BASE_URL = "InvalidBaseURL"
     INSECURE_BASE_URL = "InsecureBaseURL"
+    MISSING_TASK_ID = "MissingTaskId"
     INVALID_TASK_ID = "InvalidTaskId"
     INVALID_RESPONSE = "InvalidResponse"
+    HTTP_ERROR = "HTTPError"  # an HTTP error without Ark's error body (a wrong base URL, a proxy's page)
     INVALID_PARAMETER = "InvalidParameter"
     UNSUPPORTED_IMAGE = "UnsupportedImage"
     IMAGE_TOO_LARGE = "ImageTooLarge"
@@ -114,7 +116,8 @@ class ArkError(Exception):
     """A failure the user can act on.
 
     ``what`` says what went wrong, ``hint`` what to do next.  ``code`` is Ark's ``error.code``
-    or one of ours (:class:`ErrorCode`, kept as its plain string value so both compare alike),
+    or one of ours (:class:`ErrorCode`, kept as its plain string value so both compare alike);
+    every error has one, so a script reading ``--json`` can always tell failures apart;
     ``request_id`` the ``X-Request-Id`` header (vendor support asks for it), ``http_status``
     the HTTP status when there was one.  ``retryable`` tells the poller that trying again
     later may succeed.
@@ -124,7 +127,7 @@ class ArkError(Exception):
         self,
         what: Message,
         *,
-        code: ErrorCode | str = "",
+        code: ErrorCode | str,
         request_id: str = "",
         http_status: int | None = None,
         hint: Message | None = None,

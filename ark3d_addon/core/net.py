@@ -18,20 +18,20 @@ import socket
 import ssl
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from functools import cache
-from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from .errors import ErrorCode, NetworkError
-from .messages import msg
-
-if TYPE_CHECKING:
-    import requests
+from .messages import Message, msg
 
 __all__ = [
     "MAX_RETRY_AFTER",
+    "NETWORK_RULES",
+    "Failure",
+    "NetworkRule",
     "backoff",
     "causes",
     "describe_network_error",
@@ -120,83 +120,102 @@ def _certificate_problem(chain: list[BaseException]) -> str:
     return ""
 
 
-def describe_network_error(exc: requests.RequestException, url: str) -> NetworkError:
-    """Turn a requests failure into a message that says which part of the network failed."""
-    import requests  # loaded by the request that failed
-    import urllib3.exceptions
+@dataclass(frozen=True)
+class Failure:
+    """What a failed connection tells: the exception chain (requests -> urllib3 -> socket), its words in
+    lower case, the host (and ``host:port``), and the certificate problem when it names one."""
 
-    parsed = urlparse(url)
-    host = parsed.hostname or url
-    where = f"{host}:{parsed.port}" if parsed.port else host
-    chain = list(causes(exc))
-    text = " ".join(str(e) for e in chain).lower()
-    if isinstance(exc, requests.exceptions.SSLError) or any(isinstance(e, urllib3.exceptions.SSLError) for e in chain):
-        if "certificate" in text:
-            reason = _certificate_problem(chain)
-            if reason:
-                return NetworkError(msg("The certificate of {host} could not be verified ({reason})", host=host,
-                                        reason=reason), code=ErrorCode.TLS_CERTIFICATE, hint=_CA_HINT)
-            return NetworkError(
-                msg("The certificate of {host} could not be verified", host=host),
-                code=ErrorCode.TLS_CERTIFICATE,
-                hint=_CA_HINT,
-            )
-        return NetworkError(
-            msg("A secure (TLS) connection to {host} could not be made", host=host),
-            code=ErrorCode.TLS_ERROR,
-            hint=_CA_HINT,
-            retryable=True,
-        )
-    if isinstance(exc, requests.exceptions.ProxyError):
-        return NetworkError(
-            msg("The proxy refused or failed the connection to {host}", host=host),
-            code=ErrorCode.PROXY_ERROR,
-            hint=msg("Check the HTTPS_PROXY / HTTP_PROXY settings, or ask your network administrator"),
-            retryable=True,
-        )
-    if any(isinstance(e, _dns_errors()) for e in chain):
-        return NetworkError(
-            msg("Could not resolve host {host}", host=host),
-            code=ErrorCode.DNS_FAILURE,
-            hint=msg("Check the address and your network/proxy"),
-            retryable=True,
-        )
-    if any(isinstance(e, ConnectionRefusedError) for e in chain) or "connection refused" in text:
-        return NetworkError(
-            msg("The connection to {host} was refused", host=where),
-            code=ErrorCode.CONNECTION_REFUSED,
-            hint=msg(
-                "The server is not running there or a firewall blocks it; check the address and your network/proxy"
-            ),
-            retryable=True,
-        )
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return NetworkError(
-            msg("Connecting to {host} timed out", host=host),
-            code=ErrorCode.CONNECT_TIMEOUT,
-            hint=msg("Check your network connection, proxy and firewall, then try again"),
-            retryable=True,
-        )
-    if isinstance(exc, requests.exceptions.ReadTimeout):
-        return NetworkError(
-            msg("{host} stopped answering (read timed out)", host=host),
-            code=ErrorCode.READ_TIMEOUT,
-            hint=msg("The network or the server is slow; try again in a moment"),
-            retryable=True,
-        )
-    if any(isinstance(e, ConnectionResetError) for e in chain) or "reset by peer" in text:
-        return NetworkError(
-            msg("The connection to {host} was reset", host=host),
-            code=ErrorCode.CONNECTION_RESET,
-            hint=msg("A network device or the server dropped the connection; try again"),
-            retryable=True,
-        )
-    return NetworkError(
-        msg("Could not connect to {host}: {kind}", host=host, kind=exc.__class__.__name__),
-        code=ErrorCode.NETWORK_ERROR,
-        hint=msg("Check your network connection and proxy, then try again"),
-        retryable=True,
-    )
+    exc: BaseException
+    chain: tuple[BaseException, ...]
+    text: str
+    host: str
+    where: str
+    reason: str
+
+    @classmethod
+    def of(cls, exc: BaseException, url: str, reason: str = "") -> Failure:
+        """``exc``, raised while talking to ``url``; ``reason`` says more when the caller knows it."""
+        parsed = urlparse(url)
+        host = parsed.hostname or url
+        chain = tuple(causes(exc))
+        return cls(exc, chain, " ".join(str(e) for e in chain).lower(), host,
+                   f"{host}:{parsed.port}" if parsed.port else host, reason or _certificate_problem(list(chain)))
+
+    def has(self, *kinds: type[BaseException]) -> bool:
+        """Whether anything in the chain is one of ``kinds``."""
+        return any(isinstance(e, kinds) for e in self.chain)
+
+    def named(self, *names: str) -> bool:
+        """Whether the request failed as one of the ``requests.exceptions`` classes ``names``."""
+        import requests  # loaded by the request that failed
+
+        return any(isinstance(self.exc, getattr(requests.exceptions, name)) for name in names)
+
+
+@dataclass(frozen=True)
+class NetworkRule:
+    """One row of :data:`NETWORK_RULES`: when it applies, the code, what went wrong, what to do."""
+
+    code: ErrorCode
+    applies: Callable[[Failure], bool]
+    what: Callable[[Failure], Message]
+    hint: Message
+    retryable: bool = True
+
+    def error(self, failure: Failure) -> NetworkError:
+        """The error this rule makes of ``failure``."""
+        return NetworkError(self.what(failure), code=self.code, hint=self.hint, retryable=self.retryable)
+
+
+def _tls_failed(f: Failure) -> bool:
+    import urllib3.exceptions  # loaded by the request that failed
+
+    return f.named("SSLError") or f.has(urllib3.exceptions.SSLError, ssl.SSLError)
+
+
+_RESET_HINT = msg("A network device or the server dropped the connection; try again")
+_CHECK_ADDRESS = msg("Check the address and your network/proxy")
+
+#: The network's failures, the first that applies wins: the order is the order a request crosses the
+#: layers (TLS before the proxy's words, a refusal before a timeout).  :func:`describe_network_error`
+#: reads it for requests' failures, Check Connection (:mod:`.diagnose`) for each layer it tries.
+NETWORK_RULES: tuple[NetworkRule, ...] = (
+    NetworkRule(ErrorCode.TLS_CERTIFICATE, lambda f: _tls_failed(f) and "certificate" in f.text and bool(f.reason),
+                lambda f: msg("The certificate of {host} could not be verified ({reason})", host=f.host,
+                              reason=f.reason), _CA_HINT, retryable=False),
+    NetworkRule(ErrorCode.TLS_CERTIFICATE, lambda f: _tls_failed(f) and "certificate" in f.text,
+                lambda f: msg("The certificate of {host} could not be verified", host=f.host), _CA_HINT,
+                retryable=False),
+    NetworkRule(ErrorCode.TLS_ERROR, _tls_failed,
+                lambda f: msg("A secure (TLS) connection to {host} could not be made", host=f.host), _CA_HINT),
+    NetworkRule(ErrorCode.PROXY_ERROR, lambda f: f.named("ProxyError"),
+                lambda f: msg("The proxy refused or failed the connection to {host}", host=f.host),
+                msg("Check the HTTPS_PROXY / HTTP_PROXY settings, or ask your network administrator")),
+    NetworkRule(ErrorCode.DNS_FAILURE, lambda f: f.has(*_dns_errors()),
+                lambda f: msg("Could not resolve host {host}", host=f.host), _CHECK_ADDRESS),
+    NetworkRule(ErrorCode.CONNECTION_REFUSED, lambda f: f.has(ConnectionRefusedError) or "connection refused" in f.text,
+                lambda f: msg("The connection to {host} was refused", host=f.where),
+                msg("The server is not running there or a firewall blocks it; check the address and your "
+                    "network/proxy")),
+    NetworkRule(ErrorCode.CONNECT_TIMEOUT, lambda f: f.named("ConnectTimeout") or isinstance(f.exc, TimeoutError),
+                lambda f: msg("Connecting to {host} timed out", host=f.host),
+                msg("Check your network connection, proxy and firewall, then try again")),
+    NetworkRule(ErrorCode.READ_TIMEOUT, lambda f: f.named("ReadTimeout"),
+                lambda f: msg("{host} stopped answering (read timed out)", host=f.host),
+                msg("The network or the server is slow; try again in a moment")),
+    NetworkRule(ErrorCode.CONNECTION_RESET, lambda f: f.has(ConnectionResetError) or "reset by peer" in f.text,
+                lambda f: msg("The connection to {host} was reset", host=f.host), _RESET_HINT),
+    NetworkRule(ErrorCode.NETWORK_ERROR, lambda f: True,
+                lambda f: msg("Could not connect to {host}: {kind}", host=f.host, kind=type(f.exc).__name__),
+                msg("Check your network connection and proxy, then try again")),
+)
+
+
+def describe_network_error(exc: BaseException, url: str, reason: str = "") -> NetworkError:
+    """The error of the first of :data:`NETWORK_RULES` that applies to ``exc`` (raised while talking to
+    ``url``): it names the part of the network that failed, and that part's remedy."""
+    failure = Failure.of(exc, url, reason)
+    return next(rule for rule in NETWORK_RULES if rule.applies(failure)).error(failure)
 
 
 def stream_error(exc: BaseException, url: str) -> NetworkError:
@@ -206,7 +225,7 @@ def stream_error(exc: BaseException, url: str) -> NetworkError:
         return NetworkError(
             msg("The connection to {host} was reset during the download", host=host),
             code=ErrorCode.CONNECTION_RESET,
-            hint=msg("A network device or the server dropped the connection; try again"),
+            hint=_RESET_HINT,
             retryable=True,
         )
     return NetworkError(

@@ -223,7 +223,8 @@ def validate_task_id(text: str) -> str:
     """
     candidate = (text or "").strip().strip(_INVISIBLE).strip()
     if not candidate:
-        raise ConfigError(msg("No task id given"), hint=msg("Paste the task id (it starts with cgt-)"))
+        raise ConfigError(msg("No task id given"), code=ErrorCode.MISSING_TASK_ID,
+                          hint=msg("Paste the task id (it starts with cgt-)"))
     if "://" in candidate:
         path = urlparse(candidate).path.rstrip("/")
         candidate = path.rsplit("/", 1)[-1]

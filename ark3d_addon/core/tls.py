@@ -27,7 +27,7 @@ from .messages import msg
 if TYPE_CHECKING:  # imported on the first request, not with the add-on (see net.py)
     import requests
 
-__all__ = ["CA_BUNDLE_HINT", "mount", "ssl_context", "user_ca_bundle"]
+__all__ = ["CA_BUNDLE_HINT", "mount", "ssl_context", "unusable_bundle", "user_ca_bundle"]
 
 
 def user_ca_bundle(verify: bool | str) -> str:
@@ -93,13 +93,18 @@ def mount(session: requests.Session, verify: bool | str) -> None:
     try:
         context = ssl_context(bundle)
     except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise ConfigError(
-            msg("The CA bundle {bundle} cannot be used ({reason})", bundle=bundle, reason=reason),
-            code=ErrorCode.CA_BUNDLE_UNUSABLE,
-            hint=CA_BUNDLE_HINT,
-        ) from None
+        raise unusable_bundle(bundle, exc) from None
     session.mount("https://", _adapter_class()(context))
+
+
+def unusable_bundle(bundle: str, exc: OSError | ValueError) -> ConfigError:
+    """The error of a CA bundle that :func:`ssl_context` could not load (requests and Check Connection alike)."""
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return ConfigError(
+        msg("The CA bundle {bundle} cannot be used ({reason})", bundle=bundle, reason=reason),
+        code=ErrorCode.CA_BUNDLE_UNUSABLE,
+        hint=CA_BUNDLE_HINT,
+    )
 
 
 CA_BUNDLE_HINT = msg(

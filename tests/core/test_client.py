@@ -66,6 +66,8 @@ def test_unknown_task_says_seven_days(ark_server) -> None:  # type: ignore[no-un
     # Ark's 404 codes of a create name the model, not a task: the hint must not speak of task ids.
     (404, "ModelNotOpen", "activate it in the Ark console", ("task id", "7 days")),
     (404, "InvalidEndpointOrModel.NotFound", "endpoint id", ("task id", "7 days")),
+    (404, "InvalidEndpointOrModel.ModelIDAccessDisabled", "use the endpoint id (ep-...) as the model",
+     ("task id", "exists in the base URL's region")),
 ])
 def test_a_refused_create_says_what_to_do_about_its_input_or_model(ark_server, status: int, code: str,  # type: ignore[no-untyped-def]
                                                                   says: str, not_says: tuple[str, ...]) -> None:
@@ -94,6 +96,34 @@ def test_5xx_burst_gives_up_with_the_code(ark_server) -> None:  # type: ignore[n
         client_for(ark_server).get_task(tid)
     assert info.value.code == "ServerOverloaded" and info.value.retryable
     assert ark_server.count("api") == 3  # one try and the SDK's two retries
+
+
+def test_an_overloaded_ark_says_it_is_arks_load_and_that_waiting_helps(ark_server) -> None:  # type: ignore[no-untyped-def]
+    tid = ark_server.add_task()
+    ark_server.fail_next(1, status=429, code="ServerOverloaded")
+    with pytest.raises(ApiError) as info:
+        client_for(ark_server, max_retries=0).get_task(tid)
+    message = info.value.user_message()
+    assert "Ark itself is overloaded (its load, not a limit of your account)" in message and "wait" in message
+    assert "requests a minute" not in message and info.value.retryable
+
+
+def test_a_wrong_base_url_path_says_to_check_the_base_url_not_the_task(ark_server) -> None:  # type: ignore[no-untyped-def]
+    tid = ark_server.add_task()
+    wrong = Settings(api_key=KEY, base_url=ark_server.api_base.replace("/api/v3", "/api/v2"))
+    with pytest.raises(ApiError) as info:
+        ArkClient(wrong).get_task(tid)
+    message = info.value.user_message()
+    assert info.value.http_status == 404 and "Check the base URL" in message and "/api/v3" in message
+    assert "task id" not in message and "7 days" not in message
+
+
+def test_an_http_error_that_is_not_arks_has_a_code_and_the_base_url_hint(ark_server) -> None:  # type: ignore[no-untyped-def]
+    tid = ark_server.add_task()
+    ark_server.set_raw_response(tid, 404, b"<html>404 page not found</html>", "text/html")
+    with pytest.raises(ApiError) as info:
+        client_for(ark_server).get_task(tid)
+    assert info.value.code == "HTTPError" and "Check the base URL" in info.value.user_message()
 
 
 def test_invalid_json_is_reported(ark_server) -> None:  # type: ignore[no-untyped-def]
@@ -158,9 +188,8 @@ def test_create_is_never_retried_blindly(ark_server) -> None:  # type: ignore[no
 
 
 @pytest.mark.parametrize(("code", "says"), [
-    ("QuotaExceeded", "The limit hit is the quota: the model's free quota is used up, or too many of your tasks "
-                      "are queued"),
-    ("SetLimitExceeded", "The limit hit is your account's spending cap"),
+    ("QuotaExceeded", "a plan's 5-hour, weekly or monthly quota is spent, or too many of your tasks are queued"),
+    ("SetLimitExceeded", "the cap your account set in Safe Experience Mode: raise it or turn Safe Experience Mode off"),
 ])
 def test_a_429_for_a_quota_or_the_spending_cap_says_which_and_is_not_retried(ark_server, code: str,  # type: ignore[no-untyped-def]
                                                                              says: str) -> None:

@@ -7,6 +7,7 @@ import socket
 import pytest
 
 from ark3d_addon.core.diagnose import _without_password, check_connection
+from ark3d_addon.core.net import NETWORK_RULES
 from ark3d_addon.core.settings import Settings
 
 
@@ -40,6 +41,15 @@ def test_refused_port_stops_at_tcp() -> None:
         port = s.getsockname()[1]
     checks = check_connection(Settings(api_key="k", base_url=f"http://127.0.0.1:{port}/api/v3"))
     assert checks[-1].name == "tcp" and not checks[-1].ok and "refused" in str(checks[-1].message)
+    assert str(checks[-1].message) == f"The connection to 127.0.0.1:{port} was refused"
+
+
+@pytest.mark.parametrize(("base_url", "code"), [("https://ark.does-not-exist.invalid/api/v3", "DNSFailure"),
+                                                ("http://127.0.0.1:9/api/v3", "ConnectionRefused")])
+def test_a_failing_layer_is_worded_by_the_same_rules_as_a_failed_request(base_url: str, code: str) -> None:
+    error = check_connection(Settings(api_key="k", base_url=base_url))[-1].error
+    assert error is not None and error.code == code
+    assert error.hint == next(rule.hint for rule in NETWORK_RULES if rule.code == code)
 
 
 def test_proxy_from_the_environment_is_named(ark_server, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]

@@ -219,19 +219,8 @@ CATALOG: dict[str, str] = {
     "Using the proxy {proxy} (HTTPS_PROXY / NO_PROXY)": "正在使用代理 {proxy}（HTTPS_PROXY / NO_PROXY）",
     "No proxy: connecting directly": "无代理：直接连接",
     "{host} resolves": "{host} 解析成功",
-    "Could not resolve {host} ({reason}): check the address, your network and DNS, or the proxy setting":
-        "无法解析 {host}（{reason}）：请检查地址、网络和 DNS，或代理设置",
     "Connected to {host}:{port}": "已连接到 {host}:{port}",
-    "{host}:{port} {what}: a firewall or proxy may block it": "{host}:{port} {what}：可能被防火墙或代理拦截",
-    "refused the connection": "拒绝了连接",
-    "is unreachable ({reason})": "无法访问（{reason}）",
     "TLS certificate verified": "TLS 证书验证通过",
-    "The certificate of {host} could not be verified ({reason}): if your network inspects TLS, set the CA Bundle "
-    "preference to your company's CA file":
-        "无法验证 {host} 的证书（{reason}）：如果您的网络会检查 TLS，请在偏好设置“CA 证书包”中指定公司的 CA 文件",
-    "The TLS handshake with {host} failed ({reason})": "与 {host} 的 TLS 握手失败（{reason}）",
-    "The CA bundle {bundle} cannot be used ({reason}): set the CA Bundle preference to a PEM file":
-        "无法使用 CA 证书包 {bundle}（{reason}）：请在偏好设置“CA 证书包”中指定一个 PEM 文件",
     "No API key is set: add it above or in ARK_API_KEY": "未设置 API 密钥：请在上方或环境变量 ARK_API_KEY 中设置",
     "The API key is accepted": "API 密钥有效",
     # -- composing error messages (i18n.error_text) ------------------------------------
@@ -629,8 +618,13 @@ CATALOG: dict[str, str] = {
     "{model} takes no seed": "{model} 不接受种子",
     "Leave the seed unset": "请不要设置种子",
     # -- limits (HTTP 429) ---------------------------------------------------------------------------
-    "The limit hit is the quota: the model's free quota is used up, or too many of your tasks are queued. Let queued tasks finish, or turn on paid use (or buy a resource pack) in the Ark console": "触发的是额度限制：该模型的免费额度已用完，或排队中的任务过多。请等待排队任务完成，或在方舟控制台开通付费使用（或购买资源包）",
-    "The limit hit is your account's spending cap: raise it in the Ark console, or wait until it resets": "触发的是账户的消费上限：请在方舟控制台提高上限，或等待其重置",
+    "The limit hit is a quota: the model's free quota is used up, a plan's 5-hour, weekly or monthly quota is spent, or too many of your tasks are queued. Let queued tasks finish, wait for the quota to renew, or turn on paid use (or buy a resource pack) in the Ark console": "触发的是额度限制：该模型的免费额度已用完、套餐的 5 小时/每周/每月额度已用尽，或排队中的任务过多。请等待排队任务完成、等待额度刷新，或在方舟控制台开通付费使用（或购买资源包）",
+    "The limit hit is the cap your account set in Safe Experience Mode: raise it or turn Safe Experience Mode off in the Ark console (Activation Management), then try again": "触发的是账户在安全体验模式中设置的限额：请在方舟控制台（开通管理）提高限额或关闭安全体验模式，然后重试",
+    "Ark itself is overloaded (its load, not a limit of your account): the add-on retries; if it persists, wait a few minutes and try again": "方舟服务本身负载过高（是服务的负载，不是您账户的限制）：插件会自动重试；如果持续出现，请等几分钟再试",
+    "Your account may not call this model by its model id: create an endpoint for it in the Ark console (Online Inference) and use the endpoint id (ep-...) as the model": "您的账户不能用模型 ID 调用此模型：请在方舟控制台（在线推理）为它创建推理接入点，并把接入点 ID（ep-...）用作模型",
+    "Check the base URL in the add-on preferences (or ARK_BASE_URL): it should be the region's Ark address ending in /api/v3, such as https://ark.cn-beijing.volces.com/api/v3": "请检查插件偏好设置中的 Base URL（或 ARK_BASE_URL）：它应是所在地域以 /api/v3 结尾的方舟地址，例如 https://ark.cn-beijing.volces.com/api/v3",
+    "The limit set in Safe Experience Mode was reached": "已达到安全体验模式中设置的限额",
+    "A quota was used up": "额度已用尽",
     "The limit hit is the number of requests a minute (per account and model): wait a minute and try again": "触发的是每分钟请求数限制（按账户和模型计）：请等待一分钟后重试",
     "The key may not have access to this model or region: enable the model in the Ark console": "该密钥可能无权访问此模型或地域：请在方舟控制台开通该模型",
     "Write the parameters as --name value pairs, not '{text}'": "请把参数写成 --名称 值 的形式，而不是“{text}”",
@@ -684,6 +678,8 @@ CODE_TEXTS: dict[str, str] = {
     "ServerOverloaded": "The Ark service is overloaded",
     "InputImageSensitiveContentDetected": "The input image may contain sensitive content",
     "InputImageSensitiveContentDetected.PrivacyInformation": "The input image may contain real-person portrait "
+    "SetLimitExceeded": "The limit set in Safe Experience Mode was reached",
+    "QuotaExceeded": "A quota was used up",
                                                              "information",
     "SensitiveContentDetected": "The content may be sensitive",
     "InvalidParameter": "A parameter of the request is invalid",
