@@ -676,10 +676,10 @@ CODE_TEXTS: dict[str, str] = {
     "RateLimitExceeded": "Ark's rate limit was exceeded",
     "InternalServiceError": "The Ark service had an internal error",
     "ServerOverloaded": "The Ark service is overloaded",
-    "InputImageSensitiveContentDetected": "The input image may contain sensitive content",
-    "InputImageSensitiveContentDetected.PrivacyInformation": "The input image may contain real-person portrait "
     "SetLimitExceeded": "The limit set in Safe Experience Mode was reached",
     "QuotaExceeded": "A quota was used up",
+    "InputImageSensitiveContentDetected": "The input image may contain sensitive content",
+    "InputImageSensitiveContentDetected.PrivacyInformation": "The input image may contain real-person portrait "
                                                              "information",
     "SensitiveContentDetected": "The content may be sensitive",
     "InvalidParameter": "A parameter of the request is invalid",
