@@ -13,8 +13,8 @@ import bpy
 
 from ..core.errors import ArkError, ErrorCode
 from ..core.job import ImportJob
-from ..core.jobstate import JobKind, Phase
 from ..core.messages import Message, msg
+from ..core.phases import JobKind, Phase
 from . import i18n
 from .importer import ImportSummary, import_model
 from .options import ImportOptions

@@ -105,10 +105,6 @@ class ModelSpec:
     def formats(self) -> tuple[str, ...]:
         return self.flag(self.format_flag).values
 
-    @property
-    def default_format(self) -> str:
-        return self.flag(self.format_flag).default or self.formats[0]
-
     def defaults(self) -> dict[str, str]:
         """Every flag that has a documented default, at that default."""
         return {f.name: f.default for f in self.flags if f.default is not None}

@@ -53,9 +53,9 @@ from .errors import (
     TaskFailed,
     scrub,
 )
-from .jobstate import JobKind, JobState, Phase
 from .library import JobJournal, Library
 from .messages import Message, ark_words, format_bytes, format_duration, msg
+from .phases import JobKind, JobState, Phase
 from .poller import POLL_ERROR_BUDGET_S, Poller
 from .references import outside_references
 from .retention import LINK_LIFETIME_S, duration, link_lifetime

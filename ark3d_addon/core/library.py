@@ -34,8 +34,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ArkError, Cancelled, ConfigError, ErrorCode
-from .jobstate import JobKind
 from .messages import msg
+from .phases import JobKind
 from .task import validate_task_id
 
 __all__ = ["JobJournal", "Library", "LibraryEntry", "default_library_root"]

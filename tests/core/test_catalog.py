@@ -28,10 +28,10 @@ def test_every_3d_model_on_ark_has_one_definition() -> None:
     (HYPER3D, ("glb", "obj", "usdz", "fbx", "stl"), "glb"),
     (HITEM3D, ("obj", "glb", "stl", "fbx", "usdz"), "obj"),
 ])
-def test_formats_and_default_format(model: str, formats: tuple[str, ...], default: str) -> None:
+def test_formats_and_the_documented_default_format(model: str, formats: tuple[str, ...], default: str) -> None:
     spec = find_model(model)
     assert spec.formats == formats
-    assert spec.default_format == default
+    assert spec.defaults()[spec.format_flag] == default
 
 
 @pytest.mark.parametrize(("model", "params", "faces"), [

@@ -6,7 +6,7 @@ import json
 import threading
 from pathlib import Path
 
-from ark3d_addon.core.jobstate import JobKind
+from ark3d_addon.core.phases import JobKind
 from ark3d_addon.core.library import JobJournal, Library
 
 A = "cgt-20251124000001-aaaaa"
