@@ -21,14 +21,15 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from .cli_job import EX_INTERRUPTED, progress_printer, run_job
 from .core import assets
 from .core.client import ArkClient
 from .core.errors import ArkError, Cancelled
-from .core.job import ImportJob, JobState
+from .core.job import ImportJob, JobResult
 from .core.library import Library, default_library_root
 from .core.settings import Settings
 from .core.task import Task
-from .core.tasklist import merge_rows
+from .core.tasklist import TaskRow, merge_rows
 from .core.worker import internal_error, print_bug
 
 #: sysexits.h: an internal software error (a bug), as opposed to 1, a failure Ark or the user can fix.
@@ -48,7 +49,7 @@ def _global_options(parser: argparse.ArgumentParser, *, after_command: bool) -> 
     parser.add_argument("--json", action="store_true", default=default(False),
                         help="print errors as JSON on stdout (list: the records as JSON)")
     parser.add_argument("--quiet", action="store_true", default=default(False),
-                        help="no progress or notices on stderr (errors are still printed)")
+                        help="no progress on stderr (warnings and errors are still printed)")
 
 
 def _library_option(parser: argparse.ArgumentParser) -> None:
@@ -68,7 +69,8 @@ def _parser() -> argparse.ArgumentParser:
     fetch = sub.add_parser("fetch", parents=[after], help="download and extract a task's result, print the model path")
     fetch.add_argument("task_id")
     _library_option(fetch)
-    fetch.add_argument("--variant", choices=("pbr", "rgb"), default="pbr", help="which variant when the zip has both")
+    fetch.add_argument("--variant", choices=("pbr", "rgb"), default=None,
+                       help="which variant when the result has both (default pbr); one it lacks is warned about")
     listing = sub.add_parser("list", parents=[after],
                              help="the library and Ark's tasks: status, where the result, picture and asset file are")
     _library_option(listing)
@@ -81,66 +83,90 @@ def _parser() -> argparse.ArgumentParser:
 _LIST_PAGE = 100
 
 
-def _list(settings: Settings, library: Library, offline: bool, limit: int, as_json: bool) -> int:
-    """Ark's tasks (newest first, up to ``limit``), then the library's others; one line or JSON object each."""
+def _remote_tasks(settings: Settings, limit: int) -> tuple[list[Task], int]:
+    """Ark's 3D tasks, newest first, up to ``limit``; and how many video tasks the same pages held
+    (Seedance's, left out as the Tasks browser does)."""
     remote: list[Task] = []
-    videos = 0  # the same list call returns video tasks (Seedance): left out, as the browser does
-    if not offline:
-        client = ArkClient(settings)
-        try:
-            page = 1
-            while len(remote) < limit:
-                tasks, total = client.list_tasks(page_num=page, page_size=_LIST_PAGE)
-                remote.extend(task for task in tasks if not task.is_video)
-                videos += sum(1 for task in tasks if task.is_video)
-                if not tasks or page * _LIST_PAGE >= total:
-                    break
-                page += 1
-        finally:
-            client.close()
-    rows = merge_rows(remote[:limit], library.entries(), last_page=True)
-    records = []
-    for row in rows:
-        folder = library.task_dir(row.task_id)
-        model = library.extracted_model(row.task_id) if row.extracted else None
-        picture = folder / assets.PREVIEW_FILE
-        asset = folder / assets.ASSET_FILE
-        given = assets.input_image(library, row.task_id)
-        records.append({
-            "task_id": row.task_id, "status": row.status, "model": row.model, "fileformat": row.fileformat,
-            "on_ark": row.remote, "in_library": row.in_library, "extracted": row.extracted,
-            "result": str(model) if model else None,
-            "preview": str(picture) if picture.is_file() else None,
-            "asset": str(asset) if asset.is_file() else None,
-            "asset_state": assets.asset_state(library, row.task_id) if row.in_library else "none",
-            "input": str(given) if given else None,
-        })
-    if as_json:
-        print(json.dumps(records, ensure_ascii=False, indent=2))
-        return 0
+    videos = 0
+    client = ArkClient(settings)
+    try:
+        page = 1
+        while len(remote) < limit:
+            tasks, total = client.list_tasks(page_num=page, page_size=_LIST_PAGE)
+            remote.extend(task for task in tasks if not task.is_video)
+            videos += sum(1 for task in tasks if task.is_video)
+            if not tasks or page * _LIST_PAGE >= total:
+                break
+            page += 1
+    finally:
+        client.close()
+    return remote[:limit], videos
+
+
+def _record(library: Library, row: TaskRow) -> dict[str, object]:
+    """One task as ``list`` shows it: where it is, and the paths of its files."""
+    folder = library.task_dir(row.task_id)
+    model = library.extracted_model(row.task_id) if row.extracted else None
+    picture = folder / assets.PREVIEW_FILE
+    asset = folder / assets.ASSET_FILE
+    given = assets.input_image(library, row.task_id)
+    return {
+        "task_id": row.task_id, "status": row.status, "model": row.model, "fileformat": row.fileformat,
+        "on_ark": row.remote, "in_library": row.in_library, "extracted": row.extracted,
+        "result": str(model) if model else None,
+        "preview": str(picture) if picture.is_file() else None,
+        "asset": str(asset) if asset.is_file() else None,
+        "asset_state": assets.asset_state(library, row.task_id) if row.in_library else "none",
+        "input": str(given) if given else None,
+        "chain": row.chain.to_json() if row.chain else None,
+    }
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 task``, ``2 tasks``."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def _summary(records: list[dict[str, object]], library: Library, asked_ark: bool, videos: int) -> str:
+    """The line under the table: how many tasks, where they are."""
+    on_ark = f"{sum(1 for r in records if r['on_ark'])} on Ark" if asked_ark else "Ark not asked"
+    extracted = sum(1 for r in records if r["extracted"])
+    partial = sum(1 for r in records if r["in_library"] and not r["extracted"])
+    with_asset = sum(1 for r in records if r["asset"])
+    line = (f"{_count(len(records), 'task')}: {on_ark}; in the library ({library.root}): {extracted} extracted, "
+            f"{partial} partial, {with_asset} with an asset file")
+    return line + (f"; {_count(videos, 'video task')} on Ark left out" if videos else "")
+
+
+def _print_table(records: list[dict[str, object]]) -> None:
     print(f"{'TASK ID':<26} {'STATUS':<10} {'FORMAT':<6} {'ARK':<3} {'LIBRARY':<9} {'ASSET':<7} PATH")
     for r in records:
         where = "extracted" if r["extracted"] else ("partial" if r["in_library"] else "-")
         print(f"{r['task_id']:<26} {r['status']:<10} {str(r['fileformat'] or '?').upper():<6} "
               f"{'yes' if r['on_ark'] else 'no':<3} {where:<9} {r['asset_state']:<7} {r['result'] or ''}")
-    print(f"{len(records)} tasks: {sum(1 for r in records if r['on_ark'])} on Ark, "
-          f"{sum(1 for r in records if r['extracted'])} in the library ({library.root}), "
-          f"{sum(1 for r in records if r['asset'])} with an asset file"
-          + (f"; {videos} video task{'' if videos == 1 else 's'} on Ark left out" if videos else ""), file=sys.stderr)
+
+
+def _list(settings: Settings, library: Library, offline: bool, limit: int, as_json: bool) -> int:
+    """Ark's tasks (newest first, up to ``limit``), then the library's others; one line or JSON object each.
+
+    With no API key the library is listed alone, as the Tasks browser does, and stderr says so.
+    """
+    if not offline and not settings.api_key:
+        _warn("Ark was not asked: no API key is set (ARK_API_KEY); listing the library only")
+        offline = True
+    remote, videos = _remote_tasks(settings, limit) if not offline else ([], 0)
+    records = [_record(library, row) for row in merge_rows(remote, library.entries(), last_page=True)]
+    if as_json:
+        print(json.dumps(records, ensure_ascii=False, indent=2))
+    else:
+        _print_table(records)
+        print(_summary(records, library, not offline, videos), file=sys.stderr)
     return 0
 
 
-def _progress_printer(enabled: bool) -> Callable[[JobState], None]:
-    """Print each new state line once: a pipeline log, not a redrawn bar."""
-    last = [""]
-
-    def show(state: JobState) -> None:
-        text = state.text.render()
-        if enabled and text != last[0]:
-            last[0] = text
-            print(text, file=sys.stderr, flush=True)
-
-    return show
+def _warn(text: str) -> None:
+    """A notice the user should read even with ``--quiet``: something differs from what was asked."""
+    print(f"warning: {text}", file=sys.stderr, flush=True)
 
 
 def _status(args: argparse.Namespace, settings: Settings) -> int:
@@ -162,10 +188,20 @@ def _library(args: argparse.Namespace, settings: Settings) -> Library:
 def _fetch(args: argparse.Namespace, settings: Settings) -> int:
     """``fetch ID``: wait, download and extract into the library; print the model path."""
     job = ImportJob(args.task_id, settings, _library(args, settings), variant=args.variant,
-                    import_when_ready=False, on_state=_progress_printer(not args.quiet))
-    result = job.run()
+                    import_when_ready=False, on_state=progress_printer(not args.quiet))
+    result = run_job(job)
+    _check_variant(args.variant, result)
     print(result.model.path)
     return 0
+
+
+def _check_variant(asked: str | None, result: JobResult) -> None:
+    """A ``--variant`` the result does not have: the model used instead is named on stderr
+    (also for a result already in the library); the fetch itself succeeds."""
+    if asked and result.model.variant != asked:
+        used = result.model.path.relative_to(result.files_dir).as_posix()
+        kind = f"the {result.model.variant} variant" if result.model.variant else "its only model"
+        _warn(f"the result of {result.task_id} has no {asked} variant; using {kind}, {used}")
 
 
 def _listing(args: argparse.Namespace, settings: Settings) -> int:
@@ -190,9 +226,10 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.resolve(base_url=args.base_url, environ=environ)
         return _COMMANDS[args.command](args, settings)
     except Cancelled:
-        return 130
+        return EX_INTERRUPTED  # run_job has said what was kept
     except KeyboardInterrupt:
-        return 130
+        print("Interrupted: nothing was changed.", file=sys.stderr)
+        return EX_INTERRUPTED
     except ArkError as exc:
         if args.json:
             print(json.dumps(exc.as_dict(), ensure_ascii=False))

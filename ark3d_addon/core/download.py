@@ -522,6 +522,7 @@ def download(
     verify: bool | str = True,
     keep_partial: bool = False,
     durable: bool = True,
+    on_retry: Callable[[Exception, float, int, int], None] | None = None,
 ) -> Path:
     """Download ``url`` to ``dest`` atomically (via ``dest.part``), resuming and retrying.
 
@@ -533,6 +534,9 @@ def download(
     ``durable=False`` skips the fsync before the rename (the disk has been writing the file
     back since the first bytes): the caller fsyncs ``dest`` later, when it can overlap with
     other work.  On a link faster than the disk the fsync otherwise waits for the disk.
+
+    ``on_retry(error, delay_s, next_attempt, max_attempts)`` hears of each failed attempt that
+    is tried again, so the user is told the file host is not answering.
     """
     check_url(url)
     dest = Path(dest)
@@ -570,6 +574,8 @@ def download(
                     if retry.immediate
                     else (retry.retry_after if retry.retry_after is not None else net.backoff(attempt))
                 )
+                if on_retry is not None:
+                    on_retry(retry.error, delay, attempt + 1, max_attempts)
                 if cancel is not None:
                     if cancel.wait(delay):
                         raise Cancelled() from None

@@ -54,7 +54,7 @@ from .errors import (
     scrub,
 )
 from .library import JobJournal, Library
-from .messages import Message, ark_words, format_bytes, format_duration, msg
+from .messages import Message, ark_words, format_bytes, format_duration, msg, verbatim
 from .phases import JobKind, JobState, Phase
 from .poller import POLL_ERROR_BUDGET_S, Poller
 from .references import outside_references
@@ -200,6 +200,8 @@ class ImportJob:
             else:
                 stopped = (msg("Stopped (it resumes when Blender starts again)") if self._journal_written
                            else msg("Stopped"))
+                if not self._journal_written:
+                    self._forget_records()
                 self._set(JobState(Phase.CANCELLED, stopped, None, exc))
             raise
         except ArkError as exc:
@@ -207,6 +209,8 @@ class ImportJob:
             self._end_journal()
             if exc.code == ErrorCode.NOT_A_3D_TASK or self._never_described(exc):
                 self._forget_folder()  # not a 3D task, or no task at all: nothing of it belongs in the library
+            else:
+                self._forget_records()
             self._set(JobState(Phase.FAILED, exc.what, None, exc))
             raise
         except OSError as exc:
@@ -299,6 +303,13 @@ class ImportJob:
         if self._fresh_folder and not self.library.zip_path(self.task_id).exists():
             self.library.discard(self.task_id)
 
+    def _forget_records(self) -> None:
+        """A job that failed or stopped before it downloaded anything leaves no folder holding only
+        its records (``task.json``): a run again starts from Ark's answer, and the library would
+        list it as a partial result.  A partial download, or anything else in the folder, stays."""
+        if self.task_id and self.library.holds_only_records(self.task_id):
+            self.library.discard(self.task_id)
+
     def _cancel_on_ark(self) -> None:
         """Best effort: a task still queued costs nothing yet; the DELETE call cancels it."""
         client = ArkClient(self.settings, max_retries=0)
@@ -364,7 +375,8 @@ class ImportJob:
         client = ArkClient(self.settings, cancel=self.cancel_event)
         try:
             self._set(JobState(Phase.STARTING, msg("Asking Ark about {task_id}", task_id=self.task_id), None))
-            poller = Poller(client, self.settings.poll_interval, self.cancel_event, error_budget=self.poll_error_budget)
+            poller = Poller(client, self.settings.poll_interval, self.cancel_event, error_budget=self.poll_error_budget,
+                            on_retry=self._poll_retrying)
             task = poller.wait_final(self.task_id, self._on_task)
         finally:
             client.close()
@@ -396,6 +408,20 @@ class ImportJob:
                 hint=msg("Query it again in a minute; report the task id to Ark support if it persists"),
             )
         return task
+
+    def _poll_retrying(self, error: ArkError, seconds_left: float) -> None:
+        """Ark does not answer (the poller rides it out): say what failed and until when it is asked again."""
+        until = time.strftime("%H:%M:%S", time.localtime(time.time() + seconds_left))
+        self._set(JobState(self.snapshot().phase, msg("{what} ({code}); retrying until {until}", what=error.what,
+                                                      code=error.code, until=until), None))
+
+    def _download_retrying(self, error: Exception, delay: float, attempt: int, attempts: int) -> None:
+        """The file host failed an attempt that the download makes again: say what failed and how often it tries."""
+        what = error.what if isinstance(error, ArkError) else verbatim(str(error))
+        code = error.code if isinstance(error, ArkError) else type(error).__name__
+        self._set(JobState(Phase.DOWNLOADING, msg("{what} ({code}); retrying in {seconds} s (attempt {n} of {total})",
+                                                  what=what, code=code, seconds=f"{delay:.0f}", n=str(attempt),
+                                                  total=str(attempts)), None))
 
     def _on_task(self, task: Task) -> None:
         if task.is_video:  # told apart on the first answer: no waiting, no download, nothing kept
@@ -450,6 +476,7 @@ class ImportJob:
                     stall_timeout=self.stall_timeout,
                     keep_partial=True,  # run() removes it on the user's cancel, keeps it for a resume
                     durable=False,  # _extract() fsyncs the zip: the disk writes it while the extraction runs
+                    on_retry=self._download_retrying,
                 )
             except LinkExpired as exc:
                 lifetime = link_lifetime(task.model)

@@ -7,7 +7,7 @@ Layout of one task folder (named by the validated task id, so nothing path-like 
                      files/           the extracted result
                      extracted.json   written last: the extraction is complete
                      job.json         the journal of a job in flight (see below)
-                     .lock            held while a job works on the task
+                     .lock            exists only while a job works on the task
 
 Every file that marks progress is written atomically (temporary file + ``os.replace``), so a
 crash or a second Blender never sees half a state.
@@ -44,6 +44,8 @@ _TASK_JSON = "task.json"
 _MARKER = "extracted.json"
 _JOURNAL = "job.json"
 _LOCK = ".lock"
+#: What a job writes about a task, as opposed to what it downloads or the user adds.
+_RECORDS = frozenset({_TASK_JSON, _JOURNAL, _LOCK})
 _TMP_PREFIX = ".tmp-"
 _LOCK_POLL = 0.1
 
@@ -222,10 +224,28 @@ class Library:
         path = (files / rel).resolve()
         return path if path.is_relative_to(files) and path.is_file() else None
 
+    def part_path(self, task_id: str) -> Path:
+        """The download in progress (``result.zip.part``): what a resumed download continues."""
+        return self.task_dir(task_id) / "result.zip.part"
+
     def clear_partial(self, task_id: str) -> None:
         """Drop what an interrupted download or extraction left: ``result.zip.part``, ``.tmp-*``."""
-        (self.task_dir(task_id) / "result.zip.part").unlink(missing_ok=True)
+        self.part_path(task_id).unlink(missing_ok=True)
         self.clear_temp(task_id)
+
+    def holds_only_records(self, task_id: str) -> bool:
+        """True when the task's folder holds nothing but the add-on's own records (``task.json``,
+        ``job.json``, ``.lock``, ``.tmp-*``): no download, no result, nothing the user made.
+
+        Such a folder, left by a job that failed or was stopped before it downloaded anything,
+        is worth nothing (a run again starts from Ark's answer) and would show in the library
+        as a partial result.
+        """
+        try:
+            names = [item.name for item in self.task_dir(task_id).iterdir()]
+        except OSError:
+            return False
+        return all(name in _RECORDS or name.startswith(_TMP_PREFIX) for name in names)
 
     def clear_temp(self, task_id: str) -> None:
         """Drop the ``.tmp-*`` files and folders a crashed job left (an extraction can be GBs).
@@ -343,6 +363,8 @@ class Library:
         """Exclusive hold on one task, across threads and processes (two Blenders, the CLI).
 
         Polls a non-blocking OS lock so a waiting job can give up on ``timeout`` or ``cancel``.
+        The ``.lock`` file goes when the hold ends (:func:`_release`): a task folder at rest
+        holds no lock file, and a job that waited on the removed one takes a new one.
         """
         folder = self.task_dir(task_id)
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -375,8 +397,7 @@ class Library:
         try:
             yield
         finally:
-            _unlock(fd)
-            os.close(fd)
+            _release(fd, folder / _LOCK)
 
     def discard(self, task_id: str) -> None:
         """Remove the folder of a task whose job ended with nothing to keep (cancelled, not 3D).
@@ -464,6 +485,26 @@ else:
 
     def _unlock(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def _release(fd: int, path: Path) -> None:
+    """Give up a hold taken by :meth:`Library.lock` and remove its lock file.
+
+    Elsewhere the file is removed while it is still held, so no job can take it in between;
+    Windows deletes no open file, so there it goes after, unless another job opened it
+    meanwhile (that job then holds it, and removes it in turn).
+    """
+    try:
+        if sys.platform != "win32" and _is_current(fd, path):
+            path.unlink(missing_ok=True)
+    finally:
+        _unlock(fd)
+        os.close(fd)
+    if sys.platform == "win32":
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            pass
 
 
 def _is_current(fd: int, path: Path) -> bool:

@@ -31,7 +31,9 @@ class Poller:
     ``interval`` while running; while queued the wait grows by half each time up to
     :data:`MAX_QUEUED_INTERVAL`.  Errors are retried here with growing waits for up to
     :data:`POLL_ERROR_BUDGET_S`, never in a burst: only the first query (before the task was
-    seen) uses the client's quick retries, later ones are one request per poll.
+    seen) uses the client's quick retries, later ones are one request per poll.  ``on_retry``
+    hears of each error it rides out, with the seconds left before it gives up, so the user is
+    told that Ark is not answering and until when it is asked again.
     """
 
     def __init__(
@@ -41,8 +43,10 @@ class Poller:
         cancel: threading.Event,
         clock: Callable[[], float] = time.monotonic,
         error_budget: float = POLL_ERROR_BUDGET_S,
+        on_retry: Callable[[ArkError, float], None] | None = None,
     ) -> None:
         self.client = client
+        self.on_retry = on_retry
         self.interval = interval
         self.cancel = cancel
         self.clock = clock
@@ -69,6 +73,8 @@ class Poller:
                 misconfigured = isinstance(exc, NetworkError) or exc.code == ErrorCode.INVALID_RESPONSE
                 if (not seen and misconfigured) or now - first_error_at > self.error_budget:
                     raise
+                if self.on_retry is not None:
+                    self.on_retry(exc, first_error_at + self.error_budget - now)
                 wait = min(MAX_QUEUED_INTERVAL, max(wait, self.interval) * 2)
             else:
                 seen = True

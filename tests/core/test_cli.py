@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import signal
+import socket
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 from ark3d_addon import cli
 from ark3d_addon.core import archive
+from ark_server import ArkServer
 from tests.core.test_job import result_zip
 
 REPO = Path(__file__).resolve().parents[2]
@@ -128,7 +133,8 @@ def test_list_says_what_is_where(ark_server, tmp_path: Path) -> None:  # type: i
     offline = run_cli(ark_server, "list", "--offline", "--dest", str(tmp_path))
     assert offline.returncode == 0, offline.stderr
     assert fetched in offline.stdout and gone in offline.stdout and remote_only not in offline.stdout
-    assert "2 tasks: 0 on Ark, 1 in the library" in offline.stderr
+    assert f"2 tasks: Ark not asked; in the library ({tmp_path}): 1 extracted, 1 partial, 0 with an asset file" \
+        in offline.stderr, offline.stderr
 
 
 def test_global_options_are_taken_after_the_command_too(ark_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -176,3 +182,175 @@ def test_a_bug_in_the_job_prints_its_traceback_and_exits_70(ark_server, tmp_path
     assert "in safe_extract" in err, "the traceback goes down to where the bug happened"
     assert err.rstrip().endswith("please report them with the task id.")
     assert "An internal error stopped the job: RuntimeError: zipfile broke" in err
+
+
+def start_cli(server, *args: str, key: str = "test-key") -> subprocess.Popen[str]:  # type: ignore[no-untyped-def]
+    """The command line as a process of its own, to be signalled while it works."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARK")}
+    env.update({"ARK_API_KEY": key, "ARK_BASE_URL": server.api_base, "PYTHONPATH": str(REPO)})
+    return subprocess.Popen([sys.executable, "-m", "ark3d_addon", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
+
+
+def read_until(proc: subprocess.Popen[str], text: str) -> list[str]:
+    """stderr lines up to the first that contains ``text`` (the process is killed if it ends first)."""
+    assert proc.stderr is not None
+    lines: list[str] = []
+    for line in proc.stderr:
+        lines.append(line)
+        if text in line:
+            return lines
+    proc.kill()
+    raise AssertionError(f"{text!r} never came on stderr: {lines}")
+
+
+def interrupt(proc: subprocess.Popen[str]) -> tuple[int, str, str]:
+    """Ctrl-C, then what the process printed after it and its exit status."""
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    return proc.returncode, out, err
+
+
+def test_ctrl_c_while_waiting_says_nothing_was_downloaded_and_leaves_no_folder(ark_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    tid = ark_server.add_task(file=ark_server.add_file("r.zip", result_zip()), queued_s=600)
+    proc = start_cli(ark_server, "fetch", tid, "--dest", str(tmp_path))
+    read_until(proc, "Queued")
+    status, out, err = interrupt(proc)
+    assert status == 130 and out == ""
+    assert err.splitlines() == [f"Interrupted: nothing was downloaded yet for {tid} (queued on Ark); run the same "
+                                "command again to resume waiting for it."], err
+    assert list(tmp_path.iterdir()) == [], "a folder holding only task.json is worth nothing"
+
+
+def test_ctrl_c_while_downloading_keeps_the_part_and_the_same_command_resumes(ark_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    data = result_zip(padding=3_000_000)
+    tid = ark_server.add_task(file=ark_server.add_file("r.zip", data, throttle_bps=1_000_000))
+    proc = start_cli(ark_server, "fetch", tid, "--dest", str(tmp_path))
+    read_until(proc, "Downloading 1.")  # a megabyte or more arrived
+    status, out, err = interrupt(proc)
+    part = tmp_path / tid / "result.zip.part"
+    assert status == 130 and out == "" and part.is_file()
+    [line] = err.splitlines()
+    assert line.startswith("Interrupted: kept ") and f"of {tid}'s download ({part}); run the same command " \
+        "again to resume it." in line, err
+    assert not (tmp_path / tid / ".lock").exists()
+    again = run_cli(ark_server, "fetch", tid, "--dest", str(tmp_path), "--quiet")
+    assert again.returncode == 0, again.stderr
+    assert Path(again.stdout.strip()).is_file()
+    assert any(r.header("Range") for r in ark_server.requests_log if r.server == "file"), "the rerun resumed"
+
+
+def many_files_zip(path: Path, count: int = 15000) -> Path:
+    """A zip of many small files: its extraction takes long enough to be interrupted."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("model/m.obj", "v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n")
+        for n in range(count):
+            zf.writestr(f"model/parts/{n % 50}/p{n}.txt", f"part {n}\n" * 20)
+    return path
+
+
+def test_ctrl_c_while_extracting_keeps_the_download(ark_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    tid = ark_server.add_task(file=ark_server.add_file("r.zip", many_files_zip(tmp_path / "big.zip")))
+    library = tmp_path / "library"
+    proc = start_cli(ark_server, "fetch", tid, "--dest", str(library))
+    read_until(proc, "Extracting")
+    status, out, err = interrupt(proc)
+    assert status == 130 and out == ""
+    zip_path = library / tid / "result.zip"
+    assert err.splitlines() == [f"Interrupted: kept the complete download of {tid} ({zip_path}); run the same "
+                                "command again to extract it."], err
+    assert zip_path.is_file() and not (library / tid / "files").exists()
+    again = run_cli(ark_server, "fetch", tid, "--dest", str(library), "--quiet")
+    assert again.returncode == 0 and Path(again.stdout.strip()).name == "m.obj", again.stderr
+    assert ark_server.count("file") == 1, "the rerun extracted the kept zip, no second download"
+
+
+def test_an_unreachable_ark_is_reported_while_it_is_retried(tmp_path: Path) -> None:
+    """The service stops while the task is queued: stderr says what failed, that it retries, and until when."""
+    with ArkServer(api_key="test-key") as server:
+        tid = server.add_task(file=server.add_file("r.zip", result_zip()), queued_s=600)
+        proc = start_cli(server, "fetch", tid, "--dest", str(tmp_path))
+        read_until(proc, "Queued")
+    lines = read_until(proc, "retrying until")
+    notice = lines[-1].strip()
+    assert re.fullmatch(r"The connection to 127\.0\.0\.1:\d+ was refused \(ConnectionRefused\); "
+                        r"retrying until \d\d:\d\d:\d\d", notice), notice
+    status, _out, err = interrupt(proc)
+    assert status == 130 and "Interrupted: nothing was downloaded yet" in err
+
+
+def test_an_unreachable_file_host_is_reported_while_it_is_retried(ark_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    tid = ark_server.add_task(file=ark_server.add_file("r.zip", result_zip()),
+                              extra_fields={"content": {"file_url": f"http://127.0.0.1:{port}/r.zip"}})
+    proc = start_cli(ark_server, "fetch", tid, "--dest", str(tmp_path))
+    notice = read_until(proc, "retrying in")[-1].strip()
+    assert re.fullmatch(rf"The connection to 127\.0\.0\.1:{port} was refused \(ConnectionRefused\); "
+                        r"retrying in \d+ s \(attempt 2 of 6\)", notice), notice
+    status, _out, err = interrupt(proc)
+    assert status == 130 and err.startswith("Interrupted: nothing was downloaded yet"), err
+
+
+def test_list_without_a_key_lists_the_library_and_says_ark_was_not_asked(ark_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    tid = ark_server.add_task(file=ark_server.add_file("r.zip", result_zip()))
+    assert run_cli(ark_server, "fetch", tid, "--dest", str(tmp_path), "--quiet").returncode == 0
+    before = len(ark_server.requests_log)
+    proc = run_cli(ark_server, "list", "--dest", str(tmp_path), key="")
+    assert proc.returncode == 0, proc.stderr
+    assert tid in proc.stdout
+    assert proc.stderr.startswith("warning: Ark was not asked: no API key is set (ARK_API_KEY); listing the "
+                                  "library only\n"), proc.stderr
+    assert f"1 task: Ark not asked; in the library ({tmp_path}): 1 extracted, 0 partial" in proc.stderr
+    as_json = run_cli(ark_server, "list", "--json", "--dest", str(tmp_path), key="")
+    assert [r["task_id"] for r in json.loads(as_json.stdout)] == [tid] and "Ark was not asked" in as_json.stderr
+    assert len(ark_server.requests_log) == before
+
+
+def test_an_interrupted_download_is_listed_as_partial_and_counted(ark_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    tid = "cgt-20250101000000-part1"
+    (tmp_path / tid).mkdir()
+    (tmp_path / tid / "task.json").write_text(json.dumps({"id": tid, "status": "succeeded"}), encoding="utf-8")
+    (tmp_path / tid / "result.zip.part").write_bytes(b"PK" + bytes(100))
+    proc = run_cli(ark_server, "list", "--offline", "--dest", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    [row] = [line for line in proc.stdout.splitlines() if tid in line]
+    assert row.split()[4] == "partial"
+    assert proc.stderr == (f"1 task: Ark not asked; in the library ({tmp_path}): 0 extracted, 1 partial, "
+                           "0 with an asset file\n")
+
+
+def test_a_variant_the_result_lacks_is_warned_about_also_from_the_library(ark_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """``--variant rgb`` on a result with one model: that model is fetched, and stderr names it, each time."""
+    tid = ark_server.add_task(file=ark_server.add_file("r.zip", result_zip()))
+    for _ in range(2):  # from Ark, then from the library
+        proc = run_cli(ark_server, "fetch", tid, "--dest", str(tmp_path), "--variant", "rgb", "--quiet")
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stderr == f"warning: the result of {tid} has no rgb variant; using its only model, model/m.obj\n"
+        assert Path(proc.stdout.strip()) == tmp_path / tid / "files" / "model" / "m.obj"
+    assert ark_server.count("file") == 1
+    both = ark_server.add_task(file=ark_server.add_file("v.zip", result_zip(variants=True)))
+    asked = run_cli(ark_server, "fetch", both, "--dest", str(tmp_path), "--variant", "rgb", "--quiet")
+    assert asked.returncode == 0 and asked.stderr == "" and "/rgb/" in asked.stdout
+
+
+def test_a_failed_task_leaves_nothing_in_the_library(ark_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    failed = ark_server.add_task(outcome="failed", error_code="InternalServiceError", error_message="boom",
+                                 running_s=0.2)
+    cancelled = ark_server.add_task(outcome="cancelled")
+    for tid in (failed, cancelled):
+        proc = run_cli(ark_server, "fetch", tid, "--dest", str(tmp_path))
+        assert proc.returncode == 1 and proc.stderr.rstrip().splitlines()[-1].startswith("error: "), proc.stderr
+    assert list(tmp_path.iterdir()) == [], "no task.json, no .lock"
+    done = ark_server.add_task(file=ark_server.add_file("r.zip", result_zip()))
+    assert run_cli(ark_server, "fetch", done, "--dest", str(tmp_path), "--quiet").returncode == 0
+    assert not (tmp_path / done / ".lock").exists(), "a folder at rest holds no lock file"
+
+
+def test_every_error_in_json_has_a_code(ark_server) -> None:  # type: ignore[no-untyped-def]
+    for args in (["status", ""], ["status", "../x"], ["fetch", ""], ["status", "cgt-20990101000000-nope0"]):
+        proc = run_cli(ark_server, *args, "--json")
+        assert proc.returncode == 1, (args, proc.stderr)
+        error = json.loads(proc.stdout)
+        assert error["code"] and error["message"], (args, error)

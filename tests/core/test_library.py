@@ -281,3 +281,35 @@ def test_discard_skips_a_folder_another_job_holds(tmp_path: Path) -> None:
         assert (library.task_dir(tid) / "task.json").exists()
     library.discard(tid)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_lock_file_goes_when_the_hold_ends_and_a_waiter_takes_a_new_one(tmp_path: Path) -> None:
+    """A task folder at rest holds no ``.lock``; a job that waited on the removed file holds a new one
+    that exists while it works, and exclusion still holds between the two."""
+    library = Library(tmp_path)
+    lock_file = library.task_dir(TID) / ".lock"
+    got: list[bool] = []
+    with library.lock(TID):
+        assert lock_file.exists()
+        waiter = threading.Thread(target=lambda: _hold(library, TID, got))
+        waiter.start()
+        time.sleep(0.3)  # the waiter has opened this lock file and polls it
+        assert got == []
+    waiter.join(5)
+    assert got == [True] and not lock_file.exists()
+    assert list(library.task_dir(TID).iterdir()) == []
+
+
+def test_holds_only_records(tmp_path: Path) -> None:
+    """A folder with only task.json (and the journal, a lock, temporary files) holds nothing worth keeping;
+    a partial download or a file of the user's is."""
+    library = Library(tmp_path)
+    assert not library.holds_only_records(TID)  # no folder at all: nothing to forget
+    library.save_task(task_json(TID))
+    (library.task_dir(TID) / ".tmp-x").write_bytes(b"")
+    assert library.holds_only_records(TID)
+    library.part_path(TID).write_bytes(b"part")
+    assert not library.holds_only_records(TID)
+    library.part_path(TID).unlink()
+    (library.task_dir(TID) / "input.png").write_bytes(b"png")
+    assert not library.holds_only_records(TID)

@@ -101,6 +101,8 @@ CATALOG: dict[str, str] = {
     "Cancelled": "已取消",
     "Stopped": "已停止",
     "Stopped (it resumes when Blender starts again)": "已停止（Blender 再次启动时会继续）",
+    "{what} ({code}); retrying until {until}": "{what}（{code}）；将重试至 {until}",
+    "{what} ({code}); retrying in {seconds} s (attempt {n} of {total})": "{what}（{code}）；{seconds} 秒后重试（第 {n} 次，共 {total} 次）",
     "Ark 3D {task_id}: {phase}... (Esc cancels)": "Ark 3D {task_id}：{phase}……（按 Esc 取消）",
     "Ark 3D {task_id}: {text}": "Ark 3D {task_id}：{text}",
     # -- the Tasks browser ---------------------------------------------------------------------
