@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import pathlib
 import subprocess
 import sys
@@ -15,6 +16,26 @@ from ark_server import ArkServer  # scripts/, on the path through pyproject.toml
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
 DEMO_ASSETS = REPO / ".cache" / "demo_assets"
+
+
+#: ``scripts/test.sh --quick`` sets this: the tier that needs only ``.venv`` (no root, no matrix).
+QUICK_TIER = os.environ.get("ARK3D_TEST_TIER") == "quick"
+#: What the quick tier leaves out, by marker, and why (the full tier, ``scripts/test.sh``, runs it).
+LEFT_OUT_OF_QUICK = {
+    "window": "the quick tier (scripts/test.sh --quick) leaves out the real-window tests: scripts/test.sh runs them",
+    "system_blender": "the quick tier (scripts/test.sh --quick) leaves out Debian's blender: scripts/test.sh runs it",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In the quick tier, skip (with the reason, never silently deselect) what needs the full tier's setup."""
+    if not QUICK_TIER:
+        return
+    for item in items:
+        for marker, why in LEFT_OUT_OF_QUICK.items():
+            if item.get_closest_marker(marker) is not None:
+                item.add_marker(pytest.mark.skip(reason=why))
+                break
 
 
 @pytest.fixture(autouse=True)

@@ -23,7 +23,7 @@ import pytest
 import harness  # noqa: F401 - skips this module without bpy, which extension_zip needs
 from ark_server import ArkServer
 
-pytestmark = pytest.mark.blender
+pytestmark = [pytest.mark.blender, pytest.mark.system_blender]
 
 ZH_SCRIPT = Path(__file__).with_name("zh_check.py")
 KEY = "ark-zh-" + secrets.token_hex(16)

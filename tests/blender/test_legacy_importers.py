@@ -18,7 +18,7 @@ import pytest
 
 from harness import REPO
 
-pytestmark = pytest.mark.blender
+pytestmark = [pytest.mark.blender, pytest.mark.system_blender]
 
 BLENDER_34 = shutil.which("blender")
 SCRIPT = Path(__file__).with_name("legacy_importers.py")
