@@ -1,8 +1,9 @@
-"""Command line for pipelines: ``status``, ``fetch`` and ``list``, without Blender.
+"""Command line for pipelines: ``status``, ``fetch``, ``list`` and ``create``, without Blender.
 
     python -m ark3d_addon status cgt-...            # the task as JSON
     python -m ark3d_addon fetch cgt-... --dest DIR  # download + extract, print the model path
     python -m ark3d_addon list [--offline] [--json] # the library and Ark's tasks: what is where
+    python -m ark3d_addon create --model M --prompt T [--wait]  # an idea to a 3D task (--from FILE: many)
 
 The global options ``--base-url``, ``--json`` and ``--quiet`` go before or after the command.
 The key and base URL come from ``ARK_API_KEY`` and ``ARK_BASE_URL`` (as in the official
@@ -21,6 +22,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from . import create_command
 from .cli_job import EX_INTERRUPTED, progress_printer, run_job
 from .core import assets
 from .core.client import ArkClient
@@ -76,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     _library_option(listing)
     listing.add_argument("--offline", action="store_true", help="the library only: Ark is not asked")
     listing.add_argument("--max", type=int, default=500, help="most of Ark's tasks to list (default 500)")
+    create_command.add_parser(sub, [after], _library_option)
     return parser
 
 
@@ -209,11 +212,17 @@ def _listing(args: argparse.Namespace, settings: Settings) -> int:
     return _list(settings, _library(args, settings), args.offline, args.max, args.json)
 
 
+def _create(args: argparse.Namespace, settings: Settings) -> int:
+    """``create``: a prompt or pictures to a 3D task (``--from FILE``: a row file), see :mod:`.create_command`."""
+    return create_command.run(args, settings, _library(args, settings), progress_printer(not args.quiet))
+
+
 #: Each command's handler: it gets the parsed arguments and the resolved settings, returns the exit status.
 _COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "status": _status,
     "fetch": _fetch,
     "list": _listing,
+    "create": _create,
 }
 
 

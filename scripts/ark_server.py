@@ -17,6 +17,16 @@ so no background thread drives the tasks and a test only has to choose short dur
 
 What it models beyond Seed3D (sources and confidence: the team's research note MODELS11.md):
 
+- Seedream's pictures, ``POST /api/v3/images/generations`` (``docs/ark-api-notes.md``): each
+  model's sizes (``2K``/``4K``/``WxH`` within its pixel and aspect ranges), up to 14 references,
+  a sequential set of ``max_images``, ``url`` (links on the file host, 403 after 24 h of server
+  time, :meth:`ArkServer.advance`) or ``b64_json``, and the watermark (a dark box in the
+  bottom-right corner when ``watermark`` is true, Ark's default).  The pictures are real PNGs: a
+  disc of the prompt's colour, centred on a light background.  The content check refuses a
+  prompt holding :data:`CONTENT_CHECK_WORD` (``InputTextSensitiveContentDetected``) or
+  :data:`OUTPUT_CHECK_WORD` (``OutputImageSensitiveContentDetected``).  Every body received is kept
+  (:attr:`ArkServer.image_requests`, :attr:`ArkServer.create_requests`) so tests can read it.
+
 - Other 3D models on the same endpoint, each with its own create rules (:data:`MODEL_RULES`):
   Hyper3D Gen2 (text or 1-5 images, an English prompt before its flags) and Hitem3D 2.0 (1-4
   image URLs, flags only, file formats as codes 1-5).  A create that breaks a rule gets 400
@@ -60,6 +70,7 @@ import sys
 import threading
 import time
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email.message import Message
@@ -68,7 +79,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, unquote
 
 __all__ = ["DEFAULT_CATALOG", "MODEL_RULES", "ArkServer", "DownloadSpan", "LoggedRequest", "ModelRules",
-           "register_demo"]
+           "picture_png", "register_demo"]
 
 DEFAULT_MODEL = "doubao-seed3d-1-0-250928"
 SEED3D_2_MODEL = "doubao-seed3d-2-0-260328"
@@ -76,6 +87,9 @@ HYPER3D_MODEL = "hyper3d-gen2-260112"
 HITEM3D_MODEL = "hitem3d-2-0-251223"
 VIDEO_MODEL = "doubao-seedance-1-0-pro-250528"
 TASKS_PATH = "/api/v3/contents/generations/tasks"
+IMAGES_PATH = "/api/v3/images/generations"
+SEEDREAM_4_0 = "doubao-seedream-4-0-250828"
+SEEDREAM_4_5 = "doubao-seedream-4-5-251128"
 MODELS_PATH = "/api/v3/models"
 SUBDIVISION_LEVELS = ("low", "medium", "high")
 FILE_FORMATS = ("glb", "obj", "usd", "usdz")  # Seed3D's
@@ -99,6 +113,12 @@ USAGE_TOKENS = 30000
 LIST_WINDOW_S = 7 * 86400
 #: A cancelled task vanishes 24 hours after it was cancelled.
 CANCELLED_KEPT_S = 86400
+#: Seedream's picture links last 24 hours.
+IMAGE_LINK_S = 86400
+#: A prompt holding this word is refused by the stand-in content check (400, input text)...
+CONTENT_CHECK_WORD = "contraband"
+#: ... and one holding this word gets its pictures refused (400, output image).
+OUTPUT_CHECK_WORD = "unshowable"
 
 _ERROR_TYPES = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 429: "TooManyRequests"}
 _FAULT_MESSAGES = {
@@ -244,7 +264,9 @@ DEFAULT_CATALOG: tuple[dict[str, Any], ...] = (
     _catalog_row("doubao-seedance-1-5-pro-251215", "VideoGeneration", 1765756800, "Retiring",
                  task_type=["TextToVideo", "ImageToVideo"],
                  modalities={"input_modalities": ["text", "image"], "output_modalities": ["video"]}),
-    _catalog_row("doubao-seedream-4-0-250828", "ImageGeneration", 1756339200,
+    _catalog_row(SEEDREAM_4_5, "ImageGeneration", 1764288000, task_type=["TextToImage", "ImageToImage"],
+                 modalities={"input_modalities": ["text", "image"], "output_modalities": ["image"]}),
+    _catalog_row(SEEDREAM_4_0, "ImageGeneration", 1756339200,
                  task_type=["TextToImage", "ImageToImage"],
                  modalities={"input_modalities": ["text", "image"], "output_modalities": ["image"]}),
     _catalog_row("doubao-seed-1-6-250615", "VLM", 1749945600, task_type=["TextGeneration"],
@@ -308,6 +330,7 @@ class _File:
     length_mismatch: bool
     stall_after: int | None
     cuts_done: int = 0
+    expires_at: float | None = None  # server time (:meth:`ArkServer.now`) after which the link answers 403
 
     def chunks(self, start: int, stop: int, size: int) -> Iterator[bytes]:
         """Bytes ``[start, stop)`` in pieces of ``size``, read from disk as they are sent."""
@@ -519,7 +542,7 @@ class _FileHandler(_Handler):
         if file is None:
             self._send(_xml_error(404, "NoSuchKey", "The specified key does not exist."), head=head)
             return
-        if file.expired:
+        if file.expired or (file.expires_at is not None and ark.now() > file.expires_at):
             self._send(_xml_error(403, "AccessDenied", "Request has expired"), head=head)
             return
         start, end, partial = 0, file.size - 1, False
@@ -749,6 +772,12 @@ class ArkServer:
         #: (queued_s, running_s) of tasks created through POST, before ``time_scale``.
         self.create_schedule: tuple[float, float] = (0.5, 1.0)
         self.requests_log: list[LoggedRequest] = []
+        #: The JSON bodies of ``POST /images/generations`` and of task creates, as received.
+        self.image_requests: list[Any] = []
+        self.create_requests: list[Any] = []
+        #: How long picture links live (Ark: 24 h), and a shift of the server's clock (:meth:`advance`).
+        self.image_link_s = IMAGE_LINK_S
+        self._clock_offset = 0.0
         #: Every body the file host sent (or began to send), in the order they ended.
         self.download_spans: list[DownloadSpan] = []
         self.stopping = threading.Event()
@@ -1036,6 +1065,15 @@ class ArkServer:
                    or _FAULT_MESSAGES.get(fault.status, f"Simulated failure {fault.code}."))
         return _error(fault.status, fault.code, message, headers=headers)
 
+    def now(self) -> float:
+        """The server's clock (monotonic seconds), moved on by :meth:`advance`."""
+        return time.monotonic() + self._clock_offset
+
+    def advance(self, seconds: float) -> None:
+        """Move the server's clock on: picture links older than :attr:`image_link_s` then answer 403."""
+        with self._lock:
+            self._clock_offset += seconds
+
     def _answer_api(self, method: str, path: str, query: str, headers: Message, body: bytes) -> _Response:
         fault = self._take_fault(path)
         if fault is not None:
@@ -1045,6 +1083,8 @@ class ArkServer:
         if path.rstrip("/") == MODELS_PATH and method == "GET":
             with self._lock:
                 return _json(200, {"data": json.loads(json.dumps(self.models))})
+        if path.rstrip("/") == IMAGES_PATH and method == "POST":
+            return self._images(body)
         if path.rstrip("/") == TASKS_PATH:
             if method == "GET":
                 return self._list(query)
@@ -1103,11 +1143,18 @@ class ArkServer:
         first = (numbers["page_num"] - 1) * numbers["page_size"]
         return _json(200, {"items": items[first : first + numbers["page_size"]], "total": len(items)})
 
-    def _create(self, body: bytes) -> _Response:
+    def _recorded(self, log: list[Any], body: bytes) -> Any:
+        """The body as JSON (None if it is not), kept in ``log`` for the tests to read."""
         try:
             request = json.loads(body)
         except ValueError:
             request = None
+        with self._lock:
+            log.append(request)
+        return request
+
+    def _create(self, body: bytes) -> _Response:
+        request = self._recorded(self.create_requests, body)
         if not isinstance(request, dict):
             return _error(400, "InvalidParameter", "The request body must be a JSON object.")
         model = request.get("model")
@@ -1165,6 +1212,38 @@ class ArkServer:
                 times_as_strings=False, extra_fields=None, status_override=None)
         return _json(200, {"id": task_id})
 
+    def _images(self, body: bytes) -> _Response:
+        """``POST /images/generations``: Seedream's pictures, made here (a disc of the prompt's colour)."""
+        request = self._recorded(self.image_requests, body)
+        if not isinstance(request, dict):
+            return _error(400, "InvalidParameter", "The request body must be a JSON object.")
+        problem = _check_images_request(request)
+        if problem is not None:
+            return problem
+        prompt = request["prompt"]
+        if CONTENT_CHECK_WORD in prompt.lower():
+            return _error(400, "InputTextSensitiveContentDetected",
+                          "The request failed because the input text may contain sensitive information.")
+        if OUTPUT_CHECK_WORD in prompt.lower():
+            return _error(400, "OutputImageSensitiveContentDetected",
+                          "The request failed because the output image may contain sensitive information.")
+        width, height = _SEEDREAM_SIZES.get(str(request.get("size", "2K")).upper()) or _wxh(str(request["size"]))
+        count = _images_count(request)
+        watermark = request.get("watermark", True) is not False
+        data = []
+        for index in range(count):
+            png = picture_png(width, height, _prompt_colour(prompt, index), watermark=watermark)
+            if request.get("response_format", "url") == "b64_json":
+                data.append({"b64_json": base64.b64encode(png).decode("ascii"), "size": f"{width}x{height}"})
+            else:
+                url = self.add_file(f"image-{index + 1}.png", png)
+                with self._lock:
+                    self._files[url.split("/")[-2]].expires_at = self.now() + self.image_link_s
+                data.append({"url": url, "size": f"{width}x{height}"})
+        tokens = width * height // 256 * count
+        return _json(200, {"model": request["model"], "created": int(time.time()), "data": data,
+                           "usage": {"generated_images": count, "output_tokens": tokens, "total_tokens": tokens}})
+
     def _delete(self, task_id: str) -> _Response:
         with self._lock:
             task = self._tasks.get(task_id)
@@ -1181,6 +1260,114 @@ class ArkServer:
                               f"The task {task_id} is {status}: only queued tasks can be cancelled, "
                               "and only succeeded, failed or expired tasks deleted.", "id")
         return _Response(200)
+
+
+#: Each Seedream's size words and its total-pixel range (docs/ark-api-notes.md); aspect 1/16..16 for both.
+_SEEDREAM_RULES = {SEEDREAM_4_5: (("2K", "4K"), 2560 * 1440, 4096 * 4096),
+                   SEEDREAM_4_0: (("1K", "2K", "4K"), 1280 * 720, 4096 * 4096)}
+_SEEDREAM_SIZES = {"1K": (1024, 1024), "2K": (2048, 2048), "4K": (4096, 4096)}
+
+
+def _wxh(size: str) -> tuple[int, int]:
+    match = re.fullmatch(r"(\d{2,5})x(\d{2,5})", size.strip().lower())
+    return (int(match.group(1)), int(match.group(2))) if match else (0, 0)
+
+
+def _images_count(request: dict[str, Any]) -> int:
+    """One picture, or a set of ``max_images`` (sequential generation ``auto``)."""
+    if request.get("sequential_image_generation") != "auto":
+        return 1
+    options = request.get("sequential_image_generation_options")
+    most = options.get("max_images", 15) if isinstance(options, dict) else 15
+    return int(most)
+
+
+def _check_size(model: str, size: object) -> _Response | None:
+    words, low, high = _SEEDREAM_RULES[model]
+    text = str(size).strip().upper() if isinstance(size, str) else ""
+    width, height = _SEEDREAM_SIZES[text] if text in words else _wxh(text)
+    if not width or not low <= width * height <= high or not 1 / 16 <= width / height <= 16:
+        return _error(400, "InvalidParameter", f"The parameter size '{size}' is invalid for {model}: "
+                      f"{', '.join(words)} or WxH of {low} to {high} pixels, aspect ratio 1/16 to 16.", "size")
+    return None
+
+
+def _check_references(image: object, count: int) -> _Response | None:
+    refs = [image] if isinstance(image, str) else image if isinstance(image, list) else None
+    if refs is None or len(refs) > 14 or not all(isinstance(r, str) for r in refs):
+        return _error(400, "InvalidParameter", "The parameter image must be a URL or a list of up to 14.", "image")
+    for ref in refs:
+        if not ref.startswith(("http://", "https://")) and not _DATA_URL.match(ref):
+            return _error(400, "InvalidParameter", "An image must be an http(s) URL or a base64 data URL.", "image")
+    if len(refs) + count > 15:
+        return _error(400, "InvalidParameter", "Reference images and images to generate are at most 15.",
+                      "sequential_image_generation_options.max_images")
+    return None
+
+
+def _check_images_request(request: dict[str, Any]) -> _Response | None:
+    """Why Seedream would refuse this body, or None."""
+    model = request.get("model")
+    if model not in _SEEDREAM_RULES:
+        return _error(404, "InvalidEndpointOrModel.NotFound",
+                      f"The model or endpoint {model} does not exist or you do not have access to it.", "model")
+    if not isinstance(request.get("prompt"), str) or not request["prompt"].strip():
+        return _error(400, "MissingParameter", "The parameter prompt is required.", "prompt")
+    problem = _check_size(model, request.get("size", "2K"))
+    if problem is not None:
+        return problem
+    if request.get("response_format", "url") not in ("url", "b64_json"):
+        return _error(400, "InvalidParameter", "response_format must be url or b64_json.", "response_format")
+    if not isinstance(request.get("watermark", True), bool):
+        return _error(400, "InvalidParameter", "watermark must be a boolean.", "watermark")
+    seed = request.get("seed", -1)
+    if not isinstance(seed, int) or isinstance(seed, bool) or not -1 <= seed <= 2147483647:
+        return _error(400, "InvalidParameter", "seed must be an integer from -1 to 2147483647.", "seed")
+    mode = request.get("sequential_image_generation", "disabled")
+    options = request.get("sequential_image_generation_options", {})
+    most = options.get("max_images", 15) if isinstance(options, dict) else None
+    if mode not in ("auto", "disabled") or not isinstance(most, int) or isinstance(most, bool) or not 1 <= most <= 15:
+        return _error(400, "InvalidParameter", "sequential_image_generation is auto or disabled, max_images 1 to 15.",
+                      "sequential_image_generation_options.max_images")
+    if "image" in request:
+        return _check_references(request["image"], _images_count(request))
+    return None
+
+
+def _prompt_colour(prompt: str, index: int) -> tuple[int, int, int]:
+    """The object's colour: from the prompt's hash (the same prompt, the same colour), a shade per picture of a set."""
+    digest = hashlib.sha256(prompt.encode("utf-8")).digest()
+    return tuple((digest[i] // 2 + 40 + 23 * index) % 256 for i in range(3))  # type: ignore[return-value]
+
+
+#: The stand-in's watermark: a dark box in the bottom-right corner, where Ark puts its "AI generated" mark.
+WATERMARK_RGB = (24, 24, 24)
+BACKGROUND_RGB = (244, 244, 244)
+
+
+def picture_png(width: int, height: int, colour: tuple[int, int, int], *, watermark: bool) -> bytes:
+    """A plain picture of one centred disc on a light background, as an image-to-3D model wants it;
+    with ``watermark`` a dark box fills the bottom-right corner (the last 20 % of the width, 6 % of the height)."""
+    background, fill, mark = bytes(BACKGROUND_RGB), bytes(colour), bytes(WATERMARK_RGB)
+    radius = min(width, height) * 0.3
+    mark_x, mark_y = int(width * 0.8), int(height * 0.94)
+    raw = bytearray()
+    for y in range(height):
+        row = bytearray(background * width)
+        dy = y + 0.5 - height / 2
+        if abs(dy) < radius:
+            half = int((radius * radius - dy * dy) ** 0.5)
+            left = max(0, width // 2 - half)
+            row[left * 3 : (width // 2 + half) * 3] = fill * (width // 2 + half - left)
+        if watermark and y >= mark_y:
+            row[mark_x * 3 :] = mark * (width - mark_x)
+        raw += b"\x00" + row
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        return (struct.pack(">I", len(payload)) + kind + payload
+                + struct.pack(">I", zlib.crc32(kind + payload) & 0xFFFFFFFF))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(bytes(raw), 1))
+            + chunk(b"IEND", b""))
 
 
 def _in_window(task: _Task) -> bool:

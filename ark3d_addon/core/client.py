@@ -38,6 +38,10 @@ USER_AGENT = "ark3d-blender/1.0"
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 30.0
 RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
+#: A paid call's answers that surely made nothing, so it may be asked again: the rate limit.
+_NOTHING_MADE = frozenset({429})
+#: Seedream answers when its pictures are made: up to a minute or more for a set of 4K ones.
+IMAGES_READ_TIMEOUT = 180.0
 #: Where Ark keeps the tasks, below the base URL.
 _TASK_PATH = "/contents/generations/tasks"
 #: 429s that waiting a few seconds does not cure: a used-up quota, the account's spending cap.
@@ -259,13 +263,25 @@ class ArkClient:
 
     def create_task(self, body: dict[str, Any]) -> str:
         """``POST /contents/generations/tasks``; returns the new id.  Never retried blindly."""
-        data = self._request_json("POST", "/contents/generations/tasks", json_body=body, retry=False)
+        # A 429 made nothing: waiting as Ark says and asking again is safe.  Nothing else is.
+        data = self._request_json("POST", "/contents/generations/tasks", json_body=body, retry=False,
+                                  retry_statuses=_NOTHING_MADE)
         task_id = data.get("id") if isinstance(data, dict) else None
         if not isinstance(task_id, str):
             raise ApiError(msg("Ark accepted the task but sent no id"), code=ErrorCode.INVALID_RESPONSE,
                            hint=msg("A task may have been made (and charged): find it in the Tasks list before "
                                     "creating it again"))
         return task_id
+
+    def generate_images(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``POST /images/generations`` (Seedream): the answer, pictures included.  A paid, synchronous call
+        that may take a minute: read with :data:`IMAGES_READ_TIMEOUT`, never retried but after a 429."""
+        data = self._request_json("POST", "/images/generations", json_body=body, retry=False,
+                                  retry_statuses=_NOTHING_MADE, read_timeout=IMAGES_READ_TIMEOUT)
+        if not isinstance(data, dict) or not isinstance(data.get("data"), list):
+            raise ApiError(msg("Ark answered the image generation without pictures"), code=ErrorCode.INVALID_RESPONSE,
+                           hint=msg("Try again; if it persists, update the add-on"))
+        return data
 
     def list_models(self) -> list[dict[str, Any]]:
         """``GET /models``: Ark's model catalog (every domain; :mod:`.catalog` picks the 3D ones)."""
@@ -302,7 +318,11 @@ class ArkClient:
         json_body: dict[str, Any] | None = None,
         retry: bool = True,
         allow_empty: bool = False,
+        retry_statuses: frozenset[int] = frozenset(),
+        read_timeout: float = READ_TIMEOUT,
     ) -> Any:
+        """One call, retried as :attr:`max_retries` allows; ``retry=False`` still retries the
+        answers in ``retry_statuses`` (a 429 of a paid call: it made nothing)."""
         import requests  # the session's: already loaded
 
         key = self.settings.require_key()
@@ -321,7 +341,7 @@ class ArkClient:
                     params=params,
                     json=json_body,
                     headers=headers,
-                    timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
+                    timeout=(CONNECT_TIMEOUT, read_timeout),
                     allow_redirects=False,
                     # Per request: the add-on's CA bundle must win over REQUESTS_CA_BUNDLE, which
                     # requests would otherwise prefer to the session's setting (True still reads it).
@@ -340,7 +360,8 @@ class ArkClient:
                             raise scrub(exc, key) from None
                     # A gateway may quote the token it refused: scrub everything it sent.
                     error = scrub(self._api_error(resp, path), key)
-                    if not retry or not error.retryable or attempt >= self.max_retries:
+                    again = retry or resp.status_code in retry_statuses
+                    if not again or not error.retryable or attempt >= self.max_retries:
                         raise error
                     wait = net.retry_after_seconds(resp.headers.get("Retry-After"))
             attempt += 1

@@ -7,6 +7,8 @@ Layout of one task folder (named by the validated task id, so nothing path-like 
                      files/           the extracted result
                      extracted.json   written last: the extraction is complete
                      job.json         the journal of a job in flight (see below)
+                     chain.json       how a task made from an idea was made, images/ its pictures
+                                      (:mod:`.chain`)
                      .lock            exists only while a job works on the task
 
 Every file that marks progress is written atomically (temporary file + ``os.replace``), so a

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
+from .chain import CHAIN_FILE, Chain, read_chain
 from .client import ArkClient
 from .errors import ArkError, ErrorCode
 from .library import Library, LibraryEntry
@@ -59,6 +60,8 @@ class TaskRow:
     in_library: bool = False  # the library has a folder for it
     extracted: bool = False  # ... with a complete, extracted result
     size_bytes: int = 0
+    #: How the task was made from an idea (prompt, pictures, which was sent); None for others.
+    chain: Chain | None = None
 
     def link_expires_at(self) -> int | None:
         if self.status is not Status.SUCCEEDED or self.updated_at is None:
@@ -111,6 +114,7 @@ def _row_from_task(task: Task, entry: LibraryEntry | None) -> TaskRow:
         in_library=entry is not None,
         extracted=bool(entry and entry.extracted),
         size_bytes=entry.size_bytes if entry else 0,
+        chain=read_chain(entry.dir / CHAIN_FILE) if entry else None,
     )
 
 
@@ -132,6 +136,7 @@ def _row_from_entry(entry: LibraryEntry) -> TaskRow:
         in_library=True,
         extracted=entry.extracted,
         size_bytes=entry.size_bytes,
+        chain=read_chain(entry.dir / CHAIN_FILE),
     )
 
 
