@@ -32,8 +32,9 @@ import time
 import zipfile
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 from .errors import ArchiveError, Cancelled, ErrorCode, NoModelError
 from .glb import split_glbs
@@ -226,66 +227,90 @@ def _check_directory(zf: zipfile.ZipFile, limits: Limits) -> list[_Entry]:
             code=ErrorCode.UNSAFE_ARCHIVE,
             hint=_HINT,
         )
-    entries: list[_Entry] = []
-    files: dict[tuple[str, ...], tuple[str, str]] = {}  # case-folded key -> (name, normalised path)
-    folders: dict[tuple[str, ...], str] = {}
-    total = 0
-    for info in infos:
+    directory = _Directory(limits)
+    entries = [entry for entry in map(directory.check, infos) if entry is not None]
+    if not any(not e.is_dir for e in entries):
+        raise ArchiveError(msg("The result archive is empty"), code=ErrorCode.EMPTY_ARCHIVE, hint=_HINT)
+    return entries
+
+
+def _check_kind(name: str, info: zipfile.ZipInfo, mode: int) -> None:
+    """Only plain files and folders, readable without a password."""
+    if stat.S_ISLNK(mode):
+        raise _refuse(name, msg("is a symbolic link"))
+    if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
+        raise _refuse(name, msg("is a special file (device, pipe or socket)"))
+    if info.flag_bits & 0x1:
+        raise _refuse(name, msg("is encrypted"))
+
+
+@dataclass
+class _Directory:
+    """The entries checked so far, by case-folded path (as Windows and macOS compare names), so that each
+    new one is refused if it clashes with one before it, and the sizes declared so far."""
+
+    limits: Limits
+    files: dict[tuple[str, ...], tuple[str, str]] = field(default_factory=dict)  # key -> (name, normalised path)
+    folders: dict[tuple[str, ...], str] = field(default_factory=dict)
+    total: int = 0
+
+    def check(self, info: zipfile.ZipInfo) -> _Entry | None:
+        """The entry to extract, None for one left out (``__MACOSX``, ``.DS_Store``...); raises a refusal."""
         name = decode_name(info)
-        parts, is_dir = _split_name(name, limits)
+        parts, is_dir = _split_name(name, self.limits)
         mode = info.external_attr >> 16
-        if stat.S_ISLNK(mode):
-            raise _refuse(name, msg("is a symbolic link"))
-        if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
-            raise _refuse(name, msg("is a special file (device, pipe or socket)"))
-        if info.flag_bits & 0x1:
-            raise _refuse(name, msg("is encrypted"))
+        _check_kind(name, info, mode)
         if any(p.lower() in _SKIPPED_DIRS for p in parts) or parts[-1].lower() in _SKIPPED_FILES:
-            continue
-        is_dir = is_dir or stat.S_ISDIR(mode)
+            return None
         normal = "/".join(p.rstrip(". ") for p in parts)
         key = tuple(normal.casefold().split("/"))
-        if is_dir:
-            if key in files:
-                raise _refuse(name, msg("is both a file and a folder (clashes with '{other}')", other=files[key][0]))
-            folders.setdefault(key, name)
-            entries.append(_Entry(info, parts, True))
-            continue
+        if is_dir or stat.S_ISDIR(mode):
+            if key in self.files:
+                raise _refuse(name, msg("is both a file and a folder (clashes with '{other}')",
+                                        other=self.files[key][0]))
+            self.folders.setdefault(key, name)
+            return _Entry(info, parts, True)
         if info.compress_type not in _SUPPORTED_METHODS:
             raise _refuse(name, msg("uses compression method {method}, which is not supported",
                                     method=str(info.compress_type)))
-        if key in files:
-            other, other_normal = files[key]
+        self._place_file(name, parts, normal, key)
+        self._count(name, info)
+        return _Entry(info, parts, False)
+
+    def _place_file(self, name: str, parts: tuple[str, ...], normal: str, key: tuple[str, ...]) -> None:
+        """A file clashes with a file or folder of the same name, or sits below a file."""
+        if key in self.files:
+            other, other_normal = self.files[key]
             why = (msg("appears twice: it clashes with '{other}' (the names differ only in case)", other=other)
                    if other_normal != normal else
                    msg("appears twice: it clashes with '{other}' (the names are the same path)", other=other))
             raise _refuse(name, why)
-        if key in folders:
-            raise _refuse(name, msg("is both a file and a folder (clashes with '{other}')", other=folders[key]))
+        if key in self.folders:
+            raise _refuse(name, msg("is both a file and a folder (clashes with '{other}')", other=self.folders[key]))
         for depth in range(1, len(key)):
             prefix = key[:depth]
-            if prefix in files:
-                raise _refuse(name, msg("is inside '{other}', which is a file", other=files[prefix][0]))
-            folders.setdefault(prefix, "/".join(parts[:depth]))
-        files[key] = (name, normal)
+            if prefix in self.files:
+                raise _refuse(name, msg("is inside '{other}', which is a file", other=self.files[prefix][0]))
+            self.folders.setdefault(prefix, "/".join(parts[:depth]))
+        self.files[key] = (name, normal)
+
+    def _count(self, name: str, info: zipfile.ZipInfo) -> None:
+        """A zip bomb: one entry that expands too many times, or all of them to too many bytes."""
+        limits = self.limits
         if info.file_size > _CHUNK and info.file_size > limits.max_ratio * max(info.compress_size, 1):
             raise _refuse(
                 name,
                 msg("expands {ratio} times (limit {limit}): a zip bomb",
                     ratio=f"{info.file_size / max(info.compress_size, 1):.0f}", limit=f"{limits.max_ratio:g}"),
             )
-        total += info.file_size
-        if total > limits.max_total_bytes:
+        self.total += info.file_size
+        if self.total > limits.max_total_bytes:
             raise ArchiveError(
                 msg("Refusing the result archive: it would expand to more than {limit} bytes",
                     limit=str(limits.max_total_bytes)),
                 code=ErrorCode.UNSAFE_ARCHIVE,
                 hint=_HINT,
             )
-        entries.append(_Entry(info, parts, False))
-    if not any(not e.is_dir for e in entries):
-        raise ArchiveError(msg("The result archive is empty"), code=ErrorCode.EMPTY_ARCHIVE, hint=_HINT)
-    return entries
 
 
 def _open_new(path: Path) -> int:
@@ -469,13 +494,11 @@ def _extract_into(
     progress: Callable[[int, int], None] | None,
 ) -> list[tuple[str, ...]]:
     """One streaming pass; counts real bytes so a lying header is caught while writing."""
-    done = 0
-    last_report = 0.0
+    counter = _Written(declared, limits, cancel, progress)
     made: set[Path] = {root}
     written: list[tuple[str, ...]] = []
     for entry in entries:
-        if cancel is not None and cancel.is_set():
-            raise Cancelled()
+        counter.check_cancel()
         target = root.joinpath(*entry.parts)
         folder = target if entry.is_dir else target.parent
         if folder not in made:
@@ -483,40 +506,71 @@ def _extract_into(
             made.add(folder)
         if not target.resolve().is_relative_to(root):
             raise _refuse(decode_name(entry.info), msg("resolves outside the destination folder"))
-        if entry.is_dir:
-            continue
-        size = 0
-        name = decode_name(entry.info)
-        try:
-            src = zf.open(entry.info)
-        except (zipfile.BadZipFile, NotImplementedError, ValueError) as exc:
-            raise _refuse(name, msg("is damaged ({reason})", reason=str(exc))) from exc
-        with src, open(_open_new(target), "wb", buffering=0) as out:
-            while True:
-                try:
-                    chunk = src.read(_CHUNK)
-                except (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error, lzma.LZMAError) as exc:
-                    raise _refuse(name, msg("is damaged ({reason})", reason=str(exc))) from exc
-                if not chunk:
-                    break
-                size += len(chunk)
-                done += len(chunk)
-                if size > entry.info.file_size:
-                    raise _refuse(name, msg("is larger than its header says (a damaged or forged archive)"))
-                if done > limits.max_total_bytes:
-                    raise _refuse(name, msg("takes the archive over {limit} bytes", limit=str(limits.max_total_bytes)))
-                out.write(chunk)
-                if cancel is not None and cancel.is_set():
-                    raise Cancelled()
-                if progress is not None and time.monotonic() - last_report >= 0.1:
-                    last_report = time.monotonic()
-                    progress(done, declared)
-        if size != entry.info.file_size:
-            raise _refuse(name, msg("is shorter than its header says (a damaged archive)"))
-        written.append(entry.parts)
-    if progress is not None:
-        progress(done, declared)
+        if not entry.is_dir:
+            _copy_entry(zf, entry, target, counter)
+            written.append(entry.parts)
+    counter.report()
     return written
+
+
+@dataclass
+class _Written:
+    """The bytes written so far, against the archive's limit; progress at most ten times a second."""
+
+    declared: int
+    limits: Limits
+    cancel: threading.Event | None
+    progress: Callable[[int, int], None] | None
+    done: int = 0
+    last_report: float = 0.0
+
+    def check_cancel(self) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            raise Cancelled()
+
+    def add(self, name: str, n: int) -> None:
+        self.done += n
+        if self.done > self.limits.max_total_bytes:
+            raise _refuse(name, msg("takes the archive over {limit} bytes", limit=str(self.limits.max_total_bytes)))
+
+    def tick(self) -> None:
+        """Between chunks: stop on cancel, and say how far the extraction is."""
+        self.check_cancel()
+        if self.progress is not None and time.monotonic() - self.last_report >= 0.1:
+            self.last_report = time.monotonic()
+            self.progress(self.done, self.declared)
+
+    def report(self) -> None:
+        if self.progress is not None:
+            self.progress(self.done, self.declared)
+
+
+def _copy_entry(zf: zipfile.ZipFile, entry: _Entry, target: Path, counter: _Written) -> None:
+    """Stream one file out, refusing it as soon as it grows past its header's size or the archive's limit."""
+    name = decode_name(entry.info)
+    try:
+        src = zf.open(entry.info)
+    except (zipfile.BadZipFile, NotImplementedError, ValueError) as exc:
+        raise _refuse(name, msg("is damaged ({reason})", reason=str(exc))) from exc
+    size = 0
+    with src, open(_open_new(target), "wb", buffering=0) as out:
+        while chunk := _read_chunk(src, name):
+            size += len(chunk)
+            if size > entry.info.file_size:
+                raise _refuse(name, msg("is larger than its header says (a damaged or forged archive)"))
+            counter.add(name, len(chunk))
+            out.write(chunk)
+            counter.tick()
+    if size != entry.info.file_size:
+        raise _refuse(name, msg("is shorter than its header says (a damaged archive)"))
+
+
+def _read_chunk(src: IO[bytes], name: str) -> bytes:
+    """The next chunk of an entry; a damaged one is refused by name."""
+    try:
+        return src.read(_CHUNK)
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error, lzma.LZMAError) as exc:
+        raise _refuse(name, msg("is damaged ({reason})", reason=str(exc))) from exc
 
 
 def _variant(rel: PurePosixPath) -> str | None:

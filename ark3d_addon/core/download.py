@@ -21,7 +21,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 from urllib.parse import urljoin, urlparse
 
 from . import net, tls
@@ -402,52 +402,21 @@ class _Downloader:
         self, resp: requests.Response, mode: str, have: int, total: int | None, expected: int | None, *, decode: bool
     ) -> None:
         """Append the body to ``.part``; a short body raises :class:`_Retry` with the bytes kept."""
-        import urllib3.exceptions  # loaded with requests by the request
-
-        got = flushed = 0
-        window_start, window_got = time.monotonic(), 0
         try:
             out = open(self.part, mode, buffering=self.chunk_size)
         except OSError as exc:
             raise _disk_error(exc, self.dest) from exc
         read = self._reader(resp, decode)
+        part = _PartFile(out, have)
+        rate = _RateWatch(self.stall_timeout)
         try:
-            while True:
-                if self.cancelled():
-                    raise Cancelled()
-                try:
-                    chunk = read(self.chunk_size)
-                except (urllib3.exceptions.ReadTimeoutError, TimeoutError) as exc:
-                    if self.cancelled():
-                        raise Cancelled() from None
-                    raise _Retry(self._stalled()) from exc
-                except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError) as exc:
-                    if self.cancelled():  # _CancelWatch shut the socket down
-                        raise Cancelled() from None
-                    if any(isinstance(e, http.client.IncompleteRead) for e in net.causes(exc)):
-                        raise self._short(got, expected) from exc
-                    raise _Retry(net.stream_error(exc, self.url)) from exc
-                if not chunk:
-                    if self.cancelled():
-                        raise Cancelled()
-                    break
-                out.write(chunk)
-                got += len(chunk)
-                if got - flushed >= _WRITEBACK_STEP:
-                    out.flush()
-                    _start_writeback(out.fileno(), have + flushed, got - flushed)
-                    flushed = got
-                self.meter.update(have + got, total, self.resumed)
-                now = time.monotonic()
-                if now - window_start >= self.stall_timeout:
-                    if got - window_got < _MIN_BYTES_PER_S * self.stall_timeout:
-                        raise _Retry(self._trickling(got - window_got))
-                    window_start, window_got = now, got
-            out.flush()
-            if self.durable:
-                os.fsync(out.fileno())
-            else:  # the caller syncs later: have the disk start on the last window now
-                _start_writeback(out.fileno(), have + flushed, got - flushed)
+            while chunk := self._next_chunk(read, part.got, expected):
+                part.write(chunk)
+                self.meter.update(have + part.got, total, self.resumed)
+                slow = rate.too_slow(part.got)
+                if slow is not None:
+                    raise _Retry(self._trickling(slow))
+            part.finish(self.durable)
         except OSError as exc:
             raise _disk_error(exc, self.dest) from exc
         finally:
@@ -455,8 +424,78 @@ class _Downloader:
                 out.close()
             except OSError:
                 pass  # already failing: the first error is the one to report
-        if expected is not None and got < expected:
-            raise self._short(got, expected)
+        if expected is not None and part.got < expected:
+            raise self._short(part.got, expected)
+
+    def _next_chunk(self, read: Callable[[int], bytes], got: int, expected: int | None) -> bytes:
+        """The body's next chunk, b"" at its end; a stalled, cut or broken read raises :class:`_Retry`
+        (or :class:`Cancelled` when a cancel is what woke it)."""
+        import urllib3.exceptions  # loaded with requests by the request
+
+        if self.cancelled():
+            raise Cancelled()
+        try:
+            chunk = read(self.chunk_size)
+        except (urllib3.exceptions.ReadTimeoutError, TimeoutError) as exc:
+            if self.cancelled():
+                raise Cancelled() from None
+            raise _Retry(self._stalled()) from exc
+        except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError) as exc:
+            if self.cancelled():  # _CancelWatch shut the socket down
+                raise Cancelled() from None
+            if any(isinstance(e, http.client.IncompleteRead) for e in net.causes(exc)):
+                raise self._short(got, expected) from exc
+            raise _Retry(net.stream_error(exc, self.url)) from exc
+        if not chunk and self.cancelled():
+            raise Cancelled()
+        return chunk
+
+
+class _PartFile:
+    """The ``.part`` being appended to: the disk is asked to write back every :data:`_WRITEBACK_STEP`
+    as the bytes come, so the final fsync (or the caller's) has little left to wait for."""
+
+    def __init__(self, out: IO[bytes], have: int) -> None:
+        self.out = out
+        self.have = have  # bytes already in the file (a resumed download)
+        self.got = 0
+        self.flushed = 0
+
+    def write(self, chunk: bytes) -> None:
+        self.out.write(chunk)
+        self.got += len(chunk)
+        if self.got - self.flushed >= _WRITEBACK_STEP:
+            self.out.flush()
+            _start_writeback(self.out.fileno(), self.have + self.flushed, self.got - self.flushed)
+            self.flushed = self.got
+
+    def finish(self, durable: bool) -> None:
+        """Flush; fsync when ``durable``, else have the disk start on the last window now (the caller syncs later)."""
+        self.out.flush()
+        if durable:
+            os.fsync(self.out.fileno())
+        else:
+            _start_writeback(self.out.fileno(), self.have + self.flushed, self.got - self.flushed)
+
+
+class _RateWatch:
+    """A host that trickles (a few bytes now and then, so no read times out) is as good as stalled: over
+    each ``stall_timeout`` window the body must bring :data:`_MIN_BYTES_PER_S` a second on average."""
+
+    def __init__(self, stall_timeout: float) -> None:
+        self.stall_timeout = stall_timeout
+        self.window_start = time.monotonic()
+        self.window_got = 0
+
+    def too_slow(self, got: int) -> int | None:
+        """The bytes of a window that ended too slow, None while the rate holds."""
+        now = time.monotonic()
+        if now - self.window_start < self.stall_timeout:
+            return None
+        if got - self.window_got < _MIN_BYTES_PER_S * self.stall_timeout:
+            return got - self.window_got
+        self.window_start, self.window_got = now, got
+        return None
 
 
 class _CancelWatch:
@@ -544,43 +583,13 @@ def download(
         dest.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise _disk_error(exc, dest) from exc
-    own_session = session is None
-    import requests
-
-    sess = requests.Session() if session is None else session
-    if own_session:
-        tls.mount(sess, verify)
-    user_agent = _USER_AGENT if own_session else str(sess.headers.get("User-Agent") or _USER_AGENT)
+    sess, user_agent = _session(session, verify)
     meter = _Meter(progress)
     job = _Downloader(url, dest, sess, meter, cancel, stall_timeout, connect_timeout, chunk_size, verify, user_agent)
     job.durable = durable
     watch = _CancelWatch(cancel, job) if cancel is not None else None
     try:
-        attempt = 0
-        while True:
-            attempt += 1
-            if job.cancelled():
-                raise Cancelled()
-            try:
-                job.attempt()
-                break
-            except _Retry as retry:
-                if job.cancelled():
-                    raise Cancelled() from None
-                if attempt >= max_attempts:
-                    raise retry.error from None
-                delay = (
-                    0.0
-                    if retry.immediate
-                    else (retry.retry_after if retry.retry_after is not None else net.backoff(attempt))
-                )
-                if on_retry is not None:
-                    on_retry(retry.error, delay, attempt + 1, max_attempts)
-                if cancel is not None:
-                    if cancel.wait(delay):
-                        raise Cancelled() from None
-                elif delay:
-                    time.sleep(delay)
+        _attempt_until_done(job, cancel, max_attempts, on_retry)
         size = job.part.stat().st_size
         meter.update(size, size, job.resumed, final=True)
         try:
@@ -595,5 +604,51 @@ def download(
     finally:
         if watch is not None:
             watch.stop()
-        if own_session:
+        if session is None:
             sess.close()
+
+
+def _session(session: requests.Session | None, verify: bool | str) -> tuple[requests.Session, str]:
+    """The caller's session and its User-Agent, or a session of our own with the user's CA bundle."""
+    if session is not None:
+        return session, str(session.headers.get("User-Agent") or _USER_AGENT)
+    import requests
+
+    own = requests.Session()
+    tls.mount(own, verify)
+    return own, _USER_AGENT
+
+
+def _attempt_until_done(
+    job: _Downloader,
+    cancel: threading.Event | None,
+    max_attempts: int,
+    on_retry: Callable[[Exception, float, int, int], None] | None,
+) -> None:
+    """Run the download's attempts (each resumes the ``.part``), waiting between them as the failure
+    says: at once after a stall, ``Retry-After`` when the host gave one, else the backoff."""
+    attempt = 0
+    while True:
+        attempt += 1
+        if job.cancelled():
+            raise Cancelled()
+        try:
+            job.attempt()
+            return
+        except _Retry as retry:
+            if job.cancelled():
+                raise Cancelled() from None
+            if attempt >= max_attempts:
+                raise retry.error from None
+            delay = (
+                0.0
+                if retry.immediate
+                else (retry.retry_after if retry.retry_after is not None else net.backoff(attempt))
+            )
+            if on_retry is not None:
+                on_retry(retry.error, delay, attempt + 1, max_attempts)
+            if cancel is not None:
+                if cancel.wait(delay):
+                    raise Cancelled() from None
+            elif delay:
+                time.sleep(delay)
