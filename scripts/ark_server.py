@@ -880,8 +880,8 @@ class ArkServer:
         ``subdivisionlevel``; Hyper3D and Hitem3D tasks report neither, as theirs do not.
         ``extra_fields`` are merged over the top-level JSON; ``status_override`` replaces the
         reported status text while content/error still follow the schedule.  ``outcome`` may be
-        ``expired`` too: a task that outlived its ``execution_expires_after`` (a status of the
-        SDK's shared task type), with neither result nor error.  A task older than 7 days
+        ``expired`` too: a task that outlived its ``execution_expires_after`` (a status neither the
+        seed nor the SDK documents, kept as a stand-in), with neither result nor error.  A task older than 7 days
         (``age_s``) is answered 404 and left out of the list, as Ark keeps tasks 7 days; so is a
         task cancelled more than 24 hours ago.
         """
@@ -942,7 +942,9 @@ class ArkServer:
             raise ValueError(f"task {task_id} already exists")
         self._tasks[task_id] = _Task(
             id=task_id, model=model, endpoint=endpoint,
-            content={key: self._sign(task_id, url, link_s) for key, url in links.items() if url},
+            content={key: self._sign(task_id, url, link_s, signed_at=time.time() - age_s
+                                     + (queued_s + running_s) * self.time_scale)
+                     for key, url in links.items() if url},
             model_fields=model_fields, usage_tokens=usage_tokens, created_wall=time.time() - age_s,
             created_mono=time.monotonic() - age_s, queued_s=queued_s * self.time_scale,
             running_s=running_s * self.time_scale, outcome=outcome, error_code=error_code,
@@ -1031,10 +1033,16 @@ class ArkServer:
             return self.add_file(path.name, path)
         raise ValueError(f"{file!r} is neither a URL from add_file, an added file's name nor an existing file")
 
-    def _sign(self, task_id: str, url: str, expires_s: int) -> str:
-        """Append a fake TOS pre-signature, so clients see (and must cope with) a query string."""
+    def _sign(self, task_id: str, url: str, expires_s: int, *, signed_at: float) -> str:
+        """Append a fake TOS pre-signature, so clients see (and must cope with) a query string.
+
+        Like a real one it says when it was signed (``X-Tos-Date``, UTC; here: when the task
+        finishes) and for how long it is valid (``X-Tos-Expires``, seconds).
+        """
         signature = hmac.new(self._signing_key, f"{task_id} {url}".encode(), hashlib.sha256).hexdigest()
-        return f"{url}?X-Tos-Algorithm=TOS4-HMAC-SHA256&X-Tos-Expires={expires_s}&X-Tos-Signature={signature}"
+        date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(signed_at))
+        return (f"{url}?X-Tos-Algorithm=TOS4-HMAC-SHA256&X-Tos-Date={date}&X-Tos-Expires={expires_s}"
+                f"&X-Tos-Signature={signature}")
 
     def _lookup_file(self, path: str) -> _File | None:
         parts = path.split("/")

@@ -218,10 +218,14 @@ def _models_done(context: bpy.types.Context, call: "Worker[Any]") -> "list[runne
         level = "WARNING"
     else:
         retiring = [info.spec.name for info in infos if info.retiring]
-        said = plural(len(infos), "Ark offers {n} 3D model", "Ark offers {n} 3D models")
+        unlisted = [info.spec.name for info in infos if info.unlisted]
+        said = plural(len(infos) - len(unlisted), "Ark offers {n} 3D model", "Ark offers {n} 3D models")
         if retiring:
             said = msg("{offered} · {retiring}", offered=said,
                        retiring=msg("retiring: {models}", models=", ".join(retiring)))
+        if unlisted:
+            said = msg("{offered} · {unlisted}", offered=said,
+                       unlisted=msg("not in Ark's list, still offered: {models}", models=", ".join(unlisted)))
         level = "INFO"
     set_model_menu(infos or [])
     generate.status.message = said  # rendered as the panel draws

@@ -182,7 +182,7 @@ def set_model_menu(infos: list[ModelInfo]) -> None:
     _model_items.clear()
     for info in _menu:
         spec = info.spec
-        name = spec.name + (" (retiring)" if info.retiring else "")
+        name = spec.name + (" (retiring)" if info.retiring else " (unlisted)" if info.unlisted else "")
         # The tooltip: the id, the faces of each level (low, medium, high) and the price.
         levels = [str(spec.faces({spec.level_flag: level})) for level in ("low", "medium", "high")
                   if spec.level_flag]

@@ -123,8 +123,10 @@ class ModelSpec:
     def check(self, params: Mapping[str, str], *, images: int, prompt: str = "") -> dict[str, str]:
         """The parameters, checked as Ark would check them; :class:`ConfigError` before any request.
 
-        Returns them with the defaults of the flags always sent (:attr:`sent`) filled in.
+        Returns them with the defaults of the flags always sent (:attr:`sent`) filled in.  A flag
+        may be named in its short form (``--ff``, ``--sl``): it comes back under its long name.
         """
+        params = self.long_names(params)
         if images < self.min_images or images > self.max_images:
             hint = (plural(self.min_images, "Give {n} image", "Give {n} images")
                     if self.min_images == self.max_images
@@ -171,8 +173,12 @@ class ModelSpec:
             raise ConfigError(msg("Write the parameters as --name value pairs, not '{text}'", text=text[:80]),
                               code=ErrorCode.INVALID_PARAMETER, hint=msg("For example: {example}",
                                                                           example=" ".join(self._example())))
+        return self.long_names(dict(zip(words[::2], words[1::2], strict=True)))
+
+    def long_names(self, params: Mapping[str, str]) -> dict[str, str]:
+        """The parameters with each flag's short form (``--ff``) written as its long name (``--fileformat``)."""
         longer = {flag.short: flag.name for flag in self.flags if flag.short}
-        return {longer.get(name, name): value for name, value in zip(words[::2], words[1::2], strict=True)}
+        return {longer.get(name, name): value for name, value in params.items()}
 
     def _example(self) -> list[str]:
         flag = next((f for f in self.flags if f.values and f.name != self.format_flag), self.flags[0])
@@ -269,14 +275,14 @@ CATALOG: tuple[ModelSpec, ...] = (
     ModelSpec(
         HITEM3D, "Hitem3D 2.0", 1, 4, False, 0, ImageRules(("jpeg", "png", "webp"), 10 * MIB, data_url=False),
         (
-            Flag("--ff", "File Format", ("obj", "glb", "stl", "fbx", "usdz"), "obj",
+            Flag("--fileformat", "File Format", ("obj", "glb", "stl", "fbx", "usdz"), "obj", short="--ff",
                  wire={"obj": "1", "glb": "2", "stl": "3", "fbx": "4", "usdz": "5"}),
             Flag("--resolution", "Resolution", ("1536", "1536pro"), "1536"),
             Flag("--face", "Faces", int_range=(100_000, 2_000_000)),
             Flag("--request_type", "Request Type", ("1", "3"), "3"),
             Flag("--multi_images_bit", "1100 (front, back, left, right)", pattern=r"[01]{4}"),
         ),
-        "--ff", "", 604_800, ("--ff", "--resolution", "--request_type"),
+        "--fileformat", "", 604_800, ("--fileformat", "--resolution", "--request_type"),
     ),
 )
 DEFAULT_MODEL = SEED3D_1
@@ -349,6 +355,9 @@ class ModelInfo:
     spec: ModelSpec
     status: str = ""  # "", "Retiring" (Ark's list marks it so)
     listed: bool = False  # Ark's list was asked and has it (False: the built-in list)
+    #: Ark's list was asked and leaves it out: still offered (the list may lag behind a model the
+    #: account can call, and a create says ModelNotOpen if it cannot), shown as unlisted.
+    unlisted: bool = False
 
     @property
     def retiring(self) -> bool:
@@ -359,8 +368,9 @@ def available_models(listing: list[dict[str, Any]] | None) -> list[ModelInfo]:
     """The model menu: from Ark's ``GET /models`` answer (``data``), or built in when None.
 
     Only 3D models (domain ``3DGeneration``) the add-on has a spec for are offered; shut-down
-    ones are left out, retiring ones marked.  Ark lists its catalog, not what the account has
-    activated: a model that is not open to the account fails its create with ``ModelNotOpen``.
+    ones are left out, retiring ones marked, and ones the list leaves out marked unlisted (never
+    hidden).  Ark lists its catalog, not what the account has activated: a model that is not
+    open to the account fails its create with ``ModelNotOpen``.
     """
     if listing is None:
         return [ModelInfo(spec) for spec in CATALOG]
@@ -368,7 +378,10 @@ def available_models(listing: list[dict[str, Any]] | None) -> list[ModelInfo]:
     found: list[ModelInfo] = []
     for spec in CATALOG:
         row = rows.get(spec.id)
-        if row is None or row.get("domain") not in (DOMAIN_3D, None):
+        if row is None:
+            found.append(ModelInfo(spec, unlisted=True))
+            continue
+        if row.get("domain") not in (DOMAIN_3D, None):
             continue
         status = str(row.get("status") or "")
         if status.lower() == "shutdown":

@@ -534,8 +534,8 @@ def _fileformat_of(body: dict[str, object]) -> str:
     return ""
 
 
-#: Hitem3D's format codes (``--ff 4``) back to the names the user chose.
-_FORMAT_CODES = {code: name for name, code in find_model(HITEM3D).flag("--ff").wire.items()}
+#: Hitem3D's format codes (``--fileformat 4``) back to the names the user chose.
+_FORMAT_CODES = {code: name for name, code in find_model(HITEM3D).flag("--fileformat").wire.items()}
 
 
 def _parse_saved(saved: dict | None) -> Task | None:

@@ -44,10 +44,12 @@ def duration(seconds: float) -> Message:
 
 
 def rule(status: str, model: str, created_at: int | None, updated_at: int | None, *, listed: bool,
-         now: float | None = None) -> Message:
+         now: float | None = None, link_expires: int | None = None) -> Message:
     """The retention rule that applies to a task now, with the time left under it.
 
     ``listed``: Ark listed the task in the last refresh (else only the library has it).
+    ``link_expires``: when the result link dies as the link itself says; it wins over the
+    model's documented lifetime.
     """
     now = time.time() if now is None else now
     if not listed:
@@ -58,6 +60,10 @@ def rule(status: str, model: str, created_at: int | None, updated_at: int | None
             return msg("Ark removes a cancelled task 24 h after it was cancelled")
         return msg("Ark removes a cancelled task 24 h after it was cancelled: {left} left",
                    left=duration(updated_at + CANCELLED_KEPT_S - now))
+    if status == "succeeded" and link_expires is not None:
+        if link_expires > now:
+            return msg("The result link expires in {left} (as the link says)", left=duration(link_expires - now))
+        return msg("The result link has expired (as the link says): the result files are gone from Ark")
     if status == "succeeded" and updated_at is not None:
         lifetime = link_lifetime(model)
         files_left = updated_at + lifetime - now

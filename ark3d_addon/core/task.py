@@ -5,6 +5,10 @@ The query call's document (the seed) lists ``id``, ``model``, ``status``, ``erro
 ``usage``.  The seed's own example sends the times as strings, the field table says integers:
 both are accepted.  Unknown fields are kept in :attr:`Task.raw` and unknown statuses are
 treated as "still in progress" so a new service release never breaks an import.
+
+Only Seed3D's answer carries ``fileformat``; for Hyper3D and Hitem3D, whose links name the model
+file itself, the format is read from the link's file name.  The link also says when it dies
+(``X-Tos-Date`` + ``X-Tos-Expires``), which wins over the model's documented lifetime.
 """
 
 from __future__ import annotations
@@ -12,9 +16,12 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import PurePosixPath
 from typing import Any
-from urllib.parse import unquote, urlparse
+from urllib.parse import parse_qsl, unquote, urlparse
 
+from .archive import MODEL_EXTENSIONS
 from .catalog import is_3d_model_id
 from .errors import ConfigError, ErrorCode
 from .messages import msg
@@ -28,6 +35,7 @@ __all__ = [
     "Usage",
     "parse_task",
     "parse_task_ids",
+    "signed_link_expiry",
     "validate_task_id",
 ]
 
@@ -42,9 +50,11 @@ _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 class Status(StrEnum):
     """Task statuses from the seed, ``expired``, and ``UNKNOWN`` for any value a later API adds.
 
-    ``expired`` is not in the seed's list, but it is a status of the SDK's shared task type (a
-    task that outlived its ``execution_expires_after``, which tasks may carry): it is final, so a
-    job must end on it rather than poll for hours.
+    The seed documents queued, running, cancelled, succeeded and failed; the official SDK's task
+    type keeps the status as a plain string and names no other value.  ``expired`` is documented
+    by neither: it is kept as a final status only because a task may carry
+    ``execution_expires_after``, and should Ark ever report a task that outlived it as
+    ``expired``, the job must end on it rather than poll for hours.
     """
 
     QUEUED = "queued"
@@ -101,8 +111,14 @@ class Task:
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def link_expires_at(self) -> int | None:
-        """When the result link dies: its model's link lifetime after the task finished (``updated_at``)."""
-        if self.status is not Status.SUCCEEDED or self.updated_at is None:
+        """When the result link dies: as the link says (:func:`signed_link_expiry`), else its model's
+        documented link lifetime after the task finished (``updated_at``)."""
+        if self.status is not Status.SUCCEEDED:
+            return None
+        signed = signed_link_expiry(self.file_url)
+        if signed is not None:
+            return signed
+        if self.updated_at is None:
             return None
         return self.updated_at + link_lifetime(self.model)
 
@@ -167,6 +183,27 @@ def _as_str(value: object) -> str:
     return value if isinstance(value, str) else ("" if value is None else str(value))
 
 
+def signed_link_expiry(url: str) -> int | None:
+    """When a pre-signed object-storage link dies, from its own query: ``X-Tos-Date`` (when it was
+    signed, ``20251124T123456Z``, UTC) plus ``X-Tos-Expires`` (seconds).  None when either is
+    missing or unreadable (the caller then goes by the model's documented lifetime)."""
+    query = {key.lower(): value for key, value in parse_qsl(urlparse(url or "").query)}
+    signed, seconds = query.get("x-tos-date", ""), query.get("x-tos-expires", "")
+    if not signed or not re.fullmatch(r"\d{1,9}", seconds):
+        return None
+    try:
+        start = datetime.strptime(signed, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+    return int(start.timestamp()) + int(seconds)
+
+
+def _format_of_link(url: str) -> str:
+    """A result link's model format from its file name (``.../0217abc.fbx?...`` -> ``fbx``); "" for a zip."""
+    suffix = PurePosixPath(unquote(urlparse(url).path)).suffix.lower() if url else ""
+    return suffix[1:] if suffix in MODEL_EXTENSIONS else ""
+
+
 def parse_task(data: object) -> Task:
     """Build a :class:`Task` from the query call's JSON.
 
@@ -209,7 +246,7 @@ def parse_task(data: object) -> Task:
         file_url=file_url,
         video_url=video_url,
         subdivisionlevel=_as_str(data.get("subdivisionlevel")),
-        fileformat=_as_str(data.get("fileformat")).lower(),
+        fileformat=_as_str(data.get("fileformat")).lower() or _format_of_link(file_url),
         usage=usage,
         raw=dict(data),
     )

@@ -23,7 +23,7 @@ from .library import Library, LibraryEntry
 from .messages import Message, msg
 from .retention import LIST_WINDOW_S, rule
 from .settings import Settings
-from .task import Status, Task, parse_task
+from .task import Status, Task, parse_task, signed_link_expiry
 
 __all__ = [
     "CancelOutcome",
@@ -62,9 +62,16 @@ class TaskRow:
     size_bytes: int = 0
     #: How the task was made from an idea (prompt, pictures, which was sent); None for others.
     chain: Chain | None = None
+    #: When the result link dies, as the link itself says (``X-Tos-Date`` + ``X-Tos-Expires``); None
+    #: when it does not, and the model's documented lifetime after ``updated_at`` applies.
+    link_expires: int | None = None
 
     def link_expires_at(self) -> int | None:
-        if self.status is not Status.SUCCEEDED or self.updated_at is None:
+        if self.status is not Status.SUCCEEDED:
+            return None
+        if self.link_expires is not None:
+            return self.link_expires
+        if self.updated_at is None:
             return None
         return Task(self.task_id, Status.SUCCEEDED, model=self.model, updated_at=self.updated_at).link_expires_at()
 
@@ -74,7 +81,8 @@ class TaskRow:
 
     def retention(self, now: float | None = None) -> Message:
         """Which of Ark's retention rules applies to this task now, and the time left under it."""
-        return rule(self.status, self.model, self.created_at, self.updated_at, listed=self.remote, now=now)
+        return rule(self.status, self.model, self.created_at, self.updated_at, listed=self.remote, now=now,
+                    link_expires=self.link_expires)
 
     def age(self, now: float | None = None) -> float | None:
         if self.created_at is None:
@@ -115,6 +123,7 @@ def _row_from_task(task: Task, entry: LibraryEntry | None) -> TaskRow:
         extracted=bool(entry and entry.extracted),
         size_bytes=entry.size_bytes if entry else 0,
         chain=read_chain(entry.dir / CHAIN_FILE) if entry else None,
+        link_expires=signed_link_expiry(task.file_url),
     )
 
 

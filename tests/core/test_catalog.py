@@ -74,7 +74,7 @@ def test_checked_parameters_get_the_defaults_that_decide_format_faces_and_price(
     assert spec.text(params) == "--subdivisionlevel high --fileformat glb"
     hitem = find_model(HITEM3D)
     params = hitem.check({"--ff": "fbx", "--multi_images_bit": "1100"}, images=2)
-    assert hitem.text(params) == "--ff 4 --resolution 1536 --request_type 3 --multi_images_bit 1100"
+    assert hitem.text(params) == "--fileformat 4 --resolution 1536 --request_type 3 --multi_images_bit 1100"
     hyper = find_model(HYPER3D)
     params = hyper.check({"--material": "Shaded", "--bbox_condition": "[100,200,300]"}, images=0, prompt="a red chair")
     assert hyper.text(params, "a red chair") == (
@@ -98,7 +98,7 @@ def test_checked_parameters_get_the_defaults_that_decide_format_faces_and_price(
     (HYPER3D, {"--use_original_alpha": "true"}, 0, "a chair", "applies to image input only"),
     (HITEM3D, {}, 5, "", "takes 1 to 4 images, not 5"),
     (HITEM3D, {"--face": "50000"}, 1, "", "from 100,000 to 2,000,000"),
-    (HITEM3D, {"--ff": "3"}, 1, "", "--ff cannot be '3'"),  # the add-on speaks names; codes are the wire's
+    (HITEM3D, {"--ff": "3"}, 1, "", "--fileformat cannot be '3'"),  # the add-on speaks names; codes are the wire's
     (HITEM3D, {"--multi_images_bit": "1010"}, 1, "", "names 2 views but 1 images"),
 ])
 def test_parameters_are_refused_before_anything_is_sent(model: str, params: dict[str, str], images: int,
@@ -139,5 +139,27 @@ def test_available_models_from_arks_list() -> None:
     found = available_models(rows)
     assert [(m.spec.id, m.retiring, m.listed) for m in found] == [
         (SEED3D_1, True, True), (SEED3D_2, False, True), (HITEM3D, False, True)]
+    assert not any(m.unlisted for m in found)
     offline = available_models(None)
     assert [m.spec.id for m in offline] == [s.id for s in CATALOG] and not any(m.listed for m in offline)
+    assert not any(m.unlisted for m in offline), "the built-in list is no statement about Ark's"
+
+
+def test_a_model_arks_list_leaves_out_is_offered_as_unlisted() -> None:
+    """A model the add-on knows but ``/models`` does not name is kept in the menu, marked unlisted."""
+    rows = [{"id": SEED3D_1, "domain": "3DGeneration"}, {"id": HYPER3D, "domain": "3DGeneration"}]
+    found = {m.spec.id: m for m in available_models(rows)}
+    assert set(found) == {s.id for s in CATALOG}
+    assert [m.spec.id for m in found.values() if m.unlisted] == [SEED3D_2, HITEM3D]
+    assert found[SEED3D_1].listed and not found[SEED3D_1].unlisted
+    assert not found[HITEM3D].listed
+
+
+def test_hitem3d_takes_its_format_flag_in_the_long_form_and_the_short() -> None:
+    """Hitem3D's documents call ``--ff`` the short form of ``--fileformat``: both are taken, as for Seed3D."""
+    hitem = find_model(HITEM3D)
+    for typed in ("--fileformat glb", "--ff glb"):
+        params = hitem.check(hitem.parse(typed), images=1)
+        assert params["--fileformat"] == "glb" and "--ff" not in params
+        assert hitem.text(params).startswith("--fileformat 2 ")
+    assert hitem.check({"--fileformat": "usdz"}, images=1)["--fileformat"] == "usdz"

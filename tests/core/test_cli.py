@@ -354,3 +354,14 @@ def test_every_error_in_json_has_a_code(ark_server) -> None:  # type: ignore[no-
         assert proc.returncode == 1, (args, proc.stderr)
         error = json.loads(proc.stdout)
         assert error["code"] and error["message"], (args, error)
+
+
+def test_list_shows_the_format_of_tasks_whose_answer_has_none(ark_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Hyper3D's answer has no ``fileformat``: the link's file name gives it (was ``?``)."""
+    tid = ark_server.add_task(model="hyper3d-gen2-260112", file=ark_server.add_file("0217ab.fbx", b"Kaydara FBX"))
+    listed = run_cli(ark_server, "list", "--dest", str(tmp_path), "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert [(r["task_id"], r["fileformat"]) for r in json.loads(listed.stdout)] == [(tid, "fbx")]
+    table = run_cli(ark_server, "list", "--dest", str(tmp_path))
+    [row] = [line for line in table.stdout.splitlines() if tid in line]
+    assert row.split()[2] == "FBX"

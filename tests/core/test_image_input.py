@@ -123,7 +123,7 @@ def test_create_body_for_several_images_a_prompt_a_seed_and_an_endpoint() -> Non
     assert text_only["content"] == [{"type": "text", "text": "a red chair --fileformat glb"}]
     hitem = create_body(HITEM3D, ["https://x/1.png", "https://x/2.png"], params={"--multi_images_bit": "1100"})
     assert hitem["content"][-1] == {"type": "text",  # type: ignore[index]
-                                    "text": "--ff 1 --resolution 1536 --request_type 3 --multi_images_bit 1100"}
+                                    "text": "--fileformat 1 --resolution 1536 --request_type 3 --multi_images_bit 1100"}
     for bad in (dict(seed=70000), dict(endpoint="cgt-123")):
         with pytest.raises(ConfigError):
             create_body(HYPER3D, [], prompt="x", **bad)  # type: ignore[arg-type]

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from ark3d_addon.core.errors import ConfigError
 from ark3d_addon.core.retention import LINK_LIFETIME_S
-from ark3d_addon.core.task import Status, parse_task, validate_task_id
+from ark3d_addon.core.task import Status, parse_task, signed_link_expiry, validate_task_id
 
 # The seed's own example, made valid JSON: note the times are strings there.
 SEED_EXAMPLE = {
@@ -134,3 +134,39 @@ def test_invalid_ids_are_refused(text: str) -> None:
     with pytest.raises(ConfigError) as info:
         validate_task_id(text)
     assert "task id" in info.value.user_message().lower()
+
+
+def test_a_links_own_date_and_expiry_say_when_it_dies() -> None:
+    """``X-Tos-Date`` + ``X-Tos-Expires`` win over the model's documented lifetime; without them it applies."""
+    link = ("https://tos.example/r.zip?X-Tos-Algorithm=TOS4-HMAC-SHA256&X-Tos-Date=20251124T123456Z"
+            "&X-Tos-Expires=3600&X-Tos-Signature=abc")
+    signed = 1763987696  # 2025-11-24 12:34:56 UTC
+    assert signed_link_expiry(link) == signed + 3600
+    assert signed_link_expiry(link.replace("X-Tos-", "x-tos-")) == signed + 3600, "query keys in any case"
+    task = parse_task({**SEED_EXAMPLE, "content": {"file_url": link}})
+    assert task.link_expires_at() == signed + 3600
+    for unreadable in ("https://x/r.zip?X-Tos-Expires=86400",  # no date: the model's lifetime applies
+                       "https://x/r.zip?X-Tos-Date=20251124T123456Z",
+                       "https://x/r.zip?X-Tos-Date=yesterday&X-Tos-Expires=86400",
+                       "https://x/r.zip?X-Tos-Date=20251124T123456Z&X-Tos-Expires=-5", "", "not a url"):
+        assert signed_link_expiry(unreadable) is None, unreadable
+        fallback = parse_task({**SEED_EXAMPLE, "content": {"file_url": unreadable}})
+        assert fallback.link_expires_at() == 1718049470 + LINK_LIFETIME_S
+    assert parse_task({**SEED_EXAMPLE, "status": "running", "content": {"file_url": link}}).link_expires_at() is None
+
+
+@pytest.mark.parametrize(("model", "link", "given", "expected"), [
+    ("hyper3d-gen2-260112", "https://tos.example/a/0217abc.fbx?X-Tos-Expires=604800", None, "fbx"),
+    ("hitem3d-2-0-251223", "https://tos.example/a/0217abc.STL", None, "stl"),
+    ("hitem3d-2-0-251223", "https://tos.example/a/mesh%20one.usdz?x=1", None, "usdz"),
+    ("doubao-seed3d-1-0-250928", "https://tos.example/a/result.zip", "obj", "obj"),  # Ark's own word wins
+    ("doubao-seed3d-1-0-250928", "https://tos.example/a/result.zip", None, ""),  # a zip says no format
+    ("hyper3d-gen2-260112", "https://tos.example/a/readme.txt", None, ""),
+])
+def test_the_format_comes_from_the_link_when_ark_does_not_say_it(model: str, link: str, given: str | None,
+                                                                  expected: str) -> None:
+    """Only Seed3D's answer carries ``fileformat``; Hyper3D's and Hitem3D's links name the model file."""
+    data = {"id": "cgt-1", "model": model, "status": "succeeded", "content": {"file_url": link}}
+    if given is not None:
+        data["fileformat"] = given
+    assert parse_task(data).fileformat == expected

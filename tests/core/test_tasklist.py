@@ -186,3 +186,30 @@ def test_each_row_says_its_retention_rule() -> None:
     assert row.link_seconds_left(now) == pytest.approx(7 * 86400 - 3600, abs=2)
     gone = TaskRow("cgt-20260101000000-abcde", Status.SUCCEEDED, remote=False)
     assert "Only in your library" in str(gone.retention(now))
+
+
+def test_hyper3d_and_hitem3d_rows_take_format_and_link_life_from_the_link(ark_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Their answers carry no ``fileformat``: the browser's row reads it from the link's file name, so the
+    "can this Blender import it" check has a format to check; the link's own expiry gives its time left."""
+    hyper = ark_server.add_task(model="hyper3d-gen2-260112", file=ark_server.add_file("0217ab.fbx", b"Kaydara FBX"))
+    hitem = ark_server.add_task(model="hitem3d-2-0-251223", file=ark_server.add_file("0217cd.stl", b"solid x"))
+    result = fetch_rows(settings_for(ark_server), Library(tmp_path), page=1, page_size=20)
+    rows = {r.task_id: r for r in result.rows}
+    assert rows[hyper].fileformat == "fbx" and rows[hitem].fileformat == "stl"
+    now = time.time()
+    for row in rows.values():
+        assert row.link_expires is not None
+        assert row.link_seconds_left(now) == pytest.approx(7 * 86400, abs=5)
+        assert str(row.retention(now)).startswith("The result link expires in 6 d 23 h (as the link says)")
+
+
+def test_the_links_own_expiry_wins_over_the_models_lifetime() -> None:
+    now = float(int(time.time()))
+    row = TaskRow("cgt-20260101000000-abcde", Status.SUCCEEDED, model="hyper3d-gen2-260112", created_at=int(now) - 60,
+                  updated_at=int(now) - 60, remote=True, link_expires=int(now) + 2 * 3600)
+    assert row.link_expires_at() == int(now) + 2 * 3600
+    assert str(row.retention(now)) == "The result link expires in 2 h (as the link says)"
+    dead = TaskRow("cgt-20260101000000-abcde", Status.SUCCEEDED, updated_at=int(now) - 60, remote=True,
+                   link_expires=int(now) - 1)
+    assert str(dead.retention(now)).startswith("The result link has expired (as the link says)")
+    assert TaskRow("cgt-20260101000000-abcde", Status.RUNNING, link_expires=int(now)).link_expires_at() is None
