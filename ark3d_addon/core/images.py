@@ -16,7 +16,7 @@ rules of each model are :class:`ImageModel` rows here, checked before anything i
 The call is synchronous and paid per picture, so it is never retried after a timeout or a
 5xx (it may have been charged); a 429 made nothing and is asked again after Ark's wait.  The
 pictures are asked as links (``response_format: url``, kept 24 hours by Ark) and saved at
-once; a ``b64_json`` answer is decoded instead.  Network work only: call it from a worker.
+once (or asked as ``b64_json`` and decoded).  Network work only: call it from a worker.
 """
 
 from __future__ import annotations
@@ -136,6 +136,7 @@ class ImageRequest:
     count: int = 1  # > 1: a sequential set of up to this many
     seed: int | None = None
     watermark: bool = False  # Ark's default is true: an image for 3D must not carry the mark
+    response_format: str = "url"  # or "b64_json"; Hitem3D needs Seedream's links (it takes no files)
 
     @property
     def spec(self) -> ImageModel:
@@ -160,6 +161,9 @@ class ImageRequest:
             if not ref.startswith(("https://", "http://", "data:image/")):
                 raise _bad(msg("A reference picture must be an http(s) link or a data URL, not '{ref}'", ref=ref[:60]),
                            msg("Give a link, or a picture file"))
+        if self.response_format not in ("url", "b64_json"):
+            raise _bad(msg("The answer format must be url or b64_json, not '{value}'", value=self.response_format[:20]),
+                       msg("Leave it at url"))
         if self.seed is not None and not -1 <= self.seed <= 2_147_483_647:
             raise _bad(msg("The seed must be a whole number from -1 to 2147483647, not {seed}", seed=str(self.seed)),
                        msg("Leave the seed unset"))
@@ -186,7 +190,7 @@ class ImageRequest:
         """The JSON sent, after :meth:`check`."""
         self.check()
         body: dict[str, Any] = {"model": self.model, "prompt": self.prompt.strip(), "size": self.size.strip(),
-                                "response_format": "url", "watermark": self.watermark, "stream": False}
+                                "response_format": self.response_format, "watermark": self.watermark, "stream": False}
         if self.references:
             body["image"] = self.references[0] if len(self.references) == 1 else list(self.references)
         if self.count > 1:

@@ -460,3 +460,55 @@ def test_a_cancelled_task_vanishes_24_hours_after_it_was_cancelled(ark_server: A
     assert requests.get(task_url(ark_server, stale), headers=AUTH, timeout=5).status_code == 404
     listed = requests.get(ark_server.api_base + TASKS_PATH, headers=AUTH, timeout=5).json()
     assert [item["id"] for item in listed["items"]] == [fresh]
+
+
+def images(server: ArkServer, **body: object) -> requests.Response:
+    return requests.post(f"{server.api_base}/images/generations", headers=AUTH, json=body, timeout=30)
+
+
+@pytest.mark.parametrize(("body", "status", "param"), [
+    ({"model": "doubao-seedream-4-5-251128", "prompt": "x", "size": "1K"}, 400, "size"),
+    ({"model": "doubao-seedream-4-5-251128", "prompt": "x", "size": "1920x1080"}, 400, "size"),
+    ({"model": "doubao-seedream-4-0-250828", "prompt": "x", "size": "4096x4097"}, 400, "size"),
+    ({"model": "doubao-seedream-4-0-250828", "prompt": "x", "size": "4000x200"}, 400, "size"),
+    ({"model": "doubao-seedream-4-5-251128", "prompt": ""}, 400, "prompt"),
+    ({"model": "doubao-seedream-4-5-251128", "prompt": "x", "response_format": "png"}, 400, "response_format"),
+    ({"model": "doubao-seedream-4-5-251128", "prompt": "x", "watermark": "no"}, 400, "watermark"),
+    ({"model": "doubao-seedream-4-5-251128", "prompt": "x", "image": ["https://e.com/a.png"] * 10,
+      "sequential_image_generation": "auto", "sequential_image_generation_options": {"max_images": 6}},
+     400, "sequential_image_generation_options.max_images"),
+    ({"model": "doubao-seedream-4-5-251128", "prompt": "x", "image": "/etc/passwd"}, 400, "image"),
+    ({"model": "doubao-seed3d-1-0-250928", "prompt": "x"}, 404, "model"),
+])
+def test_images_refuse_what_the_documents_exclude(ark_server: ArkServer, body: dict[str, object], status: int,
+                                                  param: str) -> None:
+    response = images(ark_server, **body)
+    assert response.status_code == status and response.json()["error"]["param"] == param
+    assert ark_server.image_requests == [body]
+
+
+def test_images_answer_links_or_base64_and_mark_watermarked_pictures(ark_server: ArkServer) -> None:
+    answer = images(ark_server, model="doubao-seedream-4-0-250828", prompt="a cup", size="1280x720").json()
+    [item] = answer["data"]
+    assert item["size"] == "1280x720" and answer["usage"]["generated_images"] == 1
+    linked = requests.get(item["url"], timeout=5).content  # Ark's default: a link, and the watermark on
+    assert linked.startswith(b"\x89PNG") and struct.unpack(">II", linked[16:24]) == (1280, 720)
+    raw = zlib.decompress(linked[linked.index(b"IDAT") + 4 : linked.index(b"IEND") - 8])
+    corner = (719 * (1 + 1280 * 3)) + 1 + 1279 * 3
+    assert raw[corner : corner + 3] == bytes((24, 24, 24))
+    plain = images(ark_server, model="doubao-seedream-4-5-251128", prompt="a cup", response_format="b64_json",
+                   watermark=False, sequential_image_generation="auto",
+                   sequential_image_generation_options={"max_images": 2}).json()
+    pictures = [base64.b64decode(item["b64_json"]) for item in plain["data"]]
+    assert len(pictures) == 2 and pictures[0] != pictures[1]
+    assert all("url" not in item and item["size"] == "2048x2048" for item in plain["data"])
+
+
+def test_images_content_check_and_24_hour_links(ark_server: ArkServer) -> None:
+    refused = images(ark_server, model="doubao-seedream-4-5-251128", prompt="some CONTRABAND please")
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "InputTextSensitiveContentDetected"
+    link = images(ark_server, model="doubao-seedream-4-5-251128", prompt="a cup").json()["data"][0]["url"]
+    ark_server.advance(86_399)
+    assert requests.get(link, timeout=5).status_code == 200
+    ark_server.advance(2)
+    assert requests.get(link, timeout=5).status_code == 403

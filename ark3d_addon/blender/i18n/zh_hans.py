@@ -717,6 +717,8 @@ CATALOG: dict[str, str] = {
     "For example: front,back": "例如：front,back",
     "Write a parameter as NAME=VALUE, not '{text}'": "参数请写成 名称=值，而不是“{text}”",
     "For example: subdivisionlevel=high": "例如：subdivisionlevel=high",
+    "The answer format must be url or b64_json, not '{value}'": "返回格式必须是 url 或 b64_json，而不是“{value}”",
+    "Leave it at url": "请保持为 url",
 }
 
 #: Ark's error codes -> an English explanation (an entry of CATALOG above).  A code with dots
