@@ -6,13 +6,13 @@
     ark.import_task("cgt-20251124123456-abcde")
 
 Importing this module needs no ``bpy`` (so the package and its command line work without
-Blender); the functions come from ``blender/api.py`` on first use, inside Blender with the
+Blender); the functions come from ``blender/scripting.py`` on first use, inside Blender with the
 add-on enabled.  The README's "Scripting API" section has examples.
 """
 
 from typing import Any
 
-#: What the module offers, loaded lazily (module ``__getattr__``) from ``blender/api.py``.
+#: What the module offers, loaded lazily (module ``__getattr__``) from ``blender/scripting.py``.
 _EXPORTS = (
     "MODELS",
     "ArkError",
@@ -20,12 +20,14 @@ _EXPORTS = (
     "Imported",
     "Task",
     "cancel_task",
+    "create_from_prompt",
     "create_task",
     "import_task",
     "import_tasks",
     "list_models",
     "list_tasks",
     "make_assets",
+    "make_pictures",
     "preview_path",
     "resume_journaled",
 )
@@ -34,9 +36,9 @@ __all__ = list(_EXPORTS)
 
 def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
-        from .blender import api
+        from .blender import scripting
 
-        return getattr(api, name)
+        return getattr(scripting, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -156,7 +156,8 @@ def worker_bpy_visual(args: dict) -> None:
     ui = sys.modules[EXT_MODULE + ".blender.ui.browser"]
     panel = sys.modules[EXT_MODULE + ".blender.ui.panel"]
     generate = sys.modules[EXT_MODULE + ".blender.ui.generate"]
-    thumbnails = sys.modules[EXT_MODULE + ".blender.ui.thumbnails"]
+    thumbnails = sys.modules[EXT_MODULE + ".blender.thumbnails"]
+    tasks = sys.modules[EXT_MODULE + ".blender.tasks"]
     context = bpy.context
     state = ui.browser_state(context)
     refresh = []
@@ -167,7 +168,7 @@ def worker_bpy_visual(args: dict) -> None:
         refresh.append({"page": page, "seconds": time.perf_counter() - started, "rows": len(state.tasks)})
     state.page = args["last_page"]
     bpy.ops.ark3d.refresh_tasks()
-    in_library = [item.task_id for item in state.tasks if item.in_library]
+    in_library = [item.name for item in state.tasks if tasks.row(item.name).in_library]
     started = time.perf_counter()
     icons = [thumbnails.icon(t) for t in in_library]
     first = time.perf_counter() - started
@@ -175,7 +176,7 @@ def worker_bpy_visual(args: dict) -> None:
     layout = _AnyLayout()
     fake = type("Panel", (), {"layout": layout})()
     # The rows the list shows (it draws the visible ones only: 5 by default), pictures first.
-    items = sorted(state.tasks, key=lambda item: not item.in_library)[:5]
+    items = sorted(state.tasks, key=lambda item: not tasks.row(item.name).in_library)[:5]
     ul = ui.ARK3D_UL_tasks
     for _ in range(args["draws"]):
         for name, draw in (("panel", lambda: panel.ARK3D_PT_import.draw(fake, context)),
@@ -247,7 +248,7 @@ def worker_bpy_batch(args: dict) -> None:
     prefs = sys.modules[EXT_MODULE + ".blender.preferences"]
     importer = sys.modules[EXT_MODULE + ".blender.importer"]
     settings = prefs.read_settings(bpy.context)
-    library = prefs.library_for(settings)
+    library = prefs.library(bpy.context)
     step = 0.1  # operators.TIMER_STEP
 
     def run(task_ids: list[str], overlap_all: bool = False) -> dict:

@@ -116,10 +116,10 @@ def scenario():
         with bpy.context.temp_override(window=dc.window(), area=dc.view3d(), region=dc.region("UI")):
             result = bpy.ops.ark3d.import_task("INVOKE_DEFAULT", task_id=task)
         out: dict = {"invoke": {"result": sorted(result), "ms": round((dc.clock() - invoked) * 1000, 2)}}
-        job = runner.active[task].job
+        job = runner.active_jobs()[task].job
         phases: list[tuple[float, str]] = []
         deadline = dc.clock() + 150
-        while dc.clock() < deadline and task in runner.active:
+        while dc.clock() < deadline and task in runner.active_jobs():
             phase = job.snapshot().phase
             if not phases or phases[-1][1] != phase:
                 phases.append((dc.clock(), phase))

@@ -3,22 +3,24 @@
 Only this package imports ``bpy``.  It moves data between Blender and the core: an operator
 turns what the user asked into :class:`~ark3d_addon.core.job.ImportJob` work, the runner
 runs it in worker threads and turns its states into the UI, and the importer puts the result
-into the scene on the main thread.
+into the scene on the main thread.  ``ui/`` only draws.  What the add-on remembers while it is
+enabled is one object (:mod:`.state`), made here by :func:`register` and dropped by
+:func:`unregister`.
+
+Enabling imports only what the registered classes need; the rest (the client, the importer,
+the job builder, the asset maker) is imported by the functions that use it, on first use.
 """
 
 import bpy
 
-from . import asset_library, i18n, operators, preferences, runner
-from .ui import browser, generate, panel, thumbnails
+from . import asset_library, i18n, operators, panel_state, preferences, runner, state, thumbnails
+from .ui import browser, generate, panel
 
 _CLASSES = (
     preferences.ArkPreferences,
-    preferences.ARK3D_OT_open_preferences,
-    *browser.PROPERTY_GROUPS,
-    panel.ArkPanelState,
+    *panel_state.CLASSES,
     *runner.CLASSES,
     *operators.CLASSES,
-    *generate.CLASSES,
     *browser.CLASSES,
     panel.ARK3D_PT_import,
     *generate.PANELS,
@@ -26,19 +28,12 @@ _CLASSES = (
 )
 
 
-#: ``WindowManager.ark3d``: the panel's state (the task id field).
-_STATE = "ark3d"
-
-
 def register() -> None:
+    state.create()
     i18n.register()
     for cls in _CLASSES:
         bpy.utils.register_class(cls)
-    # setattr: the stubs know no WindowManager.ark3d (nor that PointerProperty returns a value)
-    state = bpy.props.PointerProperty(type=panel.ArkPanelState)  # type: ignore[func-returns-value]
-    setattr(bpy.types.WindowManager, _STATE, state)
-    generate_state = bpy.props.PointerProperty(type=generate.ArkGenerateState)  # type: ignore[func-returns-value]
-    setattr(bpy.types.WindowManager, generate.STATE, generate_state)
+    panel_state.register()
     runner.register()
     thumbnails.register()
     asset_library.register()
@@ -48,9 +43,8 @@ def unregister() -> None:
     runner.unregister()  # first: no job, loop or timer may outlive the code below
     asset_library.unregister()
     thumbnails.unregister()
-    browser.status.job = None
-    delattr(bpy.types.WindowManager, generate.STATE)
-    delattr(bpy.types.WindowManager, _STATE)
+    panel_state.unregister()
     for cls in reversed(_CLASSES):
         bpy.utils.unregister_class(cls)
     i18n.unregister()
+    state.drop()

@@ -24,35 +24,41 @@ import threading
 import traceback
 import weakref
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import bpy
 
-from ..core import assets
 from ..core.errors import ArkError
-from ..core.job import ImportJob
-from ..core.library import Library
-from ..core.worker import Worker
-from . import preferences, runner
-from .asset_maker import INTERNAL_ERROR, command
+from . import runner, state, thumbnails
 from .image_source import temp_png
-from .preferences import get_preferences, library_of_preferences
-from .ui import thumbnails
+from .preferences import get_preferences, library
 
-__all__ = ["LIBRARY_NAME", "adopt_inputs", "after_result", "catch_up", "enabled", "keep_input", "make", "making",
+if TYPE_CHECKING:
+    from ..core.job import ImportJob
+    from ..core.library import Library
+
+__all__ = ["LIBRARY_NAME", "AssetQueue", "adopt_inputs", "after_result", "catch_up", "enabled", "keep_input", "make",
            "register", "remove_library", "sync_library", "unregister"]
 
 LIBRARY_NAME = "Ark 3D"
 #: The add-on's own folder: the background Blender loads the package from there.
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
-#: Generate jobs whose input image waits for its task id (a copy in Blender's temp folder).
-_inputs: "weakref.WeakKeyDictionary[ImportJob, Path]" = weakref.WeakKeyDictionary()
-#: Task ids queued or being made now (``*`` for the catch-up), so nothing is queued twice.
-making: set[str] = set()
-#: One background Blender at a time: two cores render one picture faster than two at once.
-_one_process = threading.Lock()
+
+@dataclass
+class AssetQueue:
+    """The pictures and asset files being made: generate inputs waiting for their task id, the task
+    ids queued (``*`` for the catch-up), and the lock that runs one background Blender at a time."""
+
+    inputs: "weakref.WeakKeyDictionary[ImportJob, Path]" = field(default_factory=weakref.WeakKeyDictionary)
+    making: set[str] = field(default_factory=set)
+    one_process: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _mine() -> AssetQueue:
+    return state.get().part(AssetQueue)
 
 
 def enabled(context: bpy.types.Context | None = None) -> bool:
@@ -80,7 +86,7 @@ def sync_library(context: bpy.types.Context | None = None) -> None:
     libraries = _entries()
     if libraries is None:
         return
-    root = library_of_preferences(context).root
+    root = library(context).root
     root.mkdir(parents=True, exist_ok=True)
     entry = libraries.get(LIBRARY_NAME)
     if entry is None:
@@ -115,25 +121,26 @@ def remove_library() -> None:
 # -- inputs -------------------------------------------------------------------------------------------
 
 
-def keep_input(job: ImportJob, image: Path) -> None:
+def keep_input(job: "ImportJob", image: Path) -> None:
     """Keep a copy of a generate's input image until the job knows its task id."""
     copy = temp_png("input").with_suffix(image.suffix.lower() or ".png")
     shutil.copyfile(image, copy)
-    _inputs[job] = copy
+    _mine().inputs[job] = copy
 
 
 def adopt_inputs(context: bpy.types.Context) -> None:
     """Inputs whose job now has a task id go to the library (in the worker), with their small copy."""
-    for job, image in list(_inputs.items()):
+    inputs = _mine().inputs
+    for job, image in list(inputs.items()):
         if job.task_id:
-            del _inputs[job]
-            _queue(context, [job.task_id], job.library, inputs={job.task_id: image})
+            del inputs[job]
+            _submit(context, [job.task_id], job.library, inputs={job.task_id: image})
 
 
 # -- the queue ----------------------------------------------------------------------------------------
 
 
-def after_result(context: bpy.types.Context, task_id: str, library: Library) -> None:
+def after_result(context: bpy.types.Context, task_id: str, where: "Library") -> None:
     """A result is (again) in the library: make its picture and asset unless they are up to date.
 
     Only in a Blender with windows: without one the runner would wait for the process, and a
@@ -141,7 +148,7 @@ def after_result(context: bpy.types.Context, task_id: str, library: Library) -> 
     :func:`make` -- ``ark.make_assets()`` -- when they want them).
     """
     if enabled(context) and not bpy.app.background:
-        _queue(context, [task_id], library)
+        _submit(context, [task_id], where)
 
 
 def make(context: bpy.types.Context, task_ids: Iterable[str] | None = None) -> None:
@@ -150,7 +157,7 @@ def make(context: bpy.types.Context, task_ids: Iterable[str] | None = None) -> N
     With a window the runner runs it in the background; without one it returns when done.
     """
     if enabled(context):
-        _queue(context, None if task_ids is None else list(task_ids), library_of_preferences(context))
+        _submit(context, None if task_ids is None else list(task_ids), library(context))
 
 
 def catch_up(context: bpy.types.Context | None = None) -> None:
@@ -158,41 +165,53 @@ def catch_up(context: bpy.types.Context | None = None) -> None:
     make(context or bpy.context)
 
 
-def _queue(context: bpy.types.Context, task_ids: Iterable[str] | None, library: Library,
-           inputs: dict[str, Path] | None = None) -> None:
+def _submit(context: bpy.types.Context, task_ids: Iterable[str] | None, where: "Library",
+            inputs: dict[str, Path] | None = None) -> None:
     """Submit one background call making ``task_ids`` (None: the catch-up) and start the runner."""
-    wanted = ["*"] if task_ids is None else [t for t in task_ids if t not in making or (inputs and t in inputs)]
+    from ..core.worker import Worker  # on first use: enabling the add-on does not need it
+
+    queue = _mine()
+    wanted = ["*"] if task_ids is None else [t for t in task_ids if t not in queue.making or (inputs and t in inputs)]
     if not wanted:
         return
-    making.update(wanted)
-    given = dict(inputs or {})
+    queue.making.update(wanted)
     # off, or an input image without a window: the image is kept, nothing is made
     render = enabled(context) and (inputs is None or not bpy.app.background)
+    todo, one_process = None if task_ids is None else wanted, queue.one_process
 
-    def make(cancel: threading.Event) -> list[str]:
-        with _one_process:
-            for task_id, image in given.items():
-                assets.store_input(library, task_id, image)
-                image.unlink(missing_ok=True)
-            ids = assets.pending(library) if task_ids is None else wanted
-            todo = [t for t in ids if render and (assets.needs_asset(library, t)
-                                                  or assets.needs_input_preview(library, t))]
-            if todo and not cancel.is_set():
-                status, output = assets.run_process(command(PACKAGE_DIR, library.root, todo), cancel)
-                if status != 0 and not cancel.is_set():
-                    # a bug's traceback whole; else the lines saying which result has no asset, and why
-                    said = output if INTERNAL_ERROR in output else "\n".join(
-                        line for line in output.splitlines() if line.startswith("ark3d: no asset"))
-                    print(f"Ark 3D: pictures or asset files could not be made:\n{said}", file=sys.stderr)
-            return todo
+    def make_missing(cancel: threading.Event) -> list[str]:
+        with one_process:  # one background Blender at a time: two cores render one picture faster
+            return _make_in_background(where, todo, dict(inputs or {}), render, cancel)
 
     def ended(work: runner.Work) -> None:
-        making.difference_update(wanted)
+        queue.making.difference_update(wanted)
         _made(work)
 
-    call: Worker[list[str]] = Worker(make, name="ark3d-assets")
+    call: Worker[list[str]] = Worker(make_missing, name="ark3d-assets")
     runner.submit(runner.Work(call=call, after=ended))
     runner.start(context)
+
+
+def _make_in_background(where: "Library", task_ids: list[str] | None, inputs: dict[str, Path], render: bool,
+                        cancel: threading.Event) -> list[str]:
+    """In the worker: store the input images, then run the background Blender for what is missing
+    (``task_ids`` None: the whole library); returns the task ids it was run for."""
+    from ..core import assets
+    from .asset_maker import INTERNAL_ERROR, command
+
+    for task_id, image in inputs.items():
+        assets.store_input(where, task_id, image)
+        image.unlink(missing_ok=True)
+    ids = assets.pending(where) if task_ids is None else task_ids
+    todo = [t for t in ids if render and (assets.needs_asset(where, t) or assets.needs_input_preview(where, t))]
+    if todo and not cancel.is_set():
+        status, output = assets.run_process(command(PACKAGE_DIR, where.root, todo), cancel)
+        if status != 0 and not cancel.is_set():
+            # a bug's traceback whole; else the lines saying which result has no asset, and why
+            said = output if INTERNAL_ERROR in output else "\n".join(
+                line for line in output.splitlines() if line.startswith("ark3d: no asset"))
+            print(f"Ark 3D: pictures or asset files could not be made:\n{said}", file=sys.stderr)
+    return todo
 
 
 def _made(work: runner.Work) -> None:
@@ -206,7 +225,7 @@ def _made(work: runner.Work) -> None:
 # -- the add-on's life --------------------------------------------------------------------------------
 
 
-def _on_result(context: bpy.types.Context, job: ImportJob) -> None:
+def _on_result(context: bpy.types.Context, job: "ImportJob") -> None:
     if job.task_id:
         after_result(context, job.task_id, job.library)
 
@@ -218,10 +237,11 @@ def _on_preferences(context: bpy.types.Context) -> None:
 
 
 def register() -> None:
-    runner.result_hooks.append(_on_result)
-    runner.tick_hooks.append(adopt_inputs)
-    runner.startup_hooks.append(_on_preferences)
-    preferences.library_hooks.append(_on_preferences)
+    hooks = state.get().hooks
+    hooks.result.append(_on_result)
+    hooks.tick.append(adopt_inputs)
+    hooks.startup.append(_on_preferences)
+    hooks.library.append(_on_preferences)
     libraries = _entries()
     if libraries is not None and not hasattr(libraries, "new"):
         return  # Blender 3.x adds one by an operator, which cannot run yet: the start-up hook does it
@@ -232,14 +252,7 @@ def register() -> None:
 
 
 def unregister() -> None:
-    hooks: list[tuple[list[Any], Any]] = [(runner.result_hooks, _on_result), (runner.tick_hooks, adopt_inputs),
-                                          (runner.startup_hooks, _on_preferences),
-                                          (preferences.library_hooks, _on_preferences)]
-    for found, hook in hooks:
-        if hook in found:
-            found.remove(hook)
+    """The entry goes, and the input images still waiting (the hooks go with the state)."""
     remove_library()
-    for image in _inputs.values():
+    for image in _mine().inputs.values():
         image.unlink(missing_ok=True)
-    _inputs.clear()
-    making.clear()

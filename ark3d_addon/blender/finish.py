@@ -8,26 +8,29 @@ that moment.
 """
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import bpy
 
 from ..core.errors import ArkError, ErrorCode
-from ..core.job import ImportJob
 from ..core.messages import Message, msg
 from ..core.phases import JobKind, Phase
 from . import i18n
-from .importer import ImportSummary, import_model
 from .options import ImportOptions
 
-__all__ = ["LastMessage", "Outcome", "PanelMessage", "Report", "conclude", "finish"]
+if TYPE_CHECKING:
+    from ..core.job import ImportJob
+    from .importer import ImportSummary
+
+__all__ = ["Outcome", "PanelMessage", "Report", "conclude", "finish"]
 
 
 @dataclass
 class Outcome:
     """How one job ended, once the main thread has imported its model."""
 
-    job: ImportJob
-    summary: ImportSummary | None = None
+    job: "ImportJob"
+    summary: "ImportSummary | None" = None
     collection: str = ""
     error: ArkError | None = None
     cancelled: bool = False
@@ -50,28 +53,10 @@ Report = tuple[str, str]
 PanelMessage = tuple[str, Message | ArkError]
 
 
-@dataclass
-class LastMessage:
-    """The last finished work's message, shown in the panel until the next one starts, with the
-    task it is about and that job's kind (``create`` for a generate), for its picture.
-
-    Kept as what it says (a message or an error), not as text: the panel draws :attr:`text`,
-    rendered then, so switching Blender's language changes it at once.
-    """
-
-    what: Message | ArkError | None = None
-    level: str = ""  # INFO, WARNING or ERROR ("" with no message)
-    task_id: str = ""
-    kind: str = ""
-
-    @property
-    def text(self) -> str:
-        """The message in the user's language now (a few catalog look-ups: cheap enough to draw)."""
-        return i18n.text(self.what) if self.what is not None else ""
-
-
-def finish(context: bpy.types.Context, job: ImportJob, options: ImportOptions) -> Outcome:
+def finish(context: bpy.types.Context, job: "ImportJob", options: ImportOptions) -> Outcome:
     """Import a ready job's model (if it should be imported) and end its journal; or say how it ended."""
+    from .importer import import_model  # on first use: enabling the add-on does not import the importer
+
     state = job.snapshot()
     result = job.result
     if state.phase is Phase.CANCELLED:

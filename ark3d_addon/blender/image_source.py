@@ -24,8 +24,13 @@ from ..core.worker import Worker
 _SENDABLE = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
 #: The camera's view is rendered at most this large (longest side): enough for Seed3D, quick to render.
 CAMERA_MAX_SIDE = 1024
-#: Cycles samples for the camera render (the scene's own count when lower).
-CAMERA_MAX_SAMPLES = 64
+#: Cycles samples for the camera render (the scene's own count when lower), with the denoiser and
+#: without it: a picture meant as a model's input needs its shape and colours, not a clean image.
+CAMERA_SAMPLES_DENOISED = 8
+CAMERA_SAMPLES_NOISY = 16
+#: EEVEE's samples for the camera render where EEVEE draws on a GPU (in a window).
+CAMERA_EEVEE_SAMPLES = 16
+_EEVEE = ("BLENDER_EEVEE", "BLENDER_EEVEE_NEXT")
 
 _RENDER_HINT = msg("Render it yourself (F12) and pick the Render Result")
 
@@ -53,14 +58,15 @@ def _overridden(target: Any, **values: Any) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _png_output(scene: bpy.types.Scene) -> Iterator[None]:
-    """The scene's output set to an 8-bit RGBA PNG for the block (Blender 5.0 adds media_type)."""
+def png_output(scene: bpy.types.Scene, compression: int = 15) -> Iterator[None]:
+    """The scene's output set to an 8-bit RGBA PNG for the block, then put back (Blender 5.0 adds
+    media_type).  The camera render and the library's pictures (``asset_maker.py``) both use it."""
     settings = scene.render.image_settings
     with contextlib.ExitStack() as stack:
         if hasattr(settings, "media_type"):
             stack.enter_context(_overridden(settings, media_type="IMAGE"))
         stack.enter_context(_overridden(settings, file_format="PNG"))
-        stack.enter_context(_overridden(settings, color_mode="RGBA", color_depth="8", compression=15))
+        stack.enter_context(_overridden(settings, color_mode="RGBA", color_depth="8", compression=compression))
         yield
 
 
@@ -77,7 +83,7 @@ def image_file(image: bpy.types.Image, scene: bpy.types.Scene) -> tuple[Path, bo
             return path, False
     out = temp_png("image")
     try:
-        with _png_output(scene):
+        with png_output(scene):
             image.save_render(filepath=str(out), scene=scene)
     except RuntimeError as exc:
         out.unlink(missing_ok=True)
@@ -95,6 +101,17 @@ def image_file(image: bpy.types.Image, scene: bpy.types.Scene) -> tuple[Path, bo
     return out, True
 
 
+def editor_image(context: bpy.types.Context) -> bpy.types.Image | None:
+    """The image shown in the first Image Editor of the window, if any."""
+    screen = context.screen
+    for area in screen.areas if screen is not None else []:
+        if area.type == "IMAGE_EDITOR":
+            image = getattr(area.spaces.active, "image", None)
+            if image is not None:
+                return image
+    return None
+
+
 def has_denoiser() -> bool:
     """Cycles can denoise: OpenImageDenoise is built in.  Debian's Blender lacks it, and a scene
     with the denoiser on then fails outright ("Build without OpenImageDenoiser")."""
@@ -107,8 +124,7 @@ def has_denoiser() -> bool:
 
 def _camera_settings(scene: bpy.types.Scene, out: Path) -> contextlib.ExitStack:
     """The scene set up for the camera render (kept until the stack is closed, then put back):
-    a PNG at ``out``, at most :data:`CAMERA_MAX_SIDE` pixels, Cycles at most
-    :data:`CAMERA_MAX_SAMPLES` samples and no denoiser where the build has none."""
+    a PNG at ``out``, at most :data:`CAMERA_MAX_SIDE` pixels, and the engine of :func:`_quick_engine`."""
     if scene.camera is None:
         raise ConfigError(msg("The scene has no active camera"), code=ErrorCode.NO_CAMERA,
                           hint=msg("Add a camera and make it the active one (Ctrl+Numpad 0), or pick an image"))
@@ -118,15 +134,37 @@ def _camera_settings(scene: bpy.types.Scene, out: Path) -> contextlib.ExitStack:
     if longest > CAMERA_MAX_SIDE:
         percentage = max(1, int(render.resolution_percentage * CAMERA_MAX_SIDE / longest))
     stack = contextlib.ExitStack()
-    stack.enter_context(_png_output(scene))
+    stack.enter_context(png_output(scene))
     stack.enter_context(_overridden(render, filepath=str(out), resolution_percentage=percentage,
                                     use_file_extension=True))
-    cycles = getattr(scene, "cycles", None)
-    if render.engine == "CYCLES" and cycles is not None:
-        stack.enter_context(_overridden(cycles, samples=min(cycles.samples, CAMERA_MAX_SAMPLES)))
-        if not has_denoiser():
-            stack.enter_context(_overridden(cycles, use_denoising=False))
+    _quick_engine(scene, stack)
     return stack
+
+
+def _quick_engine(scene: bpy.types.Scene, stack: contextlib.ExitStack) -> None:
+    """Few samples, so the input picture takes seconds, not minutes: Cycles at
+    :data:`CAMERA_SAMPLES_DENOISED` with the denoiser (:data:`CAMERA_SAMPLES_NOISY` where the build
+    has none: Debian's fails outright with it on), EEVEE at :data:`CAMERA_EEVEE_SAMPLES`.
+
+    Without a window there is often no GPU (``bpy`` on a server draws EEVEE through software OpenGL:
+    minutes for the default scene), so an EEVEE scene renders with Cycles there.  Workbench and
+    other engines keep the scene's settings.
+    """
+    render, cycles, eevee = scene.render, getattr(scene, "cycles", None), scene.eevee
+    if render.engine in _EEVEE and not bpy.app.background:
+        if eevee is not None:
+            stack.enter_context(_overridden(eevee, taa_render_samples=min(eevee.taa_render_samples,
+                                                                          CAMERA_EEVEE_SAMPLES)))
+        return
+    if cycles is None or render.engine not in (*_EEVEE, "CYCLES"):
+        return
+    denoise = has_denoiser()
+    samples = CAMERA_SAMPLES_DENOISED if denoise else CAMERA_SAMPLES_NOISY
+    if render.engine == "CYCLES":
+        samples = min(cycles.samples, samples)
+    else:
+        stack.enter_context(_overridden(render, engine="CYCLES"))
+    stack.enter_context(_overridden(cycles, samples=samples, use_denoising=denoise))
 
 
 def _render_failed(reason: str) -> ConfigError:

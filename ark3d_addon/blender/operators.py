@@ -1,46 +1,47 @@
 """Every operator of the add-on, thin: it turns what the user asked into work and hands it to the runner.
 
-Jobs are built by :mod:`.jobs`, run by :mod:`.runner` (``RunnerOperator``: ``make_work``
-builds, ``work_done`` reports); what the browser shows lives in :mod:`.ui.browser`.
+All but one: ``ark3d.run``, the runner's own modal loop for queued work, lives in
+:mod:`.runner` with :class:`~.runner.RunnerOperator`, the base of the operators here that run
+work (``make_work`` builds it, ``work_done`` reports).  Jobs are built by :mod:`.job_builder`;
+what the Tasks browser knows and changes lives in :mod:`.tasks`, the panels' fields in
+:mod:`.panel_state`.  What only a run needs (the client, the importer, the job builder) is
+imported when an operator first runs, not when the add-on is enabled.
 """
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import bpy
 from bpy.props import BoolProperty, IntProperty, StringProperty
 
-from ..core import assets
-from ..core.catalog import ModelInfo, available_models
-from ..core.client import ArkClient
-from ..core.diagnose import Check, check_connection
 from ..core.errors import ArkError, Cancelled, ErrorCode
-from ..core.messages import msg, plural
-from ..core.task import validate_task_id
-from ..core.tasklist import CancelOutcome, cancel_or_delete, delete_action, delete_refusal
-from ..core.worker import Worker
-from . import asset_library, env, i18n, image_source, jobs, runner
+from ..core.messages import msg
+from . import env, i18n, runner, state, tasks
 from ._typing import OperatorResult
-from .importer import format_problem
+from .image_source import editor_image
 from .options import (
     ImportOptionProperties,
+    apply_model_list,
     endpoint_property,
     fileformat_property,
     image_path_property,
     model_property,
     parameters_property,
     prompt_property,
-    set_model_menu,
     subdivision_property,
     variant_choice,
     variant_property,
 )
-from .preferences import get_preferences, library_for, read_settings
+from .panel_state import generate_state, panel_state
+from .preferences import ADDON_ID, ConnectionReport, apply_connection_check, get_preferences, library, read_settings
+from .progress import redraw_preferences, redraw_sidebars
 from .runner import RunnerOperator, Work
-from .ui import browser, generate
-from .ui.common import redraw_preferences
-from .ui.connection import CHECK_NAMES, connection_report
-from .ui.progress import redraw_sidebars
+
+if TYPE_CHECKING:
+    from ..core.catalog import ModelInfo
+    from ..core.diagnose import Check
+    from ..core.tasklist import CancelOutcome
+    from ..core.worker import Worker
 
 
 def confirm(context: bpy.types.Context, op: bpy.types.Operator, event: bpy.types.Event, title: str, message: str,
@@ -103,9 +104,11 @@ class ARK3D_OT_import_task(_ImportsOperator):
     variant: variant_property(of_operator=True, options={"SKIP_SAVE"})  # type: ignore[valid-type]
 
     def make_work(self, context: bpy.types.Context) -> Work | None:
-        state = getattr(context.window_manager, "ark3d", None)  # the panel's PointerProperty
-        text = self.task_ids or self.task_id or (state.task_id if state is not None else "")
-        new_jobs = jobs.import_jobs(context, text, variant_choice(self.variant), busy=runner.active.keys())
+        from .job_builder import import_jobs
+
+        fields = panel_state(context)
+        text = self.task_ids or self.task_id or (fields.task_id if fields is not None else "")
+        new_jobs = import_jobs(context, text, variant_choice(self.variant), busy=runner.active_jobs().keys())
         return self.jobs_work(context, new_jobs)
 
 
@@ -141,14 +144,18 @@ class ARK3D_OT_create_task(_ImportsOperator):
     variant: variant_property(of_operator=True, options={"SKIP_SAVE"})  # type: ignore[valid-type]
 
     def make_work(self, context: bpy.types.Context) -> Work | None:
+        from .asset_library import keep_input
+        from .image_source import CameraRender
+        from .job_builder import create_job
+
         if self.use_camera and env.has_event_loop(context) and context.scene is not None:
             # As F12 renders: Blender's render job runs, the interface stays live; the runner
             # waits for it, then _send_render starts the generate with the picture.
             env.require_network(read_settings(context))  # before a render that could not be sent
-            return Work(call=image_source.CameraRender(context.scene), on_call_done=self._send_render)
-        job = jobs.create_job(
+            return Work(call=CameraRender(context.scene), on_call_done=self._send_render)
+        job = create_job(
             context, image_path=self.image_path, image_name=self.image_name, use_camera=self.use_camera,
-            variant=variant_choice(self.variant), keep_input=asset_library.keep_input, **self._choices(),
+            variant=variant_choice(self.variant), keep_input=keep_input, **self._choices(),
         )
         return self.jobs_work(context, [job])
 
@@ -160,6 +167,9 @@ class ARK3D_OT_create_task(_ImportsOperator):
 
     def _send_render(self, context: bpy.types.Context, render: Any) -> list[runner.Report]:
         """The camera's view is rendered: the generate job with it, run like any other."""
+        from .asset_library import keep_input
+        from .job_builder import create_job
+
         if render.error is not None or render.result is None:
             if isinstance(render.error, Cancelled) or render.error is None:
                 return [("INFO", i18n.rpt("Cancelled"))]
@@ -167,8 +177,8 @@ class ARK3D_OT_create_task(_ImportsOperator):
             return [("ERROR", i18n.error_text(render.error))]
         picture: Path = render.result
         try:
-            job = jobs.create_job(context, image_path=str(picture), variant=variant_choice(self.variant),
-                                  keep_input=asset_library.keep_input, **self._choices())
+            job = create_job(context, image_path=str(picture), variant=variant_choice(self.variant),
+                             keep_input=keep_input, **self._choices())
         except ArkError as exc:
             runner.set_message(exc, "ERROR")
             return [("ERROR", i18n.error_text(exc))]
@@ -189,10 +199,14 @@ class ARK3D_OT_refresh_models(RunnerOperator):
     bl_options = {"INTERNAL"}
 
     def make_work(self, context: bpy.types.Context) -> Work | None:
+        from ..core.catalog import available_models
+        from ..core.client import ArkClient
+        from ..core.worker import Worker
+
         settings = read_settings(context)
         env.require_network(settings)
 
-        def work(cancel: Any) -> list[ModelInfo]:
+        def work(cancel: Any) -> "list[ModelInfo]":
             client = ArkClient(settings, cancel=cancel)
             try:
                 return available_models(client.list_models())
@@ -200,37 +214,10 @@ class ARK3D_OT_refresh_models(RunnerOperator):
                 client.close()
 
         call: Worker[list[ModelInfo]] = Worker(work, name="ark3d-models", secret=settings.api_key)
-        return Work(call=call, on_call_done=_models_done)
+        return Work(call=call, on_call_done=apply_model_list)
 
     def work_done(self, context: bpy.types.Context, works: list[Work]) -> OperatorResult:
         return runner.report_works(self, works)
-
-
-def _models_done(context: bpy.types.Context, call: "Worker[Any]") -> "list[runner.Report]":
-    """The model menu learns what Ark offers; offline or empty, it keeps the built-in list."""
-    infos: list[ModelInfo] | None = call.result
-    if infos is None:
-        error = call.error or ArkError(msg("The request failed"), code=ErrorCode.UNKNOWN)
-        said = msg("Ark's model list could not be read, the built-in list is shown: {reason}", reason=error)
-        level = "WARNING"
-    elif not infos:
-        said = msg("Ark lists no 3D model this add-on knows for your region: the built-in list is shown")
-        level = "WARNING"
-    else:
-        retiring = [info.spec.name for info in infos if info.retiring]
-        unlisted = [info.spec.name for info in infos if info.unlisted]
-        said = plural(len(infos) - len(unlisted), "Ark offers {n} 3D model", "Ark offers {n} 3D models")
-        if retiring:
-            said = msg("{offered} · {retiring}", offered=said,
-                       retiring=msg("retiring: {models}", models=", ".join(retiring)))
-        if unlisted:
-            said = msg("{offered} · {unlisted}", offered=said,
-                       unlisted=msg("not in Ark's list, still offered: {models}", models=", ".join(unlisted)))
-        level = "INFO"
-    set_model_menu(infos or [])
-    generate.status.message = said  # rendered as the panel draws
-    redraw_sidebars(context.window_manager)
-    return [(level, i18n.report(said))]
 
 
 class ARK3D_OT_cancel_import(bpy.types.Operator):
@@ -243,9 +230,10 @@ class ARK3D_OT_cancel_import(bpy.types.Operator):
     task_id: StringProperty(name="Task ID", options={"SKIP_SAVE"})  # type: ignore[valid-type]
 
     def execute(self, context: bpy.types.Context) -> OperatorResult:
-        targets = [self.task_id] if self.task_id else list(runner.active)
+        active = runner.active_jobs()
+        targets = [self.task_id] if self.task_id else list(active)
         for task_id in targets:
-            entry = runner.active.get(task_id)
+            entry = active.get(task_id)
             if entry is not None:
                 entry.job.cancel()
         return {"FINISHED"}
@@ -265,12 +253,12 @@ class ARK3D_OT_refresh_tasks(bpy.types.Operator):
                       options={"SKIP_SAVE"})
 
     def execute(self, context: bpy.types.Context) -> OperatorResult:
-        state = browser.browser_state(context)
-        if state is None:
+        browser = tasks.browser_state(context)
+        if browser is None:
             return {"CANCELLED"}
         if self.page:
-            state.page = max(1, min(self.page, state.pages))
-        if not browser.start_refresh(context):
+            browser.page = max(1, min(self.page, browser.pages))
+        if not tasks.start_refresh(context):
             self.report({"INFO"}, i18n.rpt("The task list is already being refreshed"))
         return {"FINISHED"}
 
@@ -285,11 +273,11 @@ class ARK3D_OT_tasks_page(bpy.types.Operator):
     step: IntProperty(name="Step", default=1, options={"SKIP_SAVE"})  # type: ignore[valid-type]
 
     def execute(self, context: bpy.types.Context) -> OperatorResult:
-        state = browser.browser_state(context)
-        if state is None:
+        browser = tasks.browser_state(context)
+        if browser is None:
             return {"CANCELLED"}
-        state.page = max(1, min(state.page + self.step, state.pages))
-        browser.start_refresh(context)
+        browser.page = max(1, min(browser.page + self.step, browser.pages))
+        tasks.start_refresh(context)
         return {"FINISHED"}
 
 
@@ -339,25 +327,31 @@ class ARK3D_OT_browser_import(_ImportsOperator):
         return self.execute(context)
 
     def make_work(self, context: bpy.types.Context) -> Work | None:
+        from ..core.task import validate_task_id
+        from .importer import format_problem
+        from .job_builder import import_jobs
+
         task_id = validate_task_id(self.task_id)
-        _index, item = browser.find_item(browser.browser_state(context), task_id)
-        problem = format_problem(item.fileformat) if item is not None and item.fileformat else None
+        row = tasks.row(task_id)
+        problem = format_problem(row.fileformat) if row is not None and row.fileformat else None
         if problem is not None:  # said before anything is removed or downloaded
             raise problem
         if self.redownload:
-            self._remove_copy(context, task_id)
-            browser.update_library_flags(task_id)
-        work = self.jobs_work(context, jobs.import_jobs(context, task_id, busy=runner.active.keys()))
+            self._remove_copy(task_id)
+            tasks.update_library_flags(task_id)
+        work = self.jobs_work(context, import_jobs(context, task_id, busy=runner.active_jobs().keys()))
         if work is not None:
-            work.after = lambda _work: browser.update_library_flags(task_id)
+            work.after = lambda _work: tasks.update_library_flags(task_id)
         return work
 
-    def _remove_copy(self, context: bpy.types.Context, task_id: str) -> None:
-        if task_id in runner.active:
+    def _remove_copy(self, task_id: str) -> None:
+        from ..core import assets
+
+        if task_id in runner.active_jobs():
             raise env.busy_error(task_id)
-        _index, item = browser.find_item(browser.browser_state(context), task_id)
-        left = browser.link_seconds_left(item) if item is not None else None
-        if item is not None and item.in_library and (not item.remote or left is None or left <= 60):
+        row = tasks.row(task_id)
+        left = row.link_seconds_left() if row is not None else None
+        if row is not None and row.in_library and (not row.remote or left is None or left <= 60):
             # The library holds the only copy left: never delete it for a download that must fail.
             raise ArkError(
                 msg("The download link of {task_id} has expired, so the library copy is the only one left",
@@ -365,7 +359,7 @@ class ARK3D_OT_browser_import(_ImportsOperator):
                 code=ErrorCode.LINK_EXPIRED,
                 hint=msg("It was kept; import it from the library instead"),
             )
-        assets.remove_result(library_for(read_settings(context)), task_id)
+        assets.remove_result(library(), task_id)
 
 
 class ARK3D_OT_cancel_task(RunnerOperator):
@@ -382,23 +376,30 @@ class ARK3D_OT_cancel_task(RunnerOperator):
     )
 
     def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> OperatorResult:
-        _index, item = browser.find_item(browser.browser_state(context), self.task_id.strip())
-        refusal = delete_refusal(item.task_id, item.status) if item is not None and item.remote else None
+        from ..core.tasklist import delete_action, delete_refusal
+
+        row = tasks.row(self.task_id.strip())
+        refusal = delete_refusal(row.task_id, row.status) if row is not None and row.remote else None
         if refusal is not None:  # a running task: said before anyone is asked to confirm
             self.report({"ERROR"}, i18n.error_text(refusal))
             return {"CANCELLED"}
-        if item is not None and delete_action(item.status) == "cancel":
+        if row is not None and delete_action(row.status) == "cancel":
             return confirm(context, self, event, "Cancel task {task_id}?",
                            "Ark stops it before it runs; this cannot be undone.", "Cancel Task")
         return confirm(context, self, event, "Delete task {task_id} from Ark?",
                        "Ark forgets the task and its result link; your library copy is kept.", "Delete")
 
     def make_work(self, context: bpy.types.Context) -> Work | None:
+        from ..core.client import ArkClient
+        from ..core.task import validate_task_id
+        from ..core.tasklist import cancel_or_delete
+        from ..core.worker import Worker
+
         task_id = validate_task_id(self.task_id)
         settings = read_settings(context)
         env.require_network(settings)
 
-        def work(cancel: Any) -> CancelOutcome:
+        def work(cancel: Any) -> "CancelOutcome":
             client = ArkClient(settings, cancel=cancel)
             try:
                 return cancel_or_delete(client, task_id)
@@ -413,30 +414,20 @@ class ARK3D_OT_cancel_task(RunnerOperator):
 
 
 def _cancel_done(context: bpy.types.Context, call: "Worker[Any]") -> "list[runner.Report]":
-    """The row learns what Ark did; the browser's message says it."""
+    """The row learns what Ark did; the browser's status line says it."""
     outcome: CancelOutcome | None = call.result
-    status = browser.status
+    status = state.get().part(tasks.TaskBrowser).status
+    redraw_sidebars(context.window_manager)
     if outcome is None:
         error = call.error or ArkError(msg("The request failed"), code=ErrorCode.UNKNOWN)
-        status.message, status.level = error, "ERROR"  # rendered as the browser draws
-        redraw_sidebars(context.window_manager)
+        status.say(error, "ERROR")  # rendered as the browser draws
         return [("ERROR", i18n.report(error))]
-    state = browser.browser_state(context)
-    index, item = browser.find_item(state, outcome.task_id)
+    tasks.apply_cancel(context, outcome)
     if outcome.action == "cancelled":
         said = msg("Cancelled task {task_id}: it was queued and will not run", task_id=outcome.task_id)
-        if item is not None:
-            item.status = "cancelled"
     else:
         said = msg("Deleted task {task_id} from Ark; a copy in your library is kept", task_id=outcome.task_id)
-        if item is not None and state is not None:
-            if item.in_library:
-                item.remote = False
-            else:
-                state.tasks.remove(index)
-                state.index = max(0, min(state.index, len(state.tasks) - 1))
-    status.message, status.level = said, "INFO"
-    redraw_sidebars(context.window_manager)
+    status.say(said, "INFO")
     return [("INFO", i18n.report(said))]
 
 
@@ -448,12 +439,15 @@ class ARK3D_OT_check_connection(RunnerOperator):
     bl_options = {"INTERNAL"}
 
     def execute(self, context: bpy.types.Context) -> OperatorResult:
-        if connection_report.running:
+        if state.get().part(ConnectionReport).running:
             return {"CANCELLED"}
         return super().execute(context)
 
     def make_work(self, context: bpy.types.Context) -> Work | None:
-        report = connection_report
+        from ..core.diagnose import check_connection
+        from ..core.worker import Worker
+
+        report = state.get().part(ConnectionReport)
         report.checks, report.error, report.base_url = [], None, ""
         try:
             offline = env.offline_error_or_none()
@@ -468,8 +462,8 @@ class ARK3D_OT_check_connection(RunnerOperator):
         report.base_url = settings.base_url
         redraw_preferences(context.window_manager)
         call: Worker[list[Check]] = Worker(lambda cancel: check_connection(settings),
-                                                   name="ark3d-check-connection", secret=settings.api_key)
-        return Work(call=call, on_call_done=_connection_checked)
+                                             name="ark3d-check-connection", secret=settings.api_key)
+        return Work(call=call, on_call_done=apply_connection_check)
 
     def fail(self, error: ArkError) -> OperatorResult:
         self.report({"ERROR"}, i18n.error_text(error))  # shown in the preferences, not the panel
@@ -479,22 +473,75 @@ class ARK3D_OT_check_connection(RunnerOperator):
         return runner.report_works(self, works)
 
 
-def _connection_checked(context: bpy.types.Context, call: "Worker[Any]") -> "list[runner.Report]":
-    report = connection_report
-    report.running = False
-    checks: list[Check] = call.result or []
-    report.checks = checks
-    if call.error is not None:
-        report.error = call.error
-    redraw_preferences(context.window_manager)
-    failed = next((c for c in checks if not c.ok), None)
-    if call.error is not None:
-        return [("ERROR", i18n.error_text(call.error))]
-    if failed is not None:
-        return [("ERROR", i18n.rpt("Connection check failed at {step}: {message}").format(
-            step=i18n.rpt(CHECK_NAMES.get(failed.name, failed.name)),
-            message=i18n.error_text(failed.error) if failed.error else i18n.report(failed.message)))]
-    return [("INFO", i18n.rpt("Connection OK: Ark answered and accepted the API key"))]
+class ARK3D_OT_open_preferences(bpy.types.Operator):
+    """Open this add-on's preferences, where the API key is set"""
+
+    bl_idname = "ark3d.open_preferences"
+    bl_label = "Set API Key"
+    bl_options = {"INTERNAL"}
+
+    def execute(self, context: bpy.types.Context) -> OperatorResult:
+        bpy.ops.screen.userpref_show("INVOKE_DEFAULT")
+        if context.preferences is not None:
+            context.preferences.active_section = "EXTENSIONS" if bpy.app.version >= (4, 2, 0) else "ADDONS"
+        bpy.ops.preferences.addon_show(module=ADDON_ID)
+        return {"FINISHED"}
+
+
+# -- the Generate section's inputs ----------------------------------------------------------------
+
+
+class ARK3D_OT_generate_use_editor_image(bpy.types.Operator):
+    """Use the image shown in the Image Editor as the input image"""
+
+    bl_idname = "ark3d.generate_use_editor_image"
+    bl_label = "Use Image Editor's Image"
+    bl_options = {"INTERNAL"}
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        return editor_image(context) is not None
+
+    def execute(self, context: bpy.types.Context) -> OperatorResult:
+        fields = generate_state(context)
+        image = editor_image(context)
+        if fields is None or image is None:
+            return {"CANCELLED"}
+        fields.image_name = image.name
+        fields.source = "IMAGE"
+        return {"FINISHED"}
+
+
+class ARK3D_OT_generate_image_add(bpy.types.Operator):
+    """Add one more input image (for models that take several)"""
+
+    bl_idname = "ark3d.generate_image_add"
+    bl_label = "Add Image"
+    bl_options = {"INTERNAL"}
+
+    def execute(self, context: bpy.types.Context) -> OperatorResult:
+        fields = generate_state(context)
+        if fields is None:
+            return {"CANCELLED"}
+        fields.more_images.add()
+        return {"FINISHED"}
+
+
+class ARK3D_OT_generate_image_remove(bpy.types.Operator):
+    """Remove this input image"""
+
+    bl_idname = "ark3d.generate_image_remove"
+    bl_label = "Remove Image"
+    bl_options = {"INTERNAL"}
+
+    index: IntProperty(name="Index", options={"SKIP_SAVE"})  # type: ignore[valid-type]
+
+    def execute(self, context: bpy.types.Context) -> OperatorResult:
+        fields = generate_state(context)
+        if fields is None or not 0 <= self.index < len(fields.more_images):
+            return {"CANCELLED"}
+        fields.more_images.remove(self.index)
+        return {"FINISHED"}
 
 
 CLASSES: tuple[type, ...] = (
@@ -508,5 +555,9 @@ CLASSES: tuple[type, ...] = (
     ARK3D_OT_browser_import,
     ARK3D_OT_cancel_task,
     ARK3D_OT_check_connection,
+    ARK3D_OT_open_preferences,
+    ARK3D_OT_generate_use_editor_image,
+    ARK3D_OT_generate_image_add,
+    ARK3D_OT_generate_image_remove,
 )
 

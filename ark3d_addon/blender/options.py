@@ -6,16 +6,25 @@ feeds it and the preference that gives its default.  The labels are short, as a 
 its default width shows them.
 """
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import bpy
 from bpy.props import BoolProperty, EnumProperty, FloatProperty, StringProperty
 
 from ..core.catalog import CATALOG, MODELS, ModelInfo, available_models
+from ..core.errors import ArkError, ErrorCode
+from ..core.messages import msg, plural
+from . import i18n, state
+from .progress import redraw_sidebars
+
+if TYPE_CHECKING:
+    from ..core.worker import Worker
 
 __all__ = [
     "LEVEL_ITEMS",
+    "ModelMenu",
+    "apply_model_list",
     "ImportOptionProperties",
     "ImportOptions",
     "endpoint_property",
@@ -23,7 +32,6 @@ __all__ = [
     "format_menu_property",
     "image_path_property",
     "merge_empty_property",
-    "model_menu",
     "model_menu_property",
     "model_property",
     "options_from_preferences",
@@ -167,41 +175,80 @@ LEVEL_ITEMS = [
     ("high", "High", "The most faces"),
 ]
 
-_menu: list[ModelInfo] = available_models(None)
-#: Blender keeps no copy of a dynamic menu's strings: they live here while it shows them.
-_model_items: list[tuple[str, str, str, str, int]] = []
-_format_items: dict[str, list[tuple[str, str, str, str, int]]] = {
+#: Each model's format menu (a constant: the catalog decides).
+_FORMAT_ITEMS: dict[str, list[tuple[str, str, str, str, int]]] = {
     spec.id: [(f, _FORMATS[f][0], _FORMATS[f][1], "NONE", list(_FORMATS).index(f)) for f in spec.formats]
     for spec in CATALOG
 }
 
 
+@dataclass
+class ModelMenu:
+    """The Generate section's model menu: Ark's list once asked (else the built-in one), the
+    items Blender shows (Blender keeps no copy of a dynamic menu's strings), and what the last
+    model list refresh said."""
+
+    models: list[ModelInfo] = field(default_factory=list)
+    items: list[tuple[str, str, str, str, int]] = field(default_factory=list)
+    status: state.StatusLine = field(default_factory=state.StatusLine)
+
+
 def set_model_menu(infos: list[ModelInfo]) -> None:
-    """What the model menu offers: Ark's list (3D models, retiring marked), or the built-in one."""
-    _menu[:] = infos or available_models(None)
-    _model_items.clear()
-    for info in _menu:
+    """What the model menu offers: Ark's list (3D models, retiring marked), or the built-in one.
+
+    Kept in the add-on's state (:class:`.state.ModelMenu`): Blender keeps no copy of a dynamic
+    menu's strings, so they live there while it shows them.
+    """
+    menu = state.get().part(ModelMenu)
+    menu.models = infos or available_models(None)
+    menu.items.clear()
+    for info in menu.models:
         spec = info.spec
         name = spec.name + (" (retiring)" if info.retiring else " (unlisted)" if info.unlisted else "")
         # The tooltip: the id, the faces of each level (low, medium, high) and the price.
         levels = [str(spec.faces({spec.level_flag: level})) for level in ("low", "medium", "high")
                   if spec.level_flag]
         hint = " · ".join([spec.id, *([" / ".join(levels)] if levels else []), str(spec.cost({}))])
-        _model_items.append((spec.id, name, hint, "ERROR" if info.retiring else "NONE", CATALOG.index(spec)))
+        menu.items.append((spec.id, name, hint, "ERROR" if info.retiring else "NONE", CATALOG.index(spec)))
 
 
-def model_menu() -> list[ModelInfo]:
-    return list(_menu)
+def apply_model_list(context: bpy.types.Context, call: "Worker[Any]") -> list[tuple[str, str]]:
+    """Ark's model list, fetched: the menu learns what Ark offers (offline or empty, it keeps the
+    built-in list), and the Generate section's status line says so (main thread; one report line)."""
+    infos: list[ModelInfo] | None = call.result
+    if infos is None:
+        error = call.error or ArkError(msg("The request failed"), code=ErrorCode.UNKNOWN)
+        said = msg("Ark's model list could not be read, the built-in list is shown: {reason}", reason=error)
+        level = "WARNING"
+    elif not infos:
+        said = msg("Ark lists no 3D model this add-on knows for your region: the built-in list is shown")
+        level = "WARNING"
+    else:
+        retiring = [info.spec.name for info in infos if info.retiring]
+        unlisted = [info.spec.name for info in infos if info.unlisted]
+        said = plural(len(infos) - len(unlisted), "Ark offers {n} 3D model", "Ark offers {n} 3D models")
+        if retiring:
+            said = msg("{offered} · {retiring}", offered=said,
+                       retiring=msg("retiring: {models}", models=", ".join(retiring)))
+        if unlisted:
+            said = msg("{offered} · {unlisted}", offered=said,
+                       unlisted=msg("not in Ark's list, still offered: {models}", models=", ".join(unlisted)))
+        level = "INFO"
+    set_model_menu(infos or [])
+    state.get().part(ModelMenu).status.say(said, level)  # rendered as the panel draws
+    redraw_sidebars(context.window_manager)
+    return [(level, i18n.report(said))]
 
 
 def _models(_self: Any, _context: Any) -> list[tuple[str, str, str, str, int]]:
-    if not _model_items:
-        set_model_menu(_menu)
-    return _model_items
+    menu = state.get().part(ModelMenu)
+    if not menu.items:
+        set_model_menu(menu.models)
+    return menu.items
 
 
 def _formats(self: Any, _context: Any) -> list[tuple[str, str, str, str, int]]:
-    return _format_items.get(getattr(self, "model", ""), _format_items[MODELS[0]])
+    return _FORMAT_ITEMS.get(getattr(self, "model", ""), _FORMAT_ITEMS[MODELS[0]])
 
 
 def image_path_property(**options: Any) -> Any:

@@ -1,4 +1,5 @@
-"""Add-on preferences, and the one bridge from them to the core's Settings and Library.
+"""Add-on preferences, drawn with Check Connection's report, and the one bridge from them to the
+core: :func:`read_settings` (how to reach Ark) and :func:`library` (where results are kept).
 
 The API key lives in Blender's user preferences (``userpref.blend``), shown as a password,
 never in a scene ``.blend``.  ``ARK_API_KEY``, ``ARK_BASE_URL`` and ``ARK3D_LIBRARY`` in the
@@ -6,22 +7,25 @@ environment win over what is set here (the core's :meth:`Settings.resolve` decid
 """
 
 import os
-from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import bpy
 from bpy.props import BoolProperty, EnumProperty, FloatProperty, StringProperty
 
-from ..core.errors import ConfigError, ErrorCode
+from ..core.errors import ArkError, ConfigError, ErrorCode
 from ..core.library import Library, default_library_root
 from ..core.messages import msg
 from ..core.settings import BASE_URL_CN, BASE_URL_INTL, DEFAULT_POLL_INTERVAL, Settings
-from . import i18n
-from ._typing import OperatorResult
+from . import i18n, state
+from .drawing import draw_import_options, wrapped
 from .options import merge_empty_property, origin_to_base_property, target_size_property, variant_property
-from .ui.common import draw_import_options
-from .ui.connection import connection_report, draw_connection_report
+from .progress import redraw_preferences
+
+if TYPE_CHECKING:
+    from ..core.diagnose import Check
+    from ..core.worker import Worker
 
 #: The add-on's module name: ``bl_ext.<repo>.ark3d`` as an extension, ``ark3d_addon`` legacy.
 ADDON_ID = __package__.rpartition(".")[0]
@@ -32,15 +36,31 @@ _REGIONS = (
     ("CUSTOM", "Custom", "Another base URL, e.g. a local test server"),
 )
 
+#: What each check of ``core.diagnose.check_connection`` tests, as the preferences name it.
+CHECK_NAMES = {
+    "proxy": "Proxy",
+    "dns": "DNS",
+    "tcp": "TCP",
+    "tls": "TLS",
+    "auth": "Authentication",
+}
 
-#: What runs when the asset library preference or the library folder changes (the asset
-#: library's own module adds itself: it imports this one, so this one cannot import it).
-library_hooks: list[Callable[[bpy.types.Context], None]] = []
+
+@dataclass
+class ConnectionReport:
+    """The last "Check Connection": its checks, or the failure before they could run."""
+
+    running: bool = False
+    checks: "list[Check]" = field(default_factory=list)
+    error: ArkError | None = None
+    base_url: str = ""
 
 
 def _library_changed(_prefs: Any, context: bpy.types.Context) -> None:
-    for hook in library_hooks:
-        hook(context)
+    """The asset library follows (its module hooks in: it imports this one, not the reverse)."""
+    if state.is_enabled():
+        for hook in state.get().hooks.library:
+            hook(context)
 
 
 class ArkPreferences(bpy.types.AddonPreferences):
@@ -110,7 +130,7 @@ class ArkPreferences(bpy.types.AddonPreferences):
         if "library_dir" in by_environment:
             col.label(text="ARK3D_LIBRARY is set in the environment and is used instead", icon="INFO")
         else:
-            kept = i18n.iface("Results are kept in {folder}").format(folder=library_root(self))
+            kept = i18n.iface("Results are kept in {folder}").format(folder=_library_folder(self))
             col.label(text=kept, icon="FILE_FOLDER", translate=False)
         col.prop(self, "use_asset_library")
         col.prop(self, "poll_interval")
@@ -120,14 +140,50 @@ class ArkPreferences(bpy.types.AddonPreferences):
         box.label(text="Import Options", icon="IMPORT")
         draw_import_options(box, self)
 
+        report = state.get().part(ConnectionReport)
         box = layout.box()
         row = box.row()
         row.label(text="Connection", icon="URL")
         sub = row.row()
-        sub.enabled = not connection_report.running
-        sub.operator("ark3d.check_connection", text="Checking..." if connection_report.running else "Check Connection",
-                     icon="SORTTIME" if connection_report.running else "PLAY")
-        draw_connection_report(box)
+        sub.enabled = not report.running
+        sub.operator("ark3d.check_connection", text="Checking..." if report.running else "Check Connection",
+                     icon="SORTTIME" if report.running else "PLAY")
+        draw_connection_report(box, report)
+
+
+def draw_connection_report(layout: bpy.types.UILayout, report: ConnectionReport) -> None:
+    """One line per check (icon, what, result), wrapped; nothing before the first check.  The checks'
+    messages and the error are rendered here, at each draw: a switch of Blender's language shows at once."""
+    if report.error is not None:
+        wrapped(layout, i18n.text(report.error), "ERROR", width=90, indent="NONE")
+        return
+    if report.base_url and (report.checks or report.running):
+        layout.label(text=i18n.iface("Checking {url}").format(url=report.base_url), translate=False)
+    for check in report.checks:
+        row = layout.row()
+        split = row.split(factor=0.25)
+        split.label(text=CHECK_NAMES.get(check.name, check.name), icon="CHECKMARK" if check.ok else "ERROR")
+        text = i18n.text(check.error if check.error else check.message)
+        wrapped(split.column(), text, width=70, indent="NONE")
+
+
+def apply_connection_check(context: bpy.types.Context, call: "Worker[Any]") -> list[tuple[str, str]]:
+    """Check Connection has ended: the report the preferences draw, and one report line (main thread)."""
+    report = state.get().part(ConnectionReport)
+    report.running = False
+    checks: list[Check] = call.result or []
+    report.checks = checks
+    if call.error is not None:
+        report.error = call.error
+    redraw_preferences(context.window_manager)
+    failed = next((c for c in checks if not c.ok), None)
+    if call.error is not None:
+        return [("ERROR", i18n.error_text(call.error))]
+    if failed is not None:
+        return [("ERROR", i18n.rpt("Connection check failed at {step}: {message}").format(
+            step=i18n.rpt(CHECK_NAMES.get(failed.name, failed.name)),
+            message=i18n.error_text(failed.error) if failed.error else i18n.report(failed.message)))]
+    return [("INFO", i18n.rpt("Connection OK: Ark answered and accepted the API key"))]
 
 
 def _set_by_environment() -> frozenset[str]:
@@ -163,9 +219,8 @@ def base_url(prefs: ArkPreferences) -> str:
     return prefs.custom_base_url
 
 
-def library_root(prefs: ArkPreferences) -> Path:
-    """The preference, else the extension's own user folder (``ARK3D_LIBRARY`` wins over both,
-    in :meth:`Settings.resolve`)."""
+def _library_folder(prefs: ArkPreferences) -> Path:
+    """The preference, else the extension's own user folder (else, as a legacy add-on, the core's default)."""
     if prefs.library_dir:
         return Path(bpy.path.abspath(prefs.library_dir))
     extension_path_user = getattr(bpy.utils, "extension_path_user", None)
@@ -175,41 +230,23 @@ def library_root(prefs: ArkPreferences) -> Path:
 
 
 def read_settings(context: bpy.types.Context | None = None) -> Settings:
-    """Settings for a job, read on the main thread (workers never read preferences)."""
+    """How to reach Ark, read on the main thread (workers never read preferences)."""
     prefs = get_preferences(context)
     return Settings.resolve(
         api_key=prefs.api_key,
         base_url=base_url(prefs),
-        library_dir=library_root(prefs),
         poll_interval=prefs.poll_interval,
         variant=prefs.variant,
         ca_bundle=bpy.path.abspath(prefs.ca_bundle) if prefs.ca_bundle else "",
     )
 
 
-def library_for(settings: Settings) -> Library:
-    return Library(settings.library_dir or default_library_root())
+def library(context: bpy.types.Context | None = None) -> Library:
+    """The library: ``ARK3D_LIBRARY``, else the preference, else the add-on's own folder.
 
-
-def library_of_preferences(context: bpy.types.Context | None = None) -> Library:
-    """The library alone, when the rest of the settings cannot be read (a bad base URL).
-
-    Still resolved by :class:`Settings` (``ARK3D_LIBRARY`` wins), with the base URL left out.
+    :class:`Settings` decides the environment's precedence, as for every setting; the base URL is
+    left out, so a bad one (said when a request is made) never hides the library.
     """
+    folder = _library_folder(get_preferences(context))
     environ = {k: v for k, v in os.environ.items() if k != "ARK_BASE_URL"}
-    return library_for(Settings.resolve(library_dir=library_root(get_preferences(context)), environ=environ))
-
-
-class ARK3D_OT_open_preferences(bpy.types.Operator):
-    """Open this add-on's preferences, where the API key is set"""
-
-    bl_idname = "ark3d.open_preferences"
-    bl_label = "Set API Key"
-    bl_options = {"INTERNAL"}
-
-    def execute(self, context: bpy.types.Context) -> OperatorResult:
-        bpy.ops.screen.userpref_show("INVOKE_DEFAULT")
-        if context.preferences is not None:
-            context.preferences.active_section = "EXTENSIONS" if bpy.app.version >= (4, 2, 0) else "ADDONS"
-        bpy.ops.preferences.addon_show(module=ADDON_ID)
-        return {"FINISHED"}
+    return Library(Settings.resolve(library_dir=folder, environ=environ).library_dir or folder)

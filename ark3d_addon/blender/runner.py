@@ -2,14 +2,19 @@
 
 No bpy in the workers, no network on the main thread: work (:class:`Work`) is either jobs
 (:class:`ImportJob`: import, generate, batch, resume) or one background call (the task list,
-Check Connection, cancel/delete on Ark).  The runner keeps, on the main thread:
+Check Connection, cancel/delete on Ark).  The runner keeps, on the main thread, in the add-on's
+state (:class:`.state.RunnerState`):
 
-- :data:`active`, the registry of running jobs (the panel lists them; one job per task);
+- the registry of running jobs (:func:`active_jobs`: the panel lists them; one job per task);
 - the queue of work no operator runs (the scripting API, the journal resumed at start-up, a
   list refresh from a filter change), which the ``ark3d.run`` operator picks up;
-- the modal loops (:class:`_Handle`): each owns its window timer and takes Esc and Blender's
+- the modal loops (:class:`ModalLoop`): each owns its window timer and takes Esc and Blender's
   cancel, as ``CommandHandle`` does in Blender's own extension manager (``bl_pkg``);
-- the one app timer (the journal's resume at start-up), registered and unregistered here.
+- the last finished work's message (a :class:`.state.StatusLine`).
+
+It registers and unregisters the one app timer (the journal's resume at start-up) and the
+``load_pre`` handler.  Its own operator, ``ark3d.run`` (:class:`ARK3D_OT_run`), lives here, with
+the base of every operator that runs work: it is the runner's modal loop, not a user's command.
 
 An operator that runs work derives from :class:`RunnerOperator` and implements two hooks,
 ``make_work`` and ``work_done`` (checked when the class is made).  With a window it returns
@@ -26,51 +31,29 @@ import traceback
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import bpy
 from bpy.app.handlers import persistent
 
 from ..core.errors import ArkError
-from ..core.job import ImportJob
 from ..core.messages import Message
-from ..core.worker import Worker
-from . import env, i18n, jobs
+from . import env, i18n, state
 from ._typing import OperatorResult
-from .finish import LastMessage, Outcome, Report, conclude, finish
+from .finish import Outcome, Report, conclude, finish
 from .options import ImportOptions, options_from_preferences
 from .preferences import get_preferences
-from .ui.progress import ProgressDisplay
+from .progress import ProgressDisplay
+
+if TYPE_CHECKING:
+    from ..core.job import ImportJob
+    from ..core.worker import Worker
 
 __all__ = [
-    # the registry
-    "ActiveJob",
-    "active",
-    "last_import",
-    "last_message",
-    "set_message",
-    # work
-    "Outcome",
-    "Report",
-    "Work",
-    "RunnerOperator",
-    "report_works",
-    "run_blocking",
-    "start",
-    "submit",
-    "resume_journaled",
-    # ending work
-    "cancel_all",
-    "on_load_pre",
-    "stop",
-    # what other parts of the add-on hook in
-    "result_hooks",
-    "startup_hooks",
-    "tick_hooks",
-    # the add-on's life
-    "TIMERS",
-    "register",
-    "unregister",
+    "ActiveJob", "RunnerState", "active_jobs", "set_message",  # the registry and the last message
+    "Outcome", "Report", "Work", "RunnerOperator", "report_works", "run_blocking", "start", "submit",  # work
+    "resume_journaled", "cancel_all", "on_load_pre", "stop",  # resuming and ending work
+    "CLASSES", "TIMERS", "register", "unregister",  # the add-on's life
 ]
 
 #: Seconds between two looks at the work (a window timer; the workers do not wait for it).
@@ -90,61 +73,81 @@ _RESUME_TRIES = 30
 
 @dataclass
 class ActiveJob:
-    job: ImportJob
-    started: float = field(default_factory=time.monotonic)
+    """A running job and when it started (the panel lists them)."""
+
+    job: "ImportJob"
+    started: float
 
 
-#: job key -> the job: the task id, or ``new-<n>`` for a generate until Ark gave the id
-#: (:func:`_sync_keys` renames it then).  One job per task: a second import is refused.
-active: dict[str, ActiveJob] = {}
+@dataclass
+class RunnerState:
+    """What :mod:`.runner` keeps: running jobs, queued work, modal loops and the last message."""
 
-#: The last finished work's message, shown in the panel until the next one starts
-#: (:func:`set_message` changes it in place).
-last_message = LastMessage()
-#: The import that message is about, when it is about one: the panel shows its figures as rows.
-last_import: list[Outcome] = []
+    #: job key -> the job: the task id, or ``new-<n>`` for a generate until Ark gave the id.
+    jobs: dict[str, ActiveJob] = field(default_factory=dict)
+    #: Work waiting for ``ark3d.run`` (made with no operator to run it: the API, resume, a refresh).
+    queue: "list[Work]" = field(default_factory=list)
+    #: Every modal loop running now.
+    loops: "list[ModalLoop]" = field(default_factory=list)
+    display: ProgressDisplay | None = None
+    last_tick: float = 0.0
+    #: When each worker was first asked to stop, plus the wait (the waits of two asks must not add up).
+    stop_deadlines: "weakref.WeakKeyDictionary[ImportJob, float]" = field(
+        default_factory=weakref.WeakKeyDictionary)
+    resume_tries: int = 0
+    #: The last finished work's message, shown in the panel until the next work starts.
+    message: state.StatusLine = field(default_factory=state.StatusLine)
+    #: The import that message is about, when it is about one: the panel shows its figures.
+    last_import: Outcome | None = None
+
+
+def _mine() -> RunnerState:
+    return state.get().part(RunnerState)
+
+
+def active_jobs() -> dict[str, ActiveJob]:
+    """job key -> the running job: the task id, or ``new-<n>`` for a generate until Ark gave the id
+    (:func:`_sync_keys` renames it then).  One job per task: a second import is refused."""
+    return _mine().jobs
 
 
 def set_message(what: Message | ArkError | None, level: str, outcome: Outcome | None = None, task_id: str = "",
                 kind: str = "") -> None:
     """Show ``what`` in the panel (None: no message) until the next work starts."""
-    last_message.what, last_message.level, last_message.task_id, last_message.kind = what, level, task_id, kind
-    last_import[:] = [outcome] if outcome is not None and outcome.summary is not None else []
+    runner = _mine()
+    runner.message.say(what, level, task_id, kind)
+    runner.last_import = outcome if outcome is not None and outcome.summary is not None else None
 
 
-#: Called on the main thread with each job whose result is now in the library (imported, or
-#: downloaded only): the asset library makes its picture and asset file.
-result_hooks: "list[Callable[[bpy.types.Context, ImportJob], None]]" = []
-#: Called on every step of the work (a modal tick, a step of a blocking run): cheap checks only.
-tick_hooks: "list[Callable[[bpy.types.Context], None]]" = []
-#: Called once after start-up, when a window is up (after the journal's resume).
-startup_hooks: "list[Callable[[bpy.types.Context], None]]" = []
+def _register_job(job: "ImportJob") -> None:
+    active_jobs()[job.key] = ActiveJob(job, time.monotonic())
 
 
 def _sync_keys() -> None:
     """Key each generate job by its task id as soon as Ark has given one."""
+    active = active_jobs()
     for key, entry in list(active.items()):
         task_id = entry.job.task_id
         if task_id and key != task_id and task_id not in active:
             active[task_id] = active.pop(key)
 
 
-def _forget(job: ImportJob) -> None:
+def _forget(job: "ImportJob") -> None:
+    active = active_jobs()
     for key, entry in list(active.items()):
         if entry.job is job:
             del active[key]
 
 
-# When each worker was first asked to stop, plus STOP_WAIT: loading a file asks twice (the
-# load_pre handler, then Blender cancels the modal operator), and the waits must not add up.
-_stop_deadlines: "weakref.WeakKeyDictionary[ImportJob, float]" = weakref.WeakKeyDictionary()
+def stop(job: "ImportJob", wait: float = STOP_WAIT) -> bool:
+    """Ask a worker to stop (keeping its journal) and wait, until ``wait`` s after it was *first* asked.
 
-
-def stop(job: ImportJob, wait: float = STOP_WAIT) -> bool:
-    """Ask a worker to stop (keeping its journal) and wait, until ``wait`` s after it was *first* asked."""
+    (Loading a file asks twice: the load_pre handler, then Blender cancels the modal operator;
+    the waits must not add up.)
+    """
     job.stop()
     now = time.monotonic()
-    deadline = _stop_deadlines.setdefault(job, now + wait)
+    deadline = _mine().stop_deadlines.setdefault(job, now + wait)
     return job.join(max(0.0, deadline - now))
 
 
@@ -154,17 +157,18 @@ def cancel_all(wait: float = STOP_WAIT, discard: bool = False) -> None:
     ``discard``: as the user's cancel (partial files and journal removed); else stopped, to
     be resumed by the next Blender.
     """
-    running = [entry.job for entry in active.values()]
+    runner = _mine()
+    running = [entry.job for entry in runner.jobs.values()]
     deadline = time.monotonic() + wait
     for job in running:  # all asked first, so they wind down together
         if discard:
             job.cancel()
         else:
             job.stop()
-        _stop_deadlines.setdefault(job, deadline)
+        runner.stop_deadlines.setdefault(job, deadline)
     for job in running:
         stop(job)
-    for work in _queue:
+    for work in runner.queue:
         if work.call is not None:
             work.call.cancel()
 
@@ -186,7 +190,7 @@ class Work:
     once everything has ended (e.g. the browser updates a row's library flags).
     """
 
-    jobs: list[ImportJob] = field(default_factory=list)
+    jobs: "list[ImportJob]" = field(default_factory=list)
     options: ImportOptions = field(default_factory=ImportOptions)
     call: "Worker[Any] | None" = None
     on_call_done: "Callable[[bpy.types.Context, Worker[Any]], list[Report]] | None" = None
@@ -197,7 +201,7 @@ class Work:
     begun: bool = False
     ended: bool = False
 
-    def pending(self) -> list[ImportJob]:
+    def pending(self) -> "list[ImportJob]":
         return [j for j in self.jobs if not any(o.job is j for o in self.outcomes)]
 
     @property
@@ -221,7 +225,7 @@ class Work:
             self.call.cancel()
 
 
-def _worker_died(job: ImportJob) -> bool:
+def _worker_died(job: "ImportJob") -> bool:
     """Liveness first, then the state: a worker sets its final state before it exits, so a dead
     worker with an unfinished state died of an unexpected error and would never finish."""
     alive = job.alive
@@ -238,7 +242,7 @@ def _finish_one(context: bpy.types.Context, work: Work) -> bool:
     outcome = finish(context, done, work.options)
     work.outcomes.append(outcome)
     if outcome.ok and done.result is not None:
-        for hook in result_hooks:
+        for hook in state.get().hooks.result:
             hook(context, done)
     if outcome.ok or outcome.error is not None:
         set_message(outcome.said, "INFO" if outcome.ok else "ERROR", outcome, done.task_id or "", done.kind)
@@ -258,7 +262,8 @@ def _end(context: bpy.types.Context, work: Work) -> None:
         work.reports.extend(reports)
         if message is not None:
             single = work.outcomes[0] if len(work.outcomes) == 1 else None
-            set_message(message[1], message[0], single, last_message.task_id, last_message.kind)
+            last = _mine().message
+            set_message(message[1], message[0], single, last.task_id, last.kind)
     if work.after is not None:
         work.after(work)
 
@@ -269,7 +274,7 @@ def _begin(work: Work) -> None:
         return
     work.begun = True
     for job in work.jobs:
-        active[job.key] = ActiveJob(job)
+        _register_job(job)
     if work.jobs:
         set_message(None, "")
     for job in work.jobs:
@@ -287,12 +292,12 @@ def run_blocking(context: bpy.types.Context, work: Work) -> Work:
     if work.call is not None:
         work.call.run()
     for job in work.jobs:
-        active[job.key] = ActiveJob(job)
+        _register_job(job)
         job.start()
     try:
         while work.pending():
             _sync_keys()
-            for hook in tick_hooks:
+            for hook in state.get().hooks.tick:
                 hook(context)
             if not _finish_one(context, work):
                 work.pending()[0].join(BLOCKING_STEP)  # back at once when it ends: a library hit takes ms
@@ -307,41 +312,33 @@ def run_blocking(context: bpy.types.Context, work: Work) -> Work:
 
 # -- with an event loop: the modal loops --------------------------------------------------------
 
-#: Work waiting for ``ark3d.run`` (made with no operator to run it: the API, resume, a refresh).
-_queue: list[Work] = []
-#: Every modal loop running now.
-_handles: "list[_Handle]" = []
-_display: "ProgressDisplay | None" = None
-_last_tick = [0.0]
-
-
 def _tick(context: bpy.types.Context) -> None:
     """What every loop shares, once per step whichever loop's timer fired: keys and progress."""
-    global _display
+    runner = _mine()
     now = time.monotonic()
-    if now - _last_tick[0] < TIMER_STEP / 2:
+    if now - runner.last_tick < TIMER_STEP / 2:
         return
-    _last_tick[0] = now
+    runner.last_tick = now
     _sync_keys()
-    for hook in tick_hooks:
+    for hook in state.get().hooks.tick:
         hook(context)
-    running = [entry.job for entry in active.values() if not entry.job.snapshot().finished]
+    running = [entry.job for entry in runner.jobs.values() if not entry.job.snapshot().finished]
     if not running:
         return
-    if _display is None:
-        _display = ProgressDisplay(running[0].label)
-    _display.task_id = running[0].label + (f" (+{len(running) - 1})" if len(running) > 1 else "")
-    _display.update(context, running[0].snapshot())
+    if runner.display is None:
+        runner.display = ProgressDisplay(running[0].label)
+    runner.display.task_id = running[0].label + (f" (+{len(running) - 1})" if len(running) > 1 else "")
+    runner.display.update(context, running[0].snapshot())
 
 
 def _clear_display(context: bpy.types.Context) -> None:
-    global _display
-    if _display is not None and not active:
-        _display.clear(context)
-        _display = None
+    runner = _mine()
+    if runner.display is not None and not runner.jobs:
+        runner.display.clear(context)
+        runner.display = None
 
 
-class _Handle:
+class ModalLoop:
     """One modal loop: its operator, its window timer, the work it runs (bl_pkg's CommandHandle)."""
 
     def __init__(self, op: "RunnerOperator", context: bpy.types.Context, works: list[Work]) -> None:
@@ -352,7 +349,7 @@ class _Handle:
         self.wm: bpy.types.WindowManager | None = wm
         self.timer: bpy.types.Timer | None = wm.event_timer_add(TIMER_STEP, window=context.window)
         wm.modal_handler_add(op)
-        _handles.append(self)
+        _mine().loops.append(self)
 
     def modal(self, op: "RunnerOperator", context: bpy.types.Context, event: bpy.types.Event) -> OperatorResult:
         if event.type == "ESC" and event.value == "PRESS" and any(w.running for w in self.works):
@@ -394,8 +391,9 @@ class _Handle:
         if self.timer is not None and self.wm is not None:
             self.wm.event_timer_remove(self.timer)
         self.timer = None
-        if self in _handles:
-            _handles.remove(self)
+        loops = _mine().loops
+        if self in loops:
+            loops.remove(self)
 
 
 def report_works(op: bpy.types.Operator, works: list[Work]) -> OperatorResult:
@@ -416,7 +414,7 @@ class RunnerOperator(bpy.types.Operator):
     refuse (reported, nothing started) or returns None when there is nothing to do.
     """
 
-    _handle: "_Handle | None" = None
+    _loop: "ModalLoop | None" = None
     #: ``ark3d.run`` only: the loop runs the queued work (:func:`start`).
     runs_queue = False
 
@@ -448,27 +446,28 @@ class RunnerOperator(bpy.types.Operator):
         except ArkError as exc:
             return self.fail(exc)
         works = [work] if work is not None else []
+        queue = _mine().queue
         if self.runs_queue:
-            works += _queue
-            _queue.clear()
+            works += queue
+            queue.clear()
         if not works:
             return {"CANCELLED"}
         if not env.has_event_loop(context) or context.window_manager is None:
             return self.work_done(context, [run_blocking(context, w) for w in works])
         for w in works:
             _begin(w)
-        self._handle = _Handle(self, context, works)
+        self._loop = ModalLoop(self, context, works)
         return {"RUNNING_MODAL"}
 
     def modal(self, context: bpy.types.Context, event: bpy.types.Event) -> OperatorResult:
-        handle = self._handle
-        if handle is None:
+        loop = self._loop
+        if loop is None:
             return {"CANCELLED"}
-        return handle.modal(self, context, event)
+        return loop.modal(self, context, event)
 
     def cancel(self, context: bpy.types.Context) -> None:
-        if self._handle is not None:
-            self._handle.cancel(context)
+        if self._loop is not None:
+            self._loop.cancel(context)
 
 
 class ARK3D_OT_run(RunnerOperator):
@@ -491,20 +490,21 @@ class ARK3D_OT_run(RunnerOperator):
 
 def submit(work: Work) -> None:
     """Queue ``work`` for the next :func:`start` (its workers start then)."""
-    _queue.append(work)
+    _mine().queue.append(work)
 
 
 def start(context: bpy.types.Context) -> None:
     """Run the queued work: in the running ``ark3d.run`` loop, in a new one, or (no window) now.
 
-    Errors of a blocking run end up in :data:`last_message` (``bpy.ops`` raises them too).
+    Errors of a blocking run end up in the last message (``bpy.ops`` raises them too).
     """
-    if not _queue:
+    runner = _mine()
+    if not runner.queue:
         return
-    running_loop = next((h for h in _handles if h.takes_queue), None)
+    running_loop = next((loop for loop in runner.loops if loop.takes_queue), None)
     if running_loop is not None:
-        running_loop.adopt(list(_queue))
-        _queue.clear()
+        running_loop.adopt(list(runner.queue))
+        runner.queue.clear()
         return
     wm = context.window_manager
     run = bpy.ops.ark3d.run  # type: ignore[attr-defined]  # ours: the stubs know it not
@@ -518,7 +518,7 @@ def start(context: bpy.types.Context) -> None:
         else:
             run()
     except RuntimeError:
-        pass  # reported by the operator, and kept in last_message
+        pass  # reported by the operator, and kept as the last message
 
 
 # -- resuming the journal -----------------------------------------------------------------------
@@ -532,7 +532,9 @@ def resume_journaled(context: bpy.types.Context) -> list[str]:
     here or in another Blender, and those needing the network while Blender may not use it,
     stay journaled.
     """
-    new_jobs = jobs.resume_jobs(context, busy=active.keys())
+    from .job_builder import resume_jobs  # on first use: enabling the add-on needs no job code
+
+    new_jobs = resume_jobs(context, busy=active_jobs().keys())
     if not new_jobs:
         return []
     try:
@@ -544,16 +546,14 @@ def resume_journaled(context: bpy.types.Context) -> list[str]:
     return [job.task_id for job in new_jobs]
 
 
-_resume_tries = [0]
-
-
 def _resume_on_start() -> float | None:
     """App timer, once, in an interactive Blender: resume the journal when a window is up."""
     wm = bpy.context.window_manager
+    runner = _mine()
     if wm is None or not wm.windows:
-        _resume_tries[0] += 1
-        return 1.0 if _resume_tries[0] < _RESUME_TRIES else None
-    for step in (resume_journaled, *startup_hooks):
+        runner.resume_tries += 1
+        return 1.0 if runner.resume_tries < _RESUME_TRIES else None
+    for step in (resume_journaled, *state.get().hooks.startup):
         try:
             step(bpy.context)
         except Exception:
@@ -574,7 +574,6 @@ def register() -> None:
     # Resume the jobs a previous Blender left unfinished -- only with a window: the bpy module
     # never runs timers, and a timer still registered when it exits hangs the process.
     if not bpy.app.background and not bpy.app.timers.is_registered(_resume_on_start):
-        _resume_tries[0] = 0
         # persistent: a .blend given on the command line loads after register(), which would drop it
         bpy.app.timers.register(_resume_on_start, first_interval=RESUME_DELAY, persistent=True)
 
@@ -587,12 +586,13 @@ def unregister() -> None:
     # Stop workers first: a job must not outlive the code that would import its result.  They
     # are stopped, not cancelled: journal and partial download stay for the next Blender.
     cancel_all(wait=STOP_WAIT)
-    for handle in list(_handles):
-        for work in handle.works:
+    runner = _mine()
+    for loop in list(runner.loops):
+        for work in loop.works:
             if work.call is not None:
                 work.call.cancel()
-        handle.close()
-    _queue.clear()
-    active.clear()
+        loop.close()
+    runner.queue.clear()
+    runner.jobs.clear()
     if on_load_pre in bpy.app.handlers.load_pre:
         bpy.app.handlers.load_pre.remove(on_load_pre)

@@ -188,15 +188,14 @@ def cmd_start_worker(task_id: str) -> dict[str, Any]:
     """Start an import in a worker thread as the modal operator does with a window.
 
     Background Blender has no event loop, so the operator itself always runs blocking here;
-    this does the modal path's bookkeeping (``runner.active`` + ``ImportJob.start``) so that
+    this does the modal path's bookkeeping (the running jobs + ``ImportJob.start``) so that
     unregister() has a live worker to stop.
     """
     runner = _runner_module()
     job_mod = sys.modules[ADDON + ".core.job"]
     prefs_mod = sys.modules[ADDON + ".blender.preferences"]
-    settings = prefs_mod.read_settings(bpy.context)
-    job = job_mod.ImportJob(task_id, settings, prefs_mod.library_for(settings))
-    runner.active[job.task_id] = runner.ActiveJob(job)
+    job = job_mod.ImportJob(task_id, prefs_mod.read_settings(bpy.context), prefs_mod.library(bpy.context))
+    runner.active_jobs()[job.task_id] = runner.ActiveJob(job, time.monotonic())
     job.start()
     deadline = time.monotonic() + 10
     while job.snapshot().phase in ("starting",) and time.monotonic() < deadline:
@@ -225,23 +224,35 @@ def _registration_facts() -> dict[str, Any]:
     }
 
 
+#: The add-on's state before the last disable: enabling again must make a new one.
+_STATE_BEFORE: list[Any] = []
+
+
+def _state_facts() -> dict[str, Any]:
+    """Whether the add-on's one state object exists, and what it holds."""
+    state_mod = sys.modules[ADDON + ".blender.state"]
+    if not state_mod.is_enabled():
+        return {"state": None}
+    current = state_mod.get()
+    runner = current.part(_runner_module().RunnerState)
+    return {"state": {"fresh": all(current is not old for old in _STATE_BEFORE), "jobs": sorted(runner.jobs),
+                      "queued": len(runner.queue), "loops": len(runner.loops), "message": runner.message.text}}
+
+
 def cmd_disable() -> dict[str, Any]:
-    runner = _runner_module()  # kept: what the runner holds once the add-on is off
+    runner = _runner_module()  # kept: its timers, to ask Blender about once the add-on is off
+    _STATE_BEFORE.append(sys.modules[ADDON + ".blender.state"].get())
     started = time.monotonic()
     result = sorted(bpy.ops.preferences.addon_disable(module=ADDON))
-    left = {
-        "timers": [t.__name__ for t in runner.TIMERS if bpy.app.timers.is_registered(t)],
-        "active": sorted(runner.active),
-        "loops": len(runner._handles),
-        "queued": len(runner._queue),
-    }
-    return {"result": result, "seconds": round(time.monotonic() - started, 3), "runner": left,
-            **_registration_facts()}
+    timers = [t.__name__ for t in runner.TIMERS if bpy.app.timers.is_registered(t)]
+    return {"result": result, "seconds": round(time.monotonic() - started, 3), "timers": timers,
+            **_state_facts(), **_registration_facts()}
 
 
 def cmd_enable() -> dict[str, Any]:
     result = sorted(bpy.ops.preferences.addon_enable(module=ADDON))
-    return {"result": result, **_registration_facts()}
+    timers = [t.__name__ for t in _runner_module().TIMERS if bpy.app.timers.is_registered(t)]
+    return {"result": result, "timers": timers, **_state_facts(), **_registration_facts()}
 
 
 def cmd_threads() -> dict[str, Any]:
@@ -253,10 +264,13 @@ def cmd_default_library() -> dict[str, Any]:
     prefs_mod = sys.modules[ADDON + ".blender.preferences"]
     prefs = bpy.context.preferences.addons[ADDON].preferences
     saved, prefs.library_dir = prefs.library_dir, ""
+    environment = os.environ.pop("ARK3D_LIBRARY", None)
     try:
-        path = prefs_mod.library_root(prefs)
+        path = prefs_mod.library(bpy.context).root
     finally:
         prefs.library_dir = saved
+        if environment is not None:
+            os.environ["ARK3D_LIBRARY"] = environment
     return {"path": str(path), "exists": path.is_dir(), "config": bpy.utils.resource_path("USER")}
 
 
@@ -326,20 +340,19 @@ def cmd_draw_panel() -> dict[str, Any]:
 
     calls: list[str] = []
     problems: list[str] = []
-    saved = (prefs.api_key, system.use_online_access, dataclasses.replace(runner.last_message),
-             list(runner.last_import))
+    memory = sys.modules[ADDON + ".blender.state"].get().part(runner.RunnerState)
+    saved = (prefs.api_key, system.use_online_access, dataclasses.replace(memory.message), memory.last_import)
     prefs.api_key, system.use_online_access = "", False
-    runner.active["cgt-20251124123456-abcde"] = Entry()
+    runner.active_jobs()["cgt-20251124123456-abcde"] = Entry()
     runner.set_message(messages.msg("Imported {task_id} ({file}, {source}): {summary}", task_id=Job.task_id,
                                     file="mushroom.glb", source=messages.msg("downloaded"), summary="2 objects"),
                        "INFO")
     try:
         panel.ARK3D_PT_import.draw(type("Panel", (), {"layout": _LayoutRecorder(calls, problems)})(), bpy.context)
     finally:
-        del runner.active["cgt-20251124123456-abcde"]
+        del runner.active_jobs()["cgt-20251124123456-abcde"]
         prefs.api_key, system.use_online_access = saved[0], saved[1]
-        vars(runner.last_message).update(vars(saved[2]))
-        runner.last_import[:] = saved[3]
+        memory.message, memory.last_import = saved[2], saved[3]
     return {"calls": calls, "problems": problems}
 
 

@@ -24,7 +24,7 @@ def _run_op(call: Any) -> dict[str, Any]:
     before_collections = set(bpy.data.collections.keys())
     step = base.run_op(call)
     step["new_collections"] = sorted(set(bpy.data.collections.keys()) - before_collections)
-    step["active"] = sorted(_module("blender.runner").active)
+    step["active"] = sorted(_module("blender.runner").active_jobs())
     step["journal"] = [e.task_id for e in _library().journal_entries()]
     return step
 
@@ -83,14 +83,14 @@ def cmd_render() -> dict[str, Any]:
 def cmd_start_journaled(task_id: str) -> dict[str, Any]:
     """Start an import as the modal operator does (worker thread, journaled), without waiting."""
     runner = _module("blender.runner")
-    [job] = _module("blender.jobs").import_jobs(bpy.context, task_id)
-    runner.active[job.key] = runner.ActiveJob(job)
+    [job] = _module("blender.job_builder").import_jobs(bpy.context, task_id)
+    runner.active_jobs()[job.key] = runner.ActiveJob(job, time.monotonic())
     job.start()
     return {"key": job.key, "threads": threads()}
 
 
 def cmd_job_state(task_id: str) -> dict[str, Any]:
-    entry = _module("blender.runner").active.get(task_id)
+    entry = _module("blender.runner").active_jobs().get(task_id)
     if entry is None:
         return {"phase": None}
     state = entry.job.snapshot()
@@ -158,7 +158,7 @@ def cmd_menu() -> dict[str, Any]:
     format menu of each model."""
     options = _module("blender.options")
     state = bpy.context.window_manager.ark3d_generate
-    formats = {spec.id: [item[0] for item in options._format_items[spec.id]] for spec in options.CATALOG}
+    formats = {spec.id: [item[0] for item in options._FORMAT_ITEMS[spec.id]] for spec in options.CATALOG}
     return {"models": [list(item[:2]) + [item[3]] for item in options._models(state, bpy.context)],
             "formats": formats}
 

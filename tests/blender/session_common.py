@@ -9,6 +9,7 @@ freely).  ``{"cmd": "quit"}`` ends the session.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
@@ -29,8 +30,9 @@ def threads() -> list[str]:
 
 
 def addon_module(name: str) -> Any:
-    """A loaded module of the installed extension, e.g. ``addon_module("blender.runner")``."""
-    return sys.modules[f"{ADDON}.{name}"]
+    """A module of the installed extension, e.g. ``addon_module("blender.runner")`` (imported now if
+    the add-on has not needed it yet: enabling it imports only what registration needs)."""
+    return importlib.import_module(f"{ADDON}.{name}")
 
 
 def runner_module() -> Any:
@@ -38,15 +40,19 @@ def runner_module() -> Any:
     return sys.modules.get(ADDON + ".blender.runner")
 
 
+def runner_state() -> Any:
+    """The runner's part of the add-on's state (running jobs, queued work, loops, the last message)."""
+    return addon_module("blender.state").get().part(runner_module().RunnerState)
+
+
 def last_message() -> str:
-    runner = runner_module()
-    return runner.last_message.text if runner is not None else ""
+    state = sys.modules.get(ADDON + ".blender.state")
+    return runner_state().message.text if state is not None and state.is_enabled() else ""
 
 
 def library() -> Any:
     """The add-on's library as its current preferences give it."""
-    prefs = addon_module("blender.preferences")
-    return prefs.library_for(prefs.read_settings(bpy.context))
+    return addon_module("blender.preferences").library(bpy.context)
 
 
 def commands_of(namespace: dict[str, Any]) -> dict[str, Callable[..., dict[str, Any]]]:

@@ -29,30 +29,38 @@ def _state() -> Any:
     return bpy.context.window_manager.ark3d.browser
 
 
+def _known() -> Any:
+    """What the Tasks browser knows (its part of the add-on's state): rows by task id, status line."""
+    return _mod("state").get().part(_mod("tasks").TaskBrowser)
+
+
 def _items() -> list[dict[str, Any]]:
+    """Each line of the list (a task id) with the typed row it is drawn from."""
+    rows = _known().rows
     return [
         {
-            "task_id": i.task_id,
-            "name": i.name,
-            "status": i.status,
-            "model": i.model,
-            "fileformat": i.fileformat,
-            "created_at": i.created_at,
-            "updated_at": i.updated_at,
-            "remote": i.remote,
-            "in_library": i.in_library,
-            "extracted": i.extracted,
-            "size_bytes": i.size_bytes,
-            "error_code": i.error_code,
-            "link_seconds_left": _mod("ui.browser").link_seconds_left(i),
+            "task_id": row.task_id,
+            "name": item.name,
+            "status": row.status_text or row.status.value,
+            "model": row.model,
+            "fileformat": row.fileformat,
+            "created_at": row.created_at,
+            "updated_at": row.updated_at,
+            "remote": row.remote,
+            "in_library": row.in_library,
+            "extracted": row.extracted,
+            "size_bytes": row.size_bytes,
+            "error_code": row.error_code,
+            "link_seconds_left": row.link_seconds_left(),
         }
-        for i in _state().tasks
+        for item in _state().tasks
+        for row in [rows[item.name]]
     ]
 
 
 def _browser() -> dict[str, Any]:
     state = _state()
-    status = _mod("ui.browser").status
+    status = _known().status
     return {
         "items": _items(),
         "page": state.page,
@@ -77,7 +85,7 @@ def _call(op: str, **kwargs: Any) -> dict[str, Any]:
 
 
 def cmd_page_size(size: int) -> dict[str, Any]:
-    _mod("ui.browser").PAGE_SIZE = size
+    _mod("tasks").PAGE_SIZE = size
     return {"page_size": size}
 
 
@@ -101,7 +109,7 @@ def cmd_browser() -> dict[str, Any]:
 def cmd_op(op: str, **kwargs: Any) -> dict[str, Any]:
     """Any ark3d operator, then the browser's state and what the scene holds."""
     answer = _call(op, **kwargs)
-    return {**answer, **_browser(), "message": _mod("ui.browser").status.text,
+    return {**answer, **_browser(), "message": _known().status.text,
             "last_message": last_message(), "objects": len(bpy.data.objects)}
 
 
@@ -182,9 +190,13 @@ def cmd_library(task_id: str) -> dict[str, Any]:
             if folder.is_dir() else []}
 
 
+def _connection_report() -> Any:
+    return _mod("state").get().part(_mod("preferences").ConnectionReport)
+
+
 def cmd_check_connection() -> dict[str, Any]:
     answer = _call("check_connection")
-    report = _mod("ui.connection").connection_report
+    report = _connection_report()
     return {**answer, "running": report.running, "error": answer["error"], "report_error": str(report.error or ""),
             "checks": [{"name": c.name, "ok": c.ok, "message": str(c.message)} for c in report.checks],
             "threads": _threads()}
@@ -203,9 +215,9 @@ def cmd_draw_ui() -> dict[str, Any]:
     for index, item in enumerate(state.tasks):
         browser.ARK3D_UL_tasks.draw_item(None, ctx, _LayoutRecorder(calls, problems), state, item, 0, state, "index",
                                          index)
-        browser.draw_details(_LayoutRecorder(calls, problems), item)
+        browser.draw_details(_LayoutRecorder(calls, problems), _known().rows[item.name])
     prefs = ctx.preferences.addons[ADDON].preferences
-    report = _mod("ui.connection").connection_report
+    report = _connection_report()
     type(prefs).draw(type("Prefs", (), {"layout": _LayoutRecorder(calls, problems), "bl_rna": prefs.bl_rna, **{
         name: getattr(prefs, name) for name in prefs.bl_rna.properties.keys() if name != "rna_type"}})(), ctx)
     return {"calls": calls, "problems": problems, "checks_drawn": len(report.checks)}

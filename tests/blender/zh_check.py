@@ -83,6 +83,12 @@ def switching(draws: dict[str, Callable[[object], None]], chinese: str) -> dict[
     return seen
 
 
+def last_message(module: str) -> str:
+    """The panel's last message, in the language of now."""
+    runner = sys.modules[f"{module}.blender.runner"]
+    return sys.modules[f"{module}.blender.state"].get().part(runner.RunnerState).message.text
+
+
 def message(spec: dict) -> object:
     """A core Message from its JSON form ({"msgid": ..., "params": {...}}, params nested alike)."""
     messages = sys.modules["ark3d_addon.core.messages"]
@@ -121,15 +127,20 @@ def main() -> None:
     # shown, and why), the Generate section's after Ark's model list could not be read (the same
     # key) and after it was read, Check Connection's lines against that key, and its error for a
     # base URL that is none.
-    connection = sys.modules[f"{module}.blender.ui.connection"]
+    preferences = sys.modules[f"{module}.blender.preferences"]
+    report_now = sys.modules[f"{module}.blender.state"].get().part(preferences.ConnectionReport)
+
+    def checks(layout: object) -> None:
+        preferences.draw_connection_report(layout, report_now)
+
     prefs.api_key = CONFIG["wrong_key"]
     shown: dict = {"refresh": call("refresh_tasks"), "models": call("refresh_models"),
                    "check": call("check_connection")}
     shown.update(switching({"browser": panel_draw(module, "browser"), "generate": panel_draw(module, "generate"),
-                            "checks": connection.draw_connection_report}, chinese))
+                            "checks": checks}, chinese))
     prefs.custom_base_url = "not-a-web-address"
     shown["bad_url"] = call("check_connection")
-    shown.update(switching({"connection_error": connection.draw_connection_report}, chinese))
+    shown.update(switching({"connection_error": checks}, chinese))
     prefs.custom_base_url, prefs.api_key = CONFIG["api_base"], CONFIG["key"]
     shown["models_read"] = call("refresh_models")  # what Ark offers, retiring models marked
     shown.update(switching({"offered": panel_draw(module, "generate")}, chinese))
@@ -152,13 +163,14 @@ def main() -> None:
     report["invalid_id"] = call("import_task", task_id="not-a-task")
     report["cancel_running"] = call("cancel_task", task_id=ids["running"])
     report["refresh"] = call("refresh_tasks")
-    report["browser_rows"] = [(i.task_id, i.status) for i in bpy.context.window_manager.ark3d.browser.tasks]
+    rows = sys.modules[f"{module}.blender.state"].get().part(sys.modules[f"{module}.blender.tasks"].TaskBrowser).rows
+    report["browser_rows"] = [(row.task_id, row.status_text or row.status.value) for row in rows.values()]
     prefs.api_key = CONFIG["wrong_key"]
     report["bad_key_import"] = call("import_task", task_id=ids["ok"])
     report["check_bad_key"] = call("check_connection")
     prefs.api_key = CONFIG["key"]
     report["empty_result"] = call("import_task", task_id=ids["ok"])
-    report["last_message"] = sys.modules[f"{module}.blender.runner"].last_message.text
+    report["last_message"] = last_message(module)
 
     # Import options in a Blender without numpy (hidden above): the pure-Python paths.
     # (An OBJ: the glTF importer needs numpy too.)
@@ -181,7 +193,7 @@ def main() -> None:
         "hi": [max(c[i] for c in corners) for i in range(3)],
         "triangles": triangles,
         "empty": [o.name for o in made if o.type == "EMPTY"],
-        "message": sys.modules[f"{module}.blender.runner"].last_message.text,
+        "message": last_message(module),
     }
 
     # A run of two tasks, one failed: its summary (a message of messages) in the panel, in

@@ -66,10 +66,10 @@ if CONFIG.get("exit_stamp"):
 # Before Blender shows its splash (it does so after --python scripts ran): none, please.
 enable_addon()
 
-finish = addon_module("blender.finish")  # only importable once enabled
+importer = addon_module("blender.importer")  # only importable once enabled
 operators = addon_module("blender.operators")
 runner = addon_module("blender.runner")
-progress = addon_module("blender.ui.progress")
+progress = addon_module("blender.progress")
 
 # -- instruments ----------------------------------------------------------------------------
 
@@ -102,7 +102,7 @@ def _panel_hook(self, context) -> None:  # Blender's draw signature
     # Runs right after ARK3D_PT_import.draw: what the panel just showed, read from the same data.
     shown = [
         (tid, e.job.snapshot().phase, str(e.job.snapshot().text), e.job.snapshot().fraction)
-        for tid, e in runner.active.items()
+        for tid, e in runner.active_jobs().items()
     ]
     panel_draws.append((clock(), shown))
     mark("panel_draw", "; ".join(s[2] for s in shown))
@@ -161,7 +161,7 @@ def install_instruments() -> None:
 
     op_class.modal = modal
 
-    original_import = finish.import_model
+    original_import = importer.import_model  # finish() looks it up there at each import
 
     def import_model(*args, **kwargs):
         mark("import_start")
@@ -170,7 +170,7 @@ def install_instruments() -> None:
         finally:
             mark("import_end")
 
-    finish.import_model = import_model
+    importer.import_model = import_model
 
 
 def remove_instruments() -> None:
@@ -273,7 +273,7 @@ def invoke_import(task_id: str) -> tuple[set, float]:
 
 
 def active_job(task_id: str):
-    entry = runner.active.get(task_id)
+    entry = runner.active_jobs().get(task_id)
     return entry.job if entry else None
 
 
@@ -301,7 +301,7 @@ def panel_text() -> dict:
         "active": {
             tid: {"phase": e.job.snapshot().phase, "text": str(e.job.snapshot().text),
                   "fraction": e.job.snapshot().fraction}
-            for tid, e in runner.active.items()
+            for tid, e in runner.active_jobs().items()
         },
         "last_message": last_message(),
     }
@@ -405,7 +405,7 @@ def scenario_import():
             if window_:
                 excluded.append(window_)
             shot_taken = True
-        if task not in runner.active and any(k == "import_end" for _, k, _ in trace):
+        if task not in runner.active_jobs() and any(k == "import_end" for _, k, _ in trace):
             break
         yield 0.05
     ticks = probe.stop()
@@ -499,7 +499,7 @@ def scenario_cancel():
     while clock() < end and (dead is None or finished_op is None):
         if dead is None and not job.alive:
             dead = clock()
-        if finished_op is None and task not in runner.active:
+        if finished_op is None and task not in runner.active_jobs():
             finished_op = clock()
         yield 0.005
     report["esc"] = {
@@ -530,7 +530,7 @@ def scenario_lifecycle():
         "read_homefile_ms": round((loaded - start) * 1000, 1),
         "job_alive_right_after": job.alive,
         "phase_right_after": job.snapshot().phase,
-        "active_right_after": sorted(runner.active),
+        "active_right_after": sorted(runner.active_jobs()),
     }
     yield from wait_until(lambda: not job.alive, 12, "the first job's thread to end")
     report["new_file"]["thread_dead_ms"] = round((clock() - start) * 1000, 1)
@@ -538,7 +538,7 @@ def scenario_lifecycle():
     report["new_file"].update(
         {
             "phase": job.snapshot().phase,
-            "active": sorted(runner.active),
+            "active": sorted(runner.active_jobs()),
             "threads": ark_threads(),
             "part_files": part_files(),
             "addon_still_registered": hasattr(bpy.types, "ARK3D_PT_import"),
@@ -569,7 +569,7 @@ def scenario_errors():
         status_texts.clear()
         runner.set_message(None, "")
         result, elapsed = invoke_import(task)
-        yield from wait_until(lambda t=task: t not in runner.active, 20, f"the {name} job to end")
+        yield from wait_until(lambda t=task: t not in runner.active_jobs(), 20, f"the {name} job to end")
         yield 0.5
         info = timeline
         with bpy.context.temp_override(window=window(), area=info, region=region("WINDOW", info)):

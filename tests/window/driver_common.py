@@ -94,9 +94,15 @@ def addon_preferences() -> bpy.types.AddonPreferences:
     return bpy.context.preferences.addons[ADDON].preferences
 
 
+def runner_state():
+    """The runner's part of the add-on's state (running jobs, loops, the last message), or None while disabled."""
+    state = addon_module("blender.state")
+    return state.get().part(addon_module("blender.runner").RunnerState) if state.is_enabled() else None
+
+
 def last_message() -> dict:
     """The panel's last message as a report holds it: its text as the panel draws it now, its level, task and kind."""
-    message = addon_module("blender.runner").last_message
+    message = runner_state().message
     return {"text": message.text, "level": message.level, "task_id": message.task_id, "kind": message.kind}
 
 

@@ -8,7 +8,7 @@ sidebar (an image file), a screenshot while Ark works, then the model imported.
 ``phase: start``: import the slow task as the panel's button does, wait until part of it is on
 disk, then quit Blender with the job running (the add-on must keep its journal and ``.part``).
 ``phase: resume``: do nothing but watch: the add-on's own start-up timer must find the journal
-and resume the job (modal, in ``runner.active`` like any job, shown in the panel), which imports
+and resume the job (modal, in ``runner.active_jobs()`` like any job, shown in the panel), which imports
 it.  Everything runs from ``bpy.app.timers`` on the main thread; the driver writes a JSON report,
 unregisters its timers (one left registered at exit makes Blender hang) and quits.
 """
@@ -64,7 +64,7 @@ def scenario_start():
         report["invoke"] = sorted(bpy.ops.ark3d.import_task("INVOKE_DEFAULT", task_id=TASK))
     log(f"invoked {report['invoke']}")
     yield from wait_until(lambda: part_size() >= 1 << 20, 20, "a part of the download on disk")
-    entry = runner.active.get(TASK)
+    entry = runner.active_jobs().get(TASK)
     report["before_quit"] = {
         "phase": entry.job.snapshot().phase if entry else None,
         "part": part_size(),
@@ -80,13 +80,13 @@ def scenario_resume():
     report["part_at_start"] = part_size()
 
     def imported() -> bool:
-        entry = runner.active.get(TASK)
+        entry = runner.active_jobs().get(TASK)
         if entry is not None:
             state = entry.job.snapshot()
             sample = {"t": round(clock() - T0, 2), "phase": state.phase, "text": str(state.text)}
             if not seen or seen[-1]["phase"] != sample["phase"]:
                 seen.append(sample)
-        return TASK in bpy.data.collections and TASK not in runner.active
+        return TASK in bpy.data.collections and TASK not in runner.active_jobs()
 
     yield from wait_until(imported, 30, "the resumed job to import its model")
     yield 0.5
@@ -94,7 +94,7 @@ def scenario_resume():
         "objects": sorted(o.name for o in bpy.data.collections[TASK].objects),
         "tagged": sorted(o.name for o in bpy.data.objects if o.get("ark3d_task_id") == TASK),
         "last_message": last_message(),
-        "active": sorted(runner.active),
+        "active": sorted(runner.active_jobs()),
         "journal": (LIBRARY / TASK / "job.json").exists(),
         "part": (LIBRARY / TASK / "result.zip.part").exists(),
         "zip": (LIBRARY / TASK / "result.zip").exists(),
@@ -140,22 +140,22 @@ def scenario_generate():
     report["phases"] = phases
 
     def watch() -> bool:
-        for key, entry in runner.active.items():
+        for key, entry in runner.active_jobs().items():
             if key not in keys:
                 keys.append(key)
             phase = entry.job.snapshot().phase
             if not phases or phases[-1] != phase:
                 phases.append(phase)
-        return any(e.job.snapshot().phase in ("queued", "running") for e in runner.active.values())
+        return any(e.job.snapshot().phase in ("queued", "running") for e in runner.active_jobs().values())
 
     yield from wait_until(watch, 15, "the new task to be queued or running")
     yield from screenshot("panel_generate.png")
-    task_id = next(iter(runner.active), "")
+    task_id = next(iter(runner.active_jobs()), "")
     report["task_id"] = task_id
 
     def imported() -> bool:
         watch()
-        return bool(task_id) and task_id in bpy.data.collections and not runner.active
+        return bool(task_id) and task_id in bpy.data.collections and not runner.active_jobs()
 
     yield from wait_until(imported, 30, "the generated model to be imported")
     yield from screenshot("panel_generated.png")

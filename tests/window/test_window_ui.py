@@ -148,7 +148,7 @@ def test_disabling_the_add_on_while_it_works_leaves_nothing_running(window_blend
     report = run_driver(window_blender, tmp_path, server, "disable", {"done": task})
     assert report["second_import"] == ["RUNNING_MODAL"] and report["loops_before"] >= 1, report
     assert report["timers_after_enable"] == ["_resume_on_start"], report["timers_after_enable"]
-    assert report["after_disable"] == {"timers": [], "loops": 0, "active": [], "threads": []}, report["after_disable"]
+    assert report["after_disable"] == {"timers": [], "state": False, "threads": []}, report["after_disable"]
 
 
 def test_pictures_in_the_browser_and_the_asset_browser(window_blender: WindowBlender, tmp_path: Path, server,

@@ -50,6 +50,7 @@ from driver_common import (  # on the path through harness.DRIVER_PATH
     open_ark_tab,
     region,
     run_steps,
+    runner_state,
     view3d,
     wait_until,
     window_screenshot,
@@ -66,9 +67,8 @@ log = reporter.log
 enable_addon()
 
 runner = addon_module("blender.runner")  # importable once enabled
-browser = addon_module("blender.ui.browser")
-connection_report = addon_module("blender.ui.connection").connection_report
-thumbnails = addon_module("blender.ui.thumbnails")
+tasks = addon_module("blender.tasks")
+thumbnails = addon_module("blender.thumbnails")
 
 prefs = addon_preferences()
 
@@ -108,9 +108,23 @@ def state():
     return bpy.context.window_manager.ark3d.browser
 
 
+def connection_report():
+    return addon_module("blender.state").get().part(addon_module("blender.preferences").ConnectionReport)
+
+
+def known():
+    """What the Tasks browser knows: its rows by task id, its refresh and its status line."""
+    return addon_module("blender.state").get().part(tasks.TaskBrowser)
+
+
+def status_of(row) -> str:
+    return row.status_text or row.status.value
+
+
 def items() -> list[dict]:
-    return [{"task_id": i.task_id, "status": i.status, "remote": i.remote, "extracted": i.extracted}
-            for i in state().tasks]
+    rows = known().rows
+    return [{"task_id": row.task_id, "status": status_of(row), "remote": row.remote, "extracted": row.extracted}
+            for row in (rows[i.name] for i in state().tasks)]
 
 
 def scenario_browser():
@@ -126,15 +140,15 @@ def scenario_browser():
         result = bpy.ops.ark3d.refresh_tasks("INVOKE_DEFAULT")
     report["refresh"] = {"result": sorted(result), "ms": round((clock() - started) * 1000, 2),
                          "items_right_after": len(state().tasks)}
-    yield from wait_until(lambda: browser.status.job is not None and browser.status.job.done and len(state().tasks),
+    yield from wait_until(lambda: known().refresh is not None and known().refresh.done and len(state().tasks),
                           15, "the refresh to fill the list")
     yield 0.3
     ticks = probe.stop()
     gaps = [(b - a) * 1000 for a, b in zip(ticks, ticks[1:], strict=False)]
     report["refresh"].update(seconds=round(clock() - started, 3), max_gap_ms=round(max(gaps), 1) if gaps else None,
-                             ticks=len(ticks), items=items(), message=browser.status.text,
+                             ticks=len(ticks), items=items(), message=known().status.text,
                              threads_after=job_threads())
-    index = next(i for i, item in enumerate(state().tasks) if item.task_id == TASKS["done"])
+    index = next(i for i, item in enumerate(state().tasks) if item.name == TASKS["done"])
     state().index = index
     yield from screenshot("browser.png")
 
@@ -151,12 +165,12 @@ def scenario_browser():
         result = bpy.ops.ark3d.cancel_task("INVOKE_DEFAULT", task_id=TASKS["queued"])
     report["cancel"] = {"result": sorted(result), "ms": round((clock() - started) * 1000, 2)}
     yield 0.6  # the confirmation pops up under the mouse: Return presses its OK
-    report["cancel"]["status_before_ok"] = next(i.status for i in state().tasks if i.task_id == TASKS["queued"])
+    report["cancel"]["status_before_ok"] = status_of(known().rows[TASKS["queued"]])
     event("RET", "PRESS", x, y)
     event("RET", "RELEASE", x, y)
-    yield from wait_until(lambda: any(i.task_id == TASKS["queued"] and i.status == "cancelled" for i in state().tasks),
+    yield from wait_until(lambda: status_of(known().rows[TASKS["queued"]]) == "cancelled",
                           10, "the queued task to show cancelled")
-    report["cancel"]["message"] = browser.status.text
+    report["cancel"]["message"] = known().status.text
     yield 0.3
     report["cancel"]["threads_after"] = job_threads()
 
@@ -165,9 +179,9 @@ def scenario_browser():
     with in_sidebar():
         result = bpy.ops.ark3d.check_connection("INVOKE_DEFAULT")
     report["check"] = {"result": sorted(result), "ms": round((clock() - started) * 1000, 2),
-                       "running_right_after": connection_report.running}
-    yield from wait_until(lambda: not connection_report.running, 15, "the connection check to end")
-    report["check"]["checks"] = [(c.name, c.ok) for c in connection_report.checks]
+                       "running_right_after": connection_report().running}
+    yield from wait_until(lambda: not connection_report().running, 15, "the connection check to end")
+    report["check"]["checks"] = [(c.name, c.ok) for c in connection_report().checks]
 
     # The same panel in Simplified Chinese.
     view = bpy.context.preferences.view
@@ -199,10 +213,10 @@ def scenario_generate():
     with in_sidebar():
         result = bpy.ops.ark3d.create_task("INVOKE_DEFAULT", image_path=CONFIG["image"])
     report["generate"] = {"result": sorted(result)}
-    yield from wait_until(lambda: any(e.job.snapshot().phase in ("queued", "running") for e in runner.active.values()),
-                          15, "the new task to be queued")
+    yield from wait_until(lambda: any(e.job.snapshot().phase in ("queued", "running")
+                                      for e in runner.active_jobs().values()), 15, "the new task to be queued")
     yield 1.5
-    report["generate"]["active"] = {k: str(e.job.snapshot().text) for k, e in runner.active.items()}
+    report["generate"]["active"] = {k: str(e.job.snapshot().text) for k, e in runner.active_jobs().items()}
     yield from screenshot("generate.png")
 
 
@@ -217,10 +231,10 @@ def scenario_default_width():
     with in_sidebar():
         result = bpy.ops.ark3d.import_task("INVOKE_DEFAULT", task_id=task)
     report["import"] = {"result": sorted(result)}
-    yield from wait_until(lambda: task not in runner.active and task in bpy.data.collections, 20, "the import")
+    yield from wait_until(lambda: task not in runner.active_jobs() and task in bpy.data.collections, 20, "the import")
     yield 0.5
     report["import"]["last_message"] = last_message()
-    report["import"]["rows"] = bool(runner.last_import)
+    report["import"]["rows"] = runner_state().last_import is not None
     yield from screenshot("panel_default_width.png")
     view = bpy.context.preferences.view
     view.language = chinese()
@@ -251,8 +265,8 @@ def scenario_camera():
     with in_sidebar():
         result = bpy.ops.ark3d.create_task("INVOKE_DEFAULT", use_camera=True)
     report["camera"] = {"result": sorted(result), "ms": round((clock() - started) * 1000, 2)}
-    yield from wait_until(lambda: any(e.job.kind == "create" for e in runner.active.values())
-                          or runner.last_message.level == "ERROR", 120, "the render, then the generate")
+    yield from wait_until(lambda: any(e.job.kind == "create" for e in runner.active_jobs().values())
+                          or runner_state().message.level == "ERROR", 120, "the render, then the generate")
     bpy.types.SpaceImageEditor.draw_handler_remove(handle, "WINDOW")
     gaps = sorted((b - a) * 1000 for a, b in zip(draws, draws[1:], strict=False))
     report["camera"].update(
@@ -262,8 +276,8 @@ def scenario_camera():
         settings_after={"use_denoising": scene.cycles.use_denoising, "resolution_percentage":
                         scene.render.resolution_percentage, "filepath": scene.render.filepath},
         windows=len(bpy.context.window_manager.windows))
-    yield from wait_until(lambda: any(e.job.task_id for e in runner.active.values()), 20, "the task id")
-    report["camera"]["task_ids"] = task_ids = [e.job.task_id for e in runner.active.values()]
+    yield from wait_until(lambda: any(e.job.task_id for e in runner.active_jobs().values()), 20, "the task id")
+    report["camera"]["task_ids"] = task_ids = [e.job.task_id for e in runner.active_jobs().values()]
     folder = Path(os.environ["ARK3D_LIBRARY"]) / task_ids[0]
     # its small copy comes from a background Blender, seconds later: tests/blender checks that one
     yield from wait_until(lambda: (folder / "input.png").is_file(), 20, "the input image kept")
@@ -283,9 +297,9 @@ def scenario_visual():
                           "files": {t: sorted(p.name for p in (library / t).iterdir()) for t in ids}}
     with in_sidebar():
         bpy.ops.ark3d.refresh_tasks("INVOKE_DEFAULT")
-    yield from wait_until(lambda: browser.status.job is not None and browser.status.job.done and len(state().tasks),
+    yield from wait_until(lambda: known().refresh is not None and known().refresh.done and len(state().tasks),
                           15, "the refresh to fill the list")
-    state().index = next(i for i, item in enumerate(state().tasks) if item.task_id == ids[0])
+    state().index = next(i for i, item in enumerate(state().tasks) if item.name == ids[0])
     yield 1.5  # Blender loads the small PNGs when their icons are first drawn
     report["items"] = items()
     report["icons"] = {t: thumbnails.icon(t) for t in ids}
@@ -314,7 +328,7 @@ def scenario_disable():
     yield from setup_ui(width=0)
     with in_sidebar():
         report["second_import"] = sorted(bpy.ops.ark3d.import_task("INVOKE_DEFAULT", task_id=task))
-    report["loops_before"] = len(runner._handles)
+    report["loops_before"] = len(runner_state().loops)
     bpy.ops.preferences.addon_disable(module=ADDON)
     bpy.ops.preferences.addon_enable(module=ADDON)
     report["timers_after_enable"] = [t.__name__ for t in runner.TIMERS if bpy.app.timers.is_registered(t)]
@@ -327,7 +341,7 @@ def scenario_disable():
     yield 0.5
     report["after_disable"] = {
         "timers": [t.__name__ for t in runner.TIMERS if bpy.app.timers.is_registered(t)],
-        "loops": len(runner._handles), "active": sorted(runner.active), "threads": ark_threads(),
+        "state": runner_state() is not None, "threads": ark_threads(),
     }
 
 

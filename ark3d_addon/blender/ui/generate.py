@@ -7,181 +7,55 @@ own list once ⟳ asked it; the chosen model decides the formats, whether a prom
 level apply, and the faces and the price shown before anything is sent.  The button runs
 ``ark3d.create_task`` with the panel's choices: the same non-blocking job as an import, which
 then shows in the main panel until the model is imported.  The panel only reads and sets its
-own state (``WindowManager.ark3d_generate``); it never starts network work itself.
+own state (``WindowManager.ark3d_generate``, :mod:`..panel_state`); it never starts work itself.
 """
 
-from dataclasses import dataclass
-
 import bpy
-from bpy.props import CollectionProperty, EnumProperty, IntProperty, StringProperty
 
 from ...core.catalog import DEFAULT_MODEL, ModelSpec, find_model
 from ...core.errors import ArkError
-from ...core.messages import Message
-from .. import i18n, runner
-from .._typing import OperatorResult
+from .. import i18n, runner, state
+from ..drawing import wrap_width, wrapped
 from ..env import online_access_allowed
-from ..options import (
-    endpoint_property,
-    format_menu_property,
-    image_path_property,
-    model_menu_property,
-    parameters_property,
-    prompt_property,
-    subdivision_property,
-)
-from . import thumbnails
-from .common import wrap_width, wrapped
-
-#: ``WindowManager.ark3d_generate``: the panel's state.
-STATE = "ark3d_generate"
+from ..options import ModelMenu
+from ..panel_state import ArkGenerateState, generate_state
+from .pictures import draw_picture
 
 NOTE = "Generation takes several minutes; the model is imported when ready."
 
 
-@dataclass
-class _Status:
-    """What the last model list refresh said (shown under the model menu), kept as a message and
-    rendered as the panel draws (:attr:`text`): in the language of that moment."""
-
-    message: Message | None = None
-
-    @property
-    def text(self) -> str:
-        """The message in the user's language now ("" without one)."""
-        return i18n.text(self.message) if self.message is not None else ""
-
-
-status = _Status()
-
-
-class ArkImagePath(bpy.types.PropertyGroup):
-    path: image_path_property()  # type: ignore[valid-type]
-
-_SOURCES = [
-    ("FILE", "File", "An image file: jpg, png, webp or bmp"),
-    ("IMAGE", "Image", "An image already in Blender: the Render Result, or one open in the Image Editor"),
-    ("CAMERA", "Camera", "Render the active camera's view and send that"),
-]
-
-
-class ArkGenerateState(bpy.types.PropertyGroup):
-    source: EnumProperty(  # type: ignore[valid-type]
-        name="Image Source",
-        description="Where the input image comes from",
-        items=_SOURCES,
-        default="FILE",
-    )
-    image_path: image_path_property()  # type: ignore[valid-type]
-    image_name: StringProperty(  # type: ignore[valid-type]
-        name="Image",
-        description="An image of this file (the Render Result, or one open in the Image Editor)",
-    )
-    more_images: CollectionProperty(type=ArkImagePath)  # type: ignore[valid-type]
-    model: model_menu_property()  # type: ignore[valid-type]
-    subdivisionlevel: subdivision_property()  # type: ignore[valid-type]
-    fileformat: format_menu_property()  # type: ignore[valid-type]
-    prompt: prompt_property()  # type: ignore[valid-type]
-    parameters: parameters_property()  # type: ignore[valid-type]
-    endpoint: endpoint_property()  # type: ignore[valid-type]
-
-
-def editor_image(context: bpy.types.Context) -> bpy.types.Image | None:
-    """The image shown in the first Image Editor of the window, if any."""
-    screen = context.screen
-    for area in screen.areas if screen is not None else []:
-        if area.type == "IMAGE_EDITOR":
-            space = area.spaces.active
-            image = getattr(space, "image", None)
-            if image is not None:
-                return image
-    return None
-
-
-class ARK3D_OT_generate_use_editor_image(bpy.types.Operator):
-    """Use the image shown in the Image Editor as the input image"""
-
-    bl_idname = "ark3d.generate_use_editor_image"
-    bl_label = "Use Image Editor's Image"
-    bl_options = {"INTERNAL"}
-
-    @classmethod
-    def poll(cls, context: bpy.types.Context) -> bool:
-        return editor_image(context) is not None
-
-    def execute(self, context: bpy.types.Context) -> OperatorResult:
-        state = getattr(context.window_manager, STATE, None)
-        image = editor_image(context)
-        if state is None or image is None:
-            return {"CANCELLED"}
-        state.image_name = image.name
-        state.source = "IMAGE"
-        return {"FINISHED"}
-
-
-class ARK3D_OT_generate_image_add(bpy.types.Operator):
-    """Add one more input image (for models that take several)"""
-
-    bl_idname = "ark3d.generate_image_add"
-    bl_label = "Add Image"
-    bl_options = {"INTERNAL"}
-
-    def execute(self, context: bpy.types.Context) -> OperatorResult:
-        state = getattr(context.window_manager, STATE, None)
-        if state is None:
-            return {"CANCELLED"}
-        state.more_images.add()
-        return {"FINISHED"}
-
-
-class ARK3D_OT_generate_image_remove(bpy.types.Operator):
-    """Remove this input image"""
-
-    bl_idname = "ark3d.generate_image_remove"
-    bl_label = "Remove Image"
-    bl_options = {"INTERNAL"}
-
-    index: IntProperty(name="Index", options={"SKIP_SAVE"})  # type: ignore[valid-type]
-
-    def execute(self, context: bpy.types.Context) -> OperatorResult:
-        state = getattr(context.window_manager, STATE, None)
-        if state is None or not 0 <= self.index < len(state.more_images):
-            return {"CANCELLED"}
-        state.more_images.remove(self.index)
-        return {"FINISHED"}
-
-
-def _spec(state: "ArkGenerateState") -> ModelSpec:
+def _spec(fields: ArkGenerateState) -> ModelSpec:
     try:
-        return find_model(state.model)
+        return find_model(fields.model)
     except ArkError:  # the menu's value is no model (its items changed): the catalog's default
         return find_model(DEFAULT_MODEL)
 
 
-def _hints(state: "ArkGenerateState", spec: ModelSpec) -> str:
+def _hints(fields: ArkGenerateState, spec: ModelSpec) -> str:
     """Faces and price of what the panel would send, or why it would be refused (said before sending)."""
     try:
-        params = spec.parse(state.parameters)
-        if state.fileformat:
-            params[spec.format_flag] = state.fileformat
-        if spec.level_flag and state.subdivisionlevel != "DEFAULT":
-            params[spec.level_flag] = state.subdivisionlevel
-        images = (1 if state.source != "FILE" or state.image_path.strip() else 0) + sum(
-            1 for item in state.more_images if item.path.strip())
-        checked = spec.check(params, images=images, prompt=state.prompt.strip())
+        params = spec.parse(fields.parameters)
+        if fields.fileformat:
+            params[spec.format_flag] = fields.fileformat
+        if spec.level_flag and fields.subdivisionlevel != "DEFAULT":
+            params[spec.level_flag] = fields.subdivisionlevel
+        images = (1 if fields.source != "FILE" or fields.image_path.strip() else 0) + sum(
+            1 for item in fields.more_images if item.path.strip())
+        checked = spec.check(params, images=images, prompt=fields.prompt.strip())
     except ArkError as exc:
         return i18n.error_text(exc, "iface")
     return " · ".join([spec.faces(checked).render(i18n.iface), spec.cost(checked).render(i18n.iface)])
 
 
-def _ready(context: bpy.types.Context, state: ArkGenerateState) -> tuple[bool, str]:
+def _ready(context: bpy.types.Context, fields: ArkGenerateState) -> tuple[bool, str]:
     """Whether Generate can run, and if not, what to do first."""
-    spec = _spec(state)
-    if state.source == "FILE" and not state.image_path.strip() and not (spec.min_images == 0 and state.prompt.strip()):
+    spec = _spec(fields)
+    if fields.source == "FILE" and not fields.image_path.strip() and not (spec.min_images == 0
+                                                                          and fields.prompt.strip()):
         return False, "Pick an image file"
-    if state.source == "IMAGE" and not state.image_name:
+    if fields.source == "IMAGE" and not fields.image_name:
         return False, "Pick an image"
-    if state.source == "CAMERA" and (context.scene is None or context.scene.camera is None):
+    if fields.source == "CAMERA" and (context.scene is None or context.scene.camera is None):
         return False, "The scene has no active camera"
     return True, ""
 
@@ -201,72 +75,88 @@ class ARK3D_PT_generate(bpy.types.Panel):
 
     def draw(self, context: bpy.types.Context) -> None:
         layout = self.layout
-        state = getattr(context.window_manager, STATE, None)
-        if layout is None or state is None:
+        fields = generate_state(context)
+        if layout is None or fields is None:
             return
-        layout.row().prop(state, "source", expand=True)
-        if state.source == "FILE":
-            layout.prop(state, "image_path", text="")
-        elif state.source == "IMAGE":
-            row = layout.row(align=True)
-            row.prop_search(state, "image_name", bpy.data, "images", text="")
-            row.operator("ark3d.generate_use_editor_image", text="", icon="IMAGE")
-        else:
-            camera = context.scene.camera if context.scene is not None else None
-            layout.label(text=camera.name if camera is not None else i18n.iface("No active camera"),
-                         icon="CAMERA_DATA" if camera is not None else "ERROR", translate=False)
-
-        spec = _spec(state)
-        if spec.max_images > 1:
-            for index, item in enumerate(state.more_images):
-                row = layout.row(align=True)
-                row.prop(item, "path", text="")
-                row.operator("ark3d.generate_image_remove", text="", icon="X").index = index
-            if 1 + len(state.more_images) < spec.max_images:
-                layout.operator("ark3d.generate_image_add", text="Add Image", icon="ADD")
-
-        col = layout.column(align=True)
-        col.use_property_split = True  # label | field, as Blender's own editors: no label is cut
-        col.use_property_decorate = False
-        col.prop(state, "model")
-        if spec.level_flag:
-            col.prop(state, "subdivisionlevel")
-        col.prop(state, "fileformat")
-        if spec.prompt:
-            col.prop(state, "prompt")
-        col.prop(state, "parameters")
-        col.prop(state, "endpoint")
-        if status.message is not None:
-            wrapped(layout, status.text, "INFO", wrap_width(context))
-        wrapped(layout, _hints(state, spec), "INFO", wrap_width(context))
-
-        ready, why = _ready(context, state)
-        row = layout.row()
-        row.scale_y = 1.3
-        row.enabled = ready and online_access_allowed()
-        op = row.operator("ark3d.create_task", text="Generate", icon="SHADERFX")
-        op.image_path = state.image_path if state.source == "FILE" else ""
-        op.image_name = state.image_name if state.source == "IMAGE" else ""
-        op.use_camera = state.source == "CAMERA"
-        op.image_paths = "\n".join(item.path for item in state.more_images if item.path.strip()) \
-            if spec.max_images > 1 else ""
-        op.model = spec.id
-        op.subdivisionlevel = state.subdivisionlevel if spec.level_flag else "DEFAULT"
-        op.fileformat = state.fileformat
-        op.prompt = state.prompt if spec.prompt else ""
-        op.parameters = state.parameters
-        op.endpoint = state.endpoint
-        if not ready:
-            wrapped(layout, i18n.iface(why), "INFO", wrap_width(context))
-
+        spec = _spec(fields)
+        _draw_source(layout, context, fields, spec)
+        _draw_choices(layout, context, fields, spec)
+        _draw_generate_button(layout, context, fields, spec)
         draw_generated(layout)
         wrapped(layout, i18n.iface(NOTE), "INFO", wrap_width(context))
 
 
+def _draw_source(layout: bpy.types.UILayout, context: bpy.types.Context, fields: ArkGenerateState,
+                 spec: ModelSpec) -> None:
+    """Where the first image comes from, and the more images of models that take several."""
+    layout.row().prop(fields, "source", expand=True)
+    if fields.source == "FILE":
+        layout.prop(fields, "image_path", text="")
+    elif fields.source == "IMAGE":
+        row = layout.row(align=True)
+        row.prop_search(fields, "image_name", bpy.data, "images", text="")
+        row.operator("ark3d.generate_use_editor_image", text="", icon="IMAGE")
+    else:
+        camera = context.scene.camera if context.scene is not None else None
+        layout.label(text=camera.name if camera is not None else i18n.iface("No active camera"),
+                     icon="CAMERA_DATA" if camera is not None else "ERROR", translate=False)
+    if spec.max_images > 1:
+        for index, item in enumerate(fields.more_images):
+            row = layout.row(align=True)
+            row.prop(item, "path", text="")
+            row.operator("ark3d.generate_image_remove", text="", icon="X").index = index
+        if 1 + len(fields.more_images) < spec.max_images:
+            layout.operator("ark3d.generate_image_add", text="Add Image", icon="ADD")
+
+
+def _draw_choices(layout: bpy.types.UILayout, context: bpy.types.Context, fields: ArkGenerateState,
+                  spec: ModelSpec) -> None:
+    """Model, detail, format, prompt, parameters and endpoint; the model list's status; faces and price."""
+    col = layout.column(align=True)
+    col.use_property_split = True  # label | field, as Blender's own editors: no label is cut
+    col.use_property_decorate = False
+    col.prop(fields, "model")
+    if spec.level_flag:
+        col.prop(fields, "subdivisionlevel")
+    col.prop(fields, "fileformat")
+    if spec.prompt:
+        col.prop(fields, "prompt")
+    col.prop(fields, "parameters")
+    col.prop(fields, "endpoint")
+    status = state.get().part(ModelMenu).status
+    if status.what is not None:
+        wrapped(layout, status.text, "INFO", wrap_width(context))
+    wrapped(layout, _hints(fields, spec), "INFO", wrap_width(context))
+
+
+def _draw_generate_button(layout: bpy.types.UILayout, context: bpy.types.Context, fields: ArkGenerateState,
+                          spec: ModelSpec) -> None:
+    """The Generate button, carrying the section's choices as ``ark3d.create_task``'s arguments."""
+    ready, why = _ready(context, fields)
+    row = layout.row()
+    row.scale_y = 1.3
+    row.enabled = ready and online_access_allowed()
+    op = row.operator("ark3d.create_task", text="Generate", icon="SHADERFX")
+    op.image_path = fields.image_path if fields.source == "FILE" else ""
+    op.image_name = fields.image_name if fields.source == "IMAGE" else ""
+    op.use_camera = fields.source == "CAMERA"
+    op.image_paths = "\n".join(item.path for item in fields.more_images if item.path.strip()) \
+        if spec.max_images > 1 else ""
+    op.model = spec.id
+    op.subdivisionlevel = fields.subdivisionlevel if spec.level_flag else "DEFAULT"
+    op.fileformat = fields.fileformat
+    op.prompt = fields.prompt if spec.prompt else ""
+    op.parameters = fields.parameters
+    op.endpoint = fields.endpoint
+    if not ready:
+        wrapped(layout, i18n.iface(why), "INFO", wrap_width(context))
+
+
 def draw_generated(layout: bpy.types.UILayout) -> None:
     """Pictures of the generates running now (their input image) and of the last one that ended."""
-    shown = [entry.job.task_id for entry in runner.active.values() if entry.job.kind == "create" and entry.job.task_id]
-    last = runner.last_message
+    shown = [entry.job.task_id for entry in runner.active_jobs().values()
+             if entry.job.kind == "create" and entry.job.task_id]
+    last = state.get().part(runner.RunnerState).message
     if last.kind == "create" and last.task_id and last.level != "ERROR" and last.task_id not in shown:
         shown.append(last.task_id)
     if not shown:
@@ -274,11 +164,9 @@ def draw_generated(layout: bpy.types.UILayout) -> None:
     grid = layout.grid_flow(columns=min(3, len(shown)), even_columns=True, align=True)
     for task_id in shown[:3]:
         cell = grid.column(align=True)
-        if not thumbnails.draw_picture(cell, task_id, scale=4.0):
+        if not draw_picture(cell, task_id, scale=4.0):
             cell.label(text="", icon="SORTTIME")
         cell.label(text=task_id[-5:], translate=False)
 
 
-CLASSES: tuple[type, ...] = (ArkImagePath, ArkGenerateState, ARK3D_OT_generate_use_editor_image,
-                             ARK3D_OT_generate_image_add, ARK3D_OT_generate_image_remove)
 PANELS: tuple[type, ...] = (ARK3D_PT_generate,)

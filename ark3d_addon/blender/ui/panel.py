@@ -1,39 +1,25 @@
 """The "Ark 3D" tab of the 3D Viewport sidebar: task id in, live status out.
 
-It only reads: the task id field (a window-manager property, so it is not part of the
-scene), the running jobs' snapshots, and the last message.  It never starts network work.
+It only reads: the task id field (:mod:`..panel_state`, a window-manager property, so it is not
+part of the scene), the running jobs' snapshots, and the last message (the add-on's state).
+It never starts work.
 The Tasks browser is its sub-panel (``browser.py``), Generate another (``generate.py``).
 Job texts and the last message come as messages (or an error) and are translated here, at
 each draw (``i18n.text``): a switch of Blender's language shows at the next redraw.
 """
 
 import bpy
-from bpy.props import BoolProperty, PointerProperty, StringProperty
 
 from ...core.errors import ArkError
 from ...core.messages import Message
 from ...core.settings import Settings
-from .. import i18n, runner
+from .. import i18n, runner, state, thumbnails
+from ..drawing import draw_import_options, field_row, short_id, wrapped
 from ..env import online_access_allowed
 from ..finish import Outcome
+from ..panel_state import panel_state
 from ..preferences import ArkPreferences, get_preferences
-from . import thumbnails
-from .browser import ArkBrowserState
-from .common import draw_import_options, field_row, short_id, wrapped
-
-
-class ArkPanelState(bpy.types.PropertyGroup):
-    task_id: StringProperty(  # type: ignore[valid-type]
-        name="Task ID",
-        description="Paste the task id from the Ark console or API (cgt-...)",
-        options={"SKIP_SAVE"},
-    )
-    browser: PointerProperty(type=ArkBrowserState)  # type: ignore[valid-type]
-    show_options: BoolProperty(  # type: ignore[valid-type]
-        name="Import Options",
-        description="Show the import options (their values are the add-on preferences)",
-        default=True,
-    )
+from .pictures import draw_picture
 
 
 def _progress(layout: bpy.types.UILayout, fraction: float | None, message: Message) -> None:
@@ -61,8 +47,8 @@ class ARK3D_PT_import(bpy.types.Panel):
 
     def draw(self, context: bpy.types.Context) -> None:
         layout = self.layout
-        state = getattr(context.window_manager, "ark3d", None)  # registered in blender/__init__.py
-        if layout is None or state is None:
+        fields = panel_state(context)
+        if layout is None or fields is None:
             return
         prefs = get_preferences(context)
 
@@ -74,40 +60,49 @@ class ARK3D_PT_import(bpy.types.Panel):
             wrapped(layout, i18n.iface("Online access is off (Preferences > System)"), "INTERNET_OFFLINE")
 
         col = layout.column(align=True)
-        col.prop(state, "task_id", text="", icon="URL")
+        col.prop(fields, "task_id", text="", icon="URL")
         row = col.row(align=True)
-        row.enabled = bool(state.task_id.strip())
+        row.enabled = bool(fields.task_id.strip())
         row.operator("ark3d.import_task", text="Import", icon="IMPORT")
 
         header = layout.row()
         header.alignment = "LEFT"
-        header.prop(state, "show_options", text="Import Options",
-                    icon="TRIA_DOWN" if state.show_options else "TRIA_RIGHT", emboss=False)
-        if state.show_options:
+        header.prop(fields, "show_options", text="Import Options",
+                    icon="TRIA_DOWN" if fields.show_options else "TRIA_RIGHT", emboss=False)
+        if fields.show_options:
             draw_import_options(layout.box(), prefs)
+        _draw_running(layout)
+        _draw_last(layout)
 
-        for task_id, entry in list(runner.active.items()):
-            snap = entry.job.snapshot()
-            box = layout.box()
-            header = box.row()
-            picture = thumbnails.icon(entry.job.task_id or "")
-            if picture:
-                header.label(text=short_id(task_id), icon_value=picture, translate=False)
-            else:
-                header.label(text=short_id(task_id), icon="SORTTIME", translate=False)
-            cancel = header.operator("ark3d.cancel_import", text="", icon="CANCEL")
-            cancel.task_id = task_id
-            _progress(box, snap.fraction, snap.text)
 
-        message = runner.last_message
-        if runner.last_import:
-            box = layout.box()
-            thumbnails.draw_picture(box, runner.last_import[0].job.task_id or "")
-            _draw_imported(box, runner.last_import[0])
-        elif message.what is not None:
-            box = layout.box()
-            thumbnails.draw_picture(box, message.task_id if message.level != "ERROR" else "")
-            wrapped(box, message.text, icon="ERROR" if message.level == "ERROR" else "CHECKMARK")
+def _draw_running(layout: bpy.types.UILayout) -> None:
+    """One box per running job: its picture or a clock, its id, Cancel, and its progress."""
+    for task_id, entry in list(runner.active_jobs().items()):
+        snap = entry.job.snapshot()
+        box = layout.box()
+        header = box.row()
+        picture = thumbnails.icon(entry.job.task_id or "")
+        if picture:
+            header.label(text=short_id(task_id), icon_value=picture, translate=False)
+        else:
+            header.label(text=short_id(task_id), icon="SORTTIME", translate=False)
+        cancel = header.operator("ark3d.cancel_import", text="", icon="CANCEL")
+        cancel.task_id = task_id
+        _progress(box, snap.fraction, snap.text)
+
+
+def _draw_last(layout: bpy.types.UILayout) -> None:
+    """The last finished work: an import's figures, else its message."""
+    last = state.get().part(runner.RunnerState)
+    message = last.message
+    if last.last_import is not None:
+        box = layout.box()
+        draw_picture(box, last.last_import.job.task_id or "")
+        _draw_imported(box, last.last_import)
+    elif message.what is not None:
+        box = layout.box()
+        draw_picture(box, message.task_id if message.level != "ERROR" else "")
+        wrapped(box, message.text, icon="ERROR" if message.level == "ERROR" else "CHECKMARK")
 
 
 def _draw_imported(layout: bpy.types.UILayout, outcome: Outcome) -> None:

@@ -14,12 +14,17 @@ controls is how many frames it asks for and what each one redraws.  So:
 - never an area, never a viewport.
 """
 
+from __future__ import annotations
+
 import time
+from typing import TYPE_CHECKING
 
 import bpy
 
-from ...core.job import JobState
-from .. import i18n
+from . import i18n
+
+if TYPE_CHECKING:
+    from ..core.job import JobState
 
 #: While the phase stays the same, progress is redrawn at most this often (seconds).  Every
 #: redraw holds the main thread (60-120 ms under Xvfb); at one every 2 s the 99th percentile
@@ -53,6 +58,16 @@ def redraw_sidebars(wm: bpy.types.WindowManager | None) -> int:
                         region.tag_redraw()
                         tagged += 1
     return tagged
+
+
+def redraw_preferences(wm: bpy.types.WindowManager | None) -> None:
+    """Tag every open Preferences editor (where the connection report shows)."""
+    if wm is None:
+        return
+    for window in wm.windows:
+        for area in window.screen.areas:
+            if area.type == "PREFERENCES":
+                area.tag_redraw()
 
 
 class ProgressDisplay:

@@ -1,8 +1,9 @@
 """Ark 3D for scripts: import, generate, list and cancel tasks as plain functions.
 
 What it offers is listed once, in the bpy-free front (``ark3d_addon/api.py``), which loads
-these names from here on first use.  Reach it as ``bl_ext.user_default.ark3d.api`` (Blender
-4.2+ extension) or ``ark3d_addon.api`` (legacy add-on); see the README's "Scripting API".
+these names from here on first use: this module is the add-on's side of that front.  Reach it as
+``bl_ext.user_default.ark3d.api`` (Blender 4.2+ extension) or ``ark3d_addon.api`` (legacy add-on);
+see the README's "Scripting API".
 Everything goes through the same jobs and runner as the panel: the same settings
 (preferences, or ``ARK_API_KEY``/``ARK_BASE_URL``/``ARK3D_LIBRARY``), library, journal,
 download slots and rate limit.  Call these from Blender's main thread (the Python console, a
@@ -16,23 +17,31 @@ waits only when there is no window (``blender --background``, the ``bpy`` module
 """
 
 import os
-from collections.abc import Sequence
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import bpy
 
-from ..core import assets
+from ..core import assets, idea
 from ..core.catalog import MODELS, ModelInfo, available_models
 from ..core.client import ArkClient
 from ..core.errors import ArkError, Cancelled, ConfigError, ErrorCode
+from ..core.idea import DEFAULT_SIZE, Idea, plan_idea
 from ..core.job import ImportJob
 from ..core.messages import msg
 from ..core.task import Status, Task, parse_task_ids, validate_task_id
 from ..core.tasklist import cancel_or_delete
-from . import asset_library, env, i18n, jobs, runner
+from ..core.worker import Worker
+from . import asset_library, env, i18n, job_builder, runner
 from .options import ImportOptions, options_from_preferences, set_model_menu
-from .preferences import get_preferences, library_for, read_settings
+from .preferences import get_preferences, library, read_settings
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -93,7 +102,7 @@ def make_assets(task_ids: str | list[str] | None = None) -> list[Path | None]:
 def preview_path(task_id: str) -> Path | None:
     """The task's picture in the library: the model's ``preview.png``, else the small copy of the
     image it was generated from, else None (nothing made yet, or the asset library is off)."""
-    return assets.preview_path(library_for(read_settings(_context())), validate_task_id(task_id))
+    return assets.preview_path(library(_context()), validate_task_id(task_id))
 
 
 def _options(context: bpy.types.Context) -> ImportOptions:
@@ -126,7 +135,8 @@ def import_task(task_id: str, *, variant: str | None = None, wait: bool | None =
     :class:`Imported` when it waited, else the running :class:`ImportJob`.
     """
     context = _context()
-    new_jobs = jobs.import_jobs(context, validate_task_id(task_id), _variant(variant), busy=runner.active.keys())
+    new_jobs = job_builder.import_jobs(context, validate_task_id(task_id), _variant(variant),
+                                       busy=runner.active_jobs().keys())
     if _waits(context, wait):
         return _run(context, new_jobs)[0]
     return _start(context, new_jobs)[0]
@@ -141,7 +151,7 @@ def import_tasks(task_ids: str | list[str], *, variant: str | None = None,
     """
     context = _context()
     text = task_ids if isinstance(task_ids, str) else " ".join(task_ids)
-    new_jobs = jobs.import_jobs(context, text, _variant(variant), busy=runner.active.keys())
+    new_jobs = job_builder.import_jobs(context, text, _variant(variant), busy=runner.active_jobs().keys())
     if not _waits(context, wait):
         return _start(context, new_jobs)
     outcomes = _outcomes(context, new_jobs)
@@ -170,7 +180,7 @@ def create_task(image_path: str | os.PathLike[str] | None = None, *, image: str 
     """
     context = _context()
     image_name = image if isinstance(image, str) else (image.name if image is not None else "")
-    job = jobs.create_job(context, image_path=os.fspath(image_path) if image_path else "",
+    job = job_builder.create_job(context, image_path=os.fspath(image_path) if image_path else "",
                           image_name=image_name, use_camera=camera, images=[os.fspath(i) for i in images],
                           model=model, subdivisionlevel=subdivisionlevel, fileformat=fileformat, prompt=prompt,
                           parameters=parameters, endpoint=endpoint, variant=_variant(variant),
@@ -178,6 +188,64 @@ def create_task(image_path: str | os.PathLike[str] | None = None, *, image: str 
     if _waits(context, wait):
         return _run(context, [job])[0]
     return _start(context, [job])[0]
+
+
+def _paid_call(context: bpy.types.Context, fn: Callable[[ArkClient], T]) -> T:
+    """One paid step in a worker, waited for here (the runner's blocking watch): its result or its error."""
+    settings = read_settings(context)
+    env.require_network(settings)
+
+    def call(cancel: threading.Event) -> T:
+        client = ArkClient(settings, cancel=cancel)
+        try:
+            return fn(client)
+        finally:
+            client.close()
+
+    work = runner.run_blocking(context, runner.Work(call=Worker(call, "ark3d-idea", settings.api_key)))
+    assert work.call is not None
+    if work.call.error is not None:
+        raise work.call.error
+    return work.call.result  # type: ignore[return-value]
+
+
+def make_pictures(prompt: str, *, model: str = MODELS[0], views: Sequence[str] = (), count: int = 1,
+                  size: str = DEFAULT_SIZE, image_model: str = "", references: Sequence[str | os.PathLike[str]] = (),
+                  helper: bool = True, seed: int | None = None) -> list[Path]:
+    """Seedream pictures of ``prompt`` for ``model`` (paid per picture; seconds), no 3D task: look before paying.
+
+    The prompt helper adds what image-to-3D models need (``helper=False``: the prompt as written);
+    ``views`` (some of front, back, left, right) asks a consistent multi-view set; ``references``
+    (files or links) are pictures to start from ("the same object, plain background").  The
+    pictures are checked against ``model``'s limits and saved in the library's ``pictures``
+    folder; pass them to :func:`create_task` (``image_path``/``images``) to make the model.
+    """
+    context = _context()
+    plan = plan_idea(Idea(model, prompt, tuple(os.fspath(r) for r in references), image_model=image_model,
+                          helper=helper, views=tuple(views), count=count, size=size, seed=seed,
+                          through_pictures=True))
+    folder = library(context).root / "pictures" / time.strftime("%Y%m%d-%H%M%S")
+    result = _paid_call(context, lambda client: idea.make_pictures(client, plan, folder))
+    return [picture.path for picture in result.images]
+
+
+def create_from_prompt(prompt: str, *, model: str = MODELS[0], params: dict[str, str] | None = None,
+                       views: Sequence[str] = (), image_model: str = "", helper: bool = True,
+                       through_pictures: bool = False, variant: str | None = None,
+                       wait: bool | None = None) -> Imported | ImportJob:
+    """A model from a sentence, for any model: the picture(s) first where the model takes no text
+    (Seed3D, Hitem3D; Hyper3D with ``through_pictures`` or ``views``), then the 3D task, then the
+    import (``wait`` as for :func:`import_task`).  The prompt, the pictures and which were sent are
+    kept with the task in the library (``chain.json``).  ``params``: the model's parameters by name
+    (``{"subdivisionlevel": "high"}``).  The pictures and the create are waited for (seconds).
+    """
+    context = _context()
+    plan = plan_idea(Idea(model, prompt, params=dict(params or {}), image_model=image_model, helper=helper,
+                          views=tuple(views), through_pictures=through_pictures))
+    lib = library(context)
+    with tempfile.TemporaryDirectory(prefix="ark3d-pictures-") as staging:
+        created = _paid_call(context, lambda client: idea.run_idea(client, plan, lib, Path(staging)))
+    return import_task(created.task_id, variant=variant, wait=wait)
 
 
 def list_models() -> list[ModelInfo]:
@@ -237,11 +305,11 @@ def cancel_task(task_id: str) -> None:
         cancel_or_delete(client, tid)
     finally:
         client.close()
-    entry = runner.active.get(tid)
+    entry = runner.active_jobs().get(tid)
     if entry is not None:
         entry.job.cancel()
     else:
-        library_for(settings).journal_remove(tid)
+        library(_context()).journal_remove(tid)
 
 
 def resume_journaled() -> list[str]:

@@ -1,4 +1,5 @@
-"""Drawing helpers every panel shares: wrapped text (one CJK-aware wrap), wrap widths, redraws.
+"""Drawing helpers the panels and the preferences share: wrapped text (one CJK-aware wrap), wrap
+widths, short ids, label-value rows and the import options.
 
 Blender's labels do not wrap, so long texts are cut into lines here, by
 :func:`~...core.linebreak.wrap`, which counts a Chinese character as two columns.
@@ -6,11 +7,11 @@ Blender's labels do not wrap, so long texts are cut into lines here, by
 
 import bpy
 
-from ...core.linebreak import wrap
-from .. import i18n
-from .._typing import Icon
+from ..core.linebreak import wrap
+from . import i18n
+from ._typing import Icon
 
-__all__ = ["WRAP", "draw_import_options", "field_row", "redraw_preferences", "short_id", "wrap_width", "wrapped"]
+__all__ = ["WRAP", "draw_import_options", "field_row", "short_id", "wrap_width", "wrapped"]
 
 #: Columns of text on one line of the sidebar at its default width.
 WRAP = 38
@@ -33,16 +34,6 @@ def wrap_width(context: bpy.types.Context, default: int = WRAP) -> int:
     if region is None or region.width <= 1:
         return default
     return max(16, min(default * 2, int((region.width - 50 * scale) / (6.5 * scale))))
-
-
-def redraw_preferences(wm: bpy.types.WindowManager | None) -> None:
-    """Tag every open Preferences editor (where the connection report shows)."""
-    if wm is None:
-        return
-    for window in wm.windows:
-        for area in window.screen.areas:
-            if area.type == "PREFERENCES":
-                area.tag_redraw()
 
 
 def short_id(task_id: str) -> str:

@@ -4,7 +4,9 @@ Every flow is the same job machine (:class:`ImportJob`): an import of one task i
 pasted list of them (a batch), a generate (the image is checked and encoded here, the task is
 created by the job), and the jobs a restarted Blender resumes from the library's journal.
 Building refuses early what cannot work (no key, online access off, a task already running
-here) so nothing is half started; :mod:`.runner` then runs what was built.
+here) so nothing is half started; :mod:`.runner` then runs what was built.  A job takes the
+settings (how to reach Ark) and the library (where the result goes), both read from the
+preferences (:func:`~.preferences.read_settings`, :func:`~.preferences.library`).
 """
 
 import os
@@ -20,7 +22,7 @@ from ..core.job import ImportJob
 from ..core.library import JobJournal, Library
 from ..core.task import parse_task_ids
 from . import env, image_source
-from .preferences import library_for, read_settings
+from .preferences import library, read_settings
 
 __all__ = ["create_job", "import_jobs", "in_library", "resume_jobs"]
 
@@ -42,11 +44,10 @@ def import_jobs(context: bpy.types.Context, text: str, variant: str | None = Non
     if running and len(running) == len(task_ids):
         raise env.busy_error(running[0])
     task_ids = [t for t in task_ids if t not in running]
-    settings = read_settings(context)
-    library = library_for(settings)
-    if not all(in_library(library, t) for t in task_ids):
+    settings, where = read_settings(context), library(context)
+    if not all(in_library(where, t) for t in task_ids):
         env.require_network(settings)  # only now: results in the library import offline
-    return [ImportJob(t, settings, library, variant=variant, journal=True) for t in task_ids]
+    return [ImportJob(t, settings, where, variant=variant, journal=True) for t in task_ids]
 
 
 def create_job(context: bpy.types.Context, *, image_path: str = "", image_name: str = "", use_camera: bool = False,
@@ -88,7 +89,7 @@ def create_job(context: bpy.types.Context, *, image_path: str = "", image_name: 
             if text:
                 urls.append(image_input(text if _is_link(text) else os.path.normpath(bpy.path.abspath(text)), spec))
         body = create_body(spec.id, urls, params=params, prompt=prompt.strip(), endpoint=endpoint.strip())
-        job = ImportJob(None, settings, library_for(settings), variant=variant, create=body, journal=True)
+        job = ImportJob(None, settings, library(context), variant=variant, create=body, journal=True)
         if keep_input is not None and path is not None:
             keep_input(job, path)
     finally:
@@ -107,14 +108,13 @@ def resume_jobs(context: bpy.types.Context, *, busy: Collection[str] = ()) -> li
     Skipped (and left journaled for later): those in ``busy`` (running here) or held by another
     Blender, and those that need the network while Blender may not use it or has no key.
     """
-    settings = read_settings(context)
-    library = library_for(settings)
+    settings, where = read_settings(context), library(context)
     network = env.online_access_allowed() and bool(settings.api_key)
     entries: list[JobJournal] = []
-    for entry in library.journal_entries():
-        if entry.task_id in busy or library.is_locked(entry.task_id):
+    for entry in where.journal_entries():
+        if entry.task_id in busy or where.is_locked(entry.task_id):
             continue
-        if not network and not in_library(library, entry.task_id):
+        if not network and not in_library(where, entry.task_id):
             continue
         entries.append(entry)
-    return [ImportJob(e.task_id, settings, library, variant=e.variant, resumed=e) for e in entries]
+    return [ImportJob(e.task_id, settings, where, variant=e.variant, resumed=e) for e in entries]
