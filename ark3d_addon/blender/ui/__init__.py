@@ -1,1 +1,1 @@
-"""What the add-on draws: the sidebar panels, the tasks browser and the progress display."""
+"""What the add-on draws: the sidebar panels, the Tasks list and small drawing helpers; nothing else."""
