@@ -53,6 +53,7 @@ class Idea:
     params: Mapping[str, str] = field(default_factory=dict)  # the 3D model's, ``--name`` or short names
     image_model: str = ""  # "" : the default (the caller may pick the newest Ark lists first)
     helper: bool = True  # add what image-to-3D models need to the prompt (shown, removable)
+    helper_text: str = ""  # the helper's words as the user edited them ("" : the built-in ones)
     views: tuple[str, ...] = ()  # a multi-view set to make: some of front, back, left, right
     count: int = 1  # pictures to make when no views are named
     size: str = DEFAULT_SIZE
@@ -158,7 +159,7 @@ def plan_idea(idea: Idea, image_model: str = DEFAULT_IMAGE_MODEL) -> Plan:
                           code=ErrorCode.INVALID_PARAMETER, hint=msg("Ask for fewer pictures"))
     sent = count if spec.max_images > 1 else 1
     checked = spec.check(params, images=sent)
-    full, added = prompt_for_3d(prompt, idea.helper, views)
+    full, added = prompt_for_3d(prompt, idea.helper, views, idea.helper_text)
     request = ImageRequest(idea.image_model or image_model, full, tuple(_reference(s) for s in idea.images),
                            idea.size, count, idea.seed)
     request.check()

@@ -59,10 +59,11 @@ def _views_text(views: Sequence[str], chinese: bool) -> str:
             "identical shape, colours and proportions in every image.")
 
 
-def prompt_for_3d(user_prompt: str, enabled: bool = True, views: Sequence[str] = ()) -> tuple[str, str]:
+def prompt_for_3d(user_prompt: str, enabled: bool = True, views: Sequence[str] = (), text: str = "") -> tuple[str, str]:
     """The prompt sent to Seedream and the text the helper added (``""`` when turned off).
 
-    The helper speaks the prompt's language (Chinese for a prompt with CJK characters).  The
+    ``text``: the user's own wording of the helper (the panel lets it be edited); ``""`` is
+    the built-in one, which speaks the prompt's language (Chinese for a prompt with CJK characters).  The
     views' sentence is part of what is added, so turning the helper off drops it too; the
     set's size still comes from ``max_images``.
     """
@@ -71,7 +72,7 @@ def prompt_for_3d(user_prompt: str, enabled: bool = True, views: Sequence[str] =
         return words, ""
     chinese = bool(_CJK.search(words))
     parts = [_views_text(views, chinese)] if len(views) > 1 else []
-    parts.append(HELPER_TEXT_ZH if chinese else HELPER_TEXT)
+    parts.append(text.strip() or (HELPER_TEXT_ZH if chinese else HELPER_TEXT))
     added = ("" if chinese else " ").join(parts)
     if not words:
         return added, added
