@@ -1,6 +1,6 @@
 """The demo: the local Ark server, a task imported into real Blender headless, a .blend and a PNG.
 
-    .venv/bin/python scripts/demo.py [--format glb|obj|usdz] [--out out/demo]
+    .venv/bin/python scripts/demo.py [--format glb|obj|usdz] [--out out/demo] [--serve]
 
 Steps, each printed: make the demo results with Blender (cached in ``.cache/demo_assets``),
 build the extension zip with Blender's own tool, start the Ark-compatible server on loopback
@@ -9,6 +9,10 @@ Hyper3D FBX, a Hitem3D STL, a video task and a failure, all listed), install the
 zip into Blender exactly as a user does (Get Extensions > Install from Disk), import the task
 with ``bpy.ops.ark3d.import_task``, save ``demo.blend`` and render ``preview.png`` (Cycles, CPU).
 Blender runs with its own ``HOME`` under the output folder, so no real configuration is touched.
+
+The server stops when the demo ends, and its tasks with it.  With ``--serve`` it keeps running
+after the demo, until Ctrl-C, and the demo ends by printing the commands to try by hand in
+another shell (the environment to export, then ``list``, ``status`` and ``fetch`` of its tasks).
 """
 
 from __future__ import annotations
@@ -17,10 +21,13 @@ import argparse
 import json
 import math
 import os
+import shlex
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -85,10 +92,88 @@ def frame_and_render(bpy, objects, png: Path) -> None:  # type: ignore[no-untype
         os.close(saved)
 
 
+def task_lines(tasks: list[dict[str, Any]]) -> list[str]:
+    """One line per task of the server: its id, model, format (or ``video``) and how it ends."""
+    return [f"    {t['task_id']}  {t['model']}  {t['kind'] if t['kind'] == 'video' else t['fileformat']}  "
+            f"{t['outcome']}" for t in tasks]
+
+
+def try_by_hand(server: ArkServer, tasks: list[dict[str, Any]], library: Path) -> list[str]:
+    """The commands to paste into another shell while the server runs: the environment, then the
+    command line on the demo's tasks (one fetch of each kind of result, one that fails)."""
+    python = shlex.quote(sys.executable)
+    env = (f"export ARK_BASE_URL={server.api_base} ARK_API_KEY={DEMO_KEY} "
+           f"ARK3D_LIBRARY={shlex.quote(str(library))} PYTHONPATH={shlex.quote(str(ROOT))}")
+    shown = [t for t in tasks if t["kind"] == "3d" and t["outcome"] == "succeeded"]
+    picked: dict[str, dict[str, Any]] = {}
+    for task in shown:
+        picked.setdefault(task["model"], task)  # the first task of each model
+    failed = next((t for t in tasks if t["outcome"] == "failed"), None)
+    lines = [env, f"{python} -m ark3d_addon list"]
+    lines += [f"{python} -m ark3d_addon fetch {t['task_id']}    # {t['model']}, {t['fileformat']}"
+              for t in picked.values()]
+    if failed is not None:
+        lines.append(f"{python} -m ark3d_addon status {failed['task_id']}    # a task that failed")
+    return lines
+
+
+def serve_until_ctrl_c(server: ArkServer, tasks: list[dict[str, Any]], library: Path) -> None:
+    """Keep the server running after the demo and say what to try with it."""
+    step(f"The local Ark server keeps running (API {server.api_base}); Ctrl-C stops it")
+    print("\n".join(task_lines(tasks)))
+    print("    Try it by hand in another shell:")
+    print("\n".join(f"    {line}" for line in try_by_hand(server, tasks, library)), flush=True)
+    # Blender takes SIGINT for itself once it has run: give Ctrl-C back to Python, which stops the wait.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        server.stopping.wait()
+    except KeyboardInterrupt:
+        print("\n    stopped", flush=True)
+
+
+def import_in_blender(server: ArkServer, task: dict[str, Any], zip_path: Path, out: Path) -> None:
+    """Install the extension into Blender as a user does, import ``task``, save the .blend, render a picture."""
+    # Blender gets a private home: its user config, the installed extension and the library.
+    home = out / "home"
+    os.environ.update({"HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
+                       "ARK_API_KEY": DEMO_KEY, "ARK_BASE_URL": server.api_base,
+                       "ARK3D_LIBRARY": str(out / "library")})
+    import bpy
+
+    step(f"Blender {bpy.app.version_string}: installing {zip_path.name} as a user does")
+    bpy.context.preferences.system.use_online_access = True
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    bpy.context.preferences.system.use_online_access = True
+    bpy.ops.extensions.package_install_files(filepath=str(zip_path), repo="user_default",
+                                             enable_on_install=True)
+
+    step(f"bpy.ops.ark3d.import_task(task_id={task['task_id']!r})")
+    started = time.monotonic()
+    bpy.ops.ark3d.import_task(task_id=task["task_id"])
+    took = time.monotonic() - started
+    imported = [o for o in bpy.data.objects if o.get("ark3d_task_id") == task["task_id"]]
+    print(f"    {len(imported)} objects in collection {task['task_id']!r} after {took:.1f} s "
+          f"(the task was queued and running for {task['queued_s'] + task['running_s']:.0f} s)")
+
+    blend = out / "demo.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(blend))
+    step(f"Saved {blend}")
+    png = out / "preview.png"
+    frame_and_render(bpy, imported, png)
+    step(f"Rendered {png}")
+    api_calls = server.count("api", None)
+    file_calls = server.count("file", None)
+    print(json.dumps({"task_id": task["task_id"], "objects": len(imported), "seconds": round(took, 1),
+                      "api_requests": api_calls, "file_requests": file_calls,
+                      "blend": str(blend), "preview": str(png)}))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--format", choices=("glb", "obj", "usdz"), default="glb")
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "demo")
+    parser.add_argument("--serve", action="store_true",
+                        help="keep the local Ark server running after the demo and print commands to try")
     args = parser.parse_args()
     out: Path = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -103,47 +188,15 @@ def main() -> int:
     tasks = register_demo(server, assets)
     task = next(t for t in tasks if t["outcome"] == "succeeded" and t["fileformat"] == args.format
                 and t["model"].startswith("doubao-seed3d-"))
-    print(f"    API {server.api_base}, files {server.file_base}")
-    for other in tasks:  # the whole set, to try by hand (import, fetch, the tasks browser)
-        what = other["kind"] if other["kind"] == "video" else other["fileformat"]
-        print(f"    {other['task_id']}  {other['model']}  {what}  {other['outcome']}")
+    print(f"    API {server.api_base}: {len(tasks)} tasks"
+          + ("" if args.serve else " (they end with the demo; --serve keeps them to try by hand)"))
     print(f"    importing {task['task_id']} ({args.format}): queued {task['queued_s']} s, "
           f"running {task['running_s']} s")
 
-    # Blender gets a private home: its user config, the installed extension and the library.
-    home = out / "home"
-    os.environ.update({"HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
-                       "ARK_API_KEY": DEMO_KEY, "ARK_BASE_URL": server.api_base,
-                       "ARK3D_LIBRARY": str(out / "library")})
-    import bpy
-
     try:
-        step(f"Blender {bpy.app.version_string}: installing {zip_path.name} as a user does")
-        bpy.context.preferences.system.use_online_access = True
-        bpy.ops.wm.read_factory_settings(use_empty=True)
-        bpy.context.preferences.system.use_online_access = True
-        bpy.ops.extensions.package_install_files(filepath=str(zip_path), repo="user_default",
-                                                 enable_on_install=True)
-
-        step(f"bpy.ops.ark3d.import_task(task_id={task['task_id']!r})")
-        started = time.monotonic()
-        bpy.ops.ark3d.import_task(task_id=task["task_id"])
-        took = time.monotonic() - started
-        imported = [o for o in bpy.data.objects if o.get("ark3d_task_id") == task["task_id"]]
-        print(f"    {len(imported)} objects in collection {task['task_id']!r} after {took:.1f} s "
-              f"(the task was queued and running for {task['queued_s'] + task['running_s']:.0f} s)")
-
-        blend = out / "demo.blend"
-        bpy.ops.wm.save_as_mainfile(filepath=str(blend))
-        step(f"Saved {blend}")
-        png = out / "preview.png"
-        frame_and_render(bpy, imported, png)
-        step(f"Rendered {png}")
-        api_calls = server.count("api", None)
-        file_calls = server.count("file", None)
-        print(json.dumps({"task_id": task["task_id"], "objects": len(imported), "seconds": round(took, 1),
-                          "api_requests": api_calls, "file_requests": file_calls,
-                          "blend": str(blend), "preview": str(png)}))
+        import_in_blender(server, task, zip_path, out)
+        if args.serve:
+            serve_until_ctrl_c(server, tasks, out / "library")
     finally:
         server.stop()
     return 0

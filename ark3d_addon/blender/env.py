@@ -12,6 +12,7 @@ from ..core.settings import Settings
 
 __all__ = [
     "ONLINE_HINT",
+    "ONLINE_HINT_BACKGROUND",
     "busy_error",
     "has_event_loop",
     "offline_error_or_none",
@@ -20,6 +21,10 @@ __all__ = [
 ]
 
 ONLINE_HINT = msg("Turn on Edit > Preferences > System > Network > Allow Online Access, then try again")
+#: Background Blender and the ``bpy`` module have no Preferences window: the line of Python that does it.
+ONLINE_HINT_BACKGROUND = msg(
+    "Run bpy.context.preferences.system.use_online_access = True (in each new process, before the first "
+    "request), or start Blender with --online-mode, then try again")
 
 
 def online_access_allowed() -> bool:
@@ -37,7 +42,7 @@ def offline_error_or_none() -> ConfigError | None:
     if online_access_allowed():
         return None
     return ConfigError(msg("Blender's online access is turned off"), code=ErrorCode.ONLINE_ACCESS_DISABLED,
-                       hint=ONLINE_HINT)
+                       hint=ONLINE_HINT_BACKGROUND if bpy.app.background else ONLINE_HINT)
 
 
 def require_network(settings: Settings) -> None:

@@ -102,6 +102,7 @@ CATALOG: dict[str, str] = {
     "Stopped": "已停止",
     "Stopped (it resumes when Blender starts again)": "已停止（Blender 再次启动时会继续）",
     "{what} ({code}); retrying until {until}": "{what}（{code}）；将重试至 {until}",
+    "Run bpy.context.preferences.system.use_online_access = True (in each new process, before the first request), or start Blender with --online-mode, then try again": "运行 bpy.context.preferences.system.use_online_access = True（每个新进程都要在第一次请求前运行），或用 --online-mode 启动 Blender，然后重试",
     "The result link expires in {left} (as the link says)": "结果链接将在 {left} 后过期（依链接自身所示）",
     "The result link has expired (as the link says): the result files are gone from Ark": "结果链接已过期（依链接自身所示）：Ark 上的结果文件已删除",
     "{offered} · {unlisted}": "{offered} · {unlisted}",
