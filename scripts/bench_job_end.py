@@ -6,8 +6,8 @@
 On each window Blender of ``tests/window`` (Debian's, with the add-on as a legacy add-on; sid's
 5.2 in its Debian root, with the extension installed from the built zip), under Xvfb:
 
-* with the add-on: Import of a big OBJ result (by default about 2 million triangles, a
-  160 MB OBJ in a 60 MB zip) served by the project's Ark server on loopback; the 10 ms probe's
+* with the add-on: Import of a big OBJ result (by default 1.5 million triangles, a
+  150 MB OBJ in a 20 MB zip) served by the project's Ark server on loopback; the 10 ms probe's
   gaps from the click until the model's objects are in the scene, against one sidebar redraw
   measured in the same run.  Targets: p99 gap under 20 ms; the longest hold at most twice one
   sidebar redraw + 10 ms;
@@ -102,7 +102,7 @@ def line(name: str, s: dict) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--blenders", default="system,sid", help="which window Blenders (tests/window's names)")
-    parser.add_argument("--faces", type=int, default=2_000_000, help="triangles of the model")
+    parser.add_argument("--faces", type=int, default=1_500_000, help="triangles of the model")
     parser.add_argument("--modes", default="addon,bare")
     args = parser.parse_args()
     archive, obj = model_zip(args.faces)
