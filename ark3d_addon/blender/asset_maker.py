@@ -16,10 +16,10 @@ For one task it makes what :mod:`..core.assets` says is missing:
   description, tags and catalog.  The collection alone is written (``bpy.data.libraries.write``:
   no screens or workspaces), except in the Blenders where that drops ID previews
   (:data:`PARTIAL_WRITE_DROPS_PREVIEWS`), where the whole file is saved.  Textures stay files,
-  referenced by relative paths: the result's own (OBJ, and glTF, which is what the library keeps
-  of a GLB with images, see :mod:`..core.glb`), or, for images a model embeds (FBX, a GLB
-  extracted before), written once next to the asset in the bytes it embeds (a JPEG stays a
-  JPEG).  The asset file holds meshes and materials.
+  referenced by relative paths: the result's own (OBJ, glTF), or, for images a model embeds
+  (GLB, FBX), written once into the task folder's ``textures/``, the asset's own, in the bytes
+  the model embeds (a JPEG stays a JPEG).  The result itself stays as Ark sent it (a GLB is the
+  user's ``.glb``).  The asset file holds meshes and materials.
 """
 
 import math
@@ -38,7 +38,7 @@ from ..core import assets
 from ..core.archive import MODEL_EXTENSIONS
 from ..core.errors import ArkError
 from ..core.library import Library
-from .image_source import has_denoiser
+from .image_source import has_denoiser, png_output
 from .importer import import_model, world_bounds
 from .options import ImportOptions
 
@@ -165,13 +165,32 @@ def make_asset(library: Library, task_id: str) -> None:
 
 def render_preview(scene: bpy.types.Scene, collection: bpy.types.Collection, out: Path,
                    staging: list[bpy.types.Object]) -> None:
-    """Frame the collection from :data:`VIEW_DIRECTION` and render it with Cycles on the CPU."""
+    """Frame the collection from :data:`VIEW_DIRECTION` and render it with Cycles on the CPU.
+
+    ``staging[0]`` is the camera; the light made here is added to ``staging`` (the caller removes them).
+    """
+    _frame(scene, collection, staging[0])
+    staging.append(_light_and_world(scene))
+    _cycles_on_the_cpu(scene)
+    render = scene.render
+    render.resolution_x = render.resolution_y = PREVIEW_SIZE
+    render.resolution_percentage = 100
+    render.film_transparent = True
+    render.filepath = str(out.with_name(".tmp-" + out.name))
+    render.use_file_extension = False
+    # lossless either way: a sixth smaller than Blender's default 15, for no visible time
+    with png_output(scene, compression=100):
+        bpy.ops.render.render(write_still=True)
+    Path(render.filepath).replace(out)
+
+
+def _frame(scene: bpy.types.Scene, collection: bpy.types.Collection, camera: bpy.types.Object) -> None:
+    """The camera looking at the collection's meshes from :data:`VIEW_DIRECTION`, all of them in view."""
     meshes = [obj for obj in collection.all_objects if obj.type == "MESH"]
     lo, hi = world_bounds(meshes) if meshes else ([-1.0] * 3, [1.0] * 3)
     low, high = Vector(lo), Vector(hi)
     centre = (low + high) / 2
     radius = max((high - low).length / 2, 1e-3)
-    camera = staging[0]
     scene.collection.objects.link(camera)
     camera_data = camera.data
     assert isinstance(camera_data, bpy.types.Camera)
@@ -183,12 +202,15 @@ def render_preview(scene: bpy.types.Scene, collection: bpy.types.Collection, out
     camera_data.clip_start = max(distance - radius * 2, 1e-3) / 2
     camera_data.clip_end = distance + radius * 2
     scene.camera = camera
+
+
+def _light_and_world(scene: bpy.types.Scene) -> bpy.types.Object:
+    """A sun and a soft grey world; returns the sun (to be removed after)."""
     sun = bpy.data.objects.new("ark3d preview light", bpy.data.lights.new("ark3d preview light", "SUN"))
     sun_data: Any = sun.data
     sun_data.energy = 3.0
     sun.rotation_euler = (math.radians(40), math.radians(10), math.radians(30))
     scene.collection.objects.link(sun)
-    staging.append(sun)
     world = bpy.data.worlds.new("ark3d preview world")
     world.color = (0.6, 0.6, 0.6)
     scene.world = world
@@ -198,25 +220,18 @@ def render_preview(scene: bpy.types.Scene, collection: bpy.types.Collection, out
         inputs: Any = background.inputs
         inputs[0].default_value = (0.55, 0.55, 0.58, 1.0)
         inputs[1].default_value = 1.0
+    return sun
 
+
+def _cycles_on_the_cpu(scene: bpy.types.Scene) -> None:
+    """Cycles on the CPU (every build has it), :data:`SAMPLES` samples, one core left to the user's Blender."""
     render: Any = scene.render
     render.engine = "CYCLES"
-    render.resolution_x = render.resolution_y = PREVIEW_SIZE
-    render.resolution_percentage = 100
-    render.film_transparent = True
-    render.filepath = str(out.with_name(".tmp-" + out.name))
-    render.use_file_extension = False
-    settings = render.image_settings
-    if hasattr(settings, "media_type"):
-        settings.media_type = "IMAGE"
-    settings.file_format = "PNG"
-    settings.color_mode = "RGBA"
-    settings.compression = 100  # lossless either way: a sixth smaller than Blender's default 15, for no visible time
     scene_any: Any = scene  # scene.cycles is the Cycles add-on's: the stubs know it not
     cycles = scene_any.cycles
     cycles.device = "CPU"
     cores = os.cpu_count() or 1
-    if cores > 1:  # one core left to the user's Blender (the process also runs below its priority)
+    if cores > 1:  # (the process also runs below the user's Blender's priority)
         render.threads_mode = "FIXED"
         render.threads = cores - 1
     cycles.samples = SAMPLES
@@ -225,8 +240,6 @@ def render_preview(scene: bpy.types.Scene, collection: bpy.types.Collection, out
     cycles.use_denoising = has_denoiser()
     if hasattr(cycles, "denoiser") and cycles.use_denoising:
         cycles.denoiser = "OPENIMAGEDENOISE"
-    bpy.ops.render.render(write_still=True)
-    Path(render.filepath).replace(out)
 
 
 def _set_preview(collection: bpy.types.Collection, picture: Path) -> None:
@@ -267,5 +280,5 @@ def _save(path: Path, collection: bpy.types.Collection) -> None:
         bpy.data.libraries.write(str(tmp), {collection}, path_remap="RELATIVE_ALL", fake_user=True, compress=True)
     tmp.with_name(tmp.name + "1").unlink(missing_ok=True)  # Blender's backup of the first save
     tmp.replace(path)
-    if not embedded:  # the copies an earlier asset of a GLB needed: its images are files now
+    if not embedded:  # a model whose images are files (OBJ, glTF) needs no copies: those of an earlier result go
         shutil.rmtree(path.parent / "textures", ignore_errors=True)

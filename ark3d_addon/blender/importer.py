@@ -234,10 +234,36 @@ def import_model(
     packs them by default, as it must a GLB's): the asset file points at the library's copy.
     """
     options = options or ImportOptions()
+    op, kwargs = _operator_and_arguments(fmt, model_path, images_as_files)
+    scene, view_layer = _scene_of(context)
+    collection = bpy.data.collections.new(task_id)
+    scene.collection.children.link(collection)
+    new_objects = _run_importer(op, kwargs, model_path, collection, view_layer)
+    _claim(new_objects, collection, task_id)
+    cursor = scene.cursor.location.copy()
+    roots = _move_to_cursor(new_objects, cursor)
+    meshes = [o for o in new_objects if o.type == "MESH"]
+    view_layer.update()
+    empty, factor = _apply_options(collection, task_id, roots, meshes, cursor, options, view_layer)
+    if empty is not None:
+        new_objects.append(empty)
+        roots = [empty]
+    _select(view_layer, new_objects, empty or next((o for o in roots if o.type == "MESH"), None)
+            or (roots[0] if roots else None))
+    view_layer.update()
+    return _summarise(collection, new_objects, meshes, empty, factor)
+
+
+def _operator_and_arguments(fmt: str, model_path: Path, images_as_files: bool) -> tuple[_Op, dict[str, Any]]:
+    """The importer for ``fmt`` and its keyword arguments (a glTF's images as files, when asked)."""
     _idname, op, kwargs = _find_operator(fmt, model_path)
     operator: Any = op  # a bpy.ops operator: its properties are asked of its RNA type
     if images_as_files and fmt == "gltf" and "import_pack_images" in operator.get_rna_type().properties:
         kwargs = {**kwargs, "import_pack_images": False}
+    return op, kwargs
+
+
+def _scene_of(context: bpy.types.Context) -> tuple[bpy.types.Scene, bpy.types.ViewLayer]:
     scene = context.scene
     view_layer = context.view_layer
     if scene is None or view_layer is None:
@@ -246,13 +272,19 @@ def import_model(
             code=ErrorCode.NO_SCENE,
             hint=msg("Open a scene (or a new file) and import again"),
         )
-    collection = bpy.data.collections.new(task_id)
-    scene.collection.children.link(collection)
+    return scene, view_layer
+
+
+def _run_importer(op: _Op, kwargs: dict[str, Any], model_path: Path, collection: bpy.types.Collection,
+                  view_layer: bpy.types.ViewLayer) -> list[bpy.types.Object]:
+    """Run the importer into ``collection`` (the active one meanwhile); the objects it made.
+
+    On failure what it made and the collection are removed, and the importer's cause is said.
+    """
     previous_active = view_layer.active_layer_collection
     layer = _layer_collection(view_layer.layer_collection, collection)
     if layer is not None:
         view_layer.active_layer_collection = layer
-
     before_objects = set(bpy.data.objects)
     try:
         result = op(filepath=str(model_path), **kwargs)
@@ -270,9 +302,12 @@ def import_model(
         ) from None
     finally:
         view_layer.active_layer_collection = previous_active
+    return [o for o in bpy.data.objects if o not in before_objects]
 
-    new_objects = [o for o in bpy.data.objects if o not in before_objects]
-    for obj in new_objects:
+
+def _claim(objects: list[bpy.types.Object], collection: bpy.types.Collection, task_id: str) -> None:
+    """Every new object in the task's collection alone (importers may link to others), tagged with the task."""
+    for obj in objects:
         if collection not in obj.users_collection:
             collection.objects.link(obj)
         for other in list(obj.users_collection):
@@ -280,34 +315,35 @@ def import_model(
                 other.objects.unlink(obj)
         obj[TASK_PROPERTY] = task_id
 
-    cursor = scene.cursor.location.copy()
-    roots = [o for o in new_objects if o.parent is None or o.parent not in new_objects]
+
+def _move_to_cursor(objects: list[bpy.types.Object], cursor: Vector) -> list[bpy.types.Object]:
+    """The import's roots moved by the 3D cursor's offset; returns the roots."""
+    roots = [o for o in objects if o.parent is None or o.parent not in objects]
     for obj in roots:
         obj.location = obj.location + cursor
-    meshes = [o for o in new_objects if o.type == "MESH"]
-    view_layer.update()
+    return roots
 
-    empty, factor = _apply_options(collection, task_id, roots, meshes, cursor, options, view_layer)
-    if empty is not None:
-        new_objects.append(empty)
-        roots = [empty]
 
+def _select(view_layer: bpy.types.ViewLayer, objects: list[bpy.types.Object],
+            active: bpy.types.Object | None) -> None:
+    """The import selected alone, ``active`` the active object (as Blender's own importers leave it)."""
     for obj in view_layer.objects:
         if obj.select_get():
             obj.select_set(False)
-    for obj in new_objects:
+    for obj in objects:
         if obj.name in view_layer.objects:
             obj.select_set(True)
-    active = empty or next((o for o in roots if o.type == "MESH"), None) or (roots[0] if roots else None)
     if active is not None and active.name in view_layer.objects:
         view_layer.objects.active = active
 
-    view_layer.update()
+
+def _summarise(collection: bpy.types.Collection, objects: list[bpy.types.Object], meshes: list[bpy.types.Object],
+               empty: bpy.types.Object | None, factor: float) -> ImportSummary:
     lo, hi = world_bounds(meshes)
-    materials, images = _materials_and_images(new_objects)
+    materials, images = _materials_and_images(objects)
     return ImportSummary(
         collection=collection.name,
-        objects=len(new_objects),
+        objects=len(objects),
         meshes=len(meshes),
         faces=sum(len(o.data.polygons) for o in meshes if isinstance(o.data, bpy.types.Mesh)),
         triangles=count_triangles(meshes),
@@ -333,42 +369,60 @@ def _apply_options(
     Only object transforms change (through ``matrix_world``, which keeps parent links right),
     so nothing here pushes an undo step of its own.
     """
-    empty = None
-    movers = roots
-    if options.merge_empty and roots:
-        empty = bpy.data.objects.new(task_id, None)
-        empty.empty_display_type = "PLAIN_AXES"
-        empty.location = cursor
-        empty[TASK_PROPERTY] = task_id
-        collection.objects.link(empty)
-        view_layer.update()
-        inverse = empty.matrix_world.inverted()
-        for obj in roots:
-            obj.parent = empty
-            obj.matrix_parent_inverse = inverse
-        view_layer.update()
-        movers = [empty]
-
+    empty = _group_under_empty(collection, task_id, roots, cursor, view_layer) if options.merge_empty else None
+    movers = [empty] if empty is not None else roots
     factor = 1.0
     if options.target_size > 0 and meshes:
-        lo, hi = world_bounds(meshes)
-        largest = max(h - low for low, h in zip(lo, hi, strict=True))
-        if largest > 1e-9:
-            factor = options.target_size / largest
-            about = Matrix.Translation(cursor) @ Matrix.Scale(factor, 4) @ Matrix.Translation(-cursor)
-            for obj in movers:
-                obj.matrix_world = about @ obj.matrix_world
-            view_layer.update()
-
+        factor = _scale_to(options.target_size, meshes, movers, cursor, view_layer)
     if options.origin_to_base and meshes:
-        lo, hi = world_bounds(meshes)
-        base = Vector(((lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, lo[2]))
-        shift = Matrix.Translation(cursor - base)
         # With an empty, its children move: the empty itself stays at the cursor, as the base.
-        for obj in roots if empty is not None else movers:
-            obj.matrix_world = shift @ obj.matrix_world
-        view_layer.update()
+        _base_to_cursor(meshes, roots if empty is not None else movers, cursor, view_layer)
     return empty, factor
+
+
+def _group_under_empty(collection: bpy.types.Collection, task_id: str, roots: list[bpy.types.Object],
+                       cursor: Vector, view_layer: bpy.types.ViewLayer) -> bpy.types.Object | None:
+    """An empty named after the task at the cursor, parent of every root (None without roots)."""
+    if not roots:
+        return None
+    empty = bpy.data.objects.new(task_id, None)
+    empty.empty_display_type = "PLAIN_AXES"
+    empty.location = cursor
+    empty[TASK_PROPERTY] = task_id
+    collection.objects.link(empty)
+    view_layer.update()
+    inverse = empty.matrix_world.inverted()
+    for obj in roots:
+        obj.parent = empty
+        obj.matrix_parent_inverse = inverse
+    view_layer.update()
+    return empty
+
+
+def _scale_to(size: float, meshes: list[bpy.types.Object], movers: list[bpy.types.Object], cursor: Vector,
+              view_layer: bpy.types.ViewLayer) -> float:
+    """Scale ``movers`` about the cursor so the largest dimension is ``size``; the factor."""
+    lo, hi = world_bounds(meshes)
+    largest = max(h - low for low, h in zip(lo, hi, strict=True))
+    if largest <= 1e-9:
+        return 1.0
+    factor = size / largest
+    about = Matrix.Translation(cursor) @ Matrix.Scale(factor, 4) @ Matrix.Translation(-cursor)
+    for obj in movers:
+        obj.matrix_world = about @ obj.matrix_world
+    view_layer.update()
+    return factor
+
+
+def _base_to_cursor(meshes: list[bpy.types.Object], movers: list[bpy.types.Object], cursor: Vector,
+                    view_layer: bpy.types.ViewLayer) -> None:
+    """Move ``movers`` so the bottom centre of the meshes' bounding box is at the cursor."""
+    lo, hi = world_bounds(meshes)
+    base = Vector(((lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, lo[2]))
+    shift = Matrix.Translation(cursor - base)
+    for obj in movers:
+        obj.matrix_world = shift @ obj.matrix_world
+    view_layer.update()
 
 
 def _materials_and_images(
