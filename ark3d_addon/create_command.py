@@ -76,8 +76,9 @@ def _params(pairs: list[str]) -> dict[str, str]:
 
 def _idea(args: argparse.Namespace) -> Idea:
     views = tuple(view.strip() for view in args.views.split(",") if view.strip())
-    return Idea(args.model, args.prompt, tuple(args.image), _params(args.param), args.image_model,
-                not args.no_helper, views, args.count, args.size, args.seed, args.through_pictures)
+    return Idea(args.model, args.prompt, tuple(args.image), _params(args.param), image_model=args.image_model,
+                helper=not args.no_helper, views=views, count=args.count, size=args.size, seed=args.seed,
+                through_pictures=args.through_pictures)
 
 
 def _image_model(settings: Settings) -> str:

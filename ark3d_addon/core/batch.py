@@ -88,8 +88,9 @@ def _idea(line: int, data: dict[str, Any]) -> Idea:
         raise _bad_row(line, "size and image_model must be strings")
     extra: dict[str, Any] = {"size": size} if size else {}
     return Idea(model, prompt, _strings(line, "image", data.get("image")), {str(k): str(v) for k, v in params.items()},
-                image_model, data.get("helper") is not False, _strings(line, "views", data.get("views")),
-                seed=seed, through_pictures=data.get("through_pictures") is True, **extra)
+                image_model=image_model, helper=data.get("helper") is not False,
+                views=_strings(line, "views", data.get("views")), seed=seed,
+                through_pictures=data.get("through_pictures") is True, **extra)
 
 
 def read_rows(path: Path) -> list[Row]:

@@ -40,6 +40,7 @@ KEY = "ark-test-" + secrets.token_hex(16)
 SESSION: dict[str, Any] = {"script": "jobs_session.py", "timeout": 60.0, "merged_output": True}
 MODEL_1 = "doubao-seed3d-1-0-250928"
 MODEL_2 = "doubao-seed3d-2-0-260328"
+HITEM3D = "hitem3d-2-0-251223"
 
 def png(width: int, height: int, declared: tuple[int, int] | None = None) -> bytes:
     """A valid grey RGB PNG made by hand; ``declared`` writes another size into its header only."""
@@ -159,6 +160,10 @@ def flows(blender_python: BlenderPython, extension_zip: Path, demo_assets: Path,
         rec.run(blender, "api list queued", "api", fn="list_tasks", status="queued")
         rec.run(blender, "api cancel running", "api", fn="cancel_task", args=[rec.ids["running"]])
         rec.run(blender, "api create", "api", fn="create_task", args=[str(images / "good.png")], fileformat="glb")
+        rec.run(blender, "api prompt", "api", fn="create_from_prompt", args=["a red teapot"],
+                params={"fileformat": "glb"})
+        rec.run(blender, "api pictures", "api", fn="make_pictures", args=["a robot toy"], model=HITEM3D,
+                views=["front", "back"])
         rec.run(blender, "api bad id", "api", fn="import_task", args=["../../etc"])
         rec.run(blender, "api bad image", "api", fn="create_task", args=[str(images / "wide.png")])
         rec.run(blender, "api no wait", "api", fn="import_task", args=[rec.ids["api"]], wait=False)
@@ -228,7 +233,7 @@ def test_the_generate_panel_and_operator_are_registered(flows: Record) -> None:
 def test_create_from_an_image_file_imports_the_new_task(flows: Record) -> None:
     step = flows.step("create")
     [task_id] = imported(step)
-    assert step["message"].startswith(f"Created and imported {task_id} (mushroom.gltf, pbr, downloaded)"), step
+    assert step["message"].startswith(f"Created and imported {task_id} (mushroom.glb, pbr, downloaded)"), step
     assert len(tagged(step, task_id)) == len(step["new_objects"]) > 0
     log = flows.log("create")
     posts = [r for r in log if r.method == "POST"]
@@ -319,7 +324,7 @@ def test_api_import_task_returns_the_objects(flows: Record) -> None:
     task_id = flows.ids["api"]
     assert value["kind"] == "Imported" and value["task_id"] == task_id and value["collection"] == task_id
     assert value["objects"] and set(value["tagged"]) == {task_id}
-    assert value["from_library"] is False and "(mushroom.gltf, pbr, downloaded)" in value["message"]
+    assert value["from_library"] is False and "(mushroom.glb, pbr, downloaded)" in value["message"]
     assert step["legacy_name"], "the package has an api attribute"
     again = flows.step("api import again")["value"]
     assert again["from_library"] is True and again["collection"] != task_id and "rgb" in again["message"]
@@ -361,6 +366,22 @@ def test_api_create_task(flows: Record) -> None:
     assert value["message"].startswith(f"Created and imported {value['task_id']}")
 
 
+def test_api_makes_a_model_from_a_sentence_and_pictures_alone(flows: Record) -> None:
+    step = flows.step("api prompt")
+    assert step["error"] is None, step
+    value = step["value"]
+    assert value["kind"] == "Imported" and value["objects"], value
+    chain = json.loads((flows.root / "library" / value["task_id"] / "chain.json").read_text(encoding="utf-8"))
+    assert chain["prompt"] == "a red teapot" and chain["sent"] == ["images/image-1.png"]
+    assert chain["model"] == MODEL_1 and chain["params"]["--fileformat"] == "glb"
+    pictures = flows.step("api pictures")
+    assert pictures["error"] is None and len(pictures["value"]) == 2, pictures
+    first, second = flows.server.image_requests
+    assert first["watermark"] is False and second["watermark"] is False
+    assert second["sequential_image_generation_options"] == {"max_images": 2} and "front view, back view" in second[
+        "prompt"]
+
+
 def test_api_errors_are_ark_errors_raised_before_any_request(flows: Record) -> None:
     for name, needle in (("api bad id", "not a valid Ark task id"), ("api bad image", "aspect ratio")):
         step = flows.step(name)
@@ -393,7 +414,7 @@ def test_the_next_blender_resumes_the_download_with_a_range_request(resume: Reco
     step = resume.step("resume")
     assert step["resumed"] == [resume.ids["slow"]]
     assert tagged(step, resume.ids["slow"]), "the resumed job imported its model"
-    assert step["message"].startswith(f"Imported {resume.ids['slow']} (mushroom.gltf, pbr, downloaded)"), step
+    assert step["message"].startswith(f"Imported {resume.ids['slow']} (mushroom.glb, pbr, downloaded)"), step
     ranges = [r.header("Range") for r in resume.server.requests_log if r.server == "file"]
     kept = resume.step("after kill")["part"]
     assert ranges[0] is None and len(ranges) == 2, ranges
