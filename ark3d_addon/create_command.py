@@ -22,6 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from .cli_job import run_job
 from .core import batch
 from .core.catalog import MODELS
 from .core.client import ArkClient
@@ -115,12 +116,13 @@ def _single(args: argparse.Namespace, settings: Settings, library: Library,
     finally:
         client.close()
     record: dict[str, Any] = {"task_id": created.task_id, "model": plan.spec.id,
-                              "images": [str(p) for p in created.pictures], "sent": list(created.chain.sent),
+                              "images": created.used, "pictures": [str(p) for p in created.pictures],
                               "chain": str(library.task_dir(created.task_id) / "chain.json")}
     if not args.json:
         print(created.task_id, flush=True)
     if args.wait:
-        result = ImportJob(created.task_id, settings, library, import_when_ready=False, on_state=progress).run()
+        # As fetch does it: Ctrl-C says what was kept and how to go on.
+        result = run_job(ImportJob(created.task_id, settings, library, import_when_ready=False, on_state=progress))
         record["model_path"] = str(result.model.path)
         if not args.json:
             print(result.model.path)

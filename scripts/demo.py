@@ -7,7 +7,10 @@ build the extension zip with Blender's own tool, start the Ark-compatible server
 with its demo tasks (queued, then running, then succeeded, a few seconds each: Seed3D zips, a
 Hyper3D FBX, a Hitem3D STL, a video task and a failure, all listed), install the
 zip into Blender exactly as a user does (Get Extensions > Install from Disk), import the task
-with ``bpy.ops.ark3d.import_task``, save ``demo.blend`` and render ``preview.png`` (Cycles, CPU).
+with ``bpy.ops.ark3d.import_task``, save ``demo.blend`` and render ``preview.png`` (Cycles, CPU);
+then text -> picture -> model: ``api.create_from_prompt("a small red teapot")`` asks the local
+Seedream for a picture (no watermark, the prompt helper's words added), sends it to Seed3D 2.0
+and imports the model, the chain kept with the task in the library.
 Blender runs with its own ``HOME`` under the output folder, so no real configuration is touched.
 
 The server stops when the demo ends, and its tasks with it.  With ``--serve`` it keeps running
@@ -36,6 +39,7 @@ from ark_server import ArkServer, register_demo  # noqa: E402
 from build import build  # noqa: E402
 
 DEMO_KEY = "demo-key-0123456789"
+SEED3D_2 = "doubao-seed3d-2-0-260328"
 
 
 def step(text: str) -> None:
@@ -114,6 +118,8 @@ def try_by_hand(server: ArkServer, tasks: list[dict[str, Any]], library: Path) -
               for t in picked.values()]
     if failed is not None:
         lines.append(f"{python} -m ark3d_addon status {failed['task_id']}    # a task that failed")
+    lines.append(f"{python} -m ark3d_addon create --model {SEED3D_2} --prompt 'a small red teapot' --wait"
+                 "    # text -> picture -> model")
     return lines
 
 
@@ -168,6 +174,28 @@ def import_in_blender(server: ArkServer, task: dict[str, Any], zip_path: Path, o
                       "blend": str(blend), "preview": str(png)}))
 
 
+def idea_to_model(server: ArkServer, out: Path) -> None:
+    """Text -> picture -> model in the same Blender: a sentence to Seedream (the local one), its picture
+    to Seed3D 2.0, the model imported; the chain the library keeps with the task is printed."""
+    import importlib
+
+    api = importlib.import_module("bl_ext.user_default.ark3d.api")
+    prompt = "a small red teapot"
+    step(f"api.create_from_prompt({prompt!r}, model={SEED3D_2!r})")
+    started = time.monotonic()
+    made = api.create_from_prompt(prompt, model=SEED3D_2, params={"fileformat": "glb"}, wait=True)
+    took = time.monotonic() - started
+    folder = out / "library" / made.task_id
+    chain = json.loads((folder / "chain.json").read_text(encoding="utf-8"))
+    sent = server.image_requests[-1]
+    print(f"    Seedream ({chain['image_model']}, watermark {str(sent['watermark']).lower()}) was asked: "
+          f"{sent['prompt']!r}")
+    print(f"    picture sent to {SEED3D_2}: {folder / chain['sent'][0]}")
+    print(f"    {len(made.objects)} objects in collection {made.task_id!r} after {took:.1f} s")
+    print(json.dumps({"task_id": made.task_id, "prompt": prompt, "picture": str(folder / chain["sent"][0]),
+                      "chain": str(folder / "chain.json"), "objects": len(made.objects), "seconds": round(took, 1)}))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--format", choices=("glb", "obj", "usdz"), default="glb")
@@ -195,6 +223,7 @@ def main() -> int:
 
     try:
         import_in_blender(server, task, zip_path, out)
+        idea_to_model(server, out)
         if args.serve:
             serve_until_ctrl_c(server, tasks, out / "library")
     finally:

@@ -224,7 +224,7 @@ def _row(run: _Run, row: Row, plan: Plan) -> dict[str, Any]:
 
 def _created(line: int, created: Created, plan: Plan) -> dict[str, Any]:
     return {"line": line, "task_id": created.task_id, "model": plan.spec.id,
-            "images": [str(p) for p in created.pictures], "sent": list(created.chain.sent)}
+            "images": created.used, "pictures": [str(p) for p in created.pictures]}
 
 
 def run_rows(rows: list[Row], plans: list[Plan], journal: Journal, *, settings: Settings, library: Library,

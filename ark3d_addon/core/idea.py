@@ -26,7 +26,7 @@ from pathlib import Path
 
 from . import assets
 from .catalog import HITEM3D, ModelSpec, find_model
-from .chain import Chain, record_chain
+from .chain import IMAGES_DIR, Chain, record_chain
 from .client import ArkClient
 from .create import create_body, submit_create
 from .errors import ConfigError, ErrorCode
@@ -89,6 +89,12 @@ class Created:
     task_id: str
     chain: Chain
     pictures: list[Path]  # the pictures made, kept in the task's folder
+
+    @property
+    def used(self) -> list[str]:
+        """What the 3D task was given: the pictures sent (their paths in the library), or the user's own."""
+        kept = {f"{IMAGES_DIR}/{picture.name}": str(picture) for picture in self.pictures}
+        return [kept.get(item, item) for item in self.chain.sent]
 
 
 def _long_names(spec: ModelSpec, params: Mapping[str, str]) -> dict[str, str]:

@@ -207,3 +207,23 @@ def test_two_row_files_run_side_by_side_into_one_library(ark_server, tmp_path: P
         thread.join()
     assert all(proc.returncode == 0 for proc in results), results  # type: ignore[union-attr]
     assert len(ark_server.create_requests) == 4 and len(list((tmp_path / "lib").glob("cgt-*/chain.json"))) == 4
+
+
+def test_hyper3d_goes_through_pictures_when_asked_and_the_tasks_browser_rows_carry_the_chain(ark_server,  # type: ignore[no-untyped-def]
+                                                                                           tmp_path: Path) -> None:
+    from ark3d_addon.core.library import Library
+    from ark3d_addon.core.tasklist import merge_rows
+
+    proc = run_cli(ark_server, "create", "--model", HYPER3D, "--prompt", "a wooden boat", "--through-pictures",
+                   "--count", "2", "--no-helper", "--json", "--dest", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    [picture_call] = ark_server.image_requests
+    assert picture_call["prompt"] == "a wooden boat" and picture_call["sequential_image_generation"] == "auto"
+    [create] = ark_server.create_requests
+    assert [item["type"] for item in create["content"]] == ["image_url", "image_url", "text"]
+    assert create["content"][-1]["text"] == "--fileformat glb"  # the pictures say it: no prompt with them
+    assert len(out["images"]) == 2 and out["images"] == out["pictures"]
+    [row] = merge_rows([], Library(tmp_path).entries(), last_page=True)
+    assert row.task_id == out["task_id"] and row.chain is not None
+    assert row.chain.prompt == "a wooden boat" and row.chain.added_prompt == "" and len(row.chain.sent) == 2
