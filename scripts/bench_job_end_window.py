@@ -6,7 +6,9 @@ its viewport, the status bar) and each status-bar text set:
 
 * ``addon``: the add-on enabled, the sidebar open on the Ark 3D tab; one sidebar redraw's cost
   is measured, then Import is clicked (the operator's INVOKE, as the panel's button does) and
-  the probe runs from the click until the model's objects are in the scene, and 1.5 s more;
+  the probe runs from the click until the model's objects are in the scene, and 1.5 s more.
+  The figures are taken from the click to the moment the add-on calls Blender's importer (the
+  job: download, extraction, checks), the import's own hold apart, then what follows it;
 * ``bare``: no add-on code at all, the sidebar open.  What Blender itself costs: a new status
   text every 10 ms for a second, the same second without text changes, and ``wm.obj_import``
   of the same model followed by 1.5 s of the probe.
@@ -116,9 +118,29 @@ def _panel_draw(self, context) -> None:  # Blender's draw signature: tells when 
     trace.append((dc.clock(), "panel_draw"))
 
 
+marks: dict[str, float] = {}
+
+
+def time_the_import() -> None:
+    """Note when the add-on hands the model to Blender's importer, and when that returns: Blender's
+    import holds the main thread by nature, so it is measured apart from the job before it."""
+    importer = dc.addon_module("blender.importer")
+    original = importer.import_model
+
+    def import_model(*args, **kwargs):
+        marks.setdefault("import_start", dc.clock())
+        try:
+            return original(*args, **kwargs)
+        finally:
+            marks.setdefault("import_end", dc.clock())
+
+    importer.import_model = import_model
+
+
 def scenario_addon():
     dc.enable_addon()
     install()
+    time_the_import()
     bpy.types.ARK3D_PT_import.append(_panel_draw)
     yield from dc.open_ark_tab(panel_draws, 380)
     yield from calm()
@@ -135,8 +157,10 @@ def scenario_addon():
     appeared = dc.clock()
     yield 1.5
     ticks = probe.stop()
-    report["click_to_model"] = stats(ticks, clicked, appeared)
-    report["after_model"] = stats(ticks, appeared, dc.clock())
+    start, end = marks.get("import_start", appeared), marks.get("import_end", appeared)
+    report["click_to_import"] = stats(ticks, clicked, start)
+    report["import_s"] = round(end - start, 3)
+    report["after_model"] = stats(ticks, end, dc.clock())
     report["click_to_model_s"] = round(appeared - clicked, 3)
     report["objects"] = len(tagged(task))
 
