@@ -37,7 +37,6 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 
 from .errors import ArchiveError, Cancelled, ErrorCode, NoModelError
-from .glb import split_glbs
 from .messages import Message, msg
 
 __all__ = [
@@ -343,8 +342,9 @@ def unpack(
 
     ``name`` is the file name of the result link (``Task.file_name()``): a link ending in
     ``.zip`` is a zip, one ending in a model extension is that model (a ``.usdz`` is a zip that
-    Blender imports whole).  Otherwise the first bytes decide.  A GLB with embedded images is
-    kept as glTF with its images as files (:mod:`.glb`); the download keeps the GLB.
+    Blender imports whole).  Otherwise the first bytes decide.  Every file stays as Ark sent it:
+    a GLB is the ``.glb`` a pipeline asked for (how the asset library stores its textures is the
+    asset maker's business).
     """
     download, dest = Path(download), Path(dest)
     try:
@@ -357,14 +357,12 @@ def unpack(
     if head.startswith(b"PK\x03\x04"):
         unnamed = named not in MODEL_EXTENSIONS and named != ".zip"
         if not (named == ".usdz" or (unnamed and _is_usdz(download))):
-            return safe_extract(download, dest, limits=limits, cancel=cancel, progress=progress,
-                                finish=split_glbs)
+            return safe_extract(download, dest, limits=limits, cancel=cancel, progress=progress)
         suffix = ".usdz"
     else:
         suffix = model_suffix(head, size) or (named if named in MODEL_EXTENSIONS else "")
         if not suffix:  # neither: the zip reader's error says what the download is instead
-            return safe_extract(download, dest, limits=limits, cancel=cancel, progress=progress,
-                                finish=split_glbs)
+            return safe_extract(download, dest, limits=limits, cancel=cancel, progress=progress)
     filename = _bare_name(PurePosixPath(name).name, suffix)
 
     def place(tmp: Path) -> list[tuple[str, ...]]:
@@ -377,7 +375,7 @@ def unpack(
             progress(size, size)
         return [(filename,)]
 
-    written = _fill(dest, lambda tmp: split_glbs(tmp, place(tmp)))
+    written = _fill(dest, place)
     return [dest.joinpath(*parts) for parts in written]
 
 
@@ -457,14 +455,11 @@ def safe_extract(
     limits: Limits = Limits(),
     cancel: threading.Event | None = None,
     progress: Callable[[int, int], None] | None = None,
-    finish: Callable[[Path, list[tuple[str, ...]]], list[tuple[str, ...]]] | None = None,
 ) -> list[Path]:
     """Extract ``zip_path`` into ``dest`` (replaced as a whole) and return the files written.
 
     ``progress(done_bytes, total_bytes)`` is called at most ten times a second and once at the
-    end.  ``finish(folder, files)`` may change the extracted files before ``dest`` is replaced
-    (it returns the files then there).  On any error or cancel nothing is left behind and
-    ``dest`` is untouched.
+    end.  On any error or cancel nothing is left behind and ``dest`` is untouched.
     """
     zip_path, dest = Path(zip_path), Path(dest)
     try:
@@ -477,8 +472,7 @@ def safe_extract(
         entries = _check_directory(zf, limits)
         declared = sum(e.info.file_size for e in entries if not e.is_dir)
         def write(tmp: Path) -> list[tuple[str, ...]]:
-            files = _extract_into(zf, entries, tmp.resolve(), declared, limits, cancel, progress)
-            return finish(tmp, files) if finish is not None else files
+            return _extract_into(zf, entries, tmp.resolve(), declared, limits, cancel, progress)
 
         written = _fill(dest, write)
     return [dest.joinpath(*parts) for parts in written]

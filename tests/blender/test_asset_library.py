@@ -5,8 +5,8 @@ The built zip is installed into a ``bpy`` wheel (``assets_session.py``, a supers
 made by the add-on's background process (``python -c`` with this wheel: the ``bpy`` module
 has no ``bpy.app.binary_path``), so each step that makes some starts one more Blender.
 
-The scenario: two results imported (GLB with its textures embedded, kept as glTF with image
-files; OBJ with texture files); no picture is made behind a script's back; ``make_assets`` makes the GLB's; turning the
+The scenario: two results imported (GLB with its textures embedded, kept as the GLB; OBJ with
+texture files); no picture is made behind a script's back; ``make_assets`` makes the GLB's; turning the
 preference off removes the asset library entry, turning it on catches up with the OBJ; a new
 extraction (as a re-download leaves it) makes the GLB's asset again; each asset dragged into a
 new file gives the model with its textures; disabling the add-on removes the entry.
@@ -75,9 +75,6 @@ def visual(blender_python: BlenderPython, extension_zip: Path, demo_assets: Path
             rec.run(blender, "libraries on", "asset_libraries")
             rec.run(blender, "obj preview", "preview_path", task_id=obj)
             rec.run(blender, "glb asset before", "mtime", path=str(folder / "asset.blend"))
-            # what an asset made by an earlier version left: the GLB's images copied beside it
-            (folder / "textures").mkdir()
-            (folder / "textures" / "mushroom_albedo.png").write_bytes(b"\x89PNG old copy")
             rec.run(blender, "new result", "touch_result", task_id=glb)
             rec.run(blender, "remake", "make_assets")
             rec.run(blender, "glb asset after", "mtime", path=str(folder / "asset.blend"))
@@ -153,11 +150,12 @@ def test_dragging_an_asset_into_a_new_file_gives_the_model_with_its_textures(vis
     assert facts["offered"] == [task_id] and facts["found"]
     assert facts["meshes"] >= 1 and facts["faces"] > 100
     assert facts["images"], "the textures come along"
+    # The asset file keeps them relative; appended into an unsaved file they point into the library:
+    # an OBJ's at the result's own files, a GLB's (embedded in the .glb) at the asset's textures/.
+    where = visual.library / task_id / ("textures" if kind == "glb" else "files")
     for image in facts["images"]:
         assert image["exists"] and not image["packed"] and image["size"][0] > 0, image
-        # the asset file keeps them relative; appended into an unsaved file they point at the
-        # result's own files in the library (a GLB's images are files since its extraction)
-        assert Path(image["filepath"]).is_relative_to(visual.library / task_id / "files"), image
+        assert Path(image["filepath"]).is_relative_to(where), image
     assert facts["preview_size"] == [256, 256]
     assert facts["preview_variance"] > MIN_VARIANCE
 
@@ -179,11 +177,12 @@ def test_the_asset_says_what_it_is_and_sits_in_its_catalog(visual: Record, kind:
 
 
 def test_asset_files_are_small_beside_the_results(visual: Record) -> None:
-    """Meshes and materials only: the textures are the result's own files, never copied (and the
-    copies an earlier version made for a GLB go when its asset is made again)."""
+    """Meshes and materials only: the textures stay files.  An OBJ's are the result's own, never
+    copied; a GLB's are written once into the asset's textures/ (the .glb stays as Ark sent it)."""
     for kind in ("glb", "obj"):
         folder = visual.library / visual.ids[kind]
-        assert not (folder / "textures").exists(), "no copy of the textures beside the asset"
+        assert (folder / "textures").is_dir() == (kind == "glb"), kind
+        assert {p.name for p in (folder / "files").rglob("*.glb")} == ({"mushroom.glb"} if kind == "glb" else set())
         asset = (folder / "asset.blend").stat().st_size
         result = sum(p.stat().st_size for p in (folder / "files").rglob("*") if p.is_file())
         assert asset < result, (kind, asset, result)

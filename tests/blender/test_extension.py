@@ -254,7 +254,7 @@ def test_sidebar_panel_draws_with_this_blenders_ui_api(formats: Scenario) -> Non
 def test_glb_imports_the_pbr_variant_by_default_after_polling(formats: Scenario) -> None:
     step = formats.imported("glb")
     task_id = formats.ids["glb"]
-    assert "(mushroom.gltf, pbr, downloaded)" in step["message"], step["message"]
+    assert "(mushroom.glb, pbr, downloaded)" in step["message"], step["message"]
     materials = {m for o in new_objects(step) for m in o["materials"]}
     assert materials and all(m.startswith("mushroom_pbr") for m in materials), materials
     images = images_of(step)
@@ -266,7 +266,7 @@ def test_glb_imports_the_pbr_variant_by_default_after_polling(formats: Scenario)
 
 def test_variant_rgb_imports_the_baked_model(formats: Scenario) -> None:
     step = formats.imported("rgb")
-    assert "(mushroom.gltf, rgb, downloaded)" in step["message"], step["message"]
+    assert "(mushroom.glb, rgb, downloaded)" in step["message"], step["message"]
     materials = {m for o in new_objects(step) for m in o["materials"]}
     assert materials and all(m.startswith("mushroom_rgb") for m in materials), materials
     assert all(img["name"].startswith("mushroom_baked") for img in images_of(step)), images_of(step)

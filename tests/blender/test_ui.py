@@ -177,7 +177,7 @@ def test_the_status_filter_goes_to_ark_and_to_the_library(ui: Scenario) -> None:
 def test_import_from_the_browser_then_the_row_is_in_the_library(ui: Scenario) -> None:
     step = ui.step("browser import")
     assert step["result"] == ["FINISHED"] and step["error"] is None, step
-    assert step["last_message"].startswith(f"Imported {ui.ids['done']} (mushroom.gltf, pbr, downloaded)")
+    assert step["last_message"].startswith(f"Imported {ui.ids['done']} (mushroom.glb, pbr, downloaded)")
     row = rows(step)[ui.ids["done"]]
     assert row["in_library"] and row["extracted"] and row["remote"]
 

@@ -365,3 +365,18 @@ def test_list_shows_the_format_of_tasks_whose_answer_has_none(ark_server, tmp_pa
     table = run_cli(ark_server, "list", "--dest", str(tmp_path))
     [row] = [line for line in table.stdout.splitlines() if tid in line]
     assert row.split()[2] == "FBX"
+
+
+def test_fetch_of_a_glb_result_gives_the_glb_ark_sent(ark_server, tmp_path: Path, demo_assets: Path) -> None:  # type: ignore[no-untyped-def]
+    """A pipeline that asked for GLB gets the .glb (textures embedded), byte for byte, and is told its name."""
+    result = demo_assets / "seed3d_glb.zip"
+    tid = ark_server.add_task(file=ark_server.add_file("r.zip", result), fileformat="glb")
+    proc = run_cli(ark_server, "fetch", tid, "--dest", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    model = Path(proc.stdout.strip())
+    assert model == tmp_path / tid / "files" / "mushroom" / "pbr" / "mushroom.glb"
+    with zipfile.ZipFile(result) as zf:
+        assert model.read_bytes() == zf.read("mushroom/pbr/mushroom.glb")
+    assert "mushroom.glb is in the library" in proc.stderr, proc.stderr
+    made = {p.suffix for p in (tmp_path / tid / "files").rglob("*") if p.is_file()}
+    assert made == {".glb", ".png"}, "no .gltf, .bin or texture files made from it"
