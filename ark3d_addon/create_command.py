@@ -137,7 +137,9 @@ def _rows(args: argparse.Namespace, settings: Settings, library: Library) -> int
     rows = [replace(row, idea=replace(row.idea, images=tuple(_beside(base, s) for s in row.idea.images)))
             for row in batch.read_rows(rows_file)]
     plans = batch.plan_rows(rows, DEFAULT_IMAGE_MODEL)
-    if any(plan.image_request is not None and not plan.idea.image_model for plan in plans):
+    journal = batch.Journal(batch.journal_path(rows_file))
+    if any(plan.image_request is not None and not plan.idea.image_model and row.key not in journal.tasks
+           for row, plan in zip(rows, plans, strict=True)):
         plans = batch.with_image_model(plans, _image_model(settings))
     lock = threading.Lock()
 
@@ -145,8 +147,7 @@ def _rows(args: argparse.Namespace, settings: Settings, library: Library) -> int
         with lock:
             print(json.dumps(outcome, ensure_ascii=False), flush=True)
 
-    failed = batch.run_rows(rows, plans, batch.Journal(batch.journal_path(rows_file)), settings=settings,
-                            library=library, report=report)
+    failed = batch.run_rows(rows, plans, journal, settings=settings, library=library, report=report)
     if failed and not args.quiet:
         print(f"{failed} of {len(rows)} rows failed", file=sys.stderr)
     return 1 if failed else 0

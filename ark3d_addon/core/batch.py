@@ -43,6 +43,8 @@ __all__ = ["CONCURRENCY", "Journal", "Row", "journal_path", "plan_rows", "read_r
 
 #: Rows worked on at once: Ark runs a few 3D tasks of an account at a time and queues the rest.
 CONCURRENCY = 4
+#: A row's calls wait out this many 429s (each as long as Ark's Retry-After says) before the row fails.
+ROW_RETRIES = 6
 _KEYS = frozenset({"prompt", "image", "model", "params", "image_model", "views", "size", "seed", "helper",
                    "through_pictures"})
 
@@ -207,7 +209,7 @@ def _row(run: _Run, row: Row, plan: Plan) -> dict[str, Any]:
     """One row: its task id from the journal, or the pictures (journaled) then the task (journaled)."""
     if row.key in run.journal.tasks:
         return {"line": row.line, "task_id": run.journal.tasks[row.key], "model": plan.spec.id, "reused": True}
-    client = ArkClient(run.settings, cancel=run.cancel)
+    client = ArkClient(run.settings, cancel=run.cancel, max_retries=ROW_RETRIES)
     try:
         pictures = run.journal.pictures.get(row.key, [])
         if plan.makes_pictures and not pictures:

@@ -8,7 +8,9 @@ checks all of it before anything is paid for, and decides the way:
   pictures, if any, go to Seedream as references: "the same object, on a plain background");
 - Hyper3D, given a prompt: the text goes straight to it, or through pictures when asked
   (``through_pictures``), to look at them before paying for the 3D task;
-- pictures of the user's own and no prompt: sent as they are, as before.
+- pictures of the user's own and no prompt: sent as they are, as before;
+- named views (a multi-view set for Hyper3D or Hitem3D): made by Seedream's sequential
+  generation from the prompt, or from the user's picture as the reference.
 
 Then two paid steps, each a plain function a worker thread calls (the panel shows the
 pictures between them): :func:`make_pictures` and :func:`create_from_plan`, which sends the
@@ -151,7 +153,9 @@ def plan_idea(idea: Idea, image_model: str = DEFAULT_IMAGE_MODEL) -> Plan:
     if not prompt and not idea.images:
         raise ConfigError(msg("{model} needs a prompt or an image", model=spec.name), code=ErrorCode.INVALID_PARAMETER,
                           hint=msg("Give a picture of the object, or a prompt to make one from"))
-    pictures = bool(prompt) and (not spec.prompt or idea.through_pictures or bool(idea.views))
+    # A set of views is made from the prompt or from one picture; a prompt alone makes pictures for a model
+    # that reads no text, or when the user wants to see them first.
+    pictures = bool(idea.views) or (bool(prompt) and (not spec.prompt or idea.through_pictures))
     if not pictures:
         inputs = tuple(image_input(source, spec) for source in idea.images)
         checked = spec.check(params, images=len(inputs), prompt=prompt if spec.prompt else "")

@@ -139,8 +139,10 @@ def test_a_row_file_creates_every_row_once_even_when_run_again(ark_server, tmp_p
     done = {line["line"]: line for line in map(json.loads, first.stdout.splitlines())}
     assert sorted(done) == [1, 2, 3] and all(line["task_id"].startswith("cgt-") for line in done.values())
     assert len(ark_server.image_requests) == 2 and len(ark_server.create_requests) == 3
+    asked = len(ark_server.requests_log)
     again = run_cli(ark_server, "create", "--from", str(rows), "--json", "--dest", str(tmp_path / "lib"))
     assert again.returncode == 0, again.stderr
+    assert len(ark_server.requests_log) == asked  # every row journaled: Ark is not even asked its models
     redone = {line["line"]: line for line in map(json.loads, again.stdout.splitlines())}
     assert {n: r["task_id"] for n, r in redone.items()} == {n: r["task_id"] for n, r in done.items()}
     assert len(ark_server.image_requests) == 2 and len(ark_server.create_requests) == 3  # nothing paid again
@@ -227,3 +229,19 @@ def test_hyper3d_goes_through_pictures_when_asked_and_the_tasks_browser_rows_car
     [row] = merge_rows([], Library(tmp_path).entries(), last_page=True)
     assert row.task_id == out["task_id"] and row.chain is not None
     assert row.chain.prompt == "a wooden boat" and row.chain.added_prompt == "" and len(row.chain.sent) == 2
+
+
+def test_a_view_set_is_made_from_ones_own_picture(ark_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from ark_server import picture_png
+
+    front = tmp_path / "front.png"
+    front.write_bytes(picture_png(300, 300, (200, 30, 30), watermark=False))
+    proc = run_cli(ark_server, "create", "--model", HITEM3D, "--image", str(front), "--views",
+                   "front,back,left,right", "--json", "--dest", str(tmp_path / "lib"))
+    assert proc.returncode == 0, proc.stderr
+    [picture_call] = ark_server.image_requests
+    assert picture_call["image"].startswith("data:image/png;base64,") and picture_call["watermark"] is False
+    assert picture_call["sequential_image_generation_options"] == {"max_images": 4}
+    [create] = ark_server.create_requests
+    assert sum(item["type"] == "image_url" for item in create["content"]) == 4
+    assert "--multi_images_bit 1111" in create["content"][-1]["text"]
