@@ -13,7 +13,7 @@ the job builder, the asset maker) is imported by the functions that use it, on f
 
 import bpy
 
-from . import asset_library, i18n, operators, panel_state, preferences, runner, state, thumbnails
+from . import asset_library, i18n, idea_pictures, operators, panel_state, preferences, runner, state, thumbnails
 from .ui import browser, generate, panel
 
 _CLASSES = (
@@ -36,12 +36,14 @@ def register() -> None:
     panel_state.register()
     runner.register()
     thumbnails.register()
+    idea_pictures.register()
     asset_library.register()
 
 
 def unregister() -> None:
     runner.unregister()  # first: no job, loop or timer may outlive the code below
     asset_library.unregister()
+    idea_pictures.unregister()
     thumbnails.unregister()
     panel_state.unregister()
     for cls in reversed(_CLASSES):

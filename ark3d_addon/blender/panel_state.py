@@ -8,6 +8,8 @@ draw them; the operators read them.
 import bpy
 from bpy.props import BoolProperty, CollectionProperty, EnumProperty, PointerProperty, StringProperty
 
+from ..core.prompting import HELPER_TEXT
+from .idea_pictures import image_model_items
 from .options import (
     endpoint_property,
     format_menu_property,
@@ -51,6 +53,13 @@ _SOURCES = [
     ("FILE", "File", "An image file: jpg, png, webp or bmp"),
     ("IMAGE", "Image", "An image already in Blender: the Render Result, or one open in the Image Editor"),
     ("CAMERA", "Camera", "Render the active camera's view and send that"),
+    ("PROMPT", "Prompt", "Only a prompt: Seedream makes the picture(s), shown before the 3D model is paid for"),
+]
+_VIEWS = [
+    ("FRONT", "Front", "A picture of the front"),
+    ("BACK", "Back", "A picture of the back"),
+    ("LEFT", "Left", "A picture of the left side"),
+    ("RIGHT", "Right", "A picture of the right side"),
 ]
 
 
@@ -73,6 +82,35 @@ class ArkGenerateState(bpy.types.PropertyGroup):
     prompt: prompt_property()  # type: ignore[valid-type]
     parameters: parameters_property()  # type: ignore[valid-type]
     endpoint: endpoint_property()  # type: ignore[valid-type]
+    # -- from a prompt (source PROMPT): the pictures first (idea_pictures.py, ui/idea.py) --
+    use_helper: BoolProperty(  # type: ignore[valid-type]
+        name="Prompt Helper",
+        description="Add what image-to-3D models need to the prompt (one whole object, centred, plain background)",
+        default=True,
+    )
+    helper_text: StringProperty(  # type: ignore[valid-type]
+        name="Helper Text",
+        description="What the prompt helper adds; edit it as you like",
+        default=HELPER_TEXT,
+    )
+    image_model: EnumProperty(  # type: ignore[valid-type]
+        name="Image Model",
+        description="The Seedream model that makes the pictures",
+        items=image_model_items,
+    )
+    through_pictures: BoolProperty(  # type: ignore[valid-type]
+        name="See Pictures First",
+        description="Make pictures from the prompt and look at them before the 3D model is paid for "
+                    "(off: the prompt goes to the 3D model itself)",
+        default=False,
+    )
+    views: EnumProperty(  # type: ignore[valid-type]
+        name="Views",
+        description="Make a set of pictures of the same object, one per view (two or more), sent together",
+        items=_VIEWS,
+        options={"ENUM_FLAG"},
+        default=set(),
+    )
 
 
 #: In the order they are registered: a group before the groups that point at it.

@@ -720,6 +720,81 @@ CATALOG: dict[str, str] = {
     "For example: subdivisionlevel=high": "例如：subdivisionlevel=high",
     "The answer format must be url or b64_json, not '{value}'": "返回格式必须是 url 或 b64_json，而不是“{value}”",
     "Leave it at url": "请保持为 url",
+    # -- the Generate section from a prompt: pictures first, then the 3D model ---------------------
+    "Only a prompt: Seedream makes the picture(s), shown before the 3D model is paid for":
+        "仅用提示词：由 Seedream 生成图片，付费生成 3D 模型之前先展示给您",
+    "Front": "正面",
+    "Back": "背面",
+    "Left": "左侧",
+    "Right": "右侧",
+    "A picture of the front": "物体正面的图片",
+    "A picture of the back": "物体背面的图片",
+    "A picture of the left side": "物体左侧的图片",
+    "A picture of the right side": "物体右侧的图片",
+    "Prompt Helper": "提示词助手",
+    "Add what image-to-3D models need to the prompt (one whole object, centred, plain background)":
+        "在提示词后加上图生 3D 模型所需的要求（单个完整物体、居中、纯色背景）",
+    "Helper Text": "助手文字",
+    "What the prompt helper adds; edit it as you like": "提示词助手添加的文字；可随意修改",
+    "Image Model": "图片模型",
+    "The Seedream model that makes the pictures": "生成图片所用的 Seedream 模型",
+    "See Pictures First": "先看图片",
+    "Make pictures from the prompt and look at them before the 3D model is paid for "
+    "(off: the prompt goes to the 3D model itself)":
+        "先用提示词生成图片，看过之后再付费生成 3D 模型（关闭：提示词直接发给 3D 模型）",
+    "Views": "视角",
+    "Make a set of pictures of the same object, one per view (two or more), sent together":
+        "为同一物体生成一组图片，每个视角一张（两个或更多），一起发送",
+    "Type a prompt": "请输入提示词",
+    "Adds: {text}": "添加：{text}",
+    "Pictures: {cost}": "图片：{cost}",
+    "Then the 3D task: {cost}": "随后的 3D 任务：{cost}",
+    "3D task: {cost}": "3D 任务：{cost}",
+    "Make Pictures": "生成图片",
+    "Make pictures from the prompt with Seedream (paid per picture), to look at before the 3D model":
+        "用 Seedream 根据提示词生成图片（按张计费），在生成 3D 模型之前先看一看",
+    "Again": "再来一次",
+    "Make the pictures shown again, with a new seed": "换一个随机种子，重新生成当前的图片",
+    "Generate Again": "重新生成",
+    "Create 3D From This": "用这张生成 3D",
+    "Create 3D From This Set": "用这组生成 3D",
+    "Create the 3D model from this picture (or the whole set) and import it (it costs money; several minutes)":
+        "用这张图片（或整组图片）生成 3D 模型并导入（需付费；需要几分钟）",
+    "Use as Reference": "用作参考图",
+    "Make new pictures with this one as Seedream's reference: the same object, on a plain background":
+        "以这张图片作为 Seedream 的参考图重新生成：同一物体，纯色背景",
+    "Redo": "重做",
+    "Redo View": "重做此视角",
+    "Make this view again, the other views of the set as references": "重新生成这个视角，以本组其他视角为参考",
+    "Drop View": "去掉此视角",
+    "Leave this view out of the set: the others are sent, with their view bits":
+        "从本组中去掉这个视角：发送其余视角及其视角位",
+    "Reuse Prompt": "复用提示词",
+    "Put this task's prompt into the Generate section, to make pictures from it again":
+        "把这个任务的提示词填入“生成”区，用它再次生成图片",
+    "Reuse Picture": "复用图片",
+    "Use the picture this task was made from as the Generate section's input image":
+        "把生成这个任务所用的图片设为“生成”区的输入图片",
+    "This task was not made from a prompt": "这个任务不是由提示词生成的",
+    "This task keeps no picture it was made from": "这个任务没有保存生成它所用的图片",
+    "Prompt: {text}": "提示词：{text}",
+    "Sent: {what}": "已发送：{what}",
+    "{n} picture made": "已生成 {n} 张图片",
+    "{n} pictures made": "已生成 {n} 张图片",
+    "{model} is sent the prompt itself: no picture is made": "{model} 直接接收提示词：不生成图片",
+    "Use Generate": "请使用“生成”按钮",
+    "Seedream is making the pictures ({price})": "Seedream 正在生成图片（{price}）",
+    "Seedream made no picture": "Seedream 没有生成图片",
+    "Change the prompt and make the pictures again": "请修改提示词后重新生成图片",
+    "Made the {view} view again": "已重新生成 {view} 视角",
+    "Seedream made {n} picture": "Seedream 生成了 {n} 张图片",
+    "Seedream made {n} pictures": "Seedream 生成了 {n} 张图片",
+    "Creating the 3D task ({price})": "正在创建 3D 任务（{price}）",
+    "There is no picture {n} to use": "没有第 {n} 张图片可用",
+    "Make the pictures again": "请重新生成图片",
+    "Dropped a view: {n} left": "已去掉一个视角：还剩 {n} 个",
+    "There is no view {n} in this set": "这组图片中没有第 {n} 个视角",
+    "A set needs at least one view": "一组图片至少需要一个视角",
 }
 
 #: Ark's error codes -> an English explanation (an entry of CATALOG above).  A code with dots

@@ -18,6 +18,7 @@ from .. import i18n, runner, state, tasks, thumbnails
 from .._typing import Icon
 from ..drawing import short_id, wrapped
 from ..importer import format_problem
+from .idea import draw_chain
 from .pictures import draw_task_pictures
 
 STATUS_ICONS: dict[str, Icon] = {
@@ -203,6 +204,7 @@ def draw_details(layout: bpy.types.UILayout, row: TaskRow) -> None:
     wrapped(layout, row.retention(now).render(i18n.iface), "TIME")
     if row.error_code or row.error_message:
         wrapped(layout, f"{row.error_code}: {row.error_message}".strip(": "), "ERROR")
+    draw_chain(layout, row)  # made from a prompt: the prompt, the pictures, what was sent; reuse them
     _draw_actions(layout, row, now)
 
 

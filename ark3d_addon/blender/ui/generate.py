@@ -17,8 +17,10 @@ from ...core.errors import ArkError
 from .. import i18n, runner, state
 from ..drawing import wrap_width, wrapped
 from ..env import online_access_allowed
+from ..idea_pictures import panel_params
 from ..options import ModelMenu
 from ..panel_state import ArkGenerateState, generate_state
+from .idea import draw_idea, sends_text
 from .pictures import draw_picture
 
 NOTE = "Generation takes several minutes; the model is imported when ready."
@@ -34,13 +36,12 @@ def _spec(fields: ArkGenerateState) -> ModelSpec:
 def _hints(fields: ArkGenerateState, spec: ModelSpec) -> str:
     """Faces and price of what the panel would send, or why it would be refused (said before sending)."""
     try:
-        params = spec.parse(fields.parameters)
-        if fields.fileformat:
-            params[spec.format_flag] = fields.fileformat
-        if spec.level_flag and fields.subdivisionlevel != "DEFAULT":
-            params[spec.level_flag] = fields.subdivisionlevel
-        images = (1 if fields.source != "FILE" or fields.image_path.strip() else 0) + sum(
-            1 for item in fields.more_images if item.path.strip())
+        params = panel_params(fields, spec)
+        if fields.source == "PROMPT":
+            images = 0
+        else:
+            images = (1 if fields.source != "FILE" or fields.image_path.strip() else 0) + sum(
+                1 for item in fields.more_images if item.path.strip())
         checked = spec.check(params, images=images, prompt=fields.prompt.strip())
     except ArkError as exc:
         return i18n.error_text(exc, "iface")
@@ -50,6 +51,8 @@ def _hints(fields: ArkGenerateState, spec: ModelSpec) -> str:
 def _ready(context: bpy.types.Context, fields: ArkGenerateState) -> tuple[bool, str]:
     """Whether Generate can run, and if not, what to do first."""
     spec = _spec(fields)
+    if fields.source == "PROMPT" and not fields.prompt.strip():
+        return False, "Type a prompt"
     if fields.source == "FILE" and not fields.image_path.strip() and not (spec.min_images == 0
                                                                           and fields.prompt.strip()):
         return False, "Pick an image file"
@@ -81,7 +84,10 @@ class ARK3D_PT_generate(bpy.types.Panel):
         spec = _spec(fields)
         _draw_source(layout, context, fields, spec)
         _draw_choices(layout, context, fields, spec)
-        _draw_generate_button(layout, context, fields, spec)
+        if fields.source == "PROMPT":
+            draw_idea(layout, context, fields, spec)  # the prompt, and pictures before the 3D task
+        if fields.source != "PROMPT" or sends_text(fields, spec):
+            _draw_generate_button(layout, context, fields, spec)
         draw_generated(layout)
         wrapped(layout, i18n.iface(NOTE), "INFO", wrap_width(context))
 
@@ -96,11 +102,11 @@ def _draw_source(layout: bpy.types.UILayout, context: bpy.types.Context, fields:
         row = layout.row(align=True)
         row.prop_search(fields, "image_name", bpy.data, "images", text="")
         row.operator("ark3d.generate_use_editor_image", text="", icon="IMAGE")
-    else:
+    elif fields.source == "CAMERA":
         camera = context.scene.camera if context.scene is not None else None
         layout.label(text=camera.name if camera is not None else i18n.iface("No active camera"),
                      icon="CAMERA_DATA" if camera is not None else "ERROR", translate=False)
-    if spec.max_images > 1:
+    if spec.max_images > 1 and fields.source != "PROMPT":
         for index, item in enumerate(fields.more_images):
             row = layout.row(align=True)
             row.prop(item, "path", text="")
@@ -119,14 +125,15 @@ def _draw_choices(layout: bpy.types.UILayout, context: bpy.types.Context, fields
     if spec.level_flag:
         col.prop(fields, "subdivisionlevel")
     col.prop(fields, "fileformat")
-    if spec.prompt:
+    if spec.prompt and fields.source != "PROMPT":  # (drawn with the pictures' choices otherwise)
         col.prop(fields, "prompt")
     col.prop(fields, "parameters")
     col.prop(fields, "endpoint")
     status = state.get().part(ModelMenu).status
     if status.what is not None:
         wrapped(layout, status.text, "INFO", wrap_width(context))
-    wrapped(layout, _hints(fields, spec), "INFO", wrap_width(context))
+    if fields.source != "PROMPT" or sends_text(fields, spec):  # (else each step's price is said with it)
+        wrapped(layout, _hints(fields, spec), "INFO", wrap_width(context))
 
 
 def _draw_generate_button(layout: bpy.types.UILayout, context: bpy.types.Context, fields: ArkGenerateState,
@@ -141,7 +148,7 @@ def _draw_generate_button(layout: bpy.types.UILayout, context: bpy.types.Context
     op.image_name = fields.image_name if fields.source == "IMAGE" else ""
     op.use_camera = fields.source == "CAMERA"
     op.image_paths = "\n".join(item.path for item in fields.more_images if item.path.strip()) \
-        if spec.max_images > 1 else ""
+        if spec.max_images > 1 and fields.source != "PROMPT" else ""
     op.model = spec.id
     op.subdivisionlevel = fields.subdivisionlevel if spec.level_flag else "DEFAULT"
     op.fileformat = fields.fileformat
