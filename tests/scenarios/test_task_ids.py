@@ -17,7 +17,7 @@ RESULT = zip_bytes([("model/m.glb", glb())])
 def refused(sc: Scenario, text: str) -> ConfigError:
     """The id is refused by ImportJob itself: no request, nothing created in the library."""
     error = sc.refused(ConfigError, lambda: sc.job(text))
-    assert error.code in ("InvalidTaskId", "") and "task id" in error.user_message().lower()
+    assert error.code in ("InvalidTaskId", "MissingTaskId") and "task id" in error.user_message().lower()
     assert sc.server.requests_log == [] and not sc.lib_root.exists()
     return error  # type: ignore[return-value]
 
