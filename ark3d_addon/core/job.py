@@ -420,7 +420,7 @@ class ImportJob:
         what = error.what if isinstance(error, ArkError) else verbatim(str(error))
         code = error.code if isinstance(error, ArkError) else type(error).__name__
         self._set(JobState(Phase.DOWNLOADING, msg("{what} ({code}); retrying in {seconds} s (attempt {n} of {total})",
-                                                  what=what, code=code, seconds=f"{delay:.0f}", n=str(attempt),
+                                                  what=what, code=code, seconds=f"{delay:.1f}", n=str(attempt),
                                                   total=str(attempts)), None))
 
     def _on_task(self, task: Task) -> None:

@@ -288,7 +288,7 @@ def test_an_unreachable_file_host_is_reported_while_it_is_retried(ark_server, tm
     proc = start_cli(ark_server, "fetch", tid, "--dest", str(tmp_path))
     notice = read_until(proc, "retrying in")[-1].strip()
     assert re.fullmatch(rf"The connection to 127\.0\.0\.1:{port} was refused \(ConnectionRefused\); "
-                        r"retrying in \d+ s \(attempt 2 of 6\)", notice), notice
+                        r"retrying in \d+\.\d s \(attempt 2 of 6\)", notice), notice
     status, _out, err = interrupt(proc)
     assert status == 130 and err.startswith("Interrupted: nothing was downloaded yet"), err
 
