@@ -31,6 +31,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from .chain import load_chain
 from .client import ArkClient
 from .errors import ArkError, Cancelled, ConfigError, ErrorCode
 from .idea import Created, Idea, Plan, create_from_plan, make_pictures, plan_idea
@@ -208,7 +209,7 @@ class _Run:
 def _row(run: _Run, row: Row, plan: Plan) -> dict[str, Any]:
     """One row: its task id from the journal, or the pictures (journaled) then the task (journaled)."""
     if row.key in run.journal.tasks:
-        return {"line": row.line, "task_id": run.journal.tasks[row.key], "model": plan.spec.id, "reused": True}
+        return _reused(run, row, plan)
     client = ArkClient(run.settings, cancel=run.cancel, max_retries=ROW_RETRIES)
     try:
         pictures = run.journal.pictures.get(row.key, [])
@@ -222,6 +223,15 @@ def _row(run: _Run, row: Row, plan: Plan) -> dict[str, Any]:
         client.close()
     shutil.rmtree(run.staging / row.key, ignore_errors=True)
     return _created(row.line, created, plan)
+
+
+def _reused(run: _Run, row: Row, plan: Plan) -> dict[str, Any]:
+    """A row created by an earlier run: its task id, and the pictures it was given as the library keeps them."""
+    task_id = run.journal.tasks[row.key]
+    folder = run.library.task_dir(task_id)
+    chain = load_chain(run.library, task_id)
+    images = [str(folder / item) if (folder / item).is_file() else item for item in chain.sent] if chain else []
+    return {"line": row.line, "task_id": task_id, "model": plan.spec.id, "images": images, "reused": True}
 
 
 def _created(line: int, created: Created, plan: Plan) -> dict[str, Any]:
@@ -252,6 +262,10 @@ def run_rows(rows: list[Row], plans: list[Plan], journal: Journal, *, settings: 
     with ThreadPoolExecutor(max_workers=CONCURRENCY, thread_name_prefix="ark3d-row") as pool:
         for future in [pool.submit(one, row, plan) for row, plan in zip(rows, plans, strict=True)]:
             future.result()
+    try:
+        staging.rmdir()  # each row's pictures went to its task: left only if a row failed after its pictures
+    except OSError:
+        pass
     return failed
 
 

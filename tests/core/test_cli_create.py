@@ -145,6 +145,8 @@ def test_a_row_file_creates_every_row_once_even_when_run_again(ark_server, tmp_p
     assert len(ark_server.requests_log) == asked  # every row journaled: Ark is not even asked its models
     redone = {line["line"]: line for line in map(json.loads, again.stdout.splitlines())}
     assert {n: r["task_id"] for n, r in redone.items()} == {n: r["task_id"] for n, r in done.items()}
+    assert all(redone[n]["reused"] and redone[n]["images"] == done[n]["images"] for n in done)
+    assert not (tmp_path / "rows.pictures").exists()  # each row's pictures went to its task's folder
     assert len(ark_server.image_requests) == 2 and len(ark_server.create_requests) == 3  # nothing paid again
     assert (tmp_path / "rows.jsonl.journal.jsonl").is_file()
 
