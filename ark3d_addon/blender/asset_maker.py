@@ -36,6 +36,7 @@ from mathutils import Vector
 
 from ..core import assets
 from ..core.archive import MODEL_EXTENSIONS
+from ..core.chain import load_chain
 from ..core.errors import ArkError
 from ..core.library import Library
 from .image_source import has_denoiser, png_output
@@ -150,7 +151,7 @@ def make_asset(library: Library, task_id: str) -> None:
         elif isinstance(data, bpy.types.Light):
             bpy.data.lights.remove(data)
 
-    info = assets.AssetInfo.from_task(task_id, library.load_task(task_id))
+    info = assets.AssetInfo.from_task(task_id, library.load_task(task_id), load_chain(library, task_id))
     collection.asset_mark()
     asset_data: Any = collection.asset_data
     asset_data.description = info.description

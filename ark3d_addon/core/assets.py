@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .chain import Chain
 from .library import Library, _write_atomic
 from .task import parse_task
 
@@ -74,15 +75,19 @@ class AssetInfo:
     level: str
     fileformat: str
     created_at: int | None
+    prompt: str = ""  # the user's words, for a task made from a prompt (its chain)
+    image_model: str = ""  # the Seedream model that made its picture
 
     @classmethod
-    def from_task(cls, task_id: str, task_json: dict[str, Any] | None) -> AssetInfo:
-        """From the stored ``task.json`` (the core's one reading of it); blanks where it is missing."""
+    def from_task(cls, task_id: str, task_json: dict[str, Any] | None, chain: Chain | None = None) -> AssetInfo:
+        """From the stored ``task.json`` (the core's one reading of it) and the task's chain, if it
+        was made from a prompt; blanks where they are missing."""
+        made = (chain.prompt, chain.image_model) if chain is not None else ("", "")
         try:
             task = parse_task(task_json)
         except ValueError:  # no task.json (a bare download), or one without an id
-            return cls(task_id, "", "", "", None)
-        return cls(task_id, task.model, task.subdivisionlevel, task.fileformat, task.created_at)
+            return cls(task_id, "", "", "", None, *made)
+        return cls(task_id, task.model, task.subdivisionlevel, task.fileformat, task.created_at, *made)
 
     @property
     def date(self) -> str:
@@ -105,12 +110,14 @@ class AssetInfo:
     @property
     def description(self) -> str:
         parts = [self.task_id, self.model, self.level, self.fileformat.upper(), self.date]
-        return " · ".join(p for p in parts if p)
+        made = f"{self.prompt} ({self.image_model})" if self.prompt and self.image_model else self.prompt
+        return " · ".join(p for p in [*parts, made] if p)
 
     @property
     def tags(self) -> list[str]:
-        """Searchable in the Asset Browser: the id, model, level, format, day and month."""
-        found = ["Ark 3D", self.task_id, self.model, self.level, self.fileformat.lower(), self.date, self.month]
+        """Searchable in the Asset Browser: the id, model, level, format, day and month (and the image model)."""
+        found = ["Ark 3D", self.task_id, self.model, self.level, self.fileformat.lower(), self.date, self.month,
+                 self.image_model]
         return list(dict.fromkeys(t for t in found if t))
 
 

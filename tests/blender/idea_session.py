@@ -97,6 +97,17 @@ def cmd_chain(task_id: str) -> dict[str, Any]:
             "images": images, "files": sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []}
 
 
+def cmd_asset(task_id: str) -> dict[str, Any]:
+    """``ark.make_assets([task_id])`` as a script calls it, then the asset's description and tags as saved."""
+    addon_module("api").make_assets([task_id])
+    path = library().task_dir(task_id) / "asset.blend"
+    with bpy.data.libraries.load(str(path), link=True, assets_only=True) as (_source, target):
+        target.collections = [task_id]
+    collection = next(c for c in bpy.data.collections if c.name == task_id and c.library is not None)
+    asset = collection.asset_data
+    return {"description": asset.description, "tags": [tag.name for tag in asset.tags]}
+
+
 def cmd_generate_state() -> dict[str, Any]:
     fields = bpy.context.window_manager.ark3d_generate
     return {"source": fields.source, "prompt": fields.prompt, "image_path": fields.image_path}

@@ -74,6 +74,7 @@ def idea(blender_python: BlenderPython, extension_zip: Path, demo_assets: Path,
             if task_id:
                 run(blender, "chain", "chain", task_id=task_id)
                 run(blender, "details", "draw_details", task_id=task_id)
+                run(blender, "asset", "asset", task_id=task_id)
                 run(blender, "reuse prompt", "picture_op", op="reuse_prompt", task_id=task_id)
                 run(blender, "after reuse prompt", "generate_state")
                 run(blender, "reuse picture", "picture_op", op="reuse_picture", task_id=task_id)
@@ -136,6 +137,8 @@ def test_the_chosen_picture_becomes_the_model_and_the_library_keeps_the_chain(id
     assert chain["chain"]["prompt"].startswith("a red teapot") and chain["chain"]["image_model"]
     assert chain["chain"]["sent"] == ["images/" + Path(idea.step("again")["pictures"][0]).name]
     assert chain["images"] and "chain.json" in chain["files"]
+    asset = idea.step("asset")
+    assert "a red teapot" in asset["description"] and "doubao-seedream-4-5-251128" in asset["tags"]
 
 
 def test_the_browser_shows_the_chain_and_reuses_it_in_one_click(idea: Record) -> None:

@@ -10,6 +10,7 @@ import uuid
 from pathlib import Path
 
 from ark3d_addon.core import assets
+from ark3d_addon.core.chain import Chain
 from ark3d_addon.core.library import Library
 
 TID = "cgt-20261127120000-abcde"
@@ -74,6 +75,14 @@ def test_description_tags_and_catalog_come_from_the_task(tmp_path: Path) -> None
     assert uuid.UUID(info.catalog_id) == uuid.uuid5(assets._CATALOG_NS, info.catalog)
     bare = assets.AssetInfo.from_task(TID, None)
     assert bare.catalog == "Ark 3D/unknown model/undated" and bare.tags == ["Ark 3D", TID, "undated"]
+
+
+def test_a_task_made_from_a_prompt_says_its_prompt_and_image_model(tmp_path: Path) -> None:
+    library = stored(tmp_path)
+    chain = Chain(prompt="a red teapot", image_model="doubao-seedream-4-5-251128", model="doubao-seed3d-2-0-260328")
+    info = assets.AssetInfo.from_task(TID, library.load_task(TID), chain)
+    assert info.description.endswith(" · 2026-11-27 · a red teapot (doubao-seedream-4-5-251128)")
+    assert info.tags[-1] == "doubao-seedream-4-5-251128" and "2026-11" in info.tags
 
 
 def test_catalogs_by_model_then_month_for_tasks_with_an_asset(tmp_path: Path) -> None:
