@@ -30,7 +30,7 @@ from .core.errors import ArkError, ConfigError, ErrorCode
 from .core.idea import Idea, Plan, plan_idea, run_idea
 from .core.images import DEFAULT_IMAGE_MODEL, pick_image_model
 from .core.job import ImportJob, JobState
-from .core.library import Library
+from .core.library import Library, held
 from .core.messages import msg
 from .core.settings import Settings
 
@@ -132,12 +132,19 @@ def _single(args: argparse.Namespace, settings: Settings, library: Library,
 
 
 def _rows(args: argparse.Namespace, settings: Settings, library: Library) -> int:
+    """``--from FILE``: every row read and checked, then the file held (``FILE.journal.lock``) while it runs."""
     rows_file: Path = args.rows
     base = rows_file.resolve().parent
     rows = [replace(row, idea=replace(row.idea, images=tuple(_beside(base, s) for s in row.idea.images)))
             for row in batch.read_rows(rows_file)]
     plans = batch.plan_rows(rows, DEFAULT_IMAGE_MODEL)
-    journal = batch.Journal(batch.journal_path(rows_file))
+    with held(batch.journal_path(rows_file).with_suffix(".lock")):  # one run of a file at a time
+        return _run_rows(args, settings, library, rows, plans, batch.Journal(batch.journal_path(rows_file)))
+
+
+def _run_rows(args: argparse.Namespace, settings: Settings, library: Library, rows: list[batch.Row],
+              plans: list[Plan], journal: batch.Journal) -> int:
+    """The rows created side by side, one JSON line each as it ends; 1 if any failed."""
     if any(plan.image_request is not None and not plan.idea.image_model and row.key not in journal.tasks
            for row, plan in zip(rows, plans, strict=True)):
         plans = batch.with_image_model(plans, _image_model(settings))

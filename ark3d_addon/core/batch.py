@@ -10,7 +10,8 @@ A journal beside the file (``FILE.journal.jsonl``) records each paid step the mo
 done: the pictures made (where they are saved), then the task created.  Run the file again and
 a row whose task exists costs nothing (its task id is printed again); a row whose pictures
 exist skips Seedream.  Each entry is one line appended with a single write and flushed to the
-disk, so a crash leaves at most a torn last line, which the reader skips.  A studio runs one row
+disk, so a crash leaves at most a torn last line, which the reader skips.  A run holds the file
+(``FILE.journal.lock``): a second run of the same file at once is refused, as it could pay twice.  A studio runs one row
 file per machine: nothing is shared but the library.
 
 Rows are created side by side (:data:`CONCURRENCY` at a time); every request draws from the

@@ -40,7 +40,7 @@ from .messages import msg
 from .phases import JobKind
 from .task import validate_task_id
 
-__all__ = ["JobJournal", "Library", "LibraryEntry", "default_library_root"]
+__all__ = ["JobJournal", "Library", "LibraryEntry", "default_library_root", "held"]
 
 _TASK_JSON = "task.json"
 _MARKER = "extracted.json"
@@ -487,6 +487,29 @@ else:
 
     def _unlock(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+@contextmanager
+def held(path: Path) -> Iterator[None]:
+    """An exclusive hold on ``path`` (a lock file, made if missing) while the block runs, across
+    processes; :class:`ArkError` (``Busy``) at once if another holds it.  The file stays: removing
+    it could let a third process lock a new file while the second still holds the old one."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise ArkError(msg("Cannot open {path}: {reason}", path=str(path), reason=exc.strerror or str(exc)),
+                       code=ErrorCode.WRITE_FAILED, hint=msg("Make the folder writable")) from None
+    try:
+        if not _try_lock(fd):
+            raise ArkError(msg("{path} is held by another run", path=str(path)), code=ErrorCode.BUSY,
+                           hint=msg("Wait for the other run to end: running the same file twice at once could pay "
+                                    "twice for its rows"))
+        try:
+            yield
+        finally:
+            _unlock(fd)
+    finally:
+        os.close(fd)
 
 
 def _release(fd: int, path: Path) -> None:

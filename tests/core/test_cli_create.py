@@ -247,3 +247,13 @@ def test_a_view_set_is_made_from_ones_own_picture(ark_server, tmp_path: Path) ->
     [create] = ark_server.create_requests
     assert sum(item["type"] == "image_url" for item in create["content"]) == 4
     assert "--multi_images_bit 1111" in create["content"][-1]["text"]
+
+
+def test_a_second_run_of_the_same_file_at_once_is_refused(ark_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from ark3d_addon.core.library import held
+
+    rows = _rows(tmp_path / "rows.jsonl", [{"prompt": "a lamp", "model": SEED3D_2}])
+    with held(tmp_path / "rows.jsonl.journal.lock"):
+        proc = run_cli(ark_server, "create", "--from", str(rows), "--dest", str(tmp_path / "lib"))
+    assert proc.returncode == 1 and "held by another run" in proc.stderr, proc.stderr
+    assert not ark_server.requests_log

@@ -720,6 +720,11 @@ CATALOG: dict[str, str] = {
     "For example: subdivisionlevel=high": "例如：subdivisionlevel=high",
     "The answer format must be url or b64_json, not '{value}'": "返回格式必须是 url 或 b64_json，而不是“{value}”",
     "Leave it at url": "请保持为 url",
+    "Cannot open {path}: {reason}": "无法打开 {path}：{reason}",
+    "Make the folder writable": "请让该文件夹可写",
+    "{path} is held by another run": "{path} 正被另一次运行占用",
+    "Wait for the other run to end: running the same file twice at once could pay twice for its rows":
+        "请等待另一次运行结束：同时运行同一文件两次可能为同一行付费两次",
     # -- the Generate section from a prompt: pictures first, then the 3D model ---------------------
     "Only a prompt: Seedream makes the picture(s), shown before the 3D model is paid for":
         "仅用提示词：由 Seedream 生成图片，付费生成 3D 模型之前先展示给您",
