@@ -23,6 +23,9 @@ what the bare tools do with the same bytes:
   200k faces, 2048² textures, as GLB and as OBJ), and the background Blender's time for one
   picture and asset file;
 - without a target: ``register()`` time and import time by format (GLB, OBJ, USDZ).
+- Generate from the camera: the input picture rendered by the add-on in Blender's factory scene
+  (EEVEE, and the same switched to Cycles), in each bpy present (``.venv`` and ``.venvs/bpy-*``);
+  ``ARK3D_BENCH_KEEP=DIR`` keeps the pictures.
 
 No figure is asserted anywhere: the table says which target is met.  Inputs that take a while
 to make (the big zip, the 1M-face model, the Seed3D-like results) are cached in ``.cache/bench/``; scratch output goes
@@ -238,6 +241,33 @@ def worker_bpy_register(args: dict) -> None:
     _write(args, {"seconds": took, "register_s": register_s, "requests_s": requests_s,
                   "enabled": EXT_MODULE in bpy.context.preferences.addons,
                   "new_modules": len(new), "new_top_level": top, "blender": bpy.app.version_string})
+
+
+def worker_bpy_camera(args: dict) -> None:
+    """Generate's input picture from the camera (the add-on's ``render_camera``) in the factory
+    startup scene, with the scene's engine (EEVEE) and switched to Cycles."""
+    bpy = _bpy_setup(args)
+    bpy.ops.wm.read_homefile(use_factory_startup=True)
+    if EXT_MODULE not in bpy.context.preferences.addons:
+        bpy.ops.preferences.addon_enable(module=EXT_MODULE)
+    render_camera = __import__(EXT_MODULE + ".blender.image_source", fromlist=["render_camera"]).render_camera
+    scene = bpy.context.scene
+    result: dict = {"blender": bpy.app.version_string, "engine": scene.render.engine}
+    for label, engine in (("scene", scene.render.engine), ("cycles", "CYCLES")):
+        scene.render.engine = engine
+        times, size = [], (0, 0)
+        for _ in range(args["runs"]):
+            started = time.perf_counter()
+            path = render_camera(scene)
+            times.append(time.perf_counter() - started)
+            image = bpy.data.images.load(str(path))
+            size = tuple(image.size)
+            bpy.data.images.remove(image)
+            if args.get("keep"):
+                shutil.copy2(path, Path(args["keep"]) / f"camera-{bpy.app.version_string[:3]}-{label}.png")
+        result[label] = {"seconds": times, "size": size, "engine_after": scene.render.engine}
+    _write(args, result)
+    os._exit(0)  # bpy 4.2 crashes in its teardown after a Cycles render; the figures are written
 
 
 def worker_bpy_batch(args: dict) -> None:
@@ -1045,6 +1075,28 @@ class Bench:
                      f"import_task {_median(addon):.2f} s median (download+extract+import)",
                      f"{_BARE[model.format]} alone {_median(bare):.2f} s median", "", "(no target)", None)
 
+    def camera_render(self) -> None:
+        """Generate from the camera: the input picture's render in each bpy of the matrix present."""
+        pythons = [Path(sys.executable)] + sorted((ROOT / ".venvs").glob("bpy-*/bin/python"))
+        keep = os.environ.get("ARK3D_BENCH_KEEP")
+        for python in pythons:
+            self.log(f"camera render in {python}")
+            out = self.scratch("camera") / "result.json"
+            payload = {"ext": str(self.ext), "out": str(out), "runs": self.runs, "keep": keep}
+            proc = subprocess.run([str(python), str(Path(__file__).resolve()), "--worker", "bpy_camera",
+                                   json.dumps(payload)], env=self.bpy_env(self.scratch("lib")),
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=1800)
+            if proc.returncode != 0 or not out.exists():
+                raise RuntimeError(f"camera render in {python} failed ({proc.returncode}):\n{proc.stdout[-4000:]}")
+            info = json.loads(out.read_text())
+            self.details.setdefault("camera_render", []).append(info)
+            scene, cycles = info["scene"]["seconds"], info["cycles"]["seconds"]
+            width, height = info["scene"]["size"]
+            self.add(f"Generate from the camera, factory scene, bpy {info['blender']} ({width}×{height} PNG)",
+                     f"{info['engine']} scene {scene[0]:.1f} s first, {_median(scene):.1f} s median; "
+                     f"Cycles scene {cycles[0]:.1f} s first, {_median(cycles):.1f} s median", "", "",
+                     "seconds, not minutes (< 60 s)", max(scene + cycles) < 60)
+
     def visual_library(self) -> None:
         """1,000 tasks in the library (each with a picture and an asset file), 500 on Ark."""
         sys.path.insert(0, str(ROOT))
@@ -1329,7 +1381,7 @@ Reading the table:
 #: The steps that use the big zip and the big model.
 _BIG_INPUTS = ("download_and_memory", "extract", "end_to_end_and_cache", "batch", "ui_hold")
 STEPS = ("download_and_memory", "extract", "end_to_end_and_cache", "polling", "batch", "register_and_formats",
-         "visual_library", "ui_hold")
+         "visual_library", "camera_render", "ui_hold")
 
 
 #: What "a small fraction" of the results is taken to mean: the asset files grow the library by a quarter at most.
