@@ -222,7 +222,7 @@ def resume(blender_python: BlenderPython, extension_zip: Path, demo_assets: Path
 def test_the_generate_panel_and_operator_are_registered(flows: Record) -> None:
     step = flows.step("registered")
     assert step["panel"] and step["parent"] == "ARK3D_PT_import" and step["operator"], step
-    assert step["state"]["sources"] == ["FILE", "IMAGE", "CAMERA"]
+    assert step["state"]["sources"] == ["FILE", "IMAGE", "CAMERA", "PROMPT"]
     assert step["state"]["models"] == [MODEL_1, MODEL_2, "hyper3d-gen2-260112", "hitem3d-2-0-251223"]
     assert (step["state"]["model"], step["state"]["subdivisionlevel"], step["state"]["fileformat"]) == (
         MODEL_1, "DEFAULT", "glb")
