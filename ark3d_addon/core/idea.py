@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,6 +123,17 @@ def _reference(source: str) -> str:
     return f"data:image/{info.format};base64,{base64.b64encode(data).decode('ascii')}"
 
 
+def _named(source: str, read: Callable[[str], str]) -> str:
+    """``read(source)``, its refusal naming the picture it is about (of several given, which one is wrong)."""
+    try:
+        return read(source)
+    except ConfigError as exc:
+        if source in exc.message:
+            raise
+        raise ConfigError(msg("{path}: {what}", path=source[:200], what=exc.what), code=exc.code,
+                          hint=exc.hint) from None
+
+
 def _views(spec: ModelSpec, idea: Idea, params: dict[str, str]) -> tuple[str, ...]:
     """The views to make: named, or Hitem3D's view bits as given in its parameters."""
     if idea.views:
@@ -157,7 +168,7 @@ def plan_idea(idea: Idea, image_model: str = DEFAULT_IMAGE_MODEL) -> Plan:
     # that reads no text, or when the user wants to see them first.
     pictures = bool(idea.views) or (bool(prompt) and (not spec.prompt or idea.through_pictures))
     if not pictures:
-        inputs = tuple(image_input(source, spec) for source in idea.images)
+        inputs = tuple(_named(source, lambda text: image_input(text, spec)) for source in idea.images)
         checked = spec.check(params, images=len(inputs), prompt=prompt if spec.prompt else "")
         create_body(spec.id, inputs, params=checked, prompt=prompt if spec.prompt else "",
                     endpoint=idea.endpoint)  # the last checks (links only, the seed)
@@ -170,8 +181,8 @@ def plan_idea(idea: Idea, image_model: str = DEFAULT_IMAGE_MODEL) -> Plan:
     sent = count if spec.max_images > 1 else 1
     checked = spec.check(params, images=sent)
     full, added = prompt_for_3d(prompt, idea.helper, views, idea.helper_text)
-    request = ImageRequest(idea.image_model or image_model, full, tuple(_reference(s) for s in idea.images),
-                           idea.size, count, idea.seed)
+    references = tuple(_named(source, _reference) for source in idea.images)
+    request = ImageRequest(idea.image_model or image_model, full, references, idea.size, count, idea.seed)
     request.check()
     _check_size_for(spec, idea.size)
     return Plan(idea, spec, checked, (), request, added, views)

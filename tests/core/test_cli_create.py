@@ -105,7 +105,8 @@ def test_bad_input_is_refused_before_any_paid_call(ark_server, tmp_path: Path) -
         (["--model", "nope-3d", "--prompt", "x"], "nope-3d"),
         (["--model", SEED3D_2, "--prompt", "x", "--param", "mesh_mode=Raw"], "--mesh_mode"),
         (["--model", SEED3D_2], "needs a prompt or an image"),
-        (["--model", SEED3D_2, "--image", str(not_a_picture)], "not a jpg, png, webp or bmp"),
+        (["--model", SEED3D_2, "--image", str(not_a_picture)], f"{not_a_picture}: The image is not a jpg, png"),
+        (["--model", SEED3D_2, "--prompt", "x", "--image", str(not_a_picture)], f"{not_a_picture}: The image"),
         (["--model", SEED3D_2, "--prompt", "x", "--size", "4K"], "4096 x 4096"),
         (["--model", SEED3D_2, "--prompt", "x", "--param", "oops"], "NAME=VALUE"),
     ]

@@ -720,6 +720,7 @@ CATALOG: dict[str, str] = {
     "For example: subdivisionlevel=high": "例如：subdivisionlevel=high",
     "The answer format must be url or b64_json, not '{value}'": "返回格式必须是 url 或 b64_json，而不是“{value}”",
     "Leave it at url": "请保持为 url",
+    "{path}: {what}": "{path}：{what}",
     "Cannot open {path}: {reason}": "无法打开 {path}：{reason}",
     "Make the folder writable": "请让该文件夹可写",
     "{path} is held by another run": "{path} 正被另一次运行占用",
