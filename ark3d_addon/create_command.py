@@ -161,10 +161,11 @@ def _run_rows(args: argparse.Namespace, settings: Settings, library: Library, ro
 
 
 def _beside(base: Path, source: str) -> str:
-    """A row's picture file is named from the row file's folder; links stay as they are."""
+    """A row's picture file is named from the row file's folder (else from the current one); links stay."""
     if source.lower().startswith(("https://", "http://")) or Path(source).is_absolute():
         return source
-    return str(base / source)
+    beside = base / source
+    return str(beside) if beside.exists() or not Path(source).exists() else source
 
 
 def run(args: argparse.Namespace, settings: Settings, library: Library, progress: Callable[[JobState], None]) -> int:

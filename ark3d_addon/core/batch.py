@@ -91,7 +91,9 @@ def _idea(line: int, data: dict[str, Any]) -> Idea:
     if not isinstance(size, str) or not isinstance(image_model, str):
         raise _bad_row(line, "size and image_model must be strings")
     extra: dict[str, Any] = {"size": size} if size else {}
-    return Idea(model, prompt, _strings(line, "image", data.get("image")), {str(k): str(v) for k, v in params.items()},
+    # JSON's true/false as the flags write them ("true"), numbers as written.
+    named = {str(k): json.dumps(v) if isinstance(v, bool) else str(v) for k, v in params.items()}
+    return Idea(model, prompt, _strings(line, "image", data.get("image")), named,
                 image_model=image_model, helper=data.get("helper") is not False,
                 views=_strings(line, "views", data.get("views")), seed=seed,
                 through_pictures=data.get("through_pictures") is True, **extra)

@@ -92,3 +92,12 @@ def test_entries_appended_side_by_side_never_mix(tmp_path: Path) -> None:
     lines = path.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 200 and all(json.loads(line)["event"] == "task" for line in lines)
     assert len(Journal(path).tasks) == 200
+
+
+def test_row_parameters_may_be_json_numbers_and_booleans(tmp_path: Path) -> None:
+    from ark3d_addon.core.catalog import HYPER3D
+
+    [row] = read_rows(_write(tmp_path / "rows.jsonl", [{"model": HYPER3D, "prompt": "a boat",
+                                                         "params": {"hd_texture": True, "quality_override": 20000}}]))
+    [plan] = plan_rows([row], SEEDREAM_4_5)
+    assert plan.params["--hd_texture"] == "true" and plan.params["--quality_override"] == "20000"
