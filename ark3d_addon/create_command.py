@@ -48,7 +48,8 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser],
                         help="a row file: one JSON object a line (prompt, image, model, params)")
     create.add_argument("--prompt", default="", help="what to make")
     create.add_argument("--image", action="append", default=[], metavar="PATH_OR_URL",
-                        help="a picture of your own (repeat for several)")
+                        help="a picture of your own (repeat for several): sent as it is, or with --prompt for a "
+                             "model that reads no text (or --views), the reference the pictures are made from")
     create.add_argument("--image-model", default="", help="the Seedream model (default: the newest Ark lists)")
     create.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                         help="a parameter of the 3D model, e.g. subdivisionlevel=high (repeat for several)")
