@@ -288,8 +288,8 @@ def fileformat_property(**options: Any) -> Any:
 
 
 def prompt_property(**options: Any) -> Any:
-    return StringProperty(name="Prompt", description="What to make, in English (models that take a prompt)",
-                          **options)
+    return StringProperty(name="Prompt", description="What to make: Hyper3D reads it; with the Prompt source, "
+                          "Seedream makes pictures of it first, for any model", **options)
 
 
 def parameters_property(**options: Any) -> Any:

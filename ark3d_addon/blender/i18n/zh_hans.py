@@ -655,7 +655,8 @@ CATALOG: dict[str, str] = {
     "The id of the 3D model on Ark (see the model menu)": "方舟上 3D 模型的 ID（见模型菜单）",
     "The format Ark makes the model in (empty: the model's default)": "方舟生成模型所用的格式（留空：模型默认）",
     "Prompt": "提示词",
-    "What to make, in English (models that take a prompt)": "要生成的内容，用英文填写（适用于接受提示词的模型）",
+    "What to make: Hyper3D reads it; with the Prompt source, Seedream makes pictures of it first, for any model":
+        "要生成的内容：Hyper3D 直接读取；选择“提示词”来源时，先由 Seedream 生成图片，适用于所有模型",
     "Parameters": "参数",
     "More of the model's documented parameters, as --name value (e.g. --mesh_mode Raw)": "模型文档中的其他参数，写成 --名称 值（例如 --mesh_mode Raw）",
     "Endpoint": "接入点",

@@ -2,7 +2,9 @@
 
 The first image is a file or an https link, an image already in Blender (the Render Result,
 one open in the Image Editor), or the active camera's view rendered on the spot; models that
-take several get more (files or links).  The model menu is the catalog's, narrowed by Ark's
+take several get more (files or links).  Or only a prompt (source Prompt): Seedream's pictures
+come first, shown with each step's price before it is spent (``ui/idea.py``), unless Hyper3D
+reads the prompt itself.  The model menu is the catalog's, narrowed by Ark's
 own list once ⟳ asked it; the chosen model decides the formats, whether a prompt and a detail
 level apply, and the faces and the price shown before anything is sent.  The button runs
 ``ark3d.create_task`` with the panel's choices: the same non-blocking job as an import, which
