@@ -27,14 +27,14 @@ import mmap
 import re
 import struct
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from urllib.parse import unquote, urlparse
 
 __all__ = ["outside_references"]
 
-_MTLLIB = re.compile(r"^\s*mtllib\s+(.+?)\s*$", re.IGNORECASE)
-_MTL_MAP = re.compile(r"^\s*(?:map_\w+|bump|disp|decal|refl|norm)\s+(.+?)\s*$", re.IGNORECASE)
+#: The MTL statements that name a texture file (``map_Kd``, ``map_Bump``... and the older names).
+_MTL_MAP = re.compile(r"map_\w+|bump|disp|decal|refl|norm", re.IGNORECASE)
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 #: A USD asset path in a text layer: ``@path@``, or ``@@@path@@@`` when the path holds an ``@``.
 _USD_ASSET = re.compile(r"@@@(.*?)@@@|@([^@\n]*)@")
@@ -49,6 +49,8 @@ _FILE_TOKEN = re.compile(r"^[^\s@]*\.[A-Za-z0-9]{1,5}$|^(?:\.\.[/\\]|[/\\]|[A-Za
 #: Bounds no genuine model reaches: a hostile file stops the reader, never the machine.
 _MAX_FBX_NODES = 2_000_000
 _MAX_TEXT_BYTES = 256 << 20
+#: How much of a big text file one call of a worker thread handles (see :func:`_lines_holding`).
+_TEXT_CHUNK = 1 << 20
 _MAX_TOKENS_BYTES = 256 << 20
 
 
@@ -118,15 +120,58 @@ def _mtl_path(args: str) -> str:
     return " ".join(tokens[i:])
 
 
+def _lines_holding(path: Path, word: bytes) -> Iterator[str]:
+    """The lines of a text file that hold ``word`` (ASCII, any case), read a chunk at a time.
+
+    An OBJ result may be hundreds of MB.  Read, decoded and split whole, it held Python's lock for
+    most of a second in one call each, from the job's thread: every frame Blender drew meanwhile
+    (its UI is Python) waited for it.  Here no call of this thread handles more than a chunk, and
+    only the few lines holding ``word`` are decoded.  A line is cut at every line boundary that
+    ``str.splitlines`` knows (``\r`` too), as the whole file's reading did.
+    """
+    pending: list[bytes] = []  # the start of a line that has not ended yet
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(_TEXT_CHUNK):
+                cut = chunk.rfind(b"\n") + 1
+                if not cut:
+                    pending.append(chunk)
+                    continue
+                yield from _holding(b"".join([*pending, chunk[:cut]]), word)
+                pending = [chunk[cut:]]
+    except OSError:
+        return
+    yield from _holding(b"".join(pending), word)
+
+
+def _holding(block: bytes, word: bytes) -> Iterator[str]:
+    lower = block.lower()
+    at = lower.find(word)
+    while at >= 0:
+        end = block.find(b"\n", at)
+        end = len(block) if end < 0 else end
+        line = block[block.rfind(b"\n", 0, at) + 1:end].decode("utf-8", errors="replace")
+        yield from (part for part in line.splitlines() if word.decode() in part.lower())
+        at = lower.find(word, end)
+
+
+def _statement(line: str, keyword: Callable[[str], object]) -> str:
+    """What follows the line's first word when ``keyword`` takes that word, stripped; "" otherwise.
+
+    Split, not a regular expression: ``\\s*mtllib\\s+(.+?)\\s*$`` took quadratic time on a line of
+    a few MB of spaces (a hostile file would have held the job for hours)."""
+    words = line.split(None, 1)
+    return words[1].strip() if len(words) == 2 and keyword(words[0]) else ""
+
+
 def _obj(path: Path, root: Path) -> list[str]:
     bad: list[str] = []
     mtls: list[Path] = []
-    for line in _read_lines(path):
-        match = _MTLLIB.match(line)
-        if not match:
+    for line in _lines_holding(path, b"mtllib"):
+        whole = _statement(line, lambda keyword: keyword.lower() == "mtllib")
+        if not whole:
             continue
         # One name with spaces, or several names: check both readings.
-        whole = match.group(1)
         for ref in dict.fromkeys([whole, *whole.split()]):
             if _escapes(ref, path.parent, root):
                 bad.append(ref)
@@ -134,8 +179,8 @@ def _obj(path: Path, root: Path) -> list[str]:
                 mtls.append((path.parent / ref.replace("\\", "/")).resolve())
     for mtl in dict.fromkeys(mtls):
         for mtl_line in _read_lines(mtl):
-            match = _MTL_MAP.match(mtl_line)
-            tex = _mtl_path(match.group(1)) if match else ""
+            args = _statement(mtl_line, _MTL_MAP.fullmatch)
+            tex = _mtl_path(args) if args else ""
             if tex and _escapes(tex, mtl.parent, root):
                 bad.append(tex)
     return bad

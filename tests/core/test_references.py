@@ -13,6 +13,8 @@ import struct
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from ark3d_addon.core.references import outside_references
 
 
@@ -210,3 +212,26 @@ def test_stl_and_ply_name_no_file(format_assets: Path, tmp_path: Path) -> None:
     models = [p for p in tmp_path.rglob("*") if p.suffix in (".stl", ".ply")]
     assert len(models) == 2
     assert all(outside_references(p, tmp_path) == [] for p in models)
+
+
+# -- a big OBJ, read a chunk at a time -------------------------------------------------------
+
+
+_VERTICES = b"v 0.123456 0.654321 0.000001\n" * 40_000  # 1.2 MB: more than one chunk
+
+
+@pytest.mark.parametrize(("text", "outside"), [
+    # The line straddles the first chunk's end.
+    (_VERTICES[:-7] + b"\nmtllib ../../secret.mtl\n" + _VERTICES, ["../../secret.mtl"]),
+    (_VERTICES + b"MTLLIB ../up.mtl\n", ["../up.mtl"]),
+    # Lines ended by \r alone, as splitlines cuts them.
+    (b"v 1 2 3\rmtllib ../cr.mtl\rv 4 5 6\r" + _VERTICES, ["../cr.mtl"]),
+    # One line longer than a chunk: every name on it is read.
+    (b"mtllib ok.mtl " + b" " * (2 << 20) + b"../../far.mtl", ["../../far.mtl"]),
+    (_VERTICES + b"# no material library\n", []),
+])
+def test_a_big_obj_is_read_a_chunk_at_a_time_without_missing_a_line(tmp_path: Path, text: bytes,
+                                                                     outside: list[str]) -> None:
+    (tmp_path / "model.obj").write_bytes(text)
+    touch(tmp_path, "ok.mtl")
+    assert outside_references(tmp_path / "model.obj", tmp_path) == outside
