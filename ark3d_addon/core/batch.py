@@ -9,10 +9,13 @@ for, and the error names its line.
 A journal beside the file (``FILE.journal.jsonl``) records each paid step the moment it is
 done: the pictures made (where they are saved), then the task created.  Run the file again and
 a row whose task exists costs nothing (its task id is printed again); a row whose pictures
-exist skips Seedream.  Each entry is one line appended with a single write and flushed to the
-disk, so a crash leaves at most a torn last line, which the reader skips.  A run holds the file
-(``FILE.journal.lock``): a second run of the same file at once is refused, as it could pay twice.  A studio runs one row
-file per machine: nothing is shared but the library.
+exist skips Seedream.  A create is journaled as begun just before it is sent: after a crash in
+between, the row is created again only if Ark lists no new task of its model, so a row is never
+paid for twice (a task that may be it is named for the user to check).  Each entry is one line
+appended with a single write and flushed to the disk, so a crash leaves at most a torn last
+line, which the reader skips.  A run holds the file (``FILE.journal.lock``): a second run of the
+same file at once is refused, as it could pay twice.  A studio runs one row file per machine:
+nothing is shared but the library.
 
 Rows are created side by side (:data:`CONCURRENCY` at a time); every request draws from the
 process's one rate limiter, and a 429 waits as Ark says (:mod:`.client`).
@@ -25,6 +28,7 @@ import json
 import os
 import shutil
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -34,6 +38,7 @@ from typing import Any
 
 from .chain import load_chain
 from .client import ArkClient
+from .create import SKEW_S
 from .errors import ArkError, Cancelled, ConfigError, ErrorCode
 from .idea import Created, Idea, Plan, create_from_plan, make_pictures, plan_idea
 from .images import GeneratedImage
@@ -152,10 +157,13 @@ class Journal:
         self._lock = threading.Lock()
         self.tasks: dict[str, str] = {}  # row key -> task id
         self.pictures: dict[str, list[GeneratedImage]] = {}  # row key -> pictures made
+        self.creating: dict[str, float] = {}  # row key -> when its create was about to be sent
         for entry in self._entries():
             key = str(entry.get("row", ""))
             if entry.get("event") == "task" and isinstance(entry.get("task_id"), str):
                 self.tasks[key] = entry["task_id"]
+            elif entry.get("event") == "creating" and isinstance(entry.get("at"), (int, float)):
+                self.creating[key] = float(entry["at"])
             elif entry.get("event") == "pictures" and isinstance(entry.get("pictures"), list):
                 pictures = [GeneratedImage(Path(p["path"]), str(p.get("url", "")), str(p.get("size", "")))
                             for p in entry["pictures"] if isinstance(p, dict) and isinstance(p.get("path"), str)]
@@ -220,12 +228,33 @@ def _row(run: _Run, row: Row, plan: Plan) -> dict[str, Any]:
             pictures = make_pictures(client, plan, run.staging / row.key).images
             run.journal.append({"row": row.key, "line": row.line, "event": "pictures",
                                 "pictures": [{"path": str(p.path), "url": p.url, "size": p.size} for p in pictures]})
+        if row.key in run.journal.creating:
+            _check_not_made(run, row, plan, client)
+        run.journal.append({"row": row.key, "line": row.line, "event": "creating", "at": time.time()})
         created = create_from_plan(client, plan, pictures, run.library)
         run.journal.append({"row": row.key, "line": row.line, "event": "task", "task_id": created.task_id})
     finally:
         client.close()
     shutil.rmtree(run.staging / row.key, ignore_errors=True)
     return _created(row.line, created, plan)
+
+
+def _check_not_made(run: _Run, row: Row, plan: Plan, client: ArkClient) -> None:
+    """An earlier run stopped while creating this row: create it again only if Ark shows no task it may have made.
+
+    A task of the model created since then, that no row of this file has, may be this row's, or
+    another machine's: either way it is not taken blindly, nor paid for twice.
+    """
+    since = run.journal.creating[row.key] - SKEW_S
+    known = set(run.journal.tasks.values())
+    tasks, _total = client.list_tasks(page_size=100)
+    found = [t.id for t in tasks if t.model == plan.spec.id and (t.created_at or 0) >= since and t.id not in known]
+    if found:
+        raise ArkError(msg("line {n}: a run stopped while creating this row, and these tasks of {model} were made "
+                           "since: {ids}", n=str(row.line), model=plan.spec.name, ids=", ".join(found[:5])),
+                       code=ErrorCode.CREATE_UNCERTAIN,
+                       hint=msg("If one is this row's, fetch it by its id; to create the row again, delete its "
+                                "'creating' line from {journal}", journal=str(run.journal.path)))
 
 
 def _reused(run: _Run, row: Row, plan: Plan) -> dict[str, Any]:

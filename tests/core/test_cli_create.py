@@ -258,3 +258,32 @@ def test_a_second_run_of_the_same_file_at_once_is_refused(ark_server, tmp_path: 
         proc = run_cli(ark_server, "create", "--from", str(rows), "--dest", str(tmp_path / "lib"))
     assert proc.returncode == 1 and "held by another run" in proc.stderr, proc.stderr
     assert not ark_server.requests_log
+
+
+def test_a_create_cut_short_is_made_again_only_if_ark_shows_no_task_it_may_have_made(ark_server,  # type: ignore[no-untyped-def]
+                                                                                     tmp_path: Path) -> None:
+    rows = _rows(tmp_path / "rows.jsonl", [{"prompt": "a lamp", "model": SEED3D_2}])
+    # The run stops at its create (here: refused; the list call before it is refused too and shrugged off).
+    ark_server.fail_next(2, status=400, code="InvalidParameter", path_prefix="/api/v3/contents")
+    first = run_cli(ark_server, "create", "--from", str(rows), "--dest", str(tmp_path / "lib"))
+    assert first.returncode == 1 and len(ark_server.image_requests) == 1
+    journal = [json.loads(line) for line in (tmp_path / "rows.jsonl.journal.jsonl").read_text().splitlines()]
+    assert [entry["event"] for entry in journal] == ["pictures", "creating"]
+    # As if that create had reached Ark after all (a crash leaves no time to look): a new task of the model.
+    maybe = ark_server.add_task(model=SEED3D_2)
+    second = run_cli(ark_server, "create", "--from", str(rows), "--dest", str(tmp_path / "lib"))
+    assert second.returncode == 1
+    outcome = json.loads(second.stdout)
+    assert outcome["code"] == "CreateUncertain" and maybe in outcome["message"] and "'creating' line" in outcome["hint"]
+    assert not ark_server.create_requests and len(ark_server.image_requests) == 1  # no create sent again
+    assert ark_server.count("api", "GET", "/contents/generations/tasks") >= 2  # Ark's list was asked
+
+
+def test_a_create_cut_short_with_no_task_on_ark_is_made_again(ark_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    rows = _rows(tmp_path / "rows.jsonl", [{"prompt": "a lamp", "model": SEED3D_2}])
+    ark_server.fail_next(2, status=400, code="InvalidParameter", path_prefix="/api/v3/contents")
+    assert run_cli(ark_server, "create", "--from", str(rows), "--dest", str(tmp_path / "lib")).returncode == 1
+    second = run_cli(ark_server, "create", "--from", str(rows), "--dest", str(tmp_path / "lib"))
+    assert second.returncode == 0, second.stderr
+    assert json.loads(second.stdout)["task_id"].startswith("cgt-")
+    assert len(ark_server.image_requests) == 1 and len(ark_server.create_requests) == 1

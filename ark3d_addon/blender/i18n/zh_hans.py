@@ -721,6 +721,10 @@ CATALOG: dict[str, str] = {
     "For example: subdivisionlevel=high": "例如：subdivisionlevel=high",
     "The answer format must be url or b64_json, not '{value}'": "返回格式必须是 url 或 b64_json，而不是“{value}”",
     "Leave it at url": "请保持为 url",
+    "line {n}: a run stopped while creating this row, and these tasks of {model} were made since: {ids}":
+        "第 {n} 行：上次运行在创建此行时中断，此后 {model} 新建了这些任务：{ids}",
+    "If one is this row's, fetch it by its id; to create the row again, delete its 'creating' line from {journal}":
+        "如果其中之一属于此行，请按其 ID 获取；若要重新创建此行，请从 {journal} 中删除它的“creating”行",
     "{path}: {what}": "{path}：{what}",
     "Cannot open {path}: {reason}": "无法打开 {path}：{reason}",
     "Make the folder writable": "请让该文件夹可写",
