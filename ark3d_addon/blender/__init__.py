@@ -13,7 +13,19 @@ the job builder, the asset maker) is imported by the functions that use it, on f
 
 import bpy
 
-from . import asset_library, i18n, idea_pictures, operators, panel_state, preferences, runner, state, thumbnails
+from . import (
+    asset_library,
+    browser_operators,
+    generate_operators,
+    i18n,
+    idea_pictures,
+    operators,
+    panel_state,
+    preferences,
+    runner,
+    state,
+    thumbnails,
+)
 from .ui import browser, generate, panel
 
 _CLASSES = (
@@ -21,6 +33,8 @@ _CLASSES = (
     *panel_state.CLASSES,
     *runner.CLASSES,
     *operators.CLASSES,
+    *browser_operators.CLASSES,
+    *generate_operators.CLASSES,
     *browser.CLASSES,
     panel.ARK3D_PT_import,
     *generate.PANELS,
