@@ -289,8 +289,8 @@ def _begin(work: Work) -> None:
 def run_blocking(context: bpy.types.Context, work: Work) -> Work:
     """Run ``work`` to the end on this thread's watch: jobs side by side, each imported as it is ready."""
     work.begun = True
-    if work.call is not None:
-        work.call.run()
+    if work.call is not None:  # in its own thread, waited for: no network on Blender's main thread
+        work.call.start().join()
     for job in work.jobs:
         _register_job(job)
         job.start()

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from ark_server import ArkServer
+from ark_server import CONTENT_CHECK_WORD, ArkServer
 from harness import BlenderPython, Steps, session
 
 pytestmark = pytest.mark.blender
@@ -88,6 +88,8 @@ def idea(blender_python: BlenderPython, extension_zip: Path, demo_assets: Path,
             run(blender, "drop front", "picture_op", op="picture_drop", index=0)
             run(blender, "create set", "picture_op", op="picture_create", index=-1)
             _keep(rec, "create set")
+            run(blender, "refused prompt", "generate_fields", prompt=f"a {CONTENT_CHECK_WORD} robot")
+            run(blender, "make refused", "picture_op", op="make_pictures")
             run(blender, "disable", "disable_with_pictures")
         yield rec
 
@@ -172,6 +174,13 @@ def test_a_set_is_shown_by_view_redone_dropped_and_sent_with_the_right_bits(idea
     body = idea.bodies["create set"][1][-1]
     assert body["model"] == HITEM3D and "--multi_images_bit 0110" in body["content"][-1]["text"]
     assert [item["type"] for item in body["content"][:-1]] == ["image_url", "image_url"]
+
+
+def test_a_refused_prompt_says_why_and_keeps_the_pictures_shown(idea: Record) -> None:
+    refused = idea.step("make refused")
+    assert refused["result"] == [] and "InputTextSensitiveContentDetected" in refused["error"], refused
+    assert "prompt" in refused["status"].lower() and refused["busy"] == ""
+    assert refused["pictures"] == idea.step("create set")["pictures"]
 
 
 def test_disabling_releases_the_pictures(idea: Record) -> None:
