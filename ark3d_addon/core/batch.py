@@ -228,8 +228,6 @@ def _row(run: _Run, row: Row, plan: Plan) -> dict[str, Any]:
             pictures = make_pictures(client, plan, run.staging / row.key).images
             run.journal.append({"row": row.key, "line": row.line, "event": "pictures",
                                 "pictures": [{"path": str(p.path), "url": p.url, "size": p.size} for p in pictures]})
-        if row.key in run.journal.creating:
-            _check_not_made(run, row, plan, client)
         run.journal.append({"row": row.key, "line": row.line, "event": "creating", "at": time.time()})
         created = create_from_plan(client, plan, pictures, run.library)
         run.journal.append({"row": row.key, "line": row.line, "event": "task", "task_id": created.task_id})
@@ -239,22 +237,39 @@ def _row(run: _Run, row: Row, plan: Plan) -> dict[str, Any]:
     return _created(row.line, created, plan)
 
 
-def _check_not_made(run: _Run, row: Row, plan: Plan, client: ArkClient) -> None:
-    """An earlier run stopped while creating this row: create it again only if Ark shows no task it may have made.
+def _cut_short(run: _Run, rows: list[Row], plans: list[Plan]) -> dict[str, ArkError]:
+    """The rows an earlier run stopped creating, refused where Ark lists a task they may have made.
 
-    A task of the model created since then, that no row of this file has, may be this row's, or
-    another machine's: either way it is not taken blindly, nor paid for twice.
+    Asked once, before this run creates anything (its own new tasks would look the same).  A task
+    of the row's model created since, that no row of this file has, may be this row's or another
+    machine's: either way it is not taken blindly, and the row is not paid for twice.
     """
-    since = run.journal.creating[row.key] - SKEW_S
+    cut = [(row, plan) for row, plan in zip(rows, plans, strict=True)
+           if row.key in run.journal.creating and row.key not in run.journal.tasks]
+    if not cut:
+        return {}
+    client = ArkClient(run.settings, cancel=run.cancel, max_retries=ROW_RETRIES)
+    try:
+        tasks, _total = client.list_tasks(page_size=100)
+    finally:
+        client.close()
     known = set(run.journal.tasks.values())
-    tasks, _total = client.list_tasks(page_size=100)
-    found = [t.id for t in tasks if t.model == plan.spec.id and (t.created_at or 0) >= since and t.id not in known]
-    if found:
-        raise ArkError(msg("line {n}: a run stopped while creating this row, and these tasks of {model} were made "
-                           "since: {ids}", n=str(row.line), model=plan.spec.name, ids=", ".join(found[:5])),
-                       code=ErrorCode.CREATE_UNCERTAIN,
-                       hint=msg("If one is this row's, fetch it by its id; to create the row again, delete its "
-                                "'creating' line from {journal}", journal=str(run.journal.path)))
+    refused: dict[str, ArkError] = {}
+    for row, plan in cut:
+        since = run.journal.creating[row.key] - SKEW_S
+        found = [t.id for t in tasks if t.model == plan.spec.id and (t.created_at or 0) >= since and t.id not in known]
+        if found:
+            refused[row.key] = _uncertain(run, row, plan, found)
+    return refused
+
+
+def _uncertain(run: _Run, row: Row, plan: Plan, found: list[str]) -> ArkError:
+    """Why a row cut short is not created again: the tasks that may be it, and how to go on."""
+    return ArkError(msg("line {n}: a run stopped while creating this row, and these tasks of {model} were made "
+                        "since: {ids}", n=str(row.line), model=plan.spec.name, ids=", ".join(found[:5])),
+                    code=ErrorCode.CREATE_UNCERTAIN,
+                    hint=msg("If one is this row's, fetch it by its id; to create the row again, delete its "
+                             "'creating' line from {journal}", journal=str(run.journal.path)))
 
 
 def _reused(run: _Run, row: Row, plan: Plan) -> dict[str, Any]:
@@ -278,10 +293,13 @@ def run_rows(rows: list[Row], plans: list[Plan], journal: Journal, *, settings: 
     run = _Run(settings, library, journal, staging, report, cancel or threading.Event())
     failed = 0
     lock = threading.Lock()
+    refused = _cut_short(run, rows, plans)
 
     def one(row: Row, plan: Plan) -> None:
         nonlocal failed
         try:
+            if row.key in refused:
+                raise refused[row.key]
             outcome = _row(run, row, plan)
         except Cancelled:
             raise
