@@ -98,16 +98,22 @@ def panel_views(fields: Any) -> tuple[str, ...]:
     return views if len(views) > 1 else ()
 
 
-def idea_from_panel(fields: Any, spec: ModelSpec) -> Idea:
-    """The Generate section's prompt, helper, image model and views as an :class:`Idea` (pictures first)."""
-    from ..core.idea import Idea
+def panel_helper_text(fields: Any) -> str:
+    """The helper's words as the user edited them; "" while they are the built-in ones (which then
+    speak the prompt's language: a Chinese prompt gets the Chinese helper)."""
     from ..core.prompting import HELPER_TEXT
 
     edited = fields.helper_text.strip()
+    return "" if edited == HELPER_TEXT else edited
+
+
+def idea_from_panel(fields: Any, spec: ModelSpec) -> Idea:
+    """The Generate section's prompt, helper, image model and views as an :class:`Idea` (pictures first)."""
+    from ..core.idea import Idea
+
     return Idea(model=spec.id, prompt=fields.prompt.strip(), params=panel_params(fields, spec),
-                image_model=fields.image_model, helper=fields.use_helper,
-                helper_text="" if edited == HELPER_TEXT else edited, views=panel_views(fields),
-                through_pictures=True, endpoint=fields.endpoint.strip())
+                image_model=fields.image_model, helper=fields.use_helper, helper_text=panel_helper_text(fields),
+                views=panel_views(fields), through_pictures=True, endpoint=fields.endpoint.strip())
 
 
 def _folder(round_: PictureRound) -> Path:

@@ -61,6 +61,9 @@ def idea(blender_python: BlenderPython, extension_zip: Path, demo_assets: Path,
             run(blender, "fields", "generate_fields", source="PROMPT", model=SEED3D_2, prompt="a red teapot",
                 fileformat="glb")
             run(blender, "draw before", "draw_generate")
+            run(blender, "chinese prompt", "generate_fields", prompt="红色茶壶")
+            run(blender, "draw chinese", "draw_generate")
+            run(blender, "english prompt", "generate_fields", prompt="a red teapot")
             run(blender, "make", "picture_op", op="make_pictures")
             _keep(rec, "make")
             run(blender, "draw pictures", "draw_generate")
@@ -110,6 +113,7 @@ def test_the_section_shows_the_helper_the_prices_and_large_pictures(idea: Record
     calls = "\n".join(before["calls"])
     assert "Adds: One single" in calls and "Make Pictures" in calls
     assert "Pictures: about 0.25 CNY for 1" in calls and "Then the 3D task: " in calls
+    assert "Adds: 单个完整物体" in "\n".join(idea.step("draw chinese")["calls"])  # the helper the prompt gets
     shown = idea.step("draw pictures")
     assert shown["problems"] == []
     drawn = "\n".join(shown["calls"])

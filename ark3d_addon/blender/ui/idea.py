@@ -77,7 +77,8 @@ def _draw_helper(layout: bpy.types.UILayout, fields: Any, width: int) -> None:
     if not fields.use_helper:
         return
     layout.prop(fields, "helper_text", text="")
-    _full, added = prompt_for_3d(fields.prompt, True, idea_pictures.panel_views(fields), fields.helper_text)
+    _full, added = prompt_for_3d(fields.prompt, True, idea_pictures.panel_views(fields),
+                                 idea_pictures.panel_helper_text(fields))
     wrapped(layout, i18n.iface("Adds: {text}").format(text=added), "PLUS", width)
 
 
