@@ -26,9 +26,9 @@ from .cli_job import run_job
 from .core import batch
 from .core.catalog import MODELS
 from .core.client import ArkClient
-from .core.errors import ArkError, ConfigError, ErrorCode
-from .core.idea import Idea, Plan, plan_idea, run_idea
-from .core.images import DEFAULT_IMAGE_MODEL, pick_image_model
+from .core.errors import ConfigError, ErrorCode
+from .core.idea import Idea, Plan, plan_idea, prefer_listed, run_idea
+from .core.images import DEFAULT_IMAGE_MODEL, newest_image_model
 from .core.job import ImportJob, JobState
 from .core.library import Library, held
 from .core.messages import msg
@@ -84,12 +84,10 @@ def _idea(args: argparse.Namespace) -> Idea:
 
 
 def _image_model(settings: Settings) -> str:
-    """The newest Seedream Ark lists; the default when the list cannot be had (it is free, not vital)."""
+    """The newest Seedream Ark lists, asked once for the whole row file."""
     client = ArkClient(settings)
     try:
-        return pick_image_model(client.list_models())
-    except ArkError:
-        return DEFAULT_IMAGE_MODEL
+        return newest_image_model(client)
     finally:
         client.close()
 
@@ -107,11 +105,10 @@ def _say_price(plan: Plan, quiet: bool) -> None:
 def _single(args: argparse.Namespace, settings: Settings, library: Library,
             progress: Callable[[JobState], None]) -> int:
     plan = plan_idea(_idea(args))
-    if plan.image_request is not None and not args.image_model:
-        plan = batch.with_image_model([plan], _image_model(settings))[0]
-    _say_price(plan, args.quiet)
     client = ArkClient(settings)
     try:
+        plan = prefer_listed(client, plan)
+        _say_price(plan, args.quiet)
         with tempfile.TemporaryDirectory(prefix="ark3d-pictures-") as staging:
             created = run_idea(client, plan, library, Path(staging))
     finally:

@@ -225,7 +225,7 @@ def make_pictures(prompt: str, *, model: str = MODELS[0], views: Sequence[str] =
                           helper=helper, views=tuple(views), count=count, size=size, seed=seed,
                           through_pictures=True))
     folder = library(context).root / "pictures" / time.strftime("%Y%m%d-%H%M%S")
-    result = _paid_call(context, lambda client: idea.make_pictures(client, plan, folder))
+    result = _paid_call(context, lambda client: idea.make_pictures(client, idea.prefer_listed(client, plan), folder))
     return [picture.path for picture in result.images]
 
 
@@ -244,7 +244,8 @@ def create_from_prompt(prompt: str, *, model: str = MODELS[0], params: dict[str,
                           views=tuple(views), through_pictures=through_pictures))
     lib = library(context)
     with tempfile.TemporaryDirectory(prefix="ark3d-pictures-") as staging:
-        created = _paid_call(context, lambda client: idea.run_idea(client, plan, lib, Path(staging)))
+        created = _paid_call(context, lambda client: idea.run_idea(client, idea.prefer_listed(client, plan), lib,
+                                                                   Path(staging)))
     return import_task(created.task_id, variant=variant, wait=wait)
 
 

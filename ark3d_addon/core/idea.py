@@ -23,7 +23,7 @@ from __future__ import annotations
 import base64
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import assets
@@ -33,12 +33,20 @@ from .client import ArkClient
 from .create import create_body, submit_create
 from .errors import ConfigError, ErrorCode
 from .image_input import ImageInfo, check_image, image_input, probe_image
-from .images import DEFAULT_IMAGE_MODEL, GeneratedImage, ImageRequest, ImagesResult, generate_images, size_pixels
+from .images import (
+    DEFAULT_IMAGE_MODEL,
+    GeneratedImage,
+    ImageRequest,
+    ImagesResult,
+    generate_images,
+    newest_image_model,
+    size_pixels,
+)
 from .library import Library
 from .messages import msg
 from .prompting import bits_from_views, prompt_for_3d, views_from_bits
 
-__all__ = ["Created", "Idea", "Plan", "create_from_plan", "make_pictures", "plan_idea", "run_idea"]
+__all__ = ["Created", "Idea", "Plan", "create_from_plan", "make_pictures", "plan_idea", "prefer_listed", "run_idea"]
 
 #: Square and well inside every 3D model's image limits (Seed3D: fewer than 4096 x 4096 pixels).
 DEFAULT_SIZE = "2048x2048"
@@ -186,6 +194,16 @@ def plan_idea(idea: Idea, image_model: str = DEFAULT_IMAGE_MODEL) -> Plan:
     request.check()
     _check_size_for(spec, idea.size)
     return Plan(idea, spec, checked, (), request, added, views)
+
+
+def prefer_listed(client: ArkClient, plan: Plan) -> Plan:
+    """The plan, its pictures asked of the newest Seedream Ark lists where the user named none.
+
+    ``GET /models`` is free and not vital: when it fails the built-in default stands.
+    """
+    if plan.image_request is None or plan.idea.image_model:
+        return plan
+    return replace(plan, image_request=replace(plan.image_request, model=newest_image_model(client)))
 
 
 def make_pictures(client: ArkClient, plan: Plan, dest_dir: Path) -> ImagesResult:

@@ -44,6 +44,7 @@ __all__ = [
     "SEEDREAM_4_5",
     "find_image_model",
     "generate_images",
+    "newest_image_model",
     "pick_image_model",
     "size_pixels",
 ]
@@ -109,6 +110,14 @@ def pick_image_model(listing: list[dict[str, Any]] | None) -> str:
         return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
     return str(max(rows, key=lambda row: (created(row), str(row["id"])))["id"])
+
+
+def newest_image_model(client: ArkClient) -> str:
+    """:func:`pick_image_model` of Ark's list; the default when the list cannot be had (it is free, not vital)."""
+    try:
+        return pick_image_model(client.list_models())
+    except ArkError:
+        return DEFAULT_IMAGE_MODEL
 
 
 def size_pixels(size: str) -> tuple[int, int] | None:

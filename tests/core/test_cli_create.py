@@ -287,3 +287,14 @@ def test_a_create_cut_short_with_no_task_on_ark_is_made_again(ark_server, tmp_pa
     assert second.returncode == 0, second.stderr
     assert json.loads(second.stdout)["task_id"].startswith("cgt-")
     assert len(ark_server.image_requests) == 1 and len(ark_server.create_requests) == 1
+
+
+def test_the_pictures_come_from_the_newest_seedream_ark_lists(ark_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    ark_server.models = [row for row in ark_server.models if row["id"] != "doubao-seedream-4-5-251128"]
+    proc = run_cli(ark_server, "create", "--model", SEED3D_2, "--prompt", "a chair", "--dest", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert ark_server.image_requests[0]["model"] == "doubao-seedream-4-0-250828"
+    ark_server.fail_next(1, status=404, code="NotFound", path_prefix="/api/v3/models")
+    proc = run_cli(ark_server, "create", "--model", SEED3D_2, "--prompt", "a chair", "--dest", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr  # no list: the built-in default
+    assert ark_server.image_requests[1]["model"] == "doubao-seedream-4-5-251128"
