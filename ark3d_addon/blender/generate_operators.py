@@ -140,7 +140,12 @@ class ARK3D_OT_picture_reference(_PictureOperator):
     bl_label = "Use as Reference"
 
     def make_work(self, context: bpy.types.Context) -> Work | None:
-        return idea_pictures.reference_work(context, self.index)
+        from ..core.catalog import find_model
+
+        fields = generate_state(context)
+        if fields is None:
+            return None
+        return idea_pictures.reference_work(context, self.index, fields, find_model(fields.model))
 
 
 class ARK3D_OT_picture_redo(_PictureOperator):

@@ -249,14 +249,13 @@ def again_work(context: bpy.types.Context, fields: Any, spec: ModelSpec) -> runn
     return pictures_work(context, again(idea if idea is not None else idea_from_panel(fields, spec)))
 
 
-def reference_work(context: bpy.types.Context, index: int) -> runner.Work:
-    """A new round with picture ``index`` as Seedream's image input."""
+def reference_work(context: bpy.types.Context, index: int, fields: Any, spec: ModelSpec) -> runner.Work:
+    """A new round of the section's idea as it is now (the prompt as edited, the views asked: a set
+    from one picture) with picture ``index`` as Seedream's image input."""
     from ..core.rounds import from_reference
 
     picture = _shown(index)
-    idea = pictures().idea
-    assert idea is not None  # (_shown checked it)
-    return pictures_work(context, from_reference(idea, picture.path))
+    return pictures_work(context, from_reference(idea_from_panel(fields, spec), picture.path))
 
 
 def redo_work(context: bpy.types.Context, index: int) -> runner.Work:

@@ -91,6 +91,8 @@ def idea(blender_python: BlenderPython, extension_zip: Path, demo_assets: Path,
             run(blender, "drop front", "picture_op", op="picture_drop", index=0)
             run(blender, "create set", "picture_op", op="picture_create", index=-1)
             _keep(rec, "create set")
+            run(blender, "set from a picture", "picture_op", op="picture_reference", index=0)
+            _keep(rec, "set from a picture")
             run(blender, "refused prompt", "generate_fields", prompt=f"a {CONTENT_CHECK_WORD} robot")
             run(blender, "make refused", "picture_op", op="make_pictures")
             run(blender, "disable", "disable_with_pictures")
@@ -180,11 +182,20 @@ def test_a_set_is_shown_by_view_redone_dropped_and_sent_with_the_right_bits(idea
     assert [item["type"] for item in body["content"][:-1]] == ["image_url", "image_url"]
 
 
+def test_a_set_is_made_from_one_picture(idea: Record) -> None:
+    made = idea.step("set from a picture")
+    assert made["result"] == ["FINISHED"] and made["views"] == ["front", "back", "left"], made
+    body = idea.bodies["set from a picture"][0][-1]
+    assert isinstance(body["image"], str) and body["image"].startswith("data:image/png;base64,")
+    assert body["sequential_image_generation_options"] == {"max_images": 3}
+    assert "front view, back view, left view" in body["prompt"]
+
+
 def test_a_refused_prompt_says_why_and_keeps_the_pictures_shown(idea: Record) -> None:
     refused = idea.step("make refused")
     assert refused["result"] == [] and "InputTextSensitiveContentDetected" in refused["error"], refused
     assert "prompt" in refused["status"].lower() and refused["busy"] == ""
-    assert refused["pictures"] == idea.step("create set")["pictures"]
+    assert refused["pictures"] == idea.step("set from a picture")["pictures"]
 
 
 def test_disabling_releases_the_pictures(idea: Record) -> None:
