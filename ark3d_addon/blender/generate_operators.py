@@ -133,6 +133,29 @@ class ARK3D_OT_picture_create(_PictureOperator, ImportOptionProperties):
         return idea_pictures.create_chosen_work(context, self.index, self.import_options(prefs))
 
 
+class ARK3D_OT_create_from_prompt(RunnerOperator, ImportOptionProperties):
+    """Generate the 3D model from the prompt itself and import it (it costs money; several minutes)"""
+
+    bl_idname = "ark3d.create_from_prompt"
+    bl_label = "Generate 3D Model"
+    bl_options = {"INTERNAL"}
+
+    def make_work(self, context: bpy.types.Context) -> Work | None:
+        from ..core.catalog import find_model
+
+        fields = generate_state(context)
+        if fields is None:
+            return None
+        try:
+            prefs = get_preferences(context)
+        except ArkError:
+            prefs = None
+        return idea_pictures.text_work(context, fields, find_model(fields.model), self.import_options(prefs))
+
+    def work_done(self, context: bpy.types.Context, works: list[Work]) -> OperatorResult:
+        return runner.report_works(self, works)
+
+
 class ARK3D_OT_picture_reference(_PictureOperator):
     """Make new pictures with this one as Seedream's reference: the same object, on a plain background"""
 
@@ -233,6 +256,7 @@ CLASSES: tuple[type, ...] = (
     ARK3D_OT_generate_image_remove,
     ARK3D_OT_make_pictures,
     ARK3D_OT_picture_create,
+    ARK3D_OT_create_from_prompt,
     ARK3D_OT_picture_reference,
     ARK3D_OT_picture_redo,
     ARK3D_OT_picture_drop,

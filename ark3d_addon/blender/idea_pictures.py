@@ -38,7 +38,7 @@ if TYPE_CHECKING:  # the core's idea flow is imported on first use: enabling the
     from ..core.worker import Worker
 
 __all__ = ["PictureRound", "create_work", "icon", "idea_from_panel", "image_model_items", "panel_params", "pictures",
-           "pictures_work", "register", "unregister"]
+           "pictures_work", "register", "text_work", "unregister"]
 
 
 @dataclass
@@ -208,6 +208,15 @@ def create_work(context: bpy.types.Context, plan: Plan, chosen: list[GeneratedIm
     round_.status.say(msg("Creating the 3D task ({price})", price=plan.spec.cost(plan.params)), "INFO")
     call: Worker[Created] = Worker(work, name="ark3d-create-from-pictures", secret=settings.api_key)
     return runner.Work(call=call, on_call_done=lambda ctx, done: _created(ctx, done, options))
+
+
+def text_work(context: bpy.types.Context, fields: Any, spec: ModelSpec, options: Any) -> runner.Work:
+    """A model that reads text (Hyper3D) given the prompt itself: the task, its chain kept, then its import."""
+    from ..core.idea import Idea, plan_idea
+
+    plan = plan_idea(Idea(model=spec.id, prompt=fields.prompt.strip(), params=panel_params(fields, spec),
+                          endpoint=fields.endpoint.strip()))
+    return create_work(context, plan, [], options)
 
 
 def _created(context: bpy.types.Context, call: Worker[Any], options: Any) -> list[Report]:

@@ -27,6 +27,7 @@ pytestmark = pytest.mark.blender
 KEY = "ark-idea-" + secrets.token_hex(16)
 SEED3D_2 = "doubao-seed3d-2-0-260328"
 HITEM3D = "hitem3d-2-0-251223"
+HYPER3D = "hyper3d-gen2-260112"
 HELPER_START = "One single whole object, centred"
 
 
@@ -82,6 +83,13 @@ def idea(blender_python: BlenderPython, extension_zip: Path, demo_assets: Path,
                 run(blender, "after reuse prompt", "generate_state")
                 run(blender, "reuse picture", "picture_op", op="reuse_picture", task_id=task_id)
                 run(blender, "after reuse picture", "generate_state")
+            run(blender, "hyper3d fields", "generate_fields", source="PROMPT", model=HYPER3D, prompt="a wooden chair")
+            run(blender, "draw text", "draw_generate")
+            run(blender, "text", "picture_op", op="create_from_prompt")
+            _keep(rec, "text")
+            text_id = (rec.steps.get("text") or {}).get("task_id", "")
+            if text_id:
+                run(blender, "text chain", "chain", task_id=text_id)
             run(blender, "set fields", "generate_fields", source="PROMPT", model=HITEM3D, prompt="a robot toy",
                 views=["FRONT", "BACK", "LEFT"])
             run(blender, "make set", "picture_op", op="make_pictures")
@@ -161,6 +169,19 @@ def test_the_browser_shows_the_chain_and_reuses_it_in_one_click(idea: Record) ->
     picture = idea.step("after reuse picture")
     assert picture["source"] == "FILE" and Path(picture["image_path"]).is_file()
     assert "/images/" in picture["image_path"].replace("\\", "/")
+
+
+def test_hyper3d_is_sent_the_prompt_itself_and_keeps_it(idea: Record) -> None:
+    drawn = "\n".join(idea.step("draw text")["calls"])
+    assert "ark3d.create_from_prompt" in drawn and "Make Pictures" not in drawn
+    text = idea.step("text")
+    assert text["result"] == ["FINISHED"] and text["task_id"].startswith("cgt-"), text
+    assert len(idea.bodies["text"][0]) == len(idea.bodies["create"][0]), "no picture is made"
+    body = idea.bodies["text"][1][-1]
+    assert body["model"] == HYPER3D and [item["type"] for item in body["content"]] == ["text"]
+    assert body["content"][0]["text"].startswith("a wooden chair")
+    chain = idea.step("text chain")["chain"]
+    assert chain["prompt"] == "a wooden chair" and chain["image_model"] == "" and chain["sent"] == []
 
 
 def test_a_set_is_shown_by_view_redone_dropped_and_sent_with_the_right_bits(idea: Record) -> None:

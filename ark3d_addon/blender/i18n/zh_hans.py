@@ -806,6 +806,8 @@ CATALOG: dict[str, str] = {
     "Dropped a view: {n} left": "已去掉一个视角：还剩 {n} 个",
     "There is no view {n} in this set": "这组图片中没有第 {n} 个视角",
     "A set needs at least one view": "一组图片至少需要一个视角",
+    "Generate the 3D model from the prompt itself and import it (it costs money; several minutes)":
+        "直接用提示词生成 3D 模型并导入（需付费；需要几分钟）",
 }
 
 #: Ark's error codes -> an English explanation (an entry of CATALOG above).  A code with dots

@@ -88,7 +88,7 @@ class ARK3D_PT_generate(bpy.types.Panel):
         _draw_choices(layout, context, fields, spec)
         if fields.source == "PROMPT":
             draw_idea(layout, context, fields, spec)  # the prompt, and pictures before the 3D task
-        if fields.source != "PROMPT" or sends_text(fields, spec):
+        if fields.source != "PROMPT":  # (from a prompt, ui/idea.py draws the buttons)
             _draw_generate_button(layout, context, fields, spec)
         draw_generated(layout)
         wrapped(layout, i18n.iface(NOTE), "INFO", wrap_width(context))

@@ -18,6 +18,7 @@ from ...core.messages import msg, plural
 from ...core.prompting import prompt_for_3d
 from .. import i18n, idea_pictures
 from ..drawing import wrap_width, wrapped
+from ..env import online_access_allowed
 
 if TYPE_CHECKING:
     from ...core.chain import Chain
@@ -60,7 +61,8 @@ def draw_idea(layout: bpy.types.UILayout, context: bpy.types.Context, fields: An
     if spec.id in SET_MODELS:
         col.row(align=True).prop(fields, "views")
     if sends_text(fields, spec):
-        return  # the Generate button sends the prompt itself
+        _draw_text_button(layout, fields, width)
+        return
     col.prop(fields, "image_model")
     plan = _plan(fields, spec)
     if isinstance(plan, ArkError):
@@ -82,6 +84,21 @@ def _draw_helper(layout: bpy.types.UILayout, fields: Any, width: int) -> None:
     wrapped(layout, i18n.iface("Adds: {text}").format(text=added), "PLUS", width)
 
 
+def _draw_text_button(layout: bpy.types.UILayout, fields: Any, width: int) -> None:
+    """Hyper3D reads the prompt itself: Generate sends it (the price is said above, with the faces)."""
+    round_ = idea_pictures.pictures()
+    row = layout.row()
+    row.scale_y = 1.3
+    row.enabled = bool(fields.prompt.strip()) and not round_.busy and online_access_allowed()
+    row.operator("ark3d.create_from_prompt", text="Generate", icon="SHADERFX")
+    _draw_status(layout, round_, width)
+
+
+def _draw_status(layout: bpy.types.UILayout, round_: idea_pictures.PictureRound, width: int) -> None:
+    if round_.status.what is not None:
+        wrapped(layout, round_.status.text, "ERROR" if round_.status.level == "ERROR" else "INFO", width)
+
+
 def _draw_make_button(layout: bpy.types.UILayout, plan: Plan, width: int) -> None:
     """Make Pictures, with both steps' prices above it; greyed out while a worker runs."""
     request = plan.image_request
@@ -98,8 +115,7 @@ def _draw_make_button(layout: bpy.types.UILayout, plan: Plan, width: int) -> Non
 def _draw_pictures(layout: bpy.types.UILayout, width: int) -> None:
     """The pictures shown: each large, with its actions; the 3D task's price before its button."""
     round_ = idea_pictures.pictures()
-    if round_.status.what is not None:
-        wrapped(layout, round_.status.text, "ERROR" if round_.status.level == "ERROR" else "INFO", width)
+    _draw_status(layout, round_, width)
     plan = round_.plan
     if plan is None or not round_.shown:
         return
