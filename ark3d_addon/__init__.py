@@ -9,12 +9,12 @@ installs it as the extension described by ``blender_manifest.toml`` and ignores 
 """
 
 bl_info = {
-    "name": "Ark 3D (Seed3D importer)",
+    "name": "Ark 3D",
     "author": "ark3d developers",
     "version": (1, 0, 0),
     "blender": (3, 4, 0),
     "location": "3D Viewport > Sidebar > Ark 3D",
-    "description": "Import Volcengine Ark Seed3D models by task id",
+    "description": "Make 3D models on Volcengine Ark from text, images or task ids",
     "category": "Import-Export",
 }
 
