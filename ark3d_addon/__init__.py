@@ -10,7 +10,7 @@ installs it as the extension described by ``blender_manifest.toml`` and ignores 
 
 bl_info = {
     "name": "Ark 3D",
-    "author": "ark3d developers",
+    "author": "ark3d contributors",
     "version": (1, 0, 0),
     "blender": (3, 4, 0),
     "location": "3D Viewport > Sidebar > Ark 3D",
