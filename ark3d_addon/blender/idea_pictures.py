@@ -33,12 +33,13 @@ from .preferences import library, read_settings
 from .progress import redraw_sidebars
 
 if TYPE_CHECKING:  # the core's idea flow is imported on first use: enabling the add-on needs none of it
+    from ..core.client import ArkClient
     from ..core.idea import Created, Idea, Plan
     from ..core.images import GeneratedImage, ImagesResult
     from ..core.worker import Worker
 
 __all__ = ["PictureRound", "create_work", "icon", "idea_from_panel", "image_model_items", "panel_params", "pictures",
-           "pictures_work", "register", "text_work", "unregister"]
+           "pictures_work", "plan_from_panel", "register", "text_work", "unregister"]
 
 
 @dataclass
@@ -56,6 +57,7 @@ class PictureRound:
     task_id: str = ""  # the last 3D task made from these pictures
     #: The image model menu's items (Blender keeps no copy of a dynamic menu's strings).
     model_items: list[tuple[str, str, str]] = field(default_factory=list)
+    newest: str = ""  # the newest Seedream Ark lists, once asked ("": not yet)
 
 
 def pictures() -> PictureRound:
@@ -72,12 +74,17 @@ def icon(picture: GeneratedImage) -> int:
     return int(preview.icon_id)
 
 
+#: The image model menu's first item (its default): the newest Seedream Ark lists, asked when pictures are made.
+NEWEST = "NEWEST"
+
+
 def image_model_items(_self: Any, _context: Any) -> list[tuple[str, str, str]]:
-    """Seedream's models, the newest first (the default)."""
+    """The newest Seedream Ark lists (the default), then each one this add-on knows, the newest first."""
     items = pictures().model_items
     if not items:
         from ..core.images import IMAGE_MODELS
 
+        items.append((NEWEST, "Newest Listed", "The newest Seedream model Ark lists for your account"))
         items.extend((model.id, model.name, f"{model.id} · {model.cost(1)}") for model in IMAGE_MODELS)
     return items
 
@@ -112,8 +119,18 @@ def idea_from_panel(fields: Any, spec: ModelSpec) -> Idea:
     from ..core.idea import Idea
 
     return Idea(model=spec.id, prompt=fields.prompt.strip(), params=panel_params(fields, spec),
-                image_model=fields.image_model, helper=fields.use_helper, helper_text=panel_helper_text(fields),
+                image_model="" if fields.image_model == NEWEST else fields.image_model, helper=fields.use_helper,
+                helper_text=panel_helper_text(fields),
                 views=panel_views(fields), through_pictures=True, endpoint=fields.endpoint.strip())
+
+
+def plan_from_panel(fields: Any, spec: ModelSpec) -> Plan:
+    """What Make Pictures would send now (its price is shown before it): the newest listed Seedream
+    once Ark was asked, else the newest this add-on knows."""
+    from ..core.idea import plan_idea
+    from ..core.images import DEFAULT_IMAGE_MODEL
+
+    return plan_idea(idea_from_panel(fields, spec), image_model=pictures().newest or DEFAULT_IMAGE_MODEL)
 
 
 def _folder(round_: PictureRound) -> Path:
@@ -138,38 +155,59 @@ def pictures_work(context: bpy.types.Context, idea: Idea, redo: int = -1) -> run
     """A worker that makes the idea's pictures; ``redo``: the index of the view they replace."""
     from ..core.client import ArkClient
     from ..core.idea import make_pictures, plan_idea
+    from ..core.images import DEFAULT_IMAGE_MODEL
     from ..core.worker import Worker
 
-    plan = plan_idea(idea)  # every check before the paid call
+    round_ = pictures()
+    ask = not idea.image_model and not round_.newest  # the newest listed, not asked yet: Ark is asked first
+    plan = plan_idea(idea, image_model=round_.newest or DEFAULT_IMAGE_MODEL)  # every check before the paid call
     if not plan.makes_pictures:
         raise ConfigError(msg("{model} is sent the prompt itself: no picture is made", model=plan.spec.name),
                           code=ErrorCode.INVALID_PARAMETER, hint=msg("Use Generate"))
     settings = read_settings(context)
     env.require_network(settings)
-    round_ = pictures()
     dest = Path(tempfile.mkdtemp(prefix="round-", dir=_folder(round_)))
 
-    def work(cancel: Any) -> ImagesResult:
+    def work(cancel: Any) -> tuple[Plan, ImagesResult]:
         client = ArkClient(settings, cancel=cancel)
         try:
-            return make_pictures(client, plan, dest)
+            used = _newest_listed(client, plan) if ask else plan
+            return used, make_pictures(client, used, dest)
         finally:
             client.close()
 
     round_.busy = "pictures"
     assert plan.image_request is not None  # (makes_pictures)
     round_.status.say(msg("Seedream is making the pictures ({price})", price=plan.image_request.cost()), "INFO")
-    call: Worker[ImagesResult] = Worker(work, name="ark3d-pictures", secret=settings.api_key)
-    return runner.Work(call=call, on_call_done=lambda ctx, done: _pictures_made(ctx, done, idea, plan, redo))
+    call: Worker[tuple[Plan, ImagesResult]] = Worker(work, name="ark3d-pictures", secret=settings.api_key)
+    return runner.Work(call=call, on_call_done=lambda ctx, done: _pictures_made(ctx, done, idea, redo))
 
 
-def _pictures_made(context: bpy.types.Context, call: Worker[Any], idea: Idea, plan: Plan, redo: int) -> list[Report]:
+def _newest_listed(client: ArkClient, plan: Plan) -> Plan:
+    """The plan asking the newest Seedream Ark lists (in the worker: ``GET /models``), checked for it again."""
+    from ..core.images import pick_image_model
+
+    request = plan.image_request
+    try:
+        picked = pick_image_model(client.list_models())
+    except ArkError:  # the list unread: the newest this add-on knows (the paid call says what is wrong)
+        return plan
+    if request is None or picked == request.model:
+        return plan
+    newer = replace(request, model=picked)
+    newer.check()
+    return replace(plan, image_request=newer)
+
+
+def _pictures_made(context: bpy.types.Context, call: Worker[Any], idea: Idea, redo: int) -> list[Report]:
     """Show the new pictures (or the redone view in its place); say what happened."""
     round_ = pictures()
     round_.busy = ""
     redraw_sidebars(context.window_manager)
-    result: ImagesResult | None = call.result
-    if result is None or not result.images:
+    plan, result = call.result if call.result is not None else (None, None)
+    if plan is not None and plan.image_request is not None and not idea.image_model:
+        round_.newest = plan.image_request.model
+    if plan is None or result is None or not result.images:
         error = call.error or ArkError(msg("Seedream made no picture"), code=ErrorCode.UNKNOWN,
                                        hint=msg("Change the prompt and make the pictures again"))
         round_.status.say(error, "ERROR")

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from ark_server import CONTENT_CHECK_WORD, ArkServer
+from ark_server import CONTENT_CHECK_WORD, SEEDREAM_4_0, SEEDREAM_4_5, ArkServer
 from harness import BlenderPython, Steps, session
 
 pytestmark = pytest.mark.blender
@@ -52,6 +52,8 @@ def idea(blender_python: BlenderPython, extension_zip: Path, demo_assets: Path,
          tmp_path_factory: pytest.TempPathFactory) -> Iterator[Record]:
     with ArkServer(api_key=KEY) as server:
         server.create_schedule = (0.2, 0.3)
+        # Ark lists Seedream 4.0 alone here: the section's default, the newest listed, is 4.0.
+        server.models = [row for row in server.models if row.get("id") != SEEDREAM_4_5]
         server.set_create_result("glb", demo_assets / "seed3d_glb.zip", model=SEED3D_2)
         rec = Record({}, tmp_path_factory.mktemp(f"idea-{blender_python.id}-"), server)
         run = rec.run
@@ -114,7 +116,14 @@ def test_pictures_are_made_from_the_prompt_with_the_helper_and_no_watermark(idea
     [body] = idea.bodies["make"][0]
     assert body["watermark"] is False and body["prompt"].startswith("a red teapot " + HELPER_START)
     assert "image" not in body and isinstance(body.get("seed"), int)
+    assert body["model"] == SEEDREAM_4_0  # the newest Ark lists (4.5 is not listed here)
     assert not idea.bodies["make"][1], "no 3D task before the user picks a picture"
+
+
+def test_ark_is_asked_for_its_newest_seedream_once(idea: Record) -> None:
+    asked = [r for r in idea.server.requests_log if r.method == "GET" and r.path.endswith("/models")]
+    assert len(asked) == 1, "the newest listed Seedream is asked once, then remembered"
+    assert {body["model"] for body in idea.bodies["create set"][0]} == {SEEDREAM_4_0}
 
 
 def test_the_section_shows_the_helper_the_prices_and_large_pictures(idea: Record) -> None:
@@ -124,6 +133,8 @@ def test_the_section_shows_the_helper_the_prices_and_large_pictures(idea: Record
     assert "Adds: One single" in calls and "Make Pictures" in calls
     assert "Pictures: about 0.25 CNY for 1" in calls and "Then the 3D task: " in calls
     assert "Adds: 单个完整物体" in "\n".join(idea.step("draw chinese")["calls"])  # the helper the prompt gets
+    # Once Ark said its newest Seedream is 4.0, the price shown is 4.0's.
+    assert "Pictures: about 0.20 CNY for 1" in "\n".join(idea.step("draw pictures")["calls"])
     shown = idea.step("draw pictures")
     assert shown["problems"] == []
     drawn = "\n".join(shown["calls"])
@@ -154,7 +165,7 @@ def test_the_chosen_picture_becomes_the_model_and_the_library_keeps_the_chain(id
     assert chain["chain"]["sent"] == ["images/" + Path(idea.step("again")["pictures"][0]).name]
     assert chain["images"] and "chain.json" in chain["files"]
     asset = idea.step("asset")
-    assert "a red teapot" in asset["description"] and "doubao-seedream-4-5-251128" in asset["tags"]
+    assert "a red teapot" in asset["description"] and SEEDREAM_4_0 in asset["tags"]
 
 
 def test_the_browser_shows_the_chain_and_reuses_it_in_one_click(idea: Record) -> None:

@@ -749,6 +749,8 @@ CATALOG: dict[str, str] = {
     "What the prompt helper adds; edit it as you like": "提示词助手添加的文字；可随意修改",
     "Image Model": "图片模型",
     "The Seedream model that makes the pictures": "生成图片所用的 Seedream 模型",
+    "Newest Listed": "最新已列出",
+    "The newest Seedream model Ark lists for your account": "方舟为您的账号列出的最新 Seedream 模型",
     "See Pictures First": "先看图片",
     "Make pictures from the prompt and look at them before the 3D model is paid for "
     "(off: the prompt goes to the 3D model itself)":

@@ -40,10 +40,8 @@ def sends_text(fields: Any, spec: ModelSpec) -> bool:
 
 
 def _plan(fields: Any, spec: ModelSpec) -> Plan | ArkError:
-    from ...core.idea import plan_idea  # on first draw: enabling the add-on needs none of the idea flow
-
     try:
-        return plan_idea(idea_pictures.idea_from_panel(fields, spec))
+        return idea_pictures.plan_from_panel(fields, spec)
     except ArkError as exc:
         return exc
 
