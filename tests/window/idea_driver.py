@@ -5,8 +5,9 @@
 The Generate panel on the Ark 3D tab, its source set to Prompt and a sentence typed; Make
 Pictures invoked in the sidebar as its button runs it (modal: Seedream's picture is made in a
 worker), the picture shown (a screenshot), Create 3D From This invoked on it, and the model
-imported.  Everything runs from ``bpy.app.timers`` on the main thread; the driver writes a JSON
-report, unregisters its timers and quits.
+imported; then a Hitem3D set of four views made and shown (a screenshot).  Everything runs
+from ``bpy.app.timers`` on the main thread; the driver writes a JSON report, unregisters its
+timers and quits.
 """
 
 from __future__ import annotations
@@ -97,6 +98,14 @@ def scenario_idea():
     yield from wait_until(lambda: task_id in bpy.data.collections and not runner.active_jobs(), 40,
                           "the model to be imported")
     yield from screenshot("generate_from_prompt.png")
+    # A multi-view set for Hitem3D: each view named, with Redo and Drop.
+    state.model = CONFIG["set_model"]
+    state.views = {"FRONT", "BACK", "LEFT", "RIGHT"}
+    report["make_set"] = invoke("make_pictures")
+    yield from wait_until(lambda: len(pictures().shown) == 4 and not pictures().busy, 20, "the set to be shown")
+    report["set_views"] = list(pictures().plan.views)
+    yield from scroll_sidebar(8)
+    yield from screenshot("generate_views.png")
     bpy.types.ARK3D_PT_generate.remove(_hook)
     report["after"] = {
         "tagged": sorted(o.name for o in bpy.data.objects if o.get("ark3d_task_id") == task_id),

@@ -24,6 +24,7 @@ from .harness import (
 
 DRIVER = Path(__file__).with_name("idea_driver.py")
 SEED3D_1 = "doubao-seed3d-1-0-250928"
+HITEM3D = "hitem3d-2-0-251223"
 
 pytestmark = WINDOW_MARKS
 
@@ -38,7 +39,7 @@ def test_a_prompt_becomes_pictures_then_a_model_in_a_window(window_blender: Wind
     report_path = tmp_path / "report.json"
     config = tmp_path / "config.json"
     config.write_text(json.dumps({"report": str(report_path), "shots": str(shots), "model": SEED3D_1,
-                                  "prompt": "a small red mushroom"}))
+                                  "set_model": HITEM3D, "prompt": "a small red mushroom"}))
     output, returncode = run_driver_script(DRIVER, config, env, window_blender)
     (tmp_path / "blender_output.txt").write_text(output)
     report = read_report(report_path)
@@ -46,12 +47,14 @@ def test_a_prompt_becomes_pictures_then_a_model_in_a_window(window_blender: Wind
     assert report["make"]["result"] == ["RUNNING_MODAL"] and report["make"]["ms"] < 200, report["make"]
     assert len(report["shown"]) == 1
     assert report["create"]["result"] == ["RUNNING_MODAL"], report["create"]
-    [pictures] = ark_server.image_requests
+    pictures, views = ark_server.image_requests
+    assert report["set_views"] == ["front", "back", "left", "right"]
+    assert views["sequential_image_generation_options"] == {"max_images": 4}
     assert pictures["prompt"].startswith("a small red mushroom One single whole object") and not pictures["watermark"]
     [created] = ark_server.create_requests
     assert created["model"] == SEED3D_1 and created["content"][0]["image_url"]["url"].startswith("data:image/png")
     after = report["after"]
     assert after["tagged"] and after["chain"], after
     assert after["last_message"]["text"].startswith(f"Created and imported {report['task_id']}"), after
-    for name in ("generate_prompt.png", "generate_pictures.png", "generate_from_prompt.png"):
+    for name in ("generate_prompt.png", "generate_pictures.png", "generate_from_prompt.png", "generate_views.png"):
         publish(window_blender, shots / name)
