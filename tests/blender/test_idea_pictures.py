@@ -201,6 +201,7 @@ def test_a_set_is_shown_by_view_redone_dropped_and_sent_with_the_right_bits(idea
     assert len(made["pictures"]) == 3 and made["params"]["--multi_images_bit"] == "1110"
     drawn = "\n".join(idea.step("draw set")["calls"])
     assert all(f"label(text='{name}'" in drawn for name in ("Front", "Back", "Left")) and "Redo" in drawn
+    assert "Redo a view: about 0.20 CNY" in drawn
     redo = idea.step("redo back")
     assert redo["result"] == ["FINISHED"] and redo["pictures"][1] != made["pictures"][1]
     assert redo["pictures"][0] == made["pictures"][0] and redo["pictures"][2] == made["pictures"][2]

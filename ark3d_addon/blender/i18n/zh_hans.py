@@ -763,6 +763,7 @@ CATALOG: dict[str, str] = {
     "Pictures: {cost}": "图片：{cost}",
     "Then the 3D task: {cost}": "随后的 3D 任务：{cost}",
     "3D task: {cost}": "3D 任务：{cost}",
+    "Redo a view: {cost}": "重做一个视角：{cost}",
     "Make Pictures": "生成图片",
     "Make pictures from the prompt with Seedream (paid per picture), to look at before the 3D model":
         "用 Seedream 根据提示词生成图片（按张计费），在生成 3D 模型之前先看一看",

@@ -120,6 +120,11 @@ def _draw_pictures(layout: bpy.types.UILayout, width: int) -> None:
     box = layout.box()
     if plan.views:
         _draw_set(box, round_, plan)
+        if plan.image_request is not None:  # a redone view is one picture
+            from ...core.images import find_image_model
+
+            one = find_image_model(plan.image_request.model).cost(1)
+            wrapped(box, i18n.text(msg("Redo a view: {cost}", cost=one)), "IMAGE_DATA", width)
     else:
         _draw_singles(box, round_)
     wrapped(box, i18n.text(msg("3D task: {cost}", cost=plan.spec.cost(plan.params))), "MESH_MONKEY", width)
