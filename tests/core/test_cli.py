@@ -380,3 +380,15 @@ def test_fetch_of_a_glb_result_gives_the_glb_ark_sent(ark_server, tmp_path: Path
     assert "mushroom.glb is in the library" in proc.stderr, proc.stderr
     made = {p.suffix for p in (tmp_path / tid / "files").rglob("*") if p.is_file()}
     assert made == {".glb", ".png"}, "no .gltf, .bin or texture files made from it"
+
+
+def test_an_overloaded_ark_is_reported_then_ridden_out(ark_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """503s past the client's quick retries: stderr says so (Ark's code, until when), the next poll succeeds."""
+    tid = ark_server.add_task(file=ark_server.add_file("r.zip", result_zip()))
+    ark_server.fail_next(5, status=503, code="ServerOverloaded", path_prefix="/api/v3/contents/generations/tasks/")
+    proc = run_cli(ark_server, "fetch", tid, "--dest", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    notices = [line for line in proc.stderr.splitlines() if "retrying until" in line]
+    assert len(notices) == 1 and re.search(r"\(ServerOverloaded\); retrying until \d\d:\d\d:\d\d$", notices[0]), \
+        proc.stderr
+    assert Path(proc.stdout.strip()).is_file()
