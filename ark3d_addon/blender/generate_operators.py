@@ -126,11 +126,17 @@ class ARK3D_OT_picture_create(_PictureOperator, ImportOptionProperties):
     bl_label = "Create 3D From This"
 
     def make_work(self, context: bpy.types.Context) -> Work | None:
+        from ..core.catalog import find_model
+
+        fields = generate_state(context)
+        if fields is None:
+            return None
         try:
             prefs = get_preferences(context)
         except ArkError:
             prefs = None
-        return idea_pictures.create_chosen_work(context, self.index, self.import_options(prefs))
+        return idea_pictures.create_chosen_work(context, self.index, self.import_options(prefs), fields,
+                                                find_model(fields.model))
 
 
 class ARK3D_OT_create_from_prompt(RunnerOperator, ImportOptionProperties):

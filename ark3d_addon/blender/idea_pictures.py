@@ -38,8 +38,8 @@ if TYPE_CHECKING:  # the core's idea flow is imported on first use: enabling the
     from ..core.images import GeneratedImage, ImagesResult
     from ..core.worker import Worker
 
-__all__ = ["PictureRound", "create_work", "icon", "idea_from_panel", "image_model_items", "panel_params", "pictures",
-           "pictures_work", "plan_from_panel", "register", "text_work", "unregister"]
+__all__ = ["PictureRound", "create_plan", "create_work", "icon", "idea_from_panel", "image_model_items",
+           "panel_params", "pictures", "pictures_work", "plan_from_panel", "register", "text_work", "unregister"]
 
 
 @dataclass
@@ -329,14 +329,31 @@ def drop_view(index: int) -> None:
     round_.status.say(msg("Dropped a view: {n} left", n=str(len(views))), "INFO")
 
 
-def create_chosen_work(context: bpy.types.Context, index: int, options: Any) -> runner.Work:
-    """The 3D task from picture ``index``, or from the whole set (``index`` -1)."""
+def create_plan(fields: Any, spec: ModelSpec) -> Plan | None:
+    """The shown pictures' plan, sent to the 3D model the section names now (its format and parameters
+    too): the pictures were made for the idea, the 3D model is chosen when the task is created.
+    None with no pictures shown; :class:`ConfigError` when that model cannot take them."""
+    from ..core.idea import plan_idea
+
+    made = pictures().plan
+    if made is None or made.image_request is None:
+        return None
+    idea = replace(made.idea, model=spec.id, params=panel_params(fields, spec), endpoint=fields.endpoint.strip(),
+                   views=made.views)
+    target = plan_idea(idea, image_model=made.image_request.model)
+    return replace(target, image_request=made.image_request, added_prompt=made.added_prompt, views=made.views)
+
+
+def create_chosen_work(context: bpy.types.Context, index: int, options: Any, fields: Any,
+                       spec: ModelSpec) -> runner.Work:
+    """The 3D task from picture ``index``, or from the whole set (``index`` -1), with the section's model."""
     round_ = pictures()
     chosen = list(round_.shown) if index < 0 else [_shown(index)]
-    if round_.plan is None or not chosen:
+    plan = create_plan(fields, spec)
+    if plan is None or not chosen:
         raise ConfigError(msg("There is no picture {n} to use", n=str(index + 1)), code=ErrorCode.INVALID_PARAMETER,
                           hint=msg("Make the pictures again"))
-    return create_work(context, round_.plan, chosen, options)
+    return create_work(context, plan, chosen, options)
 
 
 def register() -> None:

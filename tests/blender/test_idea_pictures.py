@@ -25,6 +25,7 @@ from harness import BlenderPython, Steps, session
 pytestmark = pytest.mark.blender
 
 KEY = "ark-idea-" + secrets.token_hex(16)
+SEED3D_1 = "doubao-seed3d-1-0-250928"
 SEED3D_2 = "doubao-seed3d-2-0-260328"
 HITEM3D = "hitem3d-2-0-251223"
 HYPER3D = "hyper3d-gen2-260112"
@@ -74,6 +75,8 @@ def idea(blender_python: BlenderPython, extension_zip: Path, demo_assets: Path,
             _keep(rec, "reference")
             run(blender, "again", "picture_op", op="make_pictures", again=True)
             _keep(rec, "again")
+            # The 3D model is chosen when the task is created: the menu says Seed3D 1.0 now.
+            run(blender, "switch model", "generate_fields", model=SEED3D_1)
             run(blender, "create", "picture_op", op="picture_create", index=0)
             _keep(rec, "create")
             task_id = (rec.steps.get("create") or {}).get("task_id", "")
@@ -101,6 +104,10 @@ def idea(blender_python: BlenderPython, extension_zip: Path, demo_assets: Path,
             run(blender, "drop front", "picture_op", op="picture_drop", index=0)
             run(blender, "create set", "picture_op", op="picture_create", index=-1)
             _keep(rec, "create set")
+            run(blender, "one-picture model", "generate_fields", model=SEED3D_2)
+            run(blender, "draw set for one", "draw_generate")
+            run(blender, "create set for one", "picture_op", op="picture_create", index=-1)
+            run(blender, "set model back", "generate_fields", model=HITEM3D)
             run(blender, "set from a picture", "picture_op", op="picture_reference", index=0)
             _keep(rec, "set from a picture")
             run(blender, "refused prompt", "generate_fields", prompt=f"a {CONTENT_CHECK_WORD} robot")
@@ -159,7 +166,7 @@ def test_the_chosen_picture_becomes_the_model_and_the_library_keeps_the_chain(id
     assert created["error"] is None and created["task_id"].startswith("cgt-"), created
     assert created["new_objects"], "the model was not imported"
     [body] = idea.bodies["create"][1]
-    assert body["model"] == SEED3D_2 and body["content"][0]["image_url"]["url"].startswith("data:image/png")
+    assert body["model"] == SEED3D_1 and body["content"][0]["image_url"]["url"].startswith("data:image/png")
     chain = idea.step("chain")
     assert chain["chain"]["prompt"].startswith("a red teapot") and chain["chain"]["image_model"]
     assert chain["chain"]["sent"] == ["images/" + Path(idea.step("again")["pictures"][0]).name]
@@ -213,6 +220,14 @@ def test_a_set_is_shown_by_view_redone_dropped_and_sent_with_the_right_bits(idea
     body = idea.bodies["create set"][1][-1]
     assert body["model"] == HITEM3D and "--multi_images_bit 0110" in body["content"][-1]["text"]
     assert [item["type"] for item in body["content"][:-1]] == ["image_url", "image_url"]
+
+
+def test_a_set_a_model_cannot_take_is_refused_before_anything_is_sent(idea: Record) -> None:
+    drawn = idea.step("draw set for one")
+    assert any("takes at most 1" in call for call in drawn["calls"]), drawn["calls"]
+    refused = idea.step("create set for one")
+    assert refused["result"] == [] and "at most 1" in refused["error"], refused
+    assert len(idea.bodies["create set"][1]) == len(idea.bodies["set from a picture"][1]), "nothing was created"
 
 
 def test_a_set_is_made_from_one_picture(idea: Record) -> None:

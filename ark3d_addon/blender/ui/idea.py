@@ -65,9 +65,9 @@ def draw_idea(layout: bpy.types.UILayout, context: bpy.types.Context, fields: An
     plan = _plan(fields, spec)
     if isinstance(plan, ArkError):
         wrapped(layout, i18n.error_text(plan, "iface"), "ERROR", width)
-        return
-    _draw_make_button(layout, plan, width)
-    _draw_pictures(layout, width)
+    else:
+        _draw_make_button(layout, plan, width)
+    _draw_pictures(layout, fields, spec, width)
 
 
 def _draw_helper(layout: bpy.types.UILayout, fields: Any, width: int) -> None:
@@ -110,13 +110,19 @@ def _draw_make_button(layout: bpy.types.UILayout, plan: Plan, width: int) -> Non
     row.operator("ark3d.make_pictures", text="Make Pictures", icon="IMAGE_DATA").again = False
 
 
-def _draw_pictures(layout: bpy.types.UILayout, width: int) -> None:
-    """The pictures shown: each large, with its actions; the 3D task's price before its button."""
+def _draw_pictures(layout: bpy.types.UILayout, fields: Any, spec: ModelSpec, width: int) -> None:
+    """The pictures shown: each large, with its actions; the 3D task's price (the section's model now)
+    before its button, or why that model cannot take them."""
     round_ = idea_pictures.pictures()
     _draw_status(layout, round_, width)
     plan = round_.plan
     if plan is None or not round_.shown:
         return
+    try:
+        target = idea_pictures.create_plan(fields, spec)
+    except ArkError as exc:
+        target = None
+        wrapped(layout, i18n.error_text(exc, "iface"), "ERROR", width)
     box = layout.box()
     if plan.views:
         _draw_set(box, round_, plan)
@@ -126,23 +132,27 @@ def _draw_pictures(layout: bpy.types.UILayout, width: int) -> None:
             one = find_image_model(plan.image_request.model).cost(1)
             wrapped(box, i18n.text(msg("Redo a view: {cost}", cost=one)), "IMAGE_DATA", width)
     else:
-        _draw_singles(box, round_)
-    wrapped(box, i18n.text(msg("3D task: {cost}", cost=plan.spec.cost(plan.params))), "MESH_MONKEY", width)
+        _draw_singles(box, round_, target is not None)
+    if target is not None:
+        wrapped(box, i18n.text(msg("3D task: {cost}", cost=target.spec.cost(target.params))), "MESH_MONKEY", width)
     row = box.row(align=True)
     row.enabled = not round_.busy
     if plan.views:
         row.scale_y = 1.3
-        row.operator("ark3d.picture_create", text="Create 3D From This Set", icon="SHADERFX").index = -1
+        sub = row.row(align=True)
+        sub.enabled = target is not None
+        sub.operator("ark3d.picture_create", text="Create 3D From This Set", icon="SHADERFX").index = -1
     row.operator("ark3d.make_pictures", text="Generate Again", icon="FILE_REFRESH").again = True
 
 
-def _draw_singles(layout: bpy.types.UILayout, round_: idea_pictures.PictureRound) -> None:
+def _draw_singles(layout: bpy.types.UILayout, round_: idea_pictures.PictureRound, can_create: bool) -> None:
     for index, picture in enumerate(round_.shown):
         col = layout.column(align=True)
         col.template_icon(icon_value=idea_pictures.icon(picture), scale=PICTURE_SCALE)
         row = col.row(align=True)
         row.enabled = not round_.busy
         sub = row.row(align=True)
+        sub.enabled = can_create
         sub.scale_y = 1.3
         sub.operator("ark3d.picture_create", text="Create 3D From This", icon="SHADERFX").index = index
         row.operator("ark3d.picture_reference", text="", icon="IMAGE_REFERENCE").index = index
