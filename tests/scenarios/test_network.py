@@ -305,3 +305,24 @@ def test_network_plain_http_link_to_remote_host(sc: Scenario, lookups: list[str]
     error = sc.fail(tid, ConfigError)
     assert error.code == "InsecureURL" and "uses plain http to another computer" in error.user_message()
     assert "files.example.com" not in lookups and sc.file_gets() == []
+
+
+def test_network_service_stops_while_the_task_is_queued(sc: Scenario) -> None:
+    """expected: each poll that fails says what failed and until when it is retried; after the error budget
+    the job fails with ConnectionRefused, and the task folder it made (only task.json) is gone."""
+    tid = sc.server.add_task(file=sc.server.add_file("result.zip", result()), queued_s=600)
+    sc.task_ids.add(tid)
+    states: list[JobState] = []
+
+    def watch(state: JobState) -> None:
+        states.append(state)
+        if state.phase == "queued" and not sc.server.stopping.is_set():
+            sc.server.stop()  # the service goes away once the task was seen queued
+
+    error = sc.fail(tid, NetworkError, watch=watch)
+    assert error.code == "ConnectionRefused"
+    notices = {str(s.text) for s in states if "retrying until" in str(s.text)}
+    assert len(notices) == 1, notices  # one outage, one deadline
+    assert re.fullmatch(r"The connection to 127\.0\.0\.1:\d+ was refused \(ConnectionRefused\); "
+                        r"retrying until \d\d:\d\d:\d\d", notices.pop())
+    assert not sc.library.task_dir(tid).exists()
