@@ -122,7 +122,7 @@ def test_unused_noqa_is_an_error() -> None:
 
 def test_every_py_file_a_text_names_exists() -> None:
     """Docstrings, comments, the README and the scripts name files that exist: a path by its
-    tail (``blender/jobs.py``), a bare name anywhere in the tree."""
+    tail (``blender/runner.py``), a bare name anywhere in the tree."""
     files = tracked_files()
     names = {pathlib.PurePath(f).name for f in files}
     stale = []

@@ -26,25 +26,33 @@ import os
 import re
 import secrets
 import shutil
-import stat
 import threading
 import time
 import zipfile
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO
 
 from .errors import ArchiveError, Cancelled, ErrorCode, NoModelError
-from .messages import Message, msg
+from .messages import msg
+from .zip_entries import (
+    ARCHIVE_HINT,
+    DEFAULT_LIMITS,
+    SKIPPED_DIRS,
+    Entry,
+    Limits,
+    check_directory,
+    decode_name,
+    refuse,
+    split_name,
+)
 
 __all__ = [
     "MODEL_EXTENSIONS",
-    "Limits",
     "ModelFile",
     "choose_model",
-    "decode_name",
     "find_models",
     "model_suffix",
     "safe_extract",
@@ -52,19 +60,6 @@ __all__ = [
 ]
 
 _CHUNK = 1 << 20
-_HINT = msg(
-    "The result archive looks damaged or unsafe; download it again, "
-    "and report the task id to Ark support if it persists"
-)
-_SUPPORTED_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
-_SKIPPED_DIRS = {"__macosx"}
-_SKIPPED_FILES = {".ds_store"}
-_UTF8_FLAG = 0x800
-#: Names Windows keeps for devices, whatever the extension (``con.txt`` is the console too).
-_WINDOWS_DEVICES = frozenset(
-    ["CON", "PRN", "AUX", "NUL"] + [f"{port}{n}" for port in ("COM", "LPT") for n in "123456789\u00b9\u00b2\u00b3"]
-)
-_WINDOWS_FORBIDDEN = set('<>"|?*')
 
 #: Extension -> (format, preference rank; lower is preferred).
 MODEL_EXTENSIONS: dict[str, tuple[str, int]] = {
@@ -84,102 +79,12 @@ _RGB_WORDS = {"rgb", "baked", "color", "colour"}
 
 
 @dataclass(frozen=True)
-class Limits:
-    """Bounds that a genuine result never reaches but a zip bomb does.
-
-    ``max_ratio`` applies only to entries larger than 1 MiB: tiny files compress absurdly well.
-    """
-
-    max_total_bytes: int = 8 << 30
-    max_entries: int = 20000
-    max_ratio: float = 1000.0
-    max_name_length: int = 1024
-    #: One file or folder name, in UTF-8 bytes: what Linux and macOS file systems take.
-    max_component_bytes: int = 255
-
-
-@dataclass(frozen=True)
 class ModelFile:
     """A model found in the extracted tree; ``variant`` is ``"pbr"``, ``"rgb"`` or ``None``."""
 
     path: Path
     format: str
     variant: str | None
-
-
-@dataclass(frozen=True)
-class _Entry:
-    info: zipfile.ZipInfo
-    parts: tuple[str, ...]
-    is_dir: bool
-
-
-def _refuse(name: str, why: Message) -> ArchiveError:
-    return ArchiveError(msg("Refusing the result archive: entry '{name}' {why}", name=name, why=why),
-                        code=ErrorCode.UNSAFE_ARCHIVE, hint=_HINT)
-
-
-def decode_name(info: zipfile.ZipInfo) -> str:
-    """The entry's real name: zips made on Chinese Windows store GBK without saying so.
-
-    Without the UTF-8 flag :mod:`zipfile` decodes as cp437; re-encoding gives back the raw
-    bytes, which are tried as UTF-8 (many tools omit the flag), then GBK/GB18030.
-    """
-    if info.flag_bits & _UTF8_FLAG:
-        return info.orig_filename
-    try:
-        raw = info.orig_filename.encode("cp437")
-    except UnicodeEncodeError:
-        return info.orig_filename
-    for encoding in ("utf-8", "gbk", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return info.orig_filename
-
-
-def _split_name(name: str, limits: Limits) -> tuple[tuple[str, ...], bool]:
-    """Validate one entry name; return its clean components and whether it is a folder."""
-    if "\x00" in name:
-        raise _refuse(name.replace("\x00", "\\0"), msg("contains a NUL character"))
-    if len(name) > limits.max_name_length:
-        raise _refuse(name[:60] + "...", msg("has a name longer than {n} characters",
-                                                     n=str(limits.max_name_length)))
-    text = name.replace("\\", "/")
-    if text.startswith("/"):
-        raise _refuse(name, msg("has an absolute path"))
-    if re.match(r"^[A-Za-z]:", text):
-        raise _refuse(name, msg("starts with a drive letter"))
-    is_dir = text.endswith("/")
-    parts = []
-    for part in text.split("/"):
-        if part in ("", "."):
-            continue
-        if part == "..":
-            raise _refuse(name, msg("points outside the folder ('..')"))
-        if ":" in part:
-            raise _refuse(name, msg("contains ':', which Windows reads as a drive or a stream"))
-        if part.rstrip(". ") == "":
-            raise _refuse(name, msg("has a component made only of dots and spaces"))
-        if any(ord(ch) < 32 for ch in part):
-            raise _refuse(name.encode("unicode_escape").decode(), msg("contains control characters"))
-        if any(ch in _WINDOWS_FORBIDDEN for ch in part):
-            raise _refuse(name, msg("contains one of < > \" | ? *, which Windows cannot store in a name"))
-        if part[-1] in ". ":
-            raise _refuse(name, msg("ends with a dot or a space, which Windows drops from names"))
-        if part.split(".")[0].rstrip(" ").upper() in _WINDOWS_DEVICES:
-            raise _refuse(name, msg("is a name Windows keeps for a device (CON, PRN, AUX, NUL, COM1-9, LPT1-9)"))
-        if len(part.encode("utf-8", "surrogatepass")) > limits.max_component_bytes:
-            raise _refuse(
-                name[:60] + "...",
-                msg("has a file or folder name longer than {n} bytes, which the file system cannot store",
-                    n=str(limits.max_component_bytes)),
-            )
-        parts.append(part)
-    if not parts:
-        raise _refuse(name, msg("has an empty path"))
-    return tuple(parts), is_dir
 
 
 def _not_a_zip(zip_path: Path) -> ArchiveError:
@@ -190,13 +95,13 @@ def _not_a_zip(zip_path: Path) -> ArchiveError:
     except OSError as exc:
         return _unreadable(zip_path, exc)
     if not head:
-        return ArchiveError(msg("The download is empty (0 bytes)"), code=ErrorCode.NOT_A_ZIP, hint=_HINT)
+        return ArchiveError(msg("The download is empty (0 bytes)"), code=ErrorCode.NOT_A_ZIP, hint=ARCHIVE_HINT)
     if head.startswith(b"PK\x03\x04"):
         return ArchiveError(
             msg("The download is not a zip file that can be read: it starts like one but its end is missing "
                 "or damaged (a truncated download?)"),
             code=ErrorCode.NOT_A_ZIP,
-            hint=_HINT,
+            hint=ARCHIVE_HINT,
         )
     text = head.lstrip()
     if text[:1] == b"<":
@@ -205,111 +110,15 @@ def _not_a_zip(zip_path: Path) -> ArchiveError:
             msg("The download is not a zip: the server sent an HTML/XML page ({summary})", summary=summary)
             if summary else msg("The download is not a zip: the server sent an HTML/XML page"),
             code=ErrorCode.NOT_A_ZIP,
-            hint=_HINT,
+            hint=ARCHIVE_HINT,
         )
     return ArchiveError(msg("The download is not a zip file (it starts with {head})", head=repr(head[:16])),
-                        code=ErrorCode.NOT_A_ZIP, hint=_HINT)
+                        code=ErrorCode.NOT_A_ZIP, hint=ARCHIVE_HINT)
 
 
 def _unreadable(zip_path: Path, exc: OSError) -> ArchiveError:
     return ArchiveError(msg("Cannot read the downloaded file {file}: {reason}", file=str(zip_path),
-                            reason=str(exc.strerror)), code=ErrorCode.DISK_ERROR, hint=_HINT)
-
-
-def _check_directory(zf: zipfile.ZipFile, limits: Limits) -> list[_Entry]:
-    """Every refusal happens here, before anything is written."""
-    infos = zf.infolist()
-    if len(infos) > limits.max_entries:
-        raise ArchiveError(
-            msg("Refusing the result archive: it has {n} entries (limit {limit})", n=str(len(infos)),
-                limit=str(limits.max_entries)),
-            code=ErrorCode.UNSAFE_ARCHIVE,
-            hint=_HINT,
-        )
-    directory = _Directory(limits)
-    entries = [entry for entry in map(directory.check, infos) if entry is not None]
-    if not any(not e.is_dir for e in entries):
-        raise ArchiveError(msg("The result archive is empty"), code=ErrorCode.EMPTY_ARCHIVE, hint=_HINT)
-    return entries
-
-
-def _check_kind(name: str, info: zipfile.ZipInfo, mode: int) -> None:
-    """Only plain files and folders, readable without a password."""
-    if stat.S_ISLNK(mode):
-        raise _refuse(name, msg("is a symbolic link"))
-    if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
-        raise _refuse(name, msg("is a special file (device, pipe or socket)"))
-    if info.flag_bits & 0x1:
-        raise _refuse(name, msg("is encrypted"))
-
-
-@dataclass
-class _Directory:
-    """The entries checked so far, by case-folded path (as Windows and macOS compare names), so that each
-    new one is refused if it clashes with one before it, and the sizes declared so far."""
-
-    limits: Limits
-    files: dict[tuple[str, ...], tuple[str, str]] = field(default_factory=dict)  # key -> (name, normalised path)
-    folders: dict[tuple[str, ...], str] = field(default_factory=dict)
-    total: int = 0
-
-    def check(self, info: zipfile.ZipInfo) -> _Entry | None:
-        """The entry to extract, None for one left out (``__MACOSX``, ``.DS_Store``...); raises a refusal."""
-        name = decode_name(info)
-        parts, is_dir = _split_name(name, self.limits)
-        mode = info.external_attr >> 16
-        _check_kind(name, info, mode)
-        if any(p.lower() in _SKIPPED_DIRS for p in parts) or parts[-1].lower() in _SKIPPED_FILES:
-            return None
-        normal = "/".join(p.rstrip(". ") for p in parts)
-        key = tuple(normal.casefold().split("/"))
-        if is_dir or stat.S_ISDIR(mode):
-            if key in self.files:
-                raise _refuse(name, msg("is both a file and a folder (clashes with '{other}')",
-                                        other=self.files[key][0]))
-            self.folders.setdefault(key, name)
-            return _Entry(info, parts, True)
-        if info.compress_type not in _SUPPORTED_METHODS:
-            raise _refuse(name, msg("uses compression method {method}, which is not supported",
-                                    method=str(info.compress_type)))
-        self._place_file(name, parts, normal, key)
-        self._count(name, info)
-        return _Entry(info, parts, False)
-
-    def _place_file(self, name: str, parts: tuple[str, ...], normal: str, key: tuple[str, ...]) -> None:
-        """A file clashes with a file or folder of the same name, or sits below a file."""
-        if key in self.files:
-            other, other_normal = self.files[key]
-            why = (msg("appears twice: it clashes with '{other}' (the names differ only in case)", other=other)
-                   if other_normal != normal else
-                   msg("appears twice: it clashes with '{other}' (the names are the same path)", other=other))
-            raise _refuse(name, why)
-        if key in self.folders:
-            raise _refuse(name, msg("is both a file and a folder (clashes with '{other}')", other=self.folders[key]))
-        for depth in range(1, len(key)):
-            prefix = key[:depth]
-            if prefix in self.files:
-                raise _refuse(name, msg("is inside '{other}', which is a file", other=self.files[prefix][0]))
-            self.folders.setdefault(prefix, "/".join(parts[:depth]))
-        self.files[key] = (name, normal)
-
-    def _count(self, name: str, info: zipfile.ZipInfo) -> None:
-        """A zip bomb: one entry that expands too many times, or all of them to too many bytes."""
-        limits = self.limits
-        if info.file_size > _CHUNK and info.file_size > limits.max_ratio * max(info.compress_size, 1):
-            raise _refuse(
-                name,
-                msg("expands {ratio} times (limit {limit}): a zip bomb",
-                    ratio=f"{info.file_size / max(info.compress_size, 1):.0f}", limit=f"{limits.max_ratio:g}"),
-            )
-        self.total += info.file_size
-        if self.total > limits.max_total_bytes:
-            raise ArchiveError(
-                msg("Refusing the result archive: it would expand to more than {limit} bytes",
-                    limit=str(limits.max_total_bytes)),
-                code=ErrorCode.UNSAFE_ARCHIVE,
-                hint=_HINT,
-            )
+                            reason=str(exc.strerror)), code=ErrorCode.DISK_ERROR, hint=ARCHIVE_HINT)
 
 
 def _open_new(path: Path) -> int:
@@ -334,7 +143,7 @@ def unpack(
     dest: Path,
     *,
     name: str = "",
-    limits: Limits = Limits(),
+    limits: Limits = DEFAULT_LIMITS,
     cancel: threading.Event | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Path]:
@@ -413,7 +222,7 @@ def _bare_name(name: str, suffix: str) -> str:
     """The link's file name when it is one Windows and every file system can store, else ``model.<ext>``."""
     if PurePosixPath(name).suffix.lower() == suffix:
         try:
-            parts, is_dir = _split_name(name, Limits())
+            parts, is_dir = split_name(name, DEFAULT_LIMITS)
         except ArchiveError:
             parts, is_dir = (), True
         if len(parts) == 1 and not is_dir:
@@ -452,7 +261,7 @@ def safe_extract(
     zip_path: Path,
     dest: Path,
     *,
-    limits: Limits = Limits(),
+    limits: Limits = DEFAULT_LIMITS,
     cancel: threading.Event | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Path]:
@@ -469,7 +278,7 @@ def safe_extract(
     except OSError as exc:
         raise _unreadable(zip_path, exc) from exc
     with zf:
-        entries = _check_directory(zf, limits)
+        entries = check_directory(zf, limits)
         declared = sum(e.info.file_size for e in entries if not e.is_dir)
         def write(tmp: Path) -> list[tuple[str, ...]]:
             return _extract_into(zf, entries, tmp.resolve(), declared, limits, cancel, progress)
@@ -480,7 +289,7 @@ def safe_extract(
 
 def _extract_into(
     zf: zipfile.ZipFile,
-    entries: list[_Entry],
+    entries: list[Entry],
     root: Path,
     declared: int,
     limits: Limits,
@@ -499,7 +308,7 @@ def _extract_into(
             folder.mkdir(parents=True, exist_ok=True)
             made.add(folder)
         if not target.resolve().is_relative_to(root):
-            raise _refuse(decode_name(entry.info), msg("resolves outside the destination folder"))
+            raise refuse(decode_name(entry.info), msg("resolves outside the destination folder"))
         if not entry.is_dir:
             _copy_entry(zf, entry, target, counter)
             written.append(entry.parts)
@@ -525,7 +334,7 @@ class _Written:
     def add(self, name: str, n: int) -> None:
         self.done += n
         if self.done > self.limits.max_total_bytes:
-            raise _refuse(name, msg("takes the archive over {limit} bytes", limit=str(self.limits.max_total_bytes)))
+            raise refuse(name, msg("takes the archive over {limit} bytes", limit=str(self.limits.max_total_bytes)))
 
     def tick(self) -> None:
         """Between chunks: stop on cancel, and say how far the extraction is."""
@@ -539,24 +348,24 @@ class _Written:
             self.progress(self.done, self.declared)
 
 
-def _copy_entry(zf: zipfile.ZipFile, entry: _Entry, target: Path, counter: _Written) -> None:
+def _copy_entry(zf: zipfile.ZipFile, entry: Entry, target: Path, counter: _Written) -> None:
     """Stream one file out, refusing it as soon as it grows past its header's size or the archive's limit."""
     name = decode_name(entry.info)
     try:
         src = zf.open(entry.info)
     except (zipfile.BadZipFile, NotImplementedError, ValueError) as exc:
-        raise _refuse(name, msg("is damaged ({reason})", reason=str(exc))) from exc
+        raise refuse(name, msg("is damaged ({reason})", reason=str(exc))) from exc
     size = 0
     with src, open(_open_new(target), "wb", buffering=0) as out:
         while chunk := _read_chunk(src, name):
             size += len(chunk)
             if size > entry.info.file_size:
-                raise _refuse(name, msg("is larger than its header says (a damaged or forged archive)"))
+                raise refuse(name, msg("is larger than its header says (a damaged or forged archive)"))
             counter.add(name, len(chunk))
             out.write(chunk)
             counter.tick()
     if size != entry.info.file_size:
-        raise _refuse(name, msg("is shorter than its header says (a damaged archive)"))
+        raise refuse(name, msg("is shorter than its header says (a damaged archive)"))
 
 
 def _read_chunk(src: IO[bytes], name: str) -> bytes:
@@ -564,7 +373,7 @@ def _read_chunk(src: IO[bytes], name: str) -> bytes:
     try:
         return src.read(_CHUNK)
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error, lzma.LZMAError) as exc:
-        raise _refuse(name, msg("is damaged ({reason})", reason=str(exc))) from exc
+        raise refuse(name, msg("is damaged ({reason})", reason=str(exc))) from exc
 
 
 def _variant(rel: PurePosixPath) -> str | None:
@@ -583,7 +392,7 @@ def find_models(root: Path) -> list[ModelFile]:
     root = Path(root)
     found: list[ModelFile] = []
     for folder, dirs, names in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d.lower() not in _SKIPPED_DIRS)
+        dirs[:] = sorted(d for d in dirs if d.lower() not in SKIPPED_DIRS)
         for name in sorted(names):
             kind = MODEL_EXTENSIONS.get(os.path.splitext(name)[1].lower())
             path = Path(folder, name)

@@ -14,17 +14,17 @@ import http.client
 import os
 import re
 import socket
-import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlparse
 
 from . import net, tls
+from .download_body import PartFile, RateWatch
 from .errors import Cancelled, ConfigError, DownloadError, ErrorCode, LinkExpired
 from .messages import Message, msg
 from .settings import is_loopback_host
@@ -43,14 +43,7 @@ _USER_AGENT = "ark3d-blender"
 _MAX_REDIRECTS = 5
 _PROGRESS_INTERVAL = 0.1
 _SPEED_WINDOW = 2.0
-_WRITEBACK_STEP = 32 << 20
 _SLOW_READ = 64 << 10
-#: Slower than this, averaged over a stall window, counts as stalled: a server that trickles a
-#: byte now and then (slow-loris) never trips the read timeout but would never finish either.
-_MIN_BYTES_PER_S = 1024
-#: On Linux, DONTNEED on dirty pages starts their writeback asynchronously (pages being
-#: written stay cached, so the extraction that follows still reads from memory).
-_FADVISE = getattr(os, "POSIX_FADV_DONTNEED", None) if sys.platform.startswith("linux") else None
 _EXPIRED_HINT = msg(
     "Ark deletes results 24 hours after the task finished; create the task again, "
     "or import it from the library if you downloaded it before"
@@ -407,8 +400,8 @@ class _Downloader:
         except OSError as exc:
             raise _disk_error(exc, self.dest) from exc
         read = self._reader(resp, decode)
-        part = _PartFile(out, have)
-        rate = _RateWatch(self.stall_timeout)
+        part = PartFile(out, have)
+        rate = RateWatch(self.stall_timeout)
         try:
             while chunk := self._next_chunk(read, part.got, expected):
                 part.write(chunk)
@@ -451,53 +444,6 @@ class _Downloader:
         return chunk
 
 
-class _PartFile:
-    """The ``.part`` being appended to: the disk is asked to write back every :data:`_WRITEBACK_STEP`
-    as the bytes come, so the final fsync (or the caller's) has little left to wait for."""
-
-    def __init__(self, out: IO[bytes], have: int) -> None:
-        self.out = out
-        self.have = have  # bytes already in the file (a resumed download)
-        self.got = 0
-        self.flushed = 0
-
-    def write(self, chunk: bytes) -> None:
-        self.out.write(chunk)
-        self.got += len(chunk)
-        if self.got - self.flushed >= _WRITEBACK_STEP:
-            self.out.flush()
-            _start_writeback(self.out.fileno(), self.have + self.flushed, self.got - self.flushed)
-            self.flushed = self.got
-
-    def finish(self, durable: bool) -> None:
-        """Flush; fsync when ``durable``, else have the disk start on the last window now (the caller syncs later)."""
-        self.out.flush()
-        if durable:
-            os.fsync(self.out.fileno())
-        else:
-            _start_writeback(self.out.fileno(), self.have + self.flushed, self.got - self.flushed)
-
-
-class _RateWatch:
-    """A host that trickles (a few bytes now and then, so no read times out) is as good as stalled: over
-    each ``stall_timeout`` window the body must bring :data:`_MIN_BYTES_PER_S` a second on average."""
-
-    def __init__(self, stall_timeout: float) -> None:
-        self.stall_timeout = stall_timeout
-        self.window_start = time.monotonic()
-        self.window_got = 0
-
-    def too_slow(self, got: int) -> int | None:
-        """The bytes of a window that ended too slow, None while the rate holds."""
-        now = time.monotonic()
-        if now - self.window_start < self.stall_timeout:
-            return None
-        if got - self.window_got < _MIN_BYTES_PER_S * self.stall_timeout:
-            return got - self.window_got
-        self.window_start, self.window_got = now, got
-        return None
-
-
 class _CancelWatch:
     """Makes cancel prompt while a read is blocked on a silent socket (a stalled file host).
 
@@ -535,16 +481,6 @@ def _shutdown(resp: requests.Response) -> None:
             sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass  # already closed
-
-
-def _start_writeback(fd: int, offset: int, length: int) -> None:
-    """Ask the kernel to start writing a range to disk now, without waiting (Linux).
-
-    The final fsync then has only the last window to flush instead of the whole file: on a
-    fast link that wait would otherwise cost a third of the download time.
-    """
-    if _FADVISE is not None:
-        os.posix_fadvise(fd, offset, length, _FADVISE)
 
 
 def download(

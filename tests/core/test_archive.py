@@ -16,16 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ark3d_addon.core.archive import (
-    Limits,
-    ModelFile,
-    choose_model,
-    decode_name,
-    find_models,
-    safe_extract,
-    unpack,
-)
+from ark3d_addon.core.archive import ModelFile, choose_model, find_models, safe_extract, unpack
 from ark3d_addon.core.errors import ArchiveError, Cancelled, NoModelError
+from ark3d_addon.core.zip_entries import DEFAULT_LIMITS, Limits, decode_name
 
 # -- helpers ---------------------------------------------------------------------------------
 
@@ -98,7 +91,7 @@ def sandbox(tmp_path: Path) -> Path:
     return tmp_path / "zone"
 
 
-def assert_refused(zip_path: Path, sandbox: Path, *fragments: str, limits: Limits = Limits()) -> ArchiveError:
+def assert_refused(zip_path: Path, sandbox: Path, *fragments: str, limits: Limits = DEFAULT_LIMITS) -> ArchiveError:
     dest = sandbox / "out"
     before = snapshot(sandbox.parent)
     with pytest.raises(ArchiveError) as info:

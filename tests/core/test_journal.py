@@ -6,8 +6,8 @@ import json
 import threading
 from pathlib import Path
 
-from ark3d_addon.core.phases import JobKind
 from ark3d_addon.core.library import JobJournal, Library
+from ark3d_addon.core.phases import JobKind
 
 A = "cgt-20251124000001-aaaaa"
 B = "cgt-20251124000002-bbbbb"

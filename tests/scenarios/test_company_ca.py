@@ -137,7 +137,9 @@ def test_the_system_store_keeps_the_strict_checks_and_names_the_reason(
     assert tls.user_ca_bundle(True) == ""
     checks = check_connection(sc.settings(base_url=inspected.api_base))
     assert [(c.name, c.ok) for c in checks][-1] == ("tls", False), checks
-    assert KEY_USAGE in str(checks[-1].message) and "CA Bundle preference" in str(checks[-1].message), checks[-1]
+    error = checks[-1].error
+    assert error is not None and error.code == "TLSCertificate", checks[-1]
+    assert KEY_USAGE in str(checks[-1].message) and "CA bundle setting" in error.user_message(), checks[-1]
     assert inspected.requests_log == []
 
 

@@ -29,7 +29,7 @@ from .harness import (
 )
 
 DRIVER = Path(__file__).with_name("blender_driver.py")
-#: ui/progress.py asks for at most one frame per this many seconds while the phase holds.
+#: blender/progress.py asks for at most one frame per this many seconds while the phase holds.
 DISPLAY_PERIOD = 2.0
 
 pytestmark = WINDOW_MARKS
