@@ -95,6 +95,10 @@ def idea(blender_python: BlenderPython, extension_zip: Path, demo_assets: Path,
             text_id = (rec.steps.get("text") or {}).get("task_id", "")
             if text_id:
                 run(blender, "text chain", "chain", task_id=text_id)
+            run(blender, "see pictures first", "generate_fields", through_pictures=True)
+            run(blender, "hyper3d pictures", "picture_op", op="make_pictures")
+            run(blender, "hyper3d create", "picture_op", op="picture_create", index=0)
+            _keep(rec, "hyper3d create")
             run(blender, "set fields", "generate_fields", source="PROMPT", model=HITEM3D, prompt="a robot toy",
                 views=["FRONT", "BACK", "LEFT"])
             run(blender, "make set", "picture_op", op="make_pictures")
@@ -200,6 +204,14 @@ def test_hyper3d_is_sent_the_prompt_itself_and_keeps_it(idea: Record) -> None:
     assert body["content"][0]["text"].startswith("a wooden chair")
     chain = idea.step("text chain")["chain"]
     assert chain["prompt"] == "a wooden chair" and chain["image_model"] == "" and chain["sent"] == []
+
+
+def test_hyper3d_can_be_given_pictures_first(idea: Record) -> None:
+    assert idea.step("hyper3d pictures")["result"] == ["FINISHED"]
+    assert idea.step("hyper3d create")["result"] == ["FINISHED"]
+    body = idea.bodies["hyper3d create"][1][-1]
+    assert body["model"] == HYPER3D and body["content"][0]["type"] == "image_url"
+    assert not any(item["type"] == "text" and item["text"].startswith("a wooden chair") for item in body["content"])
 
 
 def test_a_set_is_shown_by_view_redone_dropped_and_sent_with_the_right_bits(idea: Record) -> None:
