@@ -18,13 +18,11 @@ can still be added by hand.  Blender saves the preferences when it quits *before
 are disabled, so a Blender restarted with the add-on on finds its entry as it was.
 """
 
-import shutil
 import sys
 import threading
 import traceback
 import weakref
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +30,6 @@ import bpy
 
 from ..core.errors import ArkError
 from . import runner, state, thumbnails
-from .image_source import temp_png
 from .preferences import get_preferences, library
 
 if TYPE_CHECKING:
@@ -47,14 +44,15 @@ LIBRARY_NAME = "Ark 3D"
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 
-@dataclass
 class AssetQueue:
     """The pictures and asset files being made: generate inputs waiting for their task id, the task
-    ids queued (``*`` for the catch-up), and the lock that runs one background Blender at a time."""
+    ids queued (``*`` for the catch-up), and the lock that runs one background Blender at a time
+    (a part of the add-on's state: see :mod:`.state`)."""
 
-    inputs: "weakref.WeakKeyDictionary[ImportJob, Path]" = field(default_factory=weakref.WeakKeyDictionary)
-    making: set[str] = field(default_factory=set)
-    one_process: threading.Lock = field(default_factory=threading.Lock)
+    def __init__(self) -> None:
+        self.inputs: weakref.WeakKeyDictionary[ImportJob, Path] = weakref.WeakKeyDictionary()
+        self.making: set[str] = set()
+        self.one_process = threading.Lock()
 
 
 def _mine() -> AssetQueue:
@@ -123,6 +121,10 @@ def remove_library() -> None:
 
 def keep_input(job: "ImportJob", image: Path) -> None:
     """Keep a copy of a generate's input image until the job knows its task id."""
+    import shutil
+
+    from .image_source import temp_png
+
     copy = temp_png("input").with_suffix(image.suffix.lower() or ".png")
     shutil.copyfile(image, copy)
     _mine().inputs[job] = copy

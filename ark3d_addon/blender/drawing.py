@@ -7,7 +7,6 @@ Blender's labels do not wrap, so long texts are cut into lines here, by
 
 import bpy
 
-from ..core.linebreak import wrap
 from . import i18n
 from ._typing import Icon
 
@@ -20,6 +19,8 @@ WRAP = 38
 def wrapped(layout: bpy.types.UILayout, text: str, icon: Icon = "NONE", width: int = WRAP,
             indent: Icon = "BLANK1") -> None:
     """``text`` as tight labels of at most ``width`` columns; ``icon`` on the first, ``indent`` on the others."""
+    from ..core.linebreak import wrap  # on first use (its Unicode tables): not when the add-on is enabled
+
     col = layout.column(align=True)
     col.scale_y = 0.8
     for i, line in enumerate(wrap(text, width) or [""]):

@@ -7,7 +7,6 @@ once, when reported; the panel renders its last message each time it draws, in t
 that moment.
 """
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import bpy
@@ -25,17 +24,21 @@ if TYPE_CHECKING:
 __all__ = ["Outcome", "PanelMessage", "Report", "conclude", "finish"]
 
 
-@dataclass
 class Outcome:
-    """How one job ended, once the main thread has imported its model."""
+    """How one job ended, once the main thread has imported its model.
 
-    job: "ImportJob"
-    summary: "ImportSummary | None" = None
-    collection: str = ""
-    error: ArkError | None = None
-    cancelled: bool = False
-    #: What the user reads about a job that did not fail: its import, its download or its cancel.
-    message: Message = Message("")
+    ``message``: what the user reads about a job that did not fail (its import, its download or
+    its cancel).  A plain class, as the add-on state's parts (see :mod:`.state`).
+    """
+
+    def __init__(self, job: "ImportJob", *, summary: "ImportSummary | None" = None, collection: str = "",
+                 error: ArkError | None = None, cancelled: bool = False, message: Message | None = None) -> None:
+        self.job = job
+        self.summary = summary
+        self.collection = collection
+        self.error = error
+        self.cancelled = cancelled
+        self.message = message if message is not None else Message("")
 
     @property
     def ok(self) -> bool:

@@ -13,7 +13,6 @@ from bpy.props import BoolProperty, IntProperty, StringProperty
 from ..core.errors import ArkError
 from . import i18n, idea_pictures, runner
 from ._typing import OperatorResult
-from .image_source import editor_image
 from .options import ImportOptionProperties
 from .panel_state import generate_state
 from .preferences import get_preferences, library
@@ -30,10 +29,14 @@ class ARK3D_OT_generate_use_editor_image(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
+        from .image_source import editor_image  # on first use: not when the add-on is enabled
+
         return editor_image(context) is not None
 
     def execute(self, context: bpy.types.Context) -> OperatorResult:
         fields = generate_state(context)
+        from .image_source import editor_image
+
         image = editor_image(context)
         if fields is None or image is None:
             return {"CANCELLED"}

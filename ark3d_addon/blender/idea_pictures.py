@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 import bpy
 import bpy.utils.previews
 
-from ..core.catalog import ModelSpec
 from ..core.errors import ArkError, ConfigError, ErrorCode
 from ..core.messages import msg, plural
 from ..core.prompting import VIEWS
@@ -33,6 +32,7 @@ from .preferences import library, read_settings
 from .progress import redraw_sidebars
 
 if TYPE_CHECKING:  # the core's idea flow is imported on first use: enabling the add-on needs none of it
+    from ..core.catalog import ModelSpec
     from ..core.client import ArkClient
     from ..core.idea import Created, Idea, Plan
     from ..core.images import GeneratedImage, ImagesResult

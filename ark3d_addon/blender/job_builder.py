@@ -15,7 +15,7 @@ from pathlib import Path
 
 import bpy
 
-from ..core.catalog import MODELS, find_model
+from ..core.catalog import DEFAULT_MODEL, find_model
 from ..core.create import create_body
 from ..core.image_input import image_input
 from ..core.job import ImportJob
@@ -51,7 +51,7 @@ def import_jobs(context: bpy.types.Context, text: str, variant: str | None = Non
 
 
 def create_job(context: bpy.types.Context, *, image_path: str = "", image_name: str = "", use_camera: bool = False,
-               images: Sequence[str] = (), model: str = MODELS[0], subdivisionlevel: str = "",
+               images: Sequence[str] = (), model: str = "", subdivisionlevel: str = "",
                fileformat: str = "", prompt: str = "", parameters: str = "", endpoint: str = "",
                variant: str | None = None, keep_input: Callable[[ImportJob, Path], None] | None = None) -> ImportJob:
     """Check the inputs against the model's rules, encode the images, make the generate job (no request yet).
@@ -63,7 +63,7 @@ def create_job(context: bpy.types.Context, *, image_path: str = "", image_name: 
     the model's defaults.  The catalog checks everything before anything is sent.
     ``keep_input`` gets the job and the first image's file before a temporary one is removed.
     """
-    spec = find_model(model)
+    spec = find_model(model or DEFAULT_MODEL)
     params = spec.parse(parameters)
     if fileformat:
         params[spec.format_flag] = fileformat

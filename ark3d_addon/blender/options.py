@@ -6,19 +6,18 @@ feeds it and the preference that gives its default.  The labels are short, as a 
 its default width shows them.
 """
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import bpy
 from bpy.props import BoolProperty, EnumProperty, FloatProperty, StringProperty
 
-from ..core.catalog import CATALOG, MODELS, ModelInfo, available_models
 from ..core.errors import ArkError, ErrorCode
 from ..core.messages import msg, plural
 from . import i18n, state
 from .progress import redraw_sidebars
 
 if TYPE_CHECKING:
+    from ..core.catalog import ModelInfo
     from ..core.worker import Worker
 
 __all__ = [
@@ -48,9 +47,11 @@ __all__ = [
 # -- import options ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ImportOptions:
-    """What to do with the import once it is in the scene (all off: as the file says)."""
+class ImportOptions(NamedTuple):
+    """What to do with the import once it is in the scene (all off: as the file says).
+
+    A named tuple, not a frozen dataclass: it is made when the add-on is enabled (see :mod:`.state`).
+    """
 
     target_size: float = 0.0  # metres for the largest dimension; 0 keeps the size
     merge_empty: bool = False  # parent every root object to one empty named after the task
@@ -176,29 +177,29 @@ LEVEL_ITEMS = [
 ]
 
 #: Each model's format menu (a constant: the catalog decides).
-_FORMAT_ITEMS: dict[str, list[tuple[str, str, str, str, int]]] = {
-    spec.id: [(f, _FORMATS[f][0], _FORMATS[f][1], "NONE", list(_FORMATS).index(f)) for f in spec.formats]
-    for spec in CATALOG
-}
 
 
-@dataclass
 class ModelMenu:
     """The Generate section's model menu: Ark's list once asked (else the built-in one), the
     items Blender shows (Blender keeps no copy of a dynamic menu's strings), and what the last
-    model list refresh said."""
+    model list refresh said (a part of the add-on's state: see :mod:`.state`)."""
 
-    models: list[ModelInfo] = field(default_factory=list)
-    items: list[tuple[str, str, str, str, int]] = field(default_factory=list)
-    status: state.StatusLine = field(default_factory=state.StatusLine)
+    def __init__(self) -> None:
+        self.models: list[ModelInfo] = []
+        self.items: list[tuple[str, str, str, str, int]] = []
+        #: Each model's format menu, made on first use (the catalog decides it).
+        self.formats: dict[str, list[tuple[str, str, str, str, int]]] = {}
+        self.status = state.StatusLine()
 
 
-def set_model_menu(infos: list[ModelInfo]) -> None:
+def set_model_menu(infos: "list[ModelInfo]") -> None:
     """What the model menu offers: Ark's list (3D models, retiring marked), or the built-in one.
 
     Kept in the add-on's state (:class:`.state.ModelMenu`): Blender keeps no copy of a dynamic
     menu's strings, so they live there while it shows them.
     """
+    from ..core.catalog import CATALOG, available_models  # on first use: enabling the add-on does not need it
+
     menu = state.get().part(ModelMenu)
     menu.models = infos or available_models(None)
     menu.items.clear()
@@ -248,7 +249,13 @@ def _models(_self: Any, _context: Any) -> list[tuple[str, str, str, str, int]]:
 
 
 def _formats(self: Any, _context: Any) -> list[tuple[str, str, str, str, int]]:
-    return _FORMAT_ITEMS.get(getattr(self, "model", ""), _FORMAT_ITEMS[MODELS[0]])
+    from ..core.catalog import CATALOG, DEFAULT_MODEL
+
+    menu = state.get().part(ModelMenu)
+    if not menu.formats:
+        menu.formats = {spec.id: [(f, _FORMATS[f][0], _FORMATS[f][1], "NONE", list(_FORMATS).index(f))
+                                  for f in spec.formats] for spec in CATALOG}
+    return menu.formats.get(getattr(self, "model", ""), menu.formats[DEFAULT_MODEL])
 
 
 def image_path_property(**options: Any) -> Any:
@@ -267,8 +274,9 @@ def model_menu_property(**options: Any) -> Any:
 
 
 def model_property(**options: Any) -> Any:
-    return StringProperty(name="Model", description="The id of the 3D model on Ark (see the model menu)",
-                          default=MODELS[0], **options)
+    return StringProperty(name="Model",
+                          description="The id of the 3D model on Ark (see the model menu; empty: the default model)",
+                          default="", **options)
 
 
 def subdivision_property(**options: Any) -> Any:

@@ -7,7 +7,6 @@ environment win over what is set here (the core's :meth:`Settings.resolve` decid
 """
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -15,7 +14,6 @@ import bpy
 from bpy.props import BoolProperty, EnumProperty, FloatProperty, StringProperty
 
 from ..core.errors import ArkError, ConfigError, ErrorCode
-from ..core.library import Library, default_library_root
 from ..core.messages import msg
 from ..core.settings import BASE_URL_CN, BASE_URL_INTL, DEFAULT_POLL_INTERVAL, Settings
 from . import i18n, state
@@ -25,6 +23,7 @@ from .progress import redraw_preferences
 
 if TYPE_CHECKING:
     from ..core.diagnose import Check
+    from ..core.library import Library
     from ..core.worker import Worker
 
 #: The add-on's module name: ``bl_ext.<repo>.ark3d`` as an extension, ``ark3d_addon`` legacy.
@@ -46,14 +45,15 @@ CHECK_NAMES = {
 }
 
 
-@dataclass
 class ConnectionReport:
-    """The last "Check Connection": its checks, or the failure before they could run."""
+    """The last "Check Connection": its checks, or the failure before they could run (a part of the
+    add-on's state: see :mod:`.state`)."""
 
-    running: bool = False
-    checks: "list[Check]" = field(default_factory=list)
-    error: ArkError | None = None
-    base_url: str = ""
+    def __init__(self) -> None:
+        self.running = False
+        self.checks: list[Check] = []
+        self.error: ArkError | None = None
+        self.base_url = ""
 
 
 def _library_changed(_prefs: Any, context: bpy.types.Context) -> None:
@@ -226,6 +226,8 @@ def _library_folder(prefs: ArkPreferences) -> Path:
     extension_path_user = getattr(bpy.utils, "extension_path_user", None)
     if extension_path_user is not None and ADDON_ID.startswith("bl_ext."):
         return Path(extension_path_user(ADDON_ID, path="library", create=True))
+    from ..core.library import default_library_root
+
     return default_library_root()
 
 
@@ -241,12 +243,14 @@ def read_settings(context: bpy.types.Context | None = None) -> Settings:
     )
 
 
-def library(context: bpy.types.Context | None = None) -> Library:
+def library(context: bpy.types.Context | None = None) -> "Library":
     """The library: ``ARK3D_LIBRARY``, else the preference, else the add-on's own folder.
 
     :class:`Settings` decides the environment's precedence, as for every setting; the base URL is
     left out, so a bad one (said when a request is made) never hides the library.
     """
+    from ..core.library import Library  # on first use: enabling the add-on does not need it
+
     folder = _library_folder(get_preferences(context))
     environ = {k: v for k, v in os.environ.items() if k != "ARK_BASE_URL"}
     return Library(Settings.resolve(library_dir=folder, environ=environ).library_dir or folder)

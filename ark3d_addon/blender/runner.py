@@ -30,7 +30,6 @@ import time
 import traceback
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import bpy
@@ -71,34 +70,33 @@ _RESUME_TRIES = 30
 # -- the registry of running jobs ---------------------------------------------------------------
 
 
-@dataclass
 class ActiveJob:
     """A running job and when it started (the panel lists them)."""
 
-    job: "ImportJob"
-    started: float
+    def __init__(self, job: "ImportJob", started: float) -> None:
+        self.job = job
+        self.started = started
 
 
-@dataclass
 class RunnerState:
-    """What :mod:`.runner` keeps: running jobs, queued work, modal loops and the last message."""
+    """What :mod:`.runner` keeps in the add-on's state (a plain class: see :mod:`.state`)."""
 
-    #: job key -> the job: the task id, or ``new-<n>`` for a generate until Ark gave the id.
-    jobs: dict[str, ActiveJob] = field(default_factory=dict)
-    #: Work waiting for ``ark3d.run`` (made with no operator to run it: the API, resume, a refresh).
-    queue: "list[Work]" = field(default_factory=list)
-    #: Every modal loop running now.
-    loops: "list[ModalLoop]" = field(default_factory=list)
-    display: ProgressDisplay | None = None
-    last_tick: float = 0.0
-    #: When each worker was first asked to stop, plus the wait (the waits of two asks must not add up).
-    stop_deadlines: "weakref.WeakKeyDictionary[ImportJob, float]" = field(
-        default_factory=weakref.WeakKeyDictionary)
-    resume_tries: int = 0
-    #: The last finished work's message, shown in the panel until the next work starts.
-    message: state.StatusLine = field(default_factory=state.StatusLine)
-    #: The import that message is about, when it is about one: the panel shows its figures.
-    last_import: Outcome | None = None
+    def __init__(self) -> None:
+        #: job key -> the job: the task id, or ``new-<n>`` for a generate until Ark gave the id.
+        self.jobs: dict[str, ActiveJob] = {}
+        #: Work waiting for ``ark3d.run`` (made with no operator to run it: the API, resume, a refresh).
+        self.queue: list[Work] = []
+        #: Every modal loop running now.
+        self.loops: list[ModalLoop] = []
+        self.display: ProgressDisplay | None = None
+        self.last_tick = 0.0
+        #: When each worker was first asked to stop, plus the wait (the waits of two asks must not add up).
+        self.stop_deadlines: weakref.WeakKeyDictionary[ImportJob, float] = weakref.WeakKeyDictionary()
+        self.resume_tries = 0
+        #: The last finished work's message, shown in the panel until the next work starts.
+        self.message = state.StatusLine()
+        #: The import that message is about, when it is about one: the panel shows its figures.
+        self.last_import: Outcome | None = None
 
 
 def _mine() -> RunnerState:
@@ -182,7 +180,6 @@ def on_load_pre(*_args: object) -> None:
 # -- work ---------------------------------------------------------------------------------------
 
 
-@dataclass(eq=False)
 class Work:
     """What one operator (or the queue) runs: jobs to import with their options, or one call.
 
@@ -190,16 +187,20 @@ class Work:
     once everything has ended (e.g. the browser updates a row's library flags).
     """
 
-    jobs: "list[ImportJob]" = field(default_factory=list)
-    options: ImportOptions = field(default_factory=ImportOptions)
-    call: "Worker[Any] | None" = None
-    on_call_done: "Callable[[bpy.types.Context, Worker[Any]], list[Report]] | None" = None
-    after: "Callable[[Work], None] | None" = None
-    outcomes: list[Outcome] = field(default_factory=list)
-    reports: list[Report] = field(default_factory=list)
-    ok: bool = False
-    begun: bool = False
-    ended: bool = False
+    def __init__(self, jobs: "list[ImportJob] | None" = None, options: ImportOptions | None = None, *,
+                 call: "Worker[Any] | None" = None,
+                 on_call_done: "Callable[[bpy.types.Context, Worker[Any]], list[Report]] | None" = None,
+                 after: "Callable[[Work], None] | None" = None) -> None:
+        self.jobs = jobs if jobs is not None else []
+        self.options = options if options is not None else ImportOptions()
+        self.call = call
+        self.on_call_done = on_call_done
+        self.after = after
+        self.outcomes: list[Outcome] = []
+        self.reports: list[Report] = []
+        self.ok = False
+        self.begun = False
+        self.ended = False
 
     def pending(self) -> "list[ImportJob]":
         return [j for j in self.jobs if not any(o.job is j for o in self.outcomes)]

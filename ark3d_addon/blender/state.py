@@ -8,12 +8,15 @@ through their :class:`~..core.worker.Worker`).  What a text shows is kept as a
 
 Blender's own properties (the window manager's ``ark3d`` and ``ark3d_generate``) hold what the
 user types and picks; this holds what the add-on learnt and runs.
+
+The parts are plain classes, not dataclasses: a dataclass writes and compiles its methods when
+its module is imported, about half a millisecond each, which every Blender start with the
+add-on enabled would pay (the whole enabling is meant to cost under 20 ms).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar, cast
 
 from ..core.errors import ArkError, ConfigError, ErrorCode
@@ -30,19 +33,20 @@ __all__ = ["AddonState", "Hooks", "StatusLine", "create", "drop", "get", "is_ena
 T = TypeVar("T")
 
 
-@dataclass
 class StatusLine:
     """One line the UI shows about something that happened: what it says (a message or an error),
-    its level, and the task it is about with that job's kind (``create`` for a generate).
+    its level (INFO, WARNING or ERROR; "" with nothing to say), and the task it is about with that
+    job's kind (``create`` for a generate).
 
     Kept as what it says, not as text: :attr:`text` renders it when drawn, so a switch of
     Blender's language shows at the next redraw.
     """
 
-    what: Message | ArkError | None = None
-    level: str = ""  # INFO, WARNING or ERROR ("" with nothing to say)
-    task_id: str = ""
-    kind: str = ""
+    def __init__(self) -> None:
+        self.what: Message | ArkError | None = None
+        self.level = ""
+        self.task_id = ""
+        self.kind = ""
 
     @property
     def text(self) -> str:
@@ -53,18 +57,18 @@ class StatusLine:
         self.what, self.level, self.task_id, self.kind = what, level, task_id, kind
 
 
-@dataclass
 class Hooks:
     """What other parts of the add-on run when something happens (the asset library adds itself)."""
 
-    #: Called on the main thread with each job whose result is now in the library.
-    result: list[Callable[[bpy.types.Context, ImportJob], None]] = field(default_factory=list)
-    #: Called on every step of the work (a modal tick, a step of a blocking run): cheap checks only.
-    tick: list[Callable[[bpy.types.Context], None]] = field(default_factory=list)
-    #: Called once after start-up, when a window is up (after the journal's resume).
-    startup: list[Callable[[bpy.types.Context], None]] = field(default_factory=list)
-    #: Called when the asset library preference or the library folder changes.
-    library: list[Callable[[bpy.types.Context], None]] = field(default_factory=list)
+    def __init__(self) -> None:
+        #: Called on the main thread with each job whose result is now in the library.
+        self.result: list[Callable[[bpy.types.Context, ImportJob], None]] = []
+        #: Called on every step of the work (a modal tick, a step of a blocking run): cheap checks only.
+        self.tick: list[Callable[[bpy.types.Context], None]] = []
+        #: Called once after start-up, when a window is up (after the journal's resume).
+        self.startup: list[Callable[[bpy.types.Context], None]] = []
+        #: Called when the asset library preference or the library folder changes.
+        self.library: list[Callable[[bpy.types.Context], None]] = []
 
 
 class AddonState:

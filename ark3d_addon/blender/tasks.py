@@ -12,7 +12,7 @@ state and the collection on the main thread (:func:`apply_refresh`).  Background
 event loop, so there it runs to the end in place.
 """
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import bpy
@@ -45,15 +45,15 @@ _FILTERS = [
 ]
 
 
-@dataclass
 class TaskBrowser:
     """What the Tasks browser learnt: its rows by task id (typed, as the core made them), the
-    refresh running, and its status line."""
+    refresh running, and its status line (a part of the add-on's state: see :mod:`.state`)."""
 
-    rows: "dict[str, TaskRow]" = field(default_factory=dict)
-    refresh: "Worker[TaskListResult] | None" = None
-    status: state.StatusLine = field(default_factory=state.StatusLine)
-    fetched_at: float = 0.0
+    def __init__(self) -> None:
+        self.rows: dict[str, TaskRow] = {}
+        self.refresh: Worker[TaskListResult] | None = None
+        self.status = state.StatusLine()
+        self.fetched_at = 0.0
 
     @property
     def refreshing(self) -> bool:

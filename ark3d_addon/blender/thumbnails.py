@@ -10,18 +10,19 @@ up lives in the add-on's state (:class:`.Pictures`); ``ui/pictures.py`` draws th
 """
 
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import bpy
 import bpy.utils.previews
 
 from ..core.errors import ArkError
-from ..core.library import Library
 from . import state
 from .preferences import library
 from .progress import redraw_sidebars
+
+if TYPE_CHECKING:
+    from ..core.library import Library
 
 __all__ = ["Pictures", "forget", "icon", "input_icon", "redraw", "register", "unregister"]
 
@@ -29,24 +30,25 @@ __all__ = ["Pictures", "forget", "icon", "input_icon", "redraw", "register", "un
 RECHECK = 2.0
 
 
-@dataclass
 class Pictures:
-    """The tasks' pictures loaded into Blender (``bpy.utils.previews``), and what was looked up."""
+    """The tasks' pictures loaded into Blender (``bpy.utils.previews``), and what was looked up
+    (a part of the add-on's state: see :mod:`.state`)."""
 
-    previews: Any = None  # an ImagePreviewCollection while enabled
-    #: (kind, task id) -> (when looked at, icon id or 0)
-    looked_up: dict[tuple[str, str], tuple[float, int]] = field(default_factory=dict)
-    #: (kind, task id) -> the key of its loaded picture (named after the file's time)
-    keys: dict[tuple[str, str], str] = field(default_factory=dict)
-    library: "Library | None" = None
-    library_read_at: float = -1e9
+    def __init__(self) -> None:
+        self.previews: Any = None  # an ImagePreviewCollection while enabled
+        #: (kind, task id) -> (when looked at, icon id or 0)
+        self.looked_up: dict[tuple[str, str], tuple[float, int]] = {}
+        #: (kind, task id) -> the key of its loaded picture (named after the file's time)
+        self.keys: dict[tuple[str, str], str] = {}
+        self.library: Library | None = None
+        self.library_read_at = -1e9
 
 
 def _mine() -> Pictures:
     return state.get().part(Pictures)
 
 
-def _library_now(pictures: Pictures) -> Library | None:
+def _library_now(pictures: Pictures) -> "Library | None":
     now = time.monotonic()
     if now - pictures.library_read_at > RECHECK:
         try:

@@ -12,7 +12,6 @@ and the status bar, gathered without judging them; the test asserts.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
 import time
@@ -341,7 +340,9 @@ def cmd_draw_panel() -> dict[str, Any]:
     calls: list[str] = []
     problems: list[str] = []
     memory = sys.modules[ADDON + ".blender.state"].get().part(runner.RunnerState)
-    saved = (prefs.api_key, system.use_online_access, dataclasses.replace(memory.message), memory.last_import)
+    message = memory.message
+    saved = (prefs.api_key, system.use_online_access, (message.what, message.level, message.task_id, message.kind),
+             memory.last_import)
     prefs.api_key, system.use_online_access = "", False
     runner.active_jobs()["cgt-20251124123456-abcde"] = Entry()
     runner.set_message(messages.msg("Imported {task_id} ({file}, {source}): {summary}", task_id=Job.task_id,
@@ -352,7 +353,8 @@ def cmd_draw_panel() -> dict[str, Any]:
     finally:
         del runner.active_jobs()["cgt-20251124123456-abcde"]
         prefs.api_key, system.use_online_access = saved[0], saved[1]
-        memory.message, memory.last_import = saved[2], saved[3]
+        message.say(*saved[2])
+        memory.last_import = saved[3]
     return {"calls": calls, "problems": problems}
 
 

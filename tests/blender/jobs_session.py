@@ -158,7 +158,9 @@ def cmd_menu() -> dict[str, Any]:
     format menu of each model."""
     options = _module("blender.options")
     state = bpy.context.window_manager.ark3d_generate
-    formats = {spec.id: [item[0] for item in options._FORMAT_ITEMS[spec.id]] for spec in options.CATALOG}
+    catalog = _module("core.catalog").CATALOG
+    formats = {spec.id: [item[0] for item in options._formats(type("Fields", (), {"model": spec.id})(), bpy.context)]
+               for spec in catalog}
     return {"models": [list(item[:2]) + [item[3]] for item in options._models(state, bpy.context)],
             "formats": formats}
 

@@ -652,7 +652,8 @@ CATALOG: dict[str, str] = {
     "More faces": "更多面",
     "An image of the object (a file, or an https link), within the chosen model's limits": "物体的图片（文件或 https 链接），须符合所选模型的限制",
     "The 3D model on Ark (retiring ones are marked)": "方舟上的 3D 模型（即将下线的会标出）",
-    "The id of the 3D model on Ark (see the model menu)": "方舟上 3D 模型的 ID（见模型菜单）",
+    "The id of the 3D model on Ark (see the model menu; empty: the default model)":
+        "方舟上 3D 模型的 ID（见模型菜单；留空：默认模型）",
     "The format Ark makes the model in (empty: the model's default)": "方舟生成模型所用的格式（留空：模型默认）",
     "Prompt": "提示词",
     "What to make: Hyper3D reads it; with the Prompt source, Seedream makes pictures of it first, for any model":

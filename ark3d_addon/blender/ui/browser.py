@@ -7,19 +7,22 @@ library or not) is read from that task's row in the add-on's state (:mod:`..task
 buttons are the operators of :mod:`..operators`.
 """
 
+from __future__ import annotations
+
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import bpy
 
 from ...core.messages import format_bytes, format_duration, plural
-from ...core.tasklist import TaskRow, delete_action, delete_refusal
 from .. import i18n, runner, state, tasks, thumbnails
 from .._typing import Icon
 from ..drawing import short_id, wrapped
-from ..importer import format_problem
 from .idea import draw_chain
 from .pictures import draw_task_pictures
+
+if TYPE_CHECKING:
+    from ...core.tasklist import TaskRow
 
 STATUS_ICONS: dict[str, Icon] = {
     "queued": "SORTTIME",
@@ -241,6 +244,9 @@ def _draw_facts(layout: bpy.types.UILayout, row: TaskRow, now: float) -> None:
 
 def _draw_actions(layout: bpy.types.UILayout, row: TaskRow, now: float) -> None:
     """Import, Re-download, and Cancel or Delete on Ark, each greyed out where it cannot work."""
+    from ...core.tasklist import delete_action, delete_refusal  # on first use: not when the add-on is enabled
+    from ..importer import format_problem
+
     status = row.status.value
     problem = format_problem(row.fileformat) if row.fileformat else None
     if problem is not None:  # said before the user tries: Import is off

@@ -12,9 +12,10 @@ then shows in the main panel until the model is imported.  The panel only reads 
 own state (``WindowManager.ark3d_generate``, :mod:`..panel_state`); it never starts work itself.
 """
 
+from typing import TYPE_CHECKING
+
 import bpy
 
-from ...core.catalog import DEFAULT_MODEL, ModelSpec, find_model
 from ...core.errors import ArkError
 from .. import i18n, runner, state
 from ..drawing import wrap_width, wrapped
@@ -25,17 +26,22 @@ from ..panel_state import ArkGenerateState, generate_state
 from .idea import draw_idea, sends_text
 from .pictures import draw_picture
 
+if TYPE_CHECKING:
+    from ...core.catalog import ModelSpec
+
 NOTE = "Generation takes several minutes; the model is imported when ready."
 
 
-def _spec(fields: ArkGenerateState) -> ModelSpec:
+def _spec(fields: ArkGenerateState) -> "ModelSpec":
+    from ...core.catalog import DEFAULT_MODEL, find_model  # on first use: not when the add-on is enabled
+
     try:
         return find_model(fields.model)
     except ArkError:  # the menu's value is no model (its items changed): the catalog's default
         return find_model(DEFAULT_MODEL)
 
 
-def _hints(fields: ArkGenerateState, spec: ModelSpec) -> str:
+def _hints(fields: ArkGenerateState, spec: "ModelSpec") -> str:
     """Faces and price of what the panel would send, or why it would be refused (said before sending)."""
     try:
         params = panel_params(fields, spec)
@@ -95,7 +101,7 @@ class ARK3D_PT_generate(bpy.types.Panel):
 
 
 def _draw_source(layout: bpy.types.UILayout, context: bpy.types.Context, fields: ArkGenerateState,
-                 spec: ModelSpec) -> None:
+                 spec: "ModelSpec") -> None:
     """Where the first image comes from, and the more images of models that take several."""
     layout.row().prop(fields, "source", expand=True)
     if fields.source == "FILE":
@@ -118,7 +124,7 @@ def _draw_source(layout: bpy.types.UILayout, context: bpy.types.Context, fields:
 
 
 def _draw_choices(layout: bpy.types.UILayout, context: bpy.types.Context, fields: ArkGenerateState,
-                  spec: ModelSpec) -> None:
+                  spec: "ModelSpec") -> None:
     """Model, detail, format, prompt, parameters and endpoint; the model list's status; faces and price."""
     col = layout.column(align=True)
     col.use_property_split = True  # label | field, as Blender's own editors: no label is cut
@@ -139,7 +145,7 @@ def _draw_choices(layout: bpy.types.UILayout, context: bpy.types.Context, fields
 
 
 def _draw_generate_button(layout: bpy.types.UILayout, context: bpy.types.Context, fields: ArkGenerateState,
-                          spec: ModelSpec) -> None:
+                          spec: "ModelSpec") -> None:
     """The Generate button, carrying the section's choices as ``ark3d.create_task``'s arguments."""
     ready, why = _ready(context, fields)
     row = layout.row()

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 import bpy
 
-from ...core.catalog import HITEM3D, HYPER3D, ModelSpec
 from ...core.errors import ArkError
 from ...core.messages import msg, plural
 from ...core.prompting import prompt_for_3d
@@ -21,14 +20,13 @@ from ..drawing import wrap_width, wrapped
 from ..env import online_access_allowed
 
 if TYPE_CHECKING:
+    from ...core.catalog import ModelSpec
     from ...core.chain import Chain
     from ...core.idea import Plan
     from ...core.tasklist import TaskRow
 
 __all__ = ["draw_chain", "draw_idea", "sends_text"]
 
-#: The models that take a multi-view set (Hyper3D up to 5 pictures, Hitem3D up to 4 with view bits).
-SET_MODELS = (HYPER3D, HITEM3D)
 #: Thumbnails large enough to judge a picture by (template_icon's scale: 1 is a 20-pixel icon).
 PICTURE_SCALE = 9.0
 SET_SCALE = 6.0
@@ -46,6 +44,13 @@ def _plan(fields: Any, spec: ModelSpec) -> Plan | ArkError:
         return exc
 
 
+def _set_models() -> tuple[str, ...]:
+    """The models that take a multi-view set (Hyper3D up to 5 pictures, Hitem3D up to 4 with view bits)."""
+    from ...core.catalog import HITEM3D, HYPER3D  # on first use: not when the add-on is enabled
+
+    return (HYPER3D, HITEM3D)
+
+
 def draw_idea(layout: bpy.types.UILayout, context: bpy.types.Context, fields: Any, spec: ModelSpec) -> None:
     """Prompt, helper, image model, views; then Make Pictures with its price, and the pictures."""
     width = wrap_width(context)
@@ -56,7 +61,7 @@ def draw_idea(layout: bpy.types.UILayout, context: bpy.types.Context, fields: An
     col.use_property_decorate = False
     if spec.prompt:
         col.prop(fields, "through_pictures")
-    if spec.id in SET_MODELS:
+    if spec.id in _set_models():
         col.row(align=True).prop(fields, "views")
     if sends_text(fields, spec):
         _draw_text_button(layout, fields, width)
