@@ -20,7 +20,6 @@ are disabled, so a Blender restarted with the add-on on finds its entry as it wa
 
 import sys
 import threading
-import traceback
 import weakref
 from collections.abc import Iterable
 from pathlib import Path
@@ -250,6 +249,8 @@ def register() -> None:
     try:
         sync_library()
     except Exception:  # the rest of the add-on works without it: said in the console, not fatal
+        import traceback
+
         traceback.print_exc()
 
 

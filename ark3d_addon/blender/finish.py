@@ -13,7 +13,6 @@ import bpy
 
 from ..core.errors import ArkError, ErrorCode
 from ..core.messages import Message, msg
-from ..core.phases import JobKind, Phase
 from . import i18n
 from .options import ImportOptions
 
@@ -58,6 +57,7 @@ PanelMessage = tuple[str, Message | ArkError]
 
 def finish(context: bpy.types.Context, job: "ImportJob", options: ImportOptions) -> Outcome:
     """Import a ready job's model (if it should be imported) and end its journal; or say how it ended."""
+    from ..core.phases import JobKind, Phase
     from .importer import import_model  # on first use: enabling the add-on does not import the importer
 
     state = job.snapshot()

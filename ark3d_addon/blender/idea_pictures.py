@@ -14,8 +14,6 @@ released by :func:`unregister`), and the folder they are saved in until a task k
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -134,6 +132,8 @@ def plan_from_panel(fields: Any, spec: ModelSpec) -> Plan:
 
 
 def _folder(round_: PictureRound) -> Path:
+    import tempfile  # on first use: not when the add-on is enabled
+
     if round_.folder is None or not round_.folder.is_dir():
         round_.folder = Path(tempfile.mkdtemp(prefix="ark3d-pictures-"))
     return round_.folder
@@ -141,6 +141,8 @@ def _folder(round_: PictureRound) -> Path:
 
 def _renamed(round_: PictureRound, made: list[GeneratedImage]) -> list[GeneratedImage]:
     """Each picture under a name of its own (a task's ``images/`` keeps them by name)."""
+    import shutil
+
     folder = _folder(round_)
     named = []
     for picture in made:
@@ -153,6 +155,8 @@ def _renamed(round_: PictureRound, made: list[GeneratedImage]) -> list[Generated
 
 def pictures_work(context: bpy.types.Context, idea: Idea, redo: int = -1) -> runner.Work:
     """A worker that makes the idea's pictures; ``redo``: the index of the view they replace."""
+    import tempfile
+
     from ..core.client import ArkClient
     from ..core.idea import make_pictures, plan_idea
     from ..core.images import DEFAULT_IMAGE_MODEL
@@ -362,6 +366,8 @@ def register() -> None:
 
 def unregister() -> None:
     """Blender's copies of the pictures are released and their folder removed (the state goes next)."""
+    import shutil
+
     round_ = pictures()
     if round_.previews is not None:
         bpy.utils.previews.remove(round_.previews)

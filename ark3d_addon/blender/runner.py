@@ -27,7 +27,6 @@ are kept for the next Blender); the user's cancel and loading another .blend *ca
 """
 
 import time
-import traceback
 import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -558,6 +557,8 @@ def _resume_on_start() -> float | None:
         try:
             step(bpy.context)
         except Exception:
+            import traceback
+
             traceback.print_exc()
     return None
 
