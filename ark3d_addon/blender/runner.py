@@ -10,17 +10,15 @@ state (:class:`.state.RunnerState`):
   list refresh from a filter change), which the ``ark3d.run`` operator picks up;
 - the modal loops (:class:`ModalLoop`): each owns its window timer and takes Esc and Blender's
   cancel, as ``CommandHandle`` does in Blender's own extension manager (``bl_pkg``);
-- the last finished work's message (a :class:`.state.StatusLine`).
+- the last finished work's message (a :class:`.state.StatusLine`);
+- the one app timer (the journal's resume at start-up) and the ``load_pre`` handler.
 
-It registers and unregisters the one app timer (the journal's resume at start-up) and the
-``load_pre`` handler.  Its own operator, ``ark3d.run`` (:class:`ARK3D_OT_run`), lives here, with
-the base of every operator that runs work: it is the runner's modal loop, not a user's command.
-
-An operator that runs work derives from :class:`RunnerOperator` and implements two hooks,
-``make_work`` and ``work_done`` (checked when the class is made).  With a window it returns
-``RUNNING_MODAL`` at once and the runner moves its jobs' states to the UI and imports each
-ready model on the main thread, one per tick.  Without one (background Blender, the ``bpy``
-module) nothing drives a modal loop, so the work runs to the end in place.
+An operator that runs work derives from :class:`RunnerOperator` and implements ``make_work``
+and ``work_done`` (checked when the class is made).  With a window it returns ``RUNNING_MODAL``
+at once and the runner moves its jobs' states to the UI and imports each ready model on the
+main thread, one per tick; without one (background Blender, the ``bpy`` module) the work runs to
+the end in place.  The runner's own operator, ``ark3d.run``, lives here: it is its modal loop
+for queued work, not a user's command.
 
 Quitting Blender or disabling the add-on *stops* the workers (journal and partial download
 are kept for the next Blender); the user's cancel and loading another .blend *cancel* them.
