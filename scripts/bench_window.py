@@ -57,7 +57,8 @@ def cleanup() -> None:
     except (AttributeError, ValueError):
         pass
     runner = sys.modules.get("ark3d_addon.blender.runner")
-    if runner is not None:
+    state = sys.modules.get("ark3d_addon.blender.state")
+    if runner is not None and state is not None and state.is_enabled():
         runner.cancel_all(wait=3.0)
 
 

@@ -40,6 +40,7 @@ from driver_common import (  # on the path through harness.DRIVER_PATH
     percentile,
     region,
     run_steps,
+    runner_state,
     view3d,
     wait_until,
     window,
@@ -605,7 +606,7 @@ def cleanup() -> None:
     """Stop everything this driver started (the jobs too, unless the scenario quits with them)."""
     probe.stop()
     remove_instruments()
-    if not report.get("quit_while_running", False):
+    if not report.get("quit_while_running", False) and runner_state() is not None:
         runner.cancel_all(wait=3.0)
     report["quit_called_wall"] = time.time()
 

@@ -365,7 +365,8 @@ def cleanup() -> None:
         bpy.types.ARK3D_PT_import.remove(_panel_hook)
     except (AttributeError, ValueError):
         pass
-    runner.cancel_all(wait=3.0)
+    if runner_state() is not None:  # the disable scenario ends with the add-on off: nothing left to cancel
+        runner.cancel_all(wait=3.0)
 
 
 prepare()
