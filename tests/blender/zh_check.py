@@ -16,6 +16,7 @@ It judges nothing; the test asserts.
 from __future__ import annotations
 
 import ast
+import importlib
 import json
 import sys
 import traceback
@@ -63,7 +64,7 @@ def drawn_labels(draw: Callable[[object], None]) -> list[str]:
 
 def panel_draw(module: str, panel: str) -> Callable[[object], None]:
     """A sidebar panel's ``draw`` (``ui/<panel>.py``'s ``ARK3D_PT_*`` class) on a given layout."""
-    names = vars(sys.modules[f"{module}.blender.ui.{panel}"])
+    names = vars(importlib.import_module(f"{module}.blender.ui.{panel}"))
     cls = next(c for name, c in names.items() if name.startswith("ARK3D_PT_"))
     return lambda layout: cls.draw(type("Panel", (), {"layout": layout})(), bpy.context)
 
@@ -85,13 +86,13 @@ def switching(draws: dict[str, Callable[[object], None]], chinese: str) -> dict[
 
 def last_message(module: str) -> str:
     """The panel's last message, in the language of now."""
-    runner = sys.modules[f"{module}.blender.runner"]
-    return sys.modules[f"{module}.blender.state"].get().part(runner.RunnerState).message.text
+    runner = importlib.import_module(f"{module}.blender.runner")
+    return importlib.import_module(f"{module}.blender.state").get().part(runner.RunnerState).message.text
 
 
 def message(spec: dict) -> object:
     """A core Message from its JSON form ({"msgid": ..., "params": {...}}, params nested alike)."""
-    messages = sys.modules["ark3d_addon.core.messages"]
+    messages = importlib.import_module("ark3d_addon.core.messages")
     params = {k: message(v) if isinstance(v, dict) else v for k, v in spec.get("params", {}).items()}
     return messages.Message(spec["msgid"], params)
 
@@ -108,9 +109,9 @@ def main() -> None:
     prefs.region = "CUSTOM"
     prefs.custom_base_url = CONFIG["api_base"]
     prefs.api_key = CONFIG["key"]
-    tr = sys.modules[f"{module}.blender.i18n"]
-    browser = sys.modules[f"{module}.blender.ui.browser"]
-    display_width = sys.modules[f"{module}.core.linebreak"].display_width
+    tr = importlib.import_module(f"{module}.blender.i18n")
+    browser = importlib.import_module(f"{module}.blender.ui.browser")
+    display_width = importlib.import_module(f"{module}.core.linebreak").display_width
     ids = CONFIG["ids"]
     chinese = next(code for code in tr.LOCALES if code in bpy.app.translations.locales)  # this Blender's name
 
@@ -127,8 +128,8 @@ def main() -> None:
     # shown, and why), the Generate section's after Ark's model list could not be read (the same
     # key) and after it was read, Check Connection's lines against that key, and its error for a
     # base URL that is none.
-    preferences = sys.modules[f"{module}.blender.preferences"]
-    report_now = sys.modules[f"{module}.blender.state"].get().part(preferences.ConnectionReport)
+    preferences = importlib.import_module(f"{module}.blender.preferences")
+    report_now = importlib.import_module(f"{module}.blender.state").get().part(preferences.ConnectionReport)
 
     def checks(layout: object) -> None:
         preferences.draw_connection_report(layout, report_now)
@@ -155,7 +156,7 @@ def main() -> None:
     report["runtime"] = {english: tr.text(message(spec)) for english, spec in CONFIG["runtime"]}
     report["ages"] = [browser.age_text(s) for s in (120, 7200, 3 * 86400)]
     long = tr.text(message(CONFIG["long_message"]))
-    wrap = sys.modules[f"{module}.core.linebreak"].wrap
+    wrap = importlib.import_module(f"{module}.core.linebreak").wrap
     report["wrapped"] = {"text": long, "lines": wrap(long, 24),
                          "widths": [display_width(line) for line in wrap(long, 24)]}
 
@@ -163,7 +164,8 @@ def main() -> None:
     report["invalid_id"] = call("import_task", task_id="not-a-task")
     report["cancel_running"] = call("cancel_task", task_id=ids["running"])
     report["refresh"] = call("refresh_tasks")
-    rows = sys.modules[f"{module}.blender.state"].get().part(sys.modules[f"{module}.blender.tasks"].TaskBrowser).rows
+    browser_part = importlib.import_module(f"{module}.blender.tasks").TaskBrowser
+    rows = importlib.import_module(f"{module}.blender.state").get().part(browser_part).rows
     report["browser_rows"] = [(row.task_id, row.status_text or row.status.value) for row in rows.values()]
     prefs.api_key = CONFIG["wrong_key"]
     report["bad_key_import"] = call("import_task", task_id=ids["ok"])
@@ -174,7 +176,7 @@ def main() -> None:
 
     # Import options in a Blender without numpy (hidden above): the pure-Python paths.
     # (An OBJ: the glTF importer needs numpy too.)
-    importer = sys.modules[f"{module}.blender.importer"]
+    importer = importlib.import_module(f"{module}.blender.importer")
     report["numpy"] = importer._has_numpy()
     bpy.context.scene.cursor.location = (1.0, 2.0, 3.0)
     before = set(bpy.data.objects)
@@ -208,7 +210,7 @@ def main() -> None:
     # Formats this Blender cannot import (Debian's 3.4 is built without USD; numpy, which the
     # glTF importer needs, is hidden):
     # said before any import is tried, in the browser (nothing downloaded) and by the import.
-    tr_importer = sys.modules[f"{module}.blender.importer"]
+    tr_importer = importlib.import_module(f"{module}.blender.importer")
     report["format_problems"] = {}
     for fileformat in ("usdz", "glb", "obj"):
         problem = tr_importer.format_problem(fileformat)
