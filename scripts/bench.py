@@ -43,6 +43,7 @@ ones import Blender as a Python module and install the built extension as a user
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import shutil
@@ -307,9 +308,9 @@ def worker_bpy_batch(args: dict) -> None:
     """One job alone, then ``len(tasks)`` jobs at once: downloads overlap in worker threads, the
     imports run one by one on the main thread as each job's modal timer (0.1 s) finds it ready."""
     bpy = _bpy_setup(args)
-    job_mod = sys.modules[EXT_MODULE + ".core.job"]
+    job_mod = importlib.import_module(EXT_MODULE + ".core.job")
     prefs = sys.modules[EXT_MODULE + ".blender.preferences"]
-    importer = sys.modules[EXT_MODULE + ".blender.importer"]
+    importer = importlib.import_module(EXT_MODULE + ".blender.importer")
     settings = prefs.read_settings(bpy.context)
     library = prefs.library(bpy.context)
     step = 0.1  # operators.TIMER_STEP
@@ -317,7 +318,7 @@ def worker_bpy_batch(args: dict) -> None:
     def run(task_ids: list[str], overlap_all: bool = False) -> dict:
         kwargs = {}
         if overlap_all:  # every download at once, whatever DOWNLOAD_SLOTS allows
-            slots_mod = sys.modules[EXT_MODULE + ".core.slots"]
+            slots_mod = importlib.import_module(EXT_MODULE + ".core.slots")
             kwargs["slots"] = slots_mod.DownloadSlots(limit=len(task_ids))
         jobs = [job_mod.ImportJob(t, settings, library, **kwargs) for t in task_ids]
         started = time.perf_counter()
@@ -348,7 +349,7 @@ def worker_bpy_batch(args: dict) -> None:
     batch = run(args["tasks"])
     result = {"single": single, "batch": batch}
     if args.get("tasks_all") and EXT_MODULE + ".core.slots" in sys.modules:
-        result["slots_limit"] = sys.modules[EXT_MODULE + ".core.slots"].DOWNLOAD_SLOTS.limit
+        result["slots_limit"] = importlib.import_module(EXT_MODULE + ".core.slots").DOWNLOAD_SLOTS.limit
         result["batch_all"] = run(args["tasks_all"], overlap_all=True)
     _write(args, {**result, **_scene_counts(bpy)})
 

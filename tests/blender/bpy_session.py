@@ -12,6 +12,7 @@ and the status bar, gathered without judging them; the test asserts.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import time
@@ -191,7 +192,7 @@ def cmd_start_worker(task_id: str) -> dict[str, Any]:
     unregister() has a live worker to stop.
     """
     runner = _runner_module()
-    job_mod = sys.modules[ADDON + ".core.job"]
+    job_mod = importlib.import_module(ADDON + ".core.job")  # imported on first use by the add-on
     prefs_mod = sys.modules[ADDON + ".blender.preferences"]
     job = job_mod.ImportJob(task_id, prefs_mod.read_settings(bpy.context), prefs_mod.library(bpy.context))
     runner.active_jobs()[job.task_id] = runner.ActiveJob(job, time.monotonic())
