@@ -274,8 +274,13 @@ def test_create_from_the_render_result(flows: Record) -> None:
 
 
 def test_the_server_saw_one_create_per_generate_with_the_chosen_parameters(flows: Record) -> None:
-    created = [r for r in flows.server.requests_log if r.method == "POST"]
-    assert len(created) == 4, [r.path for r in created]  # file, camera, render result, API
+    posts = [r.path for r in flows.server.requests_log if r.method == "POST"]
+    creates = [path for path in posts if path.endswith("/contents/generations/tasks")]
+    pictures = [path for path in posts if path.endswith("/images/generations")]
+    # file, camera, render result, API, and the scripting API's sentence (after its picture)
+    assert len(creates) == 5, posts
+    # the sentence's picture, and the view set the scripting API made alone
+    assert len(pictures) == 2 and len(posts) == 7, posts
     tasks = {t["id"]: t for t in json.loads(
         _get(flows.server, "/contents/generations/tasks?page_size=100"))["items"]}
     camera_task = imported(flows.step("camera"))[0]
