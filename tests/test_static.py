@@ -8,8 +8,8 @@ pinned in ``requirements-dev.txt``.
 
 The layout rules read the files git tracks: files named by what they hold or test (never after
 an issue), no ``sys.path`` edits in pytest's own files (``pythonpath`` in the pytest config does
-that), no reference to a ``.py`` file that does not exist, and no module of the add-on over 600
-lines (catalogs, plain data, aside).
+that), no reference to a ``.py`` file that does not exist, no module of the add-on over 600
+lines (catalogs, plain data, aside), no function over 60, and no two modules of one name.
 """
 
 from __future__ import annotations
@@ -254,3 +254,27 @@ def test_a_catalog_is_data_and_a_module_is_not() -> None:
     assert is_data_only('"""Chinese."""\n\nCATALOG: dict[str, str] = {"Import": "导入"}\nPLURALS = {}\n')
     assert not is_data_only('"""Chinese."""\n\nCATALOG = dict(x=1)\n')
     assert not is_data_only("def f() -> None:\n    pass\n")
+
+
+#: Longest function of the add-on: past that, a function mixes steps that deserve names.
+MAX_FUNCTION_LINES = 60
+
+
+def test_no_function_of_the_add_on_is_over_60_lines() -> None:
+    long = []
+    for path in sorted((REPO / "ark3d_addon").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                size = (node.end_lineno or node.lineno) - node.lineno + 1
+                if size > MAX_FUNCTION_LINES:
+                    long.append(f"{path.relative_to(REPO)}:{node.lineno} {node.name}: {size} lines")
+    assert not long, "give each step a name:\n" + "\n".join(long)
+
+
+def test_module_names_are_unique_across_the_package() -> None:
+    """Two ``idea.py`` or two ``api.py`` read as one module in a traceback, a search or a review."""
+    seen: dict[str, list[str]] = {}
+    for path in sorted((REPO / "ark3d_addon").rglob("*.py")):
+        if path.name != "__init__.py":
+            seen.setdefault(path.name, []).append(str(path.relative_to(REPO)))
+    assert not {name: paths for name, paths in seen.items() if len(paths) > 1}

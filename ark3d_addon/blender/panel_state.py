@@ -82,7 +82,7 @@ class ArkGenerateState(bpy.types.PropertyGroup):
     prompt: prompt_property()  # type: ignore[valid-type]
     parameters: parameters_property()  # type: ignore[valid-type]
     endpoint: endpoint_property()  # type: ignore[valid-type]
-    # -- from a prompt (source PROMPT): the pictures first (idea_pictures.py, ui/idea.py) --
+    # -- from a prompt (source PROMPT): the pictures first (idea_pictures.py, ui/prompt_section.py) --
     use_helper: BoolProperty(  # type: ignore[valid-type]
         name="Prompt Helper",
         description="Add what image-to-3D models need to the prompt (one whole object, centred, plain background)",

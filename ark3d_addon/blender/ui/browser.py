@@ -18,8 +18,8 @@ from ...core.messages import format_bytes, format_duration, plural
 from .. import i18n, runner, state, tasks, thumbnails
 from .._typing import Icon
 from ..drawing import short_id, wrapped
-from .idea import draw_chain
 from .pictures import draw_task_pictures
+from .prompt_section import draw_chain
 
 if TYPE_CHECKING:
     from ...core.tasklist import TaskRow

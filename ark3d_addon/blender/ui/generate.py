@@ -3,7 +3,7 @@
 The first image is a file or an https link, an image already in Blender (the Render Result,
 one open in the Image Editor), or the active camera's view rendered on the spot; models that
 take several get more (files or links).  Or only a prompt (source Prompt): Seedream's pictures
-come first, shown with each step's price before it is spent (``ui/idea.py``), unless Hyper3D
+come first, shown with each step's price before it is spent (``ui/prompt_section.py``), unless Hyper3D
 reads the prompt itself.  The model menu is the catalog's, narrowed by Ark's
 own list once ⟳ asked it; the chosen model decides the formats, whether a prompt and a detail
 level apply, and the faces and the price shown before anything is sent.  The button runs
@@ -23,8 +23,8 @@ from ..env import online_access_allowed
 from ..idea_pictures import panel_params
 from ..options import ModelMenu
 from ..panel_state import ArkGenerateState, generate_state
-from .idea import draw_idea, sends_text
 from .pictures import draw_picture
+from .prompt_section import draw_idea, sends_text
 
 if TYPE_CHECKING:
     from ...core.catalog import ModelSpec
@@ -94,7 +94,7 @@ class ARK3D_PT_generate(bpy.types.Panel):
         _draw_choices(layout, context, fields, spec)
         if fields.source == "PROMPT":
             draw_idea(layout, context, fields, spec)  # the prompt, and pictures before the 3D task
-        if fields.source != "PROMPT":  # (from a prompt, ui/idea.py draws the buttons)
+        if fields.source != "PROMPT":  # (from a prompt, ui/prompt_section.py draws the buttons)
             _draw_generate_button(layout, context, fields, spec)
         draw_generated(layout)
         wrapped(layout, i18n.iface(NOTE), "INFO", wrap_width(context))
