@@ -105,13 +105,17 @@ def main() -> int:
     parser.add_argument("--blenders", default="system,sid", help="which window Blenders (tests/window's names)")
     parser.add_argument("--faces", type=int, default=1_500_000, help="triangles of the model")
     parser.add_argument("--modes", default="addon,bare")
+    parser.add_argument("--rate", type=float, default=10.0,
+                        help="MB/s the file host serves the result at, as a download from Ark's object storage "
+                             "goes (default 10; 0: loopback's full speed, which makes the job last under a second)")
     args = parser.parse_args()
     archive, obj = model_zip(args.faces)
     harness.BLENDER_TIMEOUT = 300  # a big model: start, download, extract, import
     print(f"## frames from the click to the model ({time.strftime('%Y-%m-%d %H:%M')}, {platform.node()}, "
           f"{platform.processor() or platform.machine()})")
     print(f"model: {obj.stat().st_size / 1e6:.0f} MB OBJ in a {archive.stat().st_size / 1e6:.0f} MB zip, "
-          f"{args.faces:,} triangles, served on loopback")
+          f"{args.faces:,} triangles, served on loopback "
+          f"{f'at {args.rate:g} MB/s' if args.rate else 'at full speed'}")
     results: dict[str, dict] = {}
     with ArkServer(api_key=harness.API_KEY) as server:
         zip_dir = Path(tempfile.mkdtemp(prefix="ark3d-dist-"))
@@ -126,7 +130,8 @@ def main() -> int:
 
                 blender = harness.replace(blender, zip=Path(build.build(zip_dir)))
             for mode in args.modes.split(","):
-                extra = {"task": server.add_task(file=server.add_file("model.zip", archive), fileformat="obj"),
+                result = server.add_file("model.zip", archive, throttle_bps=int(args.rate * 1e6) or None)
+                extra = {"task": server.add_task(file=result, fileformat="obj"),
                          "obj": str(obj)}
                 r = results.setdefault(blender.name, {})[mode] = run_mode(blender, server, mode, extra)
                 print(f"{blender.name} Blender {blender.version}, {mode}:")
