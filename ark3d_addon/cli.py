@@ -226,6 +226,20 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
 }
 
 
+#: 128 + SIGPIPE: what a shell reports for a command whose reader stopped reading (``| head``).
+EX_READER_GONE = 141
+
+
+def _reader_gone() -> int:
+    """``python -m ark3d_addon list | head``: the reader has what it wanted, so this is no bug.
+
+    What is still buffered goes to the null device, or Python's last flush at exit would raise again.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return EX_READER_GONE
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings: Settings | None = None
@@ -233,7 +247,11 @@ def main(argv: list[str] | None = None) -> int:
         # A --base-url given on this command line wins over ARK_BASE_URL (its help says so).
         environ = {k: v for k, v in os.environ.items() if not (args.base_url and k == "ARK_BASE_URL")}
         settings = Settings.resolve(base_url=args.base_url, environ=environ)
-        return _COMMANDS[args.command](args, settings)
+        status = _COMMANDS[args.command](args, settings)
+        sys.stdout.flush()  # a reader that went away shows here, in the handler below, not at exit
+        return status
+    except BrokenPipeError:
+        return _reader_gone()
     except Cancelled:
         return EX_INTERRUPTED  # run_job has said what was kept
     except KeyboardInterrupt:

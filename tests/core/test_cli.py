@@ -392,3 +392,19 @@ def test_an_overloaded_ark_is_reported_then_ridden_out(ark_server, tmp_path: Pat
     assert len(notices) == 1 and re.search(r"\(ServerOverloaded\); retrying until \d\d:\d\d:\d\d$", notices[0]), \
         proc.stderr
     assert Path(proc.stdout.strip()).is_file()
+
+
+def test_a_reader_that_stops_reading_is_no_bug(ark_server) -> None:  # type: ignore[no-untyped-def]
+    """``status ID | head -1``: the pipe closes before the JSON is written; exit 141, no traceback."""
+    tid = ark_server.add_task(file=ark_server.add_file("r.zip", result_zip()))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARK")}
+    env.update({"ARK_API_KEY": "test-key", "ARK_BASE_URL": ark_server.api_base, "PYTHONPATH": str(REPO)})
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before anything is written
+    try:
+        proc = subprocess.run([sys.executable, "-m", "ark3d_addon", "status", tid], stdout=write,
+                              stderr=subprocess.PIPE, text=True, env=env, cwd=REPO, timeout=60)
+    finally:
+        os.close(write)
+    assert proc.returncode == cli.EX_READER_GONE, proc.stderr
+    assert "Traceback" not in proc.stderr and "InternalError" not in proc.stderr, proc.stderr
