@@ -61,6 +61,9 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser],
                         help="send the prompt as written (no 'one whole object, centred, plain background')")
     create.add_argument("--through-pictures", action="store_true",
                         help="Hyper3D: make pictures from the prompt first instead of sending the text")
+    create.add_argument("--endpoint", default="", metavar="EP_ID",
+                        help="call the 3D model through this endpoint id (ep-...): for an account whose "
+                             "model ids are turned off (ModelIDAccessDisabled)")
     create.add_argument("--wait", action="store_true", help="wait for the result, fetch it, print the model path")
     library_option(create)
 
@@ -80,7 +83,7 @@ def _idea(args: argparse.Namespace) -> Idea:
     views = tuple(view.strip() for view in args.views.split(",") if view.strip())
     return Idea(args.model, args.prompt, tuple(args.image), _params(args.param), image_model=args.image_model,
                 helper=not args.no_helper, views=views, count=args.count, size=args.size, seed=args.seed,
-                through_pictures=args.through_pictures)
+                through_pictures=args.through_pictures, endpoint=args.endpoint)
 
 
 def _image_model(settings: Settings) -> str:

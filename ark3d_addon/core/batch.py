@@ -1,7 +1,7 @@
 """Row files: many ideas at once from a pipeline, each paid for once, whatever crashes.
 
 A row file holds one JSON object a line: ``{"prompt": ..., "image": ..., "model": ...,
-"params": {...}}`` (and optionally ``image_model``, ``views``, ``size``, ``seed``, ``helper``,
+"params": {...}}`` (and optionally ``endpoint``, ``image_model``, ``views``, ``size``, ``seed``, ``helper``,
 ``through_pictures``).  The whole file is read and every row checked first
 (:func:`read_rows`, :func:`plan_rows`): one malformed row stops the run before anything is paid
 for, and the error names its line.
@@ -53,7 +53,7 @@ CONCURRENCY = 4
 #: A row's calls wait out this many 429s (each as long as Ark's Retry-After says) before the row fails.
 ROW_RETRIES = 6
 _KEYS = frozenset({"prompt", "image", "model", "params", "image_model", "views", "size", "seed", "helper",
-                   "through_pictures"})
+                   "through_pictures", "endpoint"})
 
 
 @dataclass(frozen=True)
@@ -92,16 +92,16 @@ def _idea(line: int, data: dict[str, Any]) -> Idea:
     seed = data.get("seed")
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
         raise _bad_row(line, "seed must be a whole number")
-    size, image_model = data.get("size", ""), data.get("image_model", "")
-    if not isinstance(size, str) or not isinstance(image_model, str):
-        raise _bad_row(line, "size and image_model must be strings")
+    size, image_model, endpoint = data.get("size", ""), data.get("image_model", ""), data.get("endpoint", "")
+    if not all(isinstance(value, str) for value in (size, image_model, endpoint)):
+        raise _bad_row(line, "size, image_model and endpoint must be strings")
     extra: dict[str, Any] = {"size": size} if size else {}
     # JSON's true/false as the flags write them ("true"), numbers as written.
     named = {str(k): json.dumps(v) if isinstance(v, bool) else str(v) for k, v in params.items()}
     return Idea(model, prompt, _strings(line, "image", data.get("image")), named,
                 image_model=image_model, helper=data.get("helper") is not False,
                 views=_strings(line, "views", data.get("views")), seed=seed,
-                through_pictures=data.get("through_pictures") is True, **extra)
+                through_pictures=data.get("through_pictures") is True, endpoint=endpoint, **extra)
 
 
 def read_rows(path: Path) -> list[Row]:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import assets
-from .catalog import HITEM3D, ModelSpec, find_model
+from .catalog import HITEM3D, ModelSpec, check_endpoint_id, find_model
 from .chain import IMAGES_DIR, Chain, record_chain
 from .client import ArkClient
 from .create import create_body, submit_create
@@ -169,6 +169,8 @@ def plan_idea(idea: Idea, image_model: str = DEFAULT_IMAGE_MODEL) -> Plan:
     spec = find_model(idea.model)
     params = _long_names(spec, idea.params)
     prompt = idea.prompt.strip()
+    if idea.endpoint:
+        check_endpoint_id(idea.endpoint)  # here, not at the create: the pictures before it are paid for
     if not prompt and not idea.images:
         raise ConfigError(msg("{model} needs a prompt or an image", model=spec.name), code=ErrorCode.INVALID_PARAMETER,
                           hint=msg("Give a picture of the object, or a prompt to make one from"))

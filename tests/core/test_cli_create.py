@@ -298,3 +298,20 @@ def test_the_pictures_come_from_the_newest_seedream_ark_lists(ark_server, tmp_pa
     proc = run_cli(ark_server, "create", "--model", SEED3D_2, "--prompt", "a chair", "--dest", str(tmp_path))
     assert proc.returncode == 0, proc.stderr  # no list: the built-in default
     assert ark_server.image_requests[1]["model"] == "doubao-seedream-4-5-251128"
+
+
+def test_an_endpoint_id_is_named_in_place_of_the_model_from_the_flag_and_from_a_row(ark_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """An account whose model ids are turned off calls the model through its endpoint (ModelIDAccessDisabled)."""
+    endpoint = ark_server.add_endpoint(SEED3D_2)
+    proc = run_cli(ark_server, "create", "--model", SEED3D_2, "--prompt", "a lamp", "--endpoint", endpoint,
+                   "--dest", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text(json.dumps({"prompt": "a cup", "model": SEED3D_2, "endpoint": endpoint}) + "\n", encoding="utf-8")
+    proc = run_cli(ark_server, "create", "--from", str(rows), "--dest", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert [create["model"] for create in ark_server.create_requests] == [endpoint, endpoint]
+    refused = run_cli(ark_server, "create", "--model", SEED3D_2, "--prompt", "a lamp", "--endpoint", "my-endpoint",
+                      "--dest", str(tmp_path))
+    assert refused.returncode == 1 and "not an Ark endpoint id" in refused.stderr
+    assert len(ark_server.create_requests) == 2 and len(ark_server.image_requests) == 2  # refused before any call
