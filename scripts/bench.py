@@ -166,7 +166,7 @@ def worker_bpy_visual(args: dict) -> None:
     thumbnails = sys.modules[EXT_MODULE + ".blender.thumbnails"]
     tasks = sys.modules[EXT_MODULE + ".blender.tasks"]
     context = bpy.context
-    state = ui.browser_state(context)
+    state = tasks.browser_state(context)
     refresh = []
     for page in (1, args["last_page"]):
         state.page = page
