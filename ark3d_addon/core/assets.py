@@ -233,14 +233,18 @@ def preview_path(library: Library, task_id: str) -> Path | None:
 
 
 def store_input(library: Library, task_id: str, source: Path) -> Path:
-    """Keep the image a generate sent, beside the task's result (copied atomically)."""
+    """Keep the image a generate sent, beside the task's result (copied atomically).
+
+    It runs in the assets worker while the task's job may be downloading: its copy is not named
+    ``.tmp-*``, which the job's :meth:`Library.clear_temp` removes as a crashed job's leftover.
+    """
     suffix = source.suffix.lower() if source.suffix.lower() in _INPUT_SUFFIXES else ".png"
     folder = library.task_dir(task_id)
     folder.mkdir(parents=True, exist_ok=True)
     for old in _INPUT_SUFFIXES:
         (folder / (_INPUT_STEM + old)).unlink(missing_ok=True)
     target = folder / (_INPUT_STEM + suffix)
-    tmp = folder / f".tmp-{_INPUT_STEM}{suffix}"
+    tmp = folder / f".{_INPUT_STEM}-{uuid.uuid4().hex}{suffix}.part"
     shutil.copyfile(source, tmp)
     os.replace(tmp, target)
     return target

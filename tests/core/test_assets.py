@@ -137,3 +137,20 @@ def test_the_process_output_and_status_are_kept_and_a_cancel_kills_it() -> None:
     started = time.monotonic()
     status, _output = assets.run_process([sys.executable, "-c", "import time; time.sleep(30)"], cancel)
     assert status != 0 and time.monotonic() - started < 20
+
+
+def test_the_input_image_survives_a_job_clearing_its_temporary_files_meanwhile(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The assets worker stores the input while the task's job may run ``clear_temp`` (its crash cleanup)."""
+    library = Library(tmp_path / "lib")
+    source = tmp_path / "picture.png"
+    source.write_bytes(b"\x89PNG picture")
+    task_id = "cgt-20261207123456-abcde"
+    replace = os.replace
+
+    def job_cleans_first(src: str, dst: str) -> None:
+        library.clear_temp(task_id)  # the job, between the copy and its rename
+        replace(src, dst)
+
+    monkeypatch.setattr(assets.os, "replace", job_cleans_first)
+    kept = assets.store_input(library, task_id, source)
+    assert kept.read_bytes() == b"\x89PNG picture"
