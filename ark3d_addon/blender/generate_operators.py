@@ -6,6 +6,7 @@ Generate itself (``ark3d.create_task``) and the other operators are in :mod:`.op
 """
 
 from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 import bpy
 from bpy.props import BoolProperty, IntProperty, StringProperty
@@ -18,6 +19,11 @@ from .panel_state import generate_state
 from .preferences import get_preferences, library
 from .progress import redraw_sidebars
 from .runner import RunnerOperator, Work
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from ..core.chain import Chain
 
 
 class ARK3D_OT_generate_use_editor_image(bpy.types.Operator):
@@ -209,34 +215,9 @@ class ARK3D_OT_picture_drop(bpy.types.Operator):
         return {"FINISHED"}
 
 
-class ARK3D_OT_reuse_prompt(bpy.types.Operator):
-    """Put this task's prompt into the Generate section, to make pictures from it again"""
+class _ReuseFromChain(bpy.types.Operator):
+    """Both reuse buttons of the Tasks browser's details: read the task's chain, fill the Generate section."""
 
-    bl_idname = "ark3d.reuse_prompt"
-    bl_label = "Reuse Prompt"
-    bl_options = {"INTERNAL"}
-
-    task_id: StringProperty(name="Task ID", options={"SKIP_SAVE"})  # type: ignore[valid-type]
-
-    def execute(self, context: bpy.types.Context) -> OperatorResult:
-        from ..core.chain import load_chain
-
-        fields = generate_state(context)
-        chain = load_chain(library(context), self.task_id) if self.task_id else None
-        if fields is None or chain is None or not chain.prompt:
-            self.report({"ERROR"}, i18n.rpt("This task was not made from a prompt"))
-            return {"CANCELLED"}
-        fields.prompt = chain.prompt
-        fields.source = "PROMPT"
-        redraw_sidebars(context.window_manager)
-        return {"FINISHED"}
-
-
-class ARK3D_OT_reuse_picture(bpy.types.Operator):
-    """Use the picture this task was made from as the Generate section's input image"""
-
-    bl_idname = "ark3d.reuse_picture"
-    bl_label = "Reuse Picture"
     bl_options = {"INTERNAL"}
 
     task_id: StringProperty(name="Task ID", options={"SKIP_SAVE"})  # type: ignore[valid-type]
@@ -247,16 +228,50 @@ class ARK3D_OT_reuse_picture(bpy.types.Operator):
         fields = generate_state(context)
         where = library(context)
         chain = load_chain(where, self.task_id) if self.task_id else None
-        folder = where.task_dir(self.task_id) if chain is not None else None
-        found = [folder / name for name in (*chain.sent, *chain.images)] if chain and folder else []
-        picture = next((path for path in found if path.is_file()), None)
-        if fields is None or picture is None:
-            self.report({"ERROR"}, i18n.rpt("This task keeps no picture it was made from"))
+        if fields is None or chain is None or not self.fill(fields, chain, where.task_dir(self.task_id)):
+            self.report({"ERROR"}, i18n.rpt(self.refusal))
             return {"CANCELLED"}
-        fields.image_path = str(picture)
-        fields.source = "FILE"
         redraw_sidebars(context.window_manager)
         return {"FINISHED"}
+
+    #: What the report says when the task has nothing to reuse.
+    refusal = ""
+
+    def fill(self, fields: Any, chain: "Chain", folder: "Path") -> bool:
+        """Put what the chain holds into the Generate section; False when it holds nothing of it."""
+        raise NotImplementedError
+
+
+class ARK3D_OT_reuse_prompt(_ReuseFromChain):
+    """Put this task's prompt into the Generate section, to make pictures from it again"""
+
+    bl_idname = "ark3d.reuse_prompt"
+    bl_label = "Reuse Prompt"
+    refusal = "This task was not made from a prompt"
+
+    def fill(self, fields: Any, chain: "Chain", folder: "Path") -> bool:
+        if not chain.prompt:
+            return False
+        fields.prompt = chain.prompt
+        fields.source = "PROMPT"
+        return True
+
+
+class ARK3D_OT_reuse_picture(_ReuseFromChain):
+    """Use the picture this task was made from as the Generate section's input image"""
+
+    bl_idname = "ark3d.reuse_picture"
+    bl_label = "Reuse Picture"
+    refusal = "This task keeps no picture it was made from"
+
+    def fill(self, fields: Any, chain: "Chain", folder: "Path") -> bool:
+        picture = next((path for path in (folder / name for name in (*chain.sent, *chain.images)) if path.is_file()),
+                       None)
+        if picture is None:
+            return False
+        fields.image_path = str(picture)
+        fields.source = "FILE"
+        return True
 
 
 CLASSES: tuple[type, ...] = (
