@@ -14,7 +14,7 @@ released by :func:`unregister`), and the folder they are saved in until a task k
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,22 +40,25 @@ __all__ = ["PictureRound", "create_plan", "create_work", "icon", "idea_from_pane
            "panel_params", "pictures", "pictures_work", "plan_from_panel", "register", "text_work", "unregister"]
 
 
-@dataclass
 class PictureRound:
-    """The pictures the Generate section shows: what they were made from, and what is running."""
+    """The pictures the Generate section shows: what they were made from, and what is running.
 
-    previews: Any = None  # an ImagePreviewCollection while enabled
-    idea: Idea | None = None  # the idea of the pictures shown (a reference round's, a redo's parent)
-    plan: Plan | None = None  # its plan: what the 3D task of these pictures sends
-    shown: list[GeneratedImage] = field(default_factory=list)  # in the order of plan.views for a set
-    folder: Path | None = None  # where pictures wait until a task keeps them (removed on unregister)
-    made: int = 0  # pictures saved so far: each gets its own name in the folder
-    busy: str = ""  # "pictures" or "create" while a worker runs
-    status: state.StatusLine = field(default_factory=state.StatusLine)
-    task_id: str = ""  # the last 3D task made from these pictures
-    #: The image model menu's items (Blender keeps no copy of a dynamic menu's strings).
-    model_items: list[tuple[str, str, str]] = field(default_factory=list)
-    newest: str = ""  # the newest Seedream Ark lists, once asked ("": not yet)
+    A plain class, as :mod:`.state`'s parts are: made when the add-on is enabled.
+    """
+
+    def __init__(self) -> None:
+        self.previews: Any = None  # an ImagePreviewCollection while enabled
+        self.idea: Idea | None = None  # the idea of the pictures shown (a reference round's, a redo's parent)
+        self.plan: Plan | None = None  # its plan: what the 3D task of these pictures sends
+        self.shown: list[GeneratedImage] = []  # in the order of plan.views for a set
+        self.folder: Path | None = None  # where pictures wait until a task keeps them (removed on unregister)
+        self.made = 0  # pictures saved so far: each gets its own name in the folder
+        self.busy = ""  # "pictures" or "create" while a worker runs
+        self.status = state.StatusLine()
+        self.task_id = ""  # the last 3D task made from these pictures
+        #: The image model menu's items (Blender keeps no copy of a dynamic menu's strings).
+        self.model_items: list[tuple[str, str, str]] = []
+        self.newest = ""  # the newest Seedream Ark lists, once asked ("": not yet)
 
 
 def pictures() -> PictureRound:

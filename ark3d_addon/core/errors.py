@@ -16,7 +16,6 @@ import re
 from collections.abc import Callable
 
 from .messages import Message, msg
-from .strenum import StrEnum
 
 __all__ = [
     "ArkError",
@@ -36,8 +35,12 @@ __all__ = [
 ]
 
 
-class ErrorCode(StrEnum):
-    """The add-on's own error codes (Ark's come as plain strings from its answers)."""
+class ErrorCode:
+    """The add-on's own error codes, as plain strings like Ark's (which come from its answers).
+
+    Constants, not an Enum: nothing iterates them, and building an Enum of this size costs about
+    a millisecond at every Blender start with the add-on enabled.
+    """
 
     MISSING_API_KEY = "MissingAPIKey"
     INVALID_BASE_URL = "InvalidBaseURL"
@@ -127,7 +130,7 @@ class ArkError(Exception):
         self,
         what: Message,
         *,
-        code: ErrorCode | str,
+        code: str,
         request_id: str = "",
         http_status: int | None = None,
         hint: Message | None = None,
@@ -135,7 +138,7 @@ class ArkError(Exception):
     ) -> None:
         super().__init__(what.render())
         self.what = what
-        self.code = code.value if isinstance(code, ErrorCode) else code
+        self.code = code
         self.request_id = request_id
         self.http_status = http_status
         self.hint = hint
@@ -226,7 +229,8 @@ class Cancelled(ArkError):
 
 
 #: A bearer token as RFC 6750 spells it (b64token), so punctuation after it stays.
-_BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/*-]+=*", re.IGNORECASE)
+#: A bearer token in a text; compiled on first use by ``re``'s own cache, not when the add-on is enabled.
+_BEARER = r"(?i)(Bearer\s+)[A-Za-z0-9._~+/*-]+=*"
 
 
 #: Shorter strings are not redacted: no API key is that short, and replacing a one-letter
@@ -238,7 +242,7 @@ def redact(text: str, secret: str | None = None) -> str:
     """Remove an API key (and any ``Bearer <token>``) from text that may have quoted it."""
     if secret and len(secret) >= MIN_SECRET_LENGTH:
         text = text.replace(secret, "***")
-    return _BEARER.sub(r"\1***", text)
+    return re.sub(_BEARER, r"\1***", text)
 
 
 def scrub(error: ArkError, secret: str | None) -> ArkError:

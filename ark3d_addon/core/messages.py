@@ -16,7 +16,6 @@ not be read): ``str()`` gives its English, the Blender layer its translation.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 
 __all__ = ["ARK_WORDS", "Message", "ark_words", "format_bytes", "format_duration", "msg", "plural", "verbatim"]
 
@@ -28,12 +27,28 @@ def _same(msgid: str) -> str:
     return msgid
 
 
-@dataclass(frozen=True)
 class Message:
-    """An English template and its values; :meth:`render` in any language that has a catalog."""
+    """An English template and its values; :meth:`render` in any language that has a catalog.
 
-    msgid: str
-    params: Mapping[str, object] = field(default_factory=dict)
+    A plain class, not a dataclass: a dataclass writes and compiles its methods when the module is
+    imported, which every Blender start with the add-on enabled would pay.  Equal when both parts are.
+    """
+
+    __slots__ = ("msgid", "params")
+
+    def __init__(self, msgid: str, params: Mapping[str, object] | None = None) -> None:
+        self.msgid = msgid
+        self.params: Mapping[str, object] = {} if params is None else params
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Message):
+            return NotImplemented
+        return self.msgid == other.msgid and self.params == other.params
+
+    __hash__ = None  # type: ignore[assignment]  # its params are a dict: equal by value, not hashable
+
+    def __repr__(self) -> str:
+        return f"Message(msgid={self.msgid!r}, params={self.params!r})"
 
     def render(self, translate: Callable[[str], str] = _same) -> str:
         """The text in the language of ``translate`` (English by default), nested messages too.

@@ -156,7 +156,7 @@ class Failure:
 class NetworkRule:
     """One row of :data:`NETWORK_RULES`: when it applies, the code, what went wrong, what to do."""
 
-    code: ErrorCode
+    code: str
     applies: Callable[[Failure], bool]
     what: Callable[[Failure], Message]
     hint: Message

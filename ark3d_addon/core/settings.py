@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -69,16 +68,37 @@ def check_base_url(url: str) -> str:
     return text
 
 
-@dataclass(frozen=True)
 class Settings:
-    """Everything a job needs to talk to Ark and store results.  ``api_key`` is never shown."""
+    """Everything a job needs to talk to Ark and store results.  ``api_key`` is never shown.
 
-    api_key: str = field(repr=False)
-    base_url: str = BASE_URL_CN
-    library_dir: Path | None = None
-    poll_interval: float = DEFAULT_POLL_INTERVAL
-    variant: str = "pbr"
-    ca_bundle: str = ""
+    A plain class, not a dataclass: a dataclass writes and compiles its methods when the module is
+    imported, which every Blender start with the add-on enabled would pay.  Read-only by convention.
+    """
+
+    __slots__ = ("api_key", "base_url", "library_dir", "poll_interval", "variant", "ca_bundle")
+
+    def __init__(self, api_key: str, base_url: str = BASE_URL_CN, library_dir: Path | None = None,
+                 poll_interval: float = DEFAULT_POLL_INTERVAL, variant: str = "pbr", ca_bundle: str = "") -> None:
+        self.api_key = api_key
+        self.base_url = base_url
+        self.library_dir = library_dir
+        self.poll_interval = poll_interval
+        self.variant = variant
+        self.ca_bundle = ca_bundle
+
+    def _shown(self) -> tuple[object, ...]:
+        return self.base_url, self.library_dir, self.poll_interval, self.variant, self.ca_bundle
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Settings):
+            return NotImplemented
+        return self.api_key == other.api_key and self._shown() == other._shown()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:  # never the key: a repr lands in logs and tracebacks
+        fields = ", ".join(f"{name}={value!r}" for name, value in zip(self.__slots__[1:], self._shown(), strict=True))
+        return f"Settings({fields})"
 
     @classmethod
     def resolve(
