@@ -87,6 +87,7 @@ def stats(ticks: list[float], start: float, end: float) -> dict:
         "worst": [{"at_s": round(a - start, 3), "ms": round((b - a) * 1000, 1),
                    "during": sorted({k for t, k in trace if a <= t <= b + 0.002})}
                   for a, b in sorted(pairs, key=lambda g: g[0] - g[1])[:6]],
+        "events": [(round(t - start, 3), k) for t, k in trace if start <= t <= end],
     }
 
 
@@ -108,6 +109,24 @@ def calm():
 
 def tagged(task: str) -> list[str]:
     return [o.name for o in bpy.data.objects if o.get("ark3d_task_id") == task]
+
+
+def trace_redraw_requests() -> None:
+    """Note each redraw the add-on asks for, and which module asks: a frame with no request
+    before it is Blender's own."""
+    ark = dc.ADDON + "."
+    for name, module in list(sys.modules.items()):
+        original = getattr(module, "redraw_sidebars", None)
+        if not name.startswith(ark) or original is None:
+            continue
+
+        who = name.rpartition(".")[2]
+
+        def asked(wm, _original=original, _who=who):
+            trace.append((dc.clock(), f"asked_by_{_who}"))
+            return _original(wm)
+
+        module.redraw_sidebars = asked
 
 
 panel_draws: list[float] = []
@@ -141,6 +160,7 @@ def scenario_addon():
     dc.enable_addon()
     install()
     time_the_import()
+    trace_redraw_requests()
     bpy.types.ARK3D_PT_import.append(_panel_draw)
     yield from dc.open_ark_tab(panel_draws, 380)
     yield from calm()

@@ -108,7 +108,7 @@ def active_jobs() -> dict[str, ActiveJob]:
 
 def set_message(what: Message | ArkError | None, level: str, outcome: Outcome | None = None, task_id: str = "",
                 kind: str = "") -> None:
-    """Show ``what`` in the panel (None: no message) until the next work starts."""
+    """Show ``what`` in the panel (None: no message) until the next work ends (greyed while it runs)."""
     runner = _mine()
     runner.message.say(what, level, task_id, kind)
     runner.last_import = outcome if outcome is not None and outcome.summary is not None else None
@@ -273,9 +273,7 @@ def _begin(work: Work) -> None:
     work.begun = True
     for job in work.jobs:
         _register_job(job)
-    if work.jobs:
-        set_message(None, "")
-    for job in work.jobs:
+    for job in work.jobs:  # the last message stays until this work ends: the panel keeps its height
         job.start()
     if work.call is not None:
         work.call.start()

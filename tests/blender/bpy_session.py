@@ -316,7 +316,7 @@ class _LayoutRecorder:
 
 def cmd_draw_panel() -> dict[str, Any]:
     """Draw the sidebar panel with no key, online access off, a job downloading and a last
-    message: every branch of ``draw``."""
+    message: every branch of ``draw``; then again with that job's id typed in the task id field."""
     runner = _runner_module()
     panel = sys.modules[ADDON + ".blender.ui.panel"]
     prefs = bpy.context.preferences.addons[ADDON].preferences
@@ -349,14 +349,20 @@ def cmd_draw_panel() -> dict[str, Any]:
     runner.set_message(messages.msg("Imported {task_id} ({file}, {source}): {summary}", task_id=Job.task_id,
                                     file="mushroom.glb", source=messages.msg("downloaded"), summary="2 objects"),
                        "INFO")
+    fields = bpy.context.window_manager.ark3d
+    typed_calls: list[str] = []
     try:
         panel.ARK3D_PT_import.draw(type("Panel", (), {"layout": _LayoutRecorder(calls, problems)})(), bpy.context)
+        fields.task_id = Job.task_id  # the job of the typed id: in place of the Import button
+        panel.ARK3D_PT_import.draw(type("Panel", (), {"layout": _LayoutRecorder(typed_calls, problems)})(),
+                                   bpy.context)
     finally:
+        fields.task_id = ""
         del runner.active_jobs()["cgt-20251124123456-abcde"]
         prefs.api_key, system.use_online_access = saved[0], saved[1]
         message.say(*saved[2])
         memory.last_import = saved[3]
-    return {"calls": calls, "problems": problems}
+    return {"calls": calls, "typed_calls": typed_calls, "problems": problems}
 
 
 #: The kinds of class whose texts Blender shows by itself: names, labels, tooltips, enum items.

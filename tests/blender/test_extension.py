@@ -245,9 +245,20 @@ def test_sidebar_panel_draws_with_this_blenders_ui_api(formats: Scenario) -> Non
     assert step["problems"] == [], step
     calls = "\n".join(step["calls"])
     assert "No API key set" in calls and "Online access is off" in calls, calls
-    assert "progress(factor=0.27, text='Downloading 12.3 MB / 45.6 MB (27%) · 8.1 MB/s', type='BAR')" in calls, calls
+    assert ("progress(factor=0.27, text='…123456-abcde: Downloading 12.3 MB / 45.6 MB (27%) · 8.1 MB/s', "
+            "type='BAR')") in calls, calls
     assert "Imported cgt-20251124123456-abcde" in calls, calls
     assert "operator('ark3d.import_task', icon='IMPORT', text='Import')" in calls, calls
+
+
+def test_sidebar_panel_shows_the_typed_tasks_job_in_place_of_the_import_button(formats: Scenario) -> None:
+    """The panel keeps its height when Import is clicked: the button's row becomes the job's progress
+    (a panel whose height changes makes Blender animate it, 2-3 more sidebar frames)."""
+    step = formats.step("panel")
+    calls = "\n".join(step["typed_calls"])
+    assert "progress(factor=0.27, text='Downloading 12.3 MB / 45.6 MB (27%) · 8.1 MB/s', type='BAR')" in calls, calls
+    assert "import_task" not in calls and "operator('ark3d.cancel_import', icon='CANCEL', text='')" in calls, calls
+    assert calls.count("progress(") == 1, calls
     assert "prop('task_id', icon='URL', text='')" in calls, calls
 
 

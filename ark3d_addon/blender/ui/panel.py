@@ -11,7 +11,6 @@ each draw (``i18n.text``): a switch of Blender's language shows at the next redr
 import bpy
 
 from ...core.errors import ArkError
-from ...core.messages import Message
 from ...core.settings import Settings
 from .. import i18n, runner, state, thumbnails
 from ..drawing import draw_import_options, field_row, short_id, wrapped
@@ -22,12 +21,13 @@ from ..preferences import ArkPreferences, get_preferences
 from .pictures import draw_picture
 
 
-def _progress(layout: bpy.types.UILayout, fraction: float | None, message: Message) -> None:
-    text = i18n.text(message)
+def _progress(layout: bpy.types.UILayout, fraction: float | None, text: str) -> None:
+    """One row whatever the phase or the text's length: a panel whose height changes makes Blender
+    animate the panels into place, 2-3 more sidebar frames (100 ms each in software OpenGL)."""
     if fraction is not None and hasattr(layout, "progress"):  # UILayout.progress: Blender 4.0+
         layout.progress(factor=fraction, type="BAR", text=text)
     else:
-        wrapped(layout, text, icon="TIME")
+        layout.label(text=text, icon="TIME", translate=False)  # clipped, never wrapped
 
 
 def _has_key(prefs: ArkPreferences) -> bool:
@@ -61,9 +61,14 @@ class ARK3D_PT_import(bpy.types.Panel):
 
         col = layout.column(align=True)
         col.prop(fields, "task_id", text="", icon="URL")
+        typed = fields.task_id.strip()
+        jobs = runner.active_jobs()
         row = col.row(align=True)
-        row.enabled = bool(fields.task_id.strip())
-        row.operator("ark3d.import_task", text="Import", icon="IMPORT")
+        if typed in jobs:  # the button becomes its job's progress: the panel keeps its height
+            _draw_job(row, typed, jobs[typed], named=False)
+        else:
+            row.enabled = bool(typed)
+            row.operator("ark3d.import_task", text="Import", icon="IMPORT")
 
         header = layout.row()
         header.alignment = "LEFT"
@@ -71,36 +76,39 @@ class ARK3D_PT_import(bpy.types.Panel):
                     icon="TRIA_DOWN" if fields.show_options else "TRIA_RIGHT", emboss=False)
         if fields.show_options:
             draw_import_options(layout.box(), prefs)
-        _draw_running(layout)
+        for key, entry in list(jobs.items()):
+            if key != typed:
+                _draw_job(layout.row(align=True), key, entry, named=True)
         _draw_last(layout)
 
 
-def _draw_running(layout: bpy.types.UILayout) -> None:
-    """One box per running job: its picture or a clock, its id, Cancel, and its progress."""
-    for task_id, entry in list(runner.active_jobs().items()):
-        snap = entry.job.snapshot()
-        box = layout.box()
-        header = box.row()
-        picture = thumbnails.icon(entry.job.task_id or "")
-        if picture:
-            header.label(text=short_id(task_id), icon_value=picture, translate=False)
-        else:
-            header.label(text=short_id(task_id), icon="SORTTIME", translate=False)
-        cancel = header.operator("ark3d.cancel_import", text="", icon="CANCEL")
-        cancel.task_id = task_id
-        _progress(box, snap.fraction, snap.text)
+def _draw_job(row: bpy.types.UILayout, key: str, entry: runner.ActiveJob, named: bool) -> None:
+    """A running job in one row: its picture or a clock, its progress (``named``: after its id), Cancel."""
+    snap = entry.job.snapshot()
+    picture = thumbnails.icon(entry.job.task_id or "")
+    if picture:
+        row.label(text="", icon_value=picture)
+    else:
+        row.label(text="", icon="SORTTIME")
+    text = i18n.text(snap.text)
+    _progress(row, snap.fraction, f"{short_id(key)}: {text}" if named else text)
+    cancel = row.operator("ark3d.cancel_import", text="", icon="CANCEL")
+    cancel.task_id = key
 
 
 def _draw_last(layout: bpy.types.UILayout) -> None:
-    """The last finished work: an import's figures, else its message."""
+    """The last finished work: an import's figures, else its message; greyed while new work runs
+    (it stays until that work ends, so the panel keeps its height)."""
     last = state.get().part(runner.RunnerState)
     message = last.message
     if last.last_import is not None:
         box = layout.box()
+        box.active = not runner.active_jobs()
         draw_picture(box, last.last_import.job.task_id or "")
         _draw_imported(box, last.last_import)
     elif message.what is not None:
         box = layout.box()
+        box.active = not runner.active_jobs()
         draw_picture(box, message.task_id if message.level != "ERROR" else "")
         wrapped(box, message.text, icon="ERROR" if message.level == "ERROR" else "CHECKMARK")
 
