@@ -63,10 +63,13 @@ class ARK3D_PT_import(bpy.types.Panel):
         col.prop(fields, "task_id", text="", icon="URL")
         typed = fields.task_id.strip()
         jobs = runner.active_jobs()
-        row = col.row(align=True)
-        if typed in jobs:  # the button becomes its job's progress: the panel keeps its height
-            _draw_job(row, typed, jobs[typed], named=False)
-        else:
+        # The button becomes the typed task's progress (an id, a URL ending in it, a list of ids):
+        # the panel keeps its height when Import is clicked.
+        in_place = [key for key in jobs if key in typed]
+        for key in in_place:
+            _draw_job(col.row(align=True), key, jobs[key], named=len(in_place) > 1)
+        if not in_place:
+            row = col.row(align=True)
             row.enabled = bool(typed)
             row.operator("ark3d.import_task", text="Import", icon="IMPORT")
 
@@ -77,7 +80,7 @@ class ARK3D_PT_import(bpy.types.Panel):
         if fields.show_options:
             draw_import_options(layout.box(), prefs)
         for key, entry in list(jobs.items()):
-            if key != typed:
+            if key not in in_place:
                 _draw_job(layout.row(align=True), key, entry, named=True)
         _draw_last(layout)
 
