@@ -816,7 +816,9 @@ class ArkServer:
         """Serve both ports on daemon threads; returns self so ``ArkServer().start()`` reads well."""
         if not self._threads:
             for server in (self._api, self._file_host):
-                thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                # The poll interval is how long stop() waits for each loop to notice: a test starts
+                # and stops a server of its own, hundreds of times a run.
+                thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01},
                                           name=f"ark-server-{server.kind}", daemon=True)
                 thread.start()
                 self._threads.append(thread)

@@ -10,6 +10,10 @@
 #   scripts/test.sh --help    this text; sets nothing up, runs nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Python's bytecode cache stays on even where the environment turns it off: pytest keeps each
+# test module's rewritten asserts there (__pycache__, ignored by git and by scripts/build.py);
+# rewriting them all again costs about 5 s a run on 2 cores.
+unset PYTHONDONTWRITEBYTECODE
 
 case "${1:-}" in
   -h|--help)

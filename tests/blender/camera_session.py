@@ -76,7 +76,14 @@ COMMANDS = commands_of(globals())
 
 
 def main() -> int:
-    return serve(COMMANDS)
+    """Serve, then drop the test's render handler: left in ``bpy.app.handlers`` it keeps this
+    script's globals, and so ``bpy``, alive through the interpreter's teardown, where bpy 4.5's
+    audio thread then blocks the exit until the harness kills it 30 s later."""
+    try:
+        return serve(COMMANDS)
+    finally:
+        if _seen in bpy.app.handlers.render_pre:
+            bpy.app.handlers.render_pre.remove(_seen)
 
 
 if __name__ == "__main__":

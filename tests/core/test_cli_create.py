@@ -20,7 +20,7 @@ from tests.core.test_job import result_zip
 
 def _seed3d_result(server) -> None:  # type: ignore[no-untyped-def]
     server.set_create_result("glb", result_zip(), model=SEED3D_2)
-    server.create_schedule = (0.1, 0.2)
+    server.create_schedule = (0.0, 0.0)  # done at the first query: the CLI polls every 5 s, not what is tested
 
 
 def test_a_prompt_for_seed3d_makes_a_picture_then_the_task_and_waits_for_the_model(ark_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
