@@ -48,6 +48,8 @@ def _global_options(parser: argparse.ArgumentParser, *, after_command: bool) -> 
         return argparse.SUPPRESS if after_command else value
 
     parser.add_argument("--base-url", default=default(""), help="Ark API base URL (default: ARK_BASE_URL or Beijing)")
+    parser.add_argument("--poll-interval", type=float, default=default(0.0), metavar="SECONDS",
+                        help="how often a waiting command asks Ark about its task (default 5; at least 1)")
     parser.add_argument("--json", action="store_true", default=default(False),
                         help="print errors as JSON on stdout (list: the records as JSON)")
     parser.add_argument("--quiet", action="store_true", default=default(False),
@@ -246,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # A --base-url given on this command line wins over ARK_BASE_URL (its help says so).
         environ = {k: v for k, v in os.environ.items() if not (args.base_url and k == "ARK_BASE_URL")}
-        settings = Settings.resolve(base_url=args.base_url, environ=environ)
+        settings = Settings.resolve(base_url=args.base_url, poll_interval=args.poll_interval, environ=environ)
         status = _COMMANDS[args.command](args, settings)
         sys.stdout.flush()  # a reader that went away shows here, in the handler below, not at exit
         return status

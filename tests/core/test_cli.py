@@ -269,7 +269,7 @@ def test_an_unreachable_ark_is_reported_while_it_is_retried(tmp_path: Path) -> N
     """The service stops while the task is queued: stderr says what failed, that it retries, and until when."""
     with ArkServer(api_key="test-key") as server:
         tid = server.add_task(file=server.add_file("r.zip", result_zip()), queued_s=600)
-        proc = start_cli(server, "fetch", tid, "--dest", str(tmp_path))
+        proc = start_cli(server, "fetch", tid, "--dest", str(tmp_path), "--poll-interval", "1")
         read_until(proc, "Queued")
     lines = read_until(proc, "retrying until")
     notice = lines[-1].strip()
@@ -386,12 +386,24 @@ def test_an_overloaded_ark_is_reported_then_ridden_out(ark_server, tmp_path: Pat
     """503s past the client's quick retries: stderr says so (Ark's code, until when), the next poll succeeds."""
     tid = ark_server.add_task(file=ark_server.add_file("r.zip", result_zip()))
     ark_server.fail_next(5, status=503, code="ServerOverloaded", path_prefix="/api/v3/contents/generations/tasks/")
-    proc = run_cli(ark_server, "fetch", tid, "--dest", str(tmp_path))
+    proc = run_cli(ark_server, "fetch", tid, "--dest", str(tmp_path), "--poll-interval", "1")
     assert proc.returncode == 0, proc.stderr
     notices = [line for line in proc.stderr.splitlines() if "retrying until" in line]
     assert len(notices) == 1 and re.search(r"\(ServerOverloaded\); retrying until \d\d:\d\d:\d\d$", notices[0]), \
         proc.stderr
     assert Path(proc.stdout.strip()).is_file()
+
+
+def test_poll_interval_sets_how_often_a_waiting_fetch_asks_at_least_a_second_apart(  # type: ignore[no-untyped-def]
+        ark_server, tmp_path: Path) -> None:
+    """A task queued for 2.2 s with ``--poll-interval 0.1``: asked about once a second (0.1 is taken
+    as the least, 1 s), where the default 5 s would ask twice in all."""
+    tid = ark_server.add_task(file=ark_server.add_file("r.zip", result_zip()), queued_s=2.2)
+    proc = run_cli(ark_server, "fetch", tid, "--dest", str(tmp_path), "--poll-interval", "0.1")
+    assert proc.returncode == 0, proc.stderr
+    asked = sorted(r.time for r in ark_server.requests_log if r.method == "GET" and r.path.endswith(tid))
+    gaps = [b - a for a, b in zip(asked, asked[1:], strict=False)]
+    assert 3 <= len(asked) <= 4 and min(gaps) >= 0.9, gaps
 
 
 def test_a_reader_that_stops_reading_is_no_bug(ark_server) -> None:  # type: ignore[no-untyped-def]
