@@ -13,8 +13,8 @@ of its own.  So:
   then stays on a plain tick (it allows one long gap per 100 ticks, this asks for one per 200);
 - each progress frame redraws one region: the open sidebars of the 3D Viewports (the panel
   has the figures), or, when no sidebar is open, the status bar with the figures.  With a
-  sidebar open the status bar only names the phase, so its text changes once per phase and in
-  the same frame as the sidebar;
+  sidebar open the status bar says only that the job runs and that Esc cancels: its text is set
+  once, at the job's first frame (a status bar redraw adds 20 ms to a frame on 3.4);
 - the panel keeps its height while a job runs (``ui/panel.py``): a panel whose height changes
   makes Blender animate the panels into place, 2-3 more sidebar frames in 0.3 s;
 - never an area, never a viewport.
@@ -41,17 +41,6 @@ if TYPE_CHECKING:
 #: redraw holds the main thread (40-150 ms under Xvfb); at one every 2 s the 99th percentile of
 #: a 10 ms timer probe stays on a plain tick (scripts/bench_job_end.py, scripts/bench.py).
 DISPLAY_PERIOD = 2.0
-
-
-#: What the status bar says for each phase while a sidebar shows the details.
-PHASE_LABELS = {
-    "starting": "Starting",
-    "queued": "Queued",
-    "running": "Generating",
-    "downloading": "Downloading",
-    "extracting": "Extracting",
-    "ready": "Importing",
-}
 
 
 def redraw_sidebars(wm: bpy.types.WindowManager | None) -> int:
@@ -96,10 +85,8 @@ class ProgressDisplay:
             return
         self._shown = state
         self._shown_at = now
-        if redraw_sidebars(context.window_manager):
-            label = PHASE_LABELS.get(state.phase)
-            phase = i18n.iface(label) if label is not None else i18n.text(state.text)
-            text = i18n.iface("Ark 3D {task_id}: {phase}... (Esc cancels)").format(task_id=self.task_id, phase=phase)
+        if redraw_sidebars(context.window_manager):  # the panel has the figures: the status bar's text stays
+            text = i18n.iface("Ark 3D {task_id}: working... (Esc cancels)").format(task_id=self.task_id)
         else:
             text = i18n.iface("Ark 3D {task_id}: {text}").format(task_id=self.task_id, text=i18n.text(state.text))
         workspace = context.workspace

@@ -50,9 +50,8 @@ RUNTIME_MESSAGES = [
     ("Queued · 0:42", message("{state} · {elapsed}", state=message("Queued"), elapsed="0:42")),
     ("Generating · 3:10", message("{state} · {elapsed}", state=message("Generating"), elapsed="3:10")),
     ("Extracting", message("Extracting")),
-    ("Ark 3D cgt-20251124123456-abcde: Downloading... (Esc cancels)",
-     message("Ark 3D {task_id}: {phase}... (Esc cancels)", task_id="cgt-20251124123456-abcde",
-             phase=message("Downloading"))),
+    ("Ark 3D cgt-20251124123456-abcde: working... (Esc cancels)",
+     message("Ark 3D {task_id}: working... (Esc cancels)", task_id="cgt-20251124123456-abcde")),
     ("Imported cgt-20251124123456-abcde (mushroom.glb, pbr, downloaded): 2 objects, 9,788 triangles, "
      "1 material, 1 texture, 2.00 × 2.00 × 1.80 m",
      message("Imported {task_id} ({file}, {variant}, {source}): {summary}", task_id="cgt-20251124123456-abcde",
@@ -124,7 +123,7 @@ def test_chinese_progress_texts_and_reports_built_at_run_time(zh: dict[str, Any]
     assert runtime[RUNTIME[1]] == "排队中 · 0:42"
     assert runtime[RUNTIME[2]] == "生成中 · 3:10"
     assert runtime[RUNTIME[3]] == "解压中"
-    assert runtime[RUNTIME[4]] == "Ark 3D cgt-20251124123456-abcde：下载中……（按 Esc 取消）"
+    assert runtime[RUNTIME[4]] == "Ark 3D cgt-20251124123456-abcde：处理中……（按 Esc 取消）"
     assert runtime[RUNTIME[5]] == ("已导入 cgt-20251124123456-abcde（mushroom.glb，pbr，已下载）："
                                    "2 个物体，9,788 个三角面，1 个材质，1 张贴图，2.00 × 2.00 × 1.80 米")
     assert zh["ages"] == ["2 分钟", "2 小时", "3 天"]

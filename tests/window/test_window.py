@@ -141,7 +141,9 @@ def test_modal_import_keeps_blender_responsive(window_blender: WindowBlender, tm
     assert any(t.startswith("Downloading") and "%" in t for t in r["panel_draw_texts"]), run.explain()
     mid = r["panel_while_downloading"]["active"][task]
     assert mid["phase"] == "downloading" and 0.4 < mid["fraction"] < 1.0
-    assert any(isinstance(s, str) and s.startswith(f"Ark 3D {task}: Downloading") for _, s in r["status_texts"])
+    # With the sidebar open the status bar says that the job runs, once: the panel has the figures.
+    shown = [s for _, s in r["status_texts"] if s is not None]
+    assert shown and set(shown) == {f"Ark 3D {task}: working... (Esc cancels)"}, r["status_texts"]
     # Responsive.  Here (software OpenGL, 2 CPUs, 1600x900) one frame of *anything*, even a
     # 27-pixel header, costs the main thread 35-50 ms in 3.4 and 100-130 ms in 5.2, and twice
     # that when the machine is busy: Blender composites the whole window for it.  The stalls
@@ -159,8 +161,7 @@ def test_modal_import_keeps_blender_responsive(window_blender: WindowBlender, tm
     # twice more than it is asked to (on its own), and those frames are not the add-on's.
     assert frames["sidebar_tags"] <= before["seconds"] / DISPLAY_PERIOD + 4, run.explain()
     assert before["n"] > 100 and before["p50_ms"] <= 20, run.explain()
-    # With the sidebar open the status bar names the phase only: one text per phase.
-    assert frames["status_text_sets"] <= len(set(phases)), run.explain()
+    assert frames["status_text_sets"] <= 1, run.explain()
     # The model is in the scene, in a collection named after the task.
     scene = r["scene"]
     assert scene["collection"] == task and scene["collection_in_scene"]

@@ -91,7 +91,6 @@ CATALOG: dict[str, str] = {
     "{state} · {elapsed}": "{state} · {elapsed}",
     "Waiting to download ({n} at a time)": "等待下载（每次 {n} 个）",
     "Extracting": "解压中",
-    "Importing": "导入中",
     "Importing {file}": "正在导入 {file}",
     "{file} is in the library": "{file} 已在本地库中",
     "Waiting for the library": "正在等待本地库",
@@ -108,7 +107,7 @@ CATALOG: dict[str, str] = {
     "{offered} · {unlisted}": "{offered} · {unlisted}",
     "not in Ark's list, still offered: {models}": "不在 Ark 的列表中，仍可选择：{models}",
     "{what} ({code}); retrying in {seconds} s (attempt {n} of {total})": "{what}（{code}）；{seconds} 秒后重试（第 {n} 次，共 {total} 次）",
-    "Ark 3D {task_id}: {phase}... (Esc cancels)": "Ark 3D {task_id}：{phase}……（按 Esc 取消）",
+    "Ark 3D {task_id}: working... (Esc cancels)": "Ark 3D {task_id}：处理中……（按 Esc 取消）",
     "Ark 3D {task_id}: {text}": "Ark 3D {task_id}：{text}",
     # -- the Tasks browser ---------------------------------------------------------------------
     "Tasks": "任务",
