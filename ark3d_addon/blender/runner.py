@@ -453,6 +453,7 @@ class RunnerOperator(bpy.types.Operator):
         for w in works:
             _begin(w)
         self._loop = ModalLoop(self, context, works)
+        _tick(context)  # the job's first frame now, with the click's own redraw, before its worker is busy
         return {"RUNNING_MODAL"}
 
     def modal(self, context: bpy.types.Context, event: bpy.types.Event) -> OperatorResult:
