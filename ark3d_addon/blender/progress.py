@@ -7,10 +7,9 @@ a changed status-bar text together about 50 ms, a 3D Viewport 120-240 ms.  What 
 controls is how many frames it asks for, what each one redraws, and whether Blender adds frames
 of its own.  So:
 
-- the first frame of a job is asked for by the click (the runner's ``execute``): Blender redraws
-  the button's region then anyway;
-  after it, at most one frame per :data:`DISPLAY_PERIOD`, a new phase (queued, downloading,
-  extracting...) included: it shows at the next allowed frame.  A 10 ms probe's 99th percentile
+- the first frame of a job is asked for by the click (the runner's ``execute``), when Blender
+  redraws the button's region anyway; after it, at most one frame per :data:`DISPLAY_PERIOD`, a
+  new phase (queued, downloading, extracting...) included: it shows at the next allowed frame.  A 10 ms probe's 99th percentile
   then stays on a plain tick (it allows one long gap per 100 ticks, this asks for one per 200);
 - each progress frame redraws one region: the open sidebars of the 3D Viewports (the panel
   has the figures), or, when no sidebar is open, the status bar with the figures.  With a
