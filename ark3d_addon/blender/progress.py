@@ -9,8 +9,9 @@ of its own.  So:
 
 - the first frame of a job is asked for by the click (the runner's ``execute``), when Blender
   redraws the button's region anyway; after it, at most one frame per :data:`DISPLAY_PERIOD`, a
-  new phase (queued, downloading, extracting...) included: it shows at the next allowed frame.  A 10 ms probe's 99th percentile
-  then stays on a plain tick (it allows one long gap per 100 ticks, this asks for one per 200);
+  new phase (queued, downloading, extracting...) included: it shows at the next allowed frame.
+  A 10 ms probe's 99th percentile then stays on a plain tick (it allows one long gap per 100
+  ticks, this asks for one per 200);
 - each progress frame redraws one region: the open sidebars of the 3D Viewports (the panel
   has the figures), or, when no sidebar is open, the status bar with the figures.  With a
   sidebar open the status bar says only that the job runs and that Esc cancels: its text is set
